@@ -1,0 +1,239 @@
+//! Account logic: plain functions over a connection and a time, each owning its transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use keel_shared::auth::{RegisterRequest, Role};
+use keel_shared::validation::normalize_email;
+use keel_shared::{Page, PageQuery};
+
+use super::models::{RefreshTokenRow, SessionRow, UserRow};
+use super::password;
+use super::tokens::{hash_token, new_refresh_token, REFRESH_TTL};
+use crate::db::{now_micros, DbConn};
+use crate::error::ApiError;
+use crate::ids;
+use crate::schema::{refresh_tokens, sessions, users};
+
+/// Where a request came from, recorded on its session.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A session just opened or refreshed: its id and the plaintext refresh token (sent once, in the
+/// cookie; only its hash is stored).
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub session_id: String,
+    pub refresh_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn email_taken() -> ApiError {
+    ApiError::Conflict {
+        code: "email_taken",
+        detail: "an account with this e-mail address already exists".into(),
+        field: Some("email"),
+    }
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> Result<Option<UserRow>, ApiError> {
+    Ok(users::table
+        .filter(users::email.eq(normalize_email(email)))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_user(conn: &mut DbConn, id: &str) -> Result<UserRow, ApiError> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+/// Creates a user. The password is hashed here; the caller validated the request.
+pub fn create_user(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    email: &str,
+    password_plain: &str,
+    first_name: &str,
+    last_name: &str,
+    role: Role,
+) -> Result<UserRow, ApiError> {
+    let now = now_micros(now);
+    let row = UserRow {
+        id: ids::new_id(),
+        email: normalize_email(email),
+        password_hash: password::hash(password_plain)?,
+        role: role.as_str().to_string(),
+        first_name: first_name.trim().to_string(),
+        last_name: last_name.trim().to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    if find_by_email(conn, &row.email)?.is_some() {
+        return Err(email_taken());
+    }
+    match diesel::insert_into(users::table).values(&row).execute(conn) {
+        Ok(_) => Ok(row),
+        // Two registrations racing for one address: the unique index decides.
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Err(email_taken()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens a new client account and signs it in, in one transaction.
+pub fn register(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    req: &RegisterRequest,
+    meta: &ClientMeta,
+) -> Result<(UserRow, IssuedSession), ApiError> {
+    conn.transaction(|conn| {
+        let user = create_user(conn, now, &req.email, &req.password, &req.first_name, &req.last_name, Role::Client)?;
+        let session = open_session(conn, now, &user.id, meta)?;
+        Ok((user, session))
+    })
+}
+
+/// Checks e-mail and password and opens a session. Wrong e-mail and wrong password get the same
+/// answer.
+pub fn login(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    email: &str,
+    password_plain: &str,
+    meta: &ClientMeta,
+) -> Result<(UserRow, IssuedSession), ApiError> {
+    let invalid = || ApiError::Unauthenticated("the e-mail address or password is wrong".into());
+    let Some(user) = find_by_email(conn, email)? else {
+        password::verify_dummy(password_plain);
+        return Err(invalid());
+    };
+    if !password::verify(password_plain, &user.password_hash) {
+        return Err(invalid());
+    }
+    let session = conn.transaction(|conn| open_session(conn, now, &user.id, meta))?;
+    Ok((user, session))
+}
+
+pub fn open_session(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, meta: &ClientMeta) -> Result<IssuedSession, ApiError> {
+    let at = now_micros(now);
+    let expires = now + REFRESH_TTL;
+    let session = SessionRow {
+        id: ids::new_id(),
+        user_id: user_id.to_string(),
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
+        created_at: at,
+        last_seen_at: at,
+        expires_at: now_micros(expires),
+        revoked_at: None,
+    };
+    diesel::insert_into(sessions::table).values(&session).execute(conn)?;
+    let token = insert_refresh_token(conn, now, &session.id)?;
+    Ok(IssuedSession { session_id: session.id, refresh_token: token, expires_at: expires })
+}
+
+fn insert_refresh_token(conn: &mut DbConn, now: DateTime<Utc>, session_id: &str) -> Result<String, ApiError> {
+    let token = new_refresh_token();
+    diesel::insert_into(refresh_tokens::table)
+        .values(&RefreshTokenRow {
+            token_hash: hash_token(&token),
+            session_id: session_id.to_string(),
+            created_at: now_micros(now),
+            used_at: None,
+        })
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// Swaps a refresh token for a new one in the same session. A token that was already used means
+/// it was copied: the whole session is revoked.
+pub fn refresh(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(UserRow, IssuedSession), ApiError> {
+    let invalid = |why: &str| ApiError::Unauthenticated(format!("the session is {why}; please sign in again"));
+    let hash = hash_token(token);
+    let outcome = conn.transaction(|conn| {
+        let found: Option<(RefreshTokenRow, SessionRow)> = refresh_tokens::table
+            .inner_join(sessions::table)
+            .filter(refresh_tokens::token_hash.eq(&hash))
+            .select((RefreshTokenRow::as_select(), SessionRow::as_select()))
+            .first(conn)
+            .optional()?;
+        let Some((row, session)) = found else { return Ok(Err(invalid("unknown"))) };
+        if session.revoked_at.is_some() {
+            return Ok(Err(invalid("revoked")));
+        }
+        if session.expires_at <= now_micros(now) {
+            return Ok(Err(invalid("expired")));
+        }
+        if row.used_at.is_some() {
+            // Reuse: revoke the session, and commit that, then refuse.
+            diesel::update(sessions::table.find(&session.id))
+                .set(sessions::revoked_at.eq(Some(now_micros(now))))
+                .execute(conn)?;
+            tracing::warn!(session = %session.id, "refresh token reuse detected; session revoked");
+            return Ok(Err(invalid("revoked")));
+        }
+        // Mark used only if still unused: two concurrent refreshes cannot both succeed.
+        let claimed = diesel::update(refresh_tokens::table.find(&hash).filter(refresh_tokens::used_at.is_null()))
+            .set(refresh_tokens::used_at.eq(Some(now_micros(now))))
+            .execute(conn)?;
+        if claimed != 1 {
+            return Ok(Err(invalid("revoked")));
+        }
+        diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(now_micros(now))).execute(conn)?;
+        let new_token = insert_refresh_token(conn, now, &session.id)?;
+        let user = find_user(conn, &session.user_id)?;
+        Ok::<_, ApiError>(Ok((
+            user,
+            IssuedSession { session_id: session.id, refresh_token: new_token, expires_at: session.expires_at.and_utc() },
+        )))
+    })?;
+    outcome
+}
+
+/// Revokes the session a refresh token belongs to. Unknown tokens are ignored: logging out twice
+/// is not an error.
+pub fn logout(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(), ApiError> {
+    let session_id: Option<String> = refresh_tokens::table
+        .find(hash_token(token))
+        .select(refresh_tokens::session_id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = session_id {
+        revoke_session(conn, now, &id)?;
+    }
+    Ok(())
+}
+
+pub fn revoke_session(conn: &mut DbConn, now: DateTime<Utc>, session_id: &str) -> Result<(), ApiError> {
+    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(Some(now_micros(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Clients, newest first.
+pub fn list_clients(conn: &mut DbConn, page: PageQuery) -> Result<Page<UserRow>, ApiError> {
+    let total: i64 = users::table.filter(users::role.eq(Role::Client.as_str())).count().get_result(conn)?;
+    let items = users::table
+        .filter(users::role.eq(Role::Client.as_str()))
+        .order((users::created_at.desc(), users::id.desc()))
+        .offset(page.offset())
+        .limit(page.limit())
+        .select(UserRow::as_select())
+        .load(conn)?;
+    Ok(Page::new(items, page, total))
+}
+
+/// Whether any admin exists (first start creates one when not).
+pub fn admin_exists(conn: &mut DbConn) -> Result<bool, ApiError> {
+    let n: i64 = users::table.filter(users::role.eq(Role::Admin.as_str())).count().get_result(conn)?;
+    Ok(n > 0)
+}

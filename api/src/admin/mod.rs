@@ -1,0 +1,3 @@
+//! Back-office: settings (and, later, reports and the audit log).
+
+pub mod settings;

@@ -1,0 +1,191 @@
+//! Configuration: built-in defaults, then an optional TOML file (`keel.toml` in the working folder,
+//! or the file `KEEL_CONFIG` names), then environment variables. A bad value stops start-up with a
+//! one-line message naming the variable.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::db::DbUrl;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DbUrl,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub web_dir: PathBuf,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    /// Key for signing tokens (and, later, encrypting secrets at rest). When unset, one is
+    /// generated once into `<data_dir>/secret.key`.
+    pub secret_key: Option<String>,
+    pub db_pool_size: u32,
+    /// Load the demo catalog into an empty database on first start.
+    pub demo_data: bool,
+    /// Mark the refresh cookie `Secure` even when the request did not arrive over TLS
+    /// (set it behind a TLS-terminating proxy).
+    pub secure_cookies: bool,
+    pub log_json: bool,
+}
+
+/// The keys of `keel.toml`: the same settings as the environment variables, lower-cased.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    data_dir: Option<String>,
+    web_dir: Option<String>,
+    admin_email: Option<String>,
+    admin_password: Option<String>,
+    secret_key: Option<String>,
+    db_pool_size: Option<u32>,
+    demo_data: Option<bool>,
+    secure_cookies: Option<bool>,
+    log_json: Option<bool>,
+}
+
+impl Config {
+    /// Reads the process environment and the optional config file.
+    pub fn from_env() -> Result<Config, String> {
+        let lookup = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let file = match lookup("KEEL_CONFIG") {
+            Some(path) => Some(PathBuf::from(path)),
+            None => Some(PathBuf::from("keel.toml")).filter(|p| p.exists()),
+        };
+        let file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("KEEL_CONFIG: cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| format!("KEEL_CONFIG: {}: {}", path.display(), e.message()))?
+            }
+            None => FileConfig::default(),
+        };
+        Config::resolve(file, lookup)
+    }
+
+    fn resolve(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let data_dir = PathBuf::from(env("KEEL_DATA_DIR").or(file.data_dir).unwrap_or_else(|| "./data".into()));
+        let database_url = env("DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| data_dir.join("keel.db").to_string_lossy().into_owned());
+        let database_url = DbUrl::parse(&database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
+        let bind = env("KEEL_BIND").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr =
+            bind.parse().map_err(|_| format!("KEEL_BIND: '{bind}' is not an address like 127.0.0.1:8080"))?;
+        let web_dir = env("KEEL_WEB_DIR").or(file.web_dir).map(PathBuf::from).unwrap_or_else(default_web_dir);
+        let admin_email = env("KEEL_ADMIN_EMAIL").or(file.admin_email);
+        if let Some(email) = &admin_email {
+            keel_shared::validation::email(email).map_err(|_| format!("KEEL_ADMIN_EMAIL: '{email}' is not an e-mail address"))?;
+        }
+        let admin_password = env("KEEL_ADMIN_PASSWORD").or(file.admin_password);
+        if let Some(pw) = &admin_password {
+            keel_shared::validation::password(pw).map_err(|_| "KEEL_ADMIN_PASSWORD: must be 10 to 128 characters".to_string())?;
+        }
+        let secret_key = env("KEEL_SECRET_KEY").or(file.secret_key);
+        if secret_key.as_ref().is_some_and(|k| k.len() < 32) {
+            return Err("KEEL_SECRET_KEY: must be at least 32 characters".into());
+        }
+        let db_pool_size = match env("KEEL_DB_POOL_SIZE") {
+            Some(v) => v.parse::<u32>().ok().filter(|n| (1..=512).contains(n)).ok_or_else(|| format!("KEEL_DB_POOL_SIZE: '{v}' is not a number from 1 to 512"))?,
+            None => file.db_pool_size.unwrap_or(10),
+        };
+        Ok(Config {
+            database_url,
+            bind,
+            data_dir,
+            web_dir,
+            admin_email,
+            admin_password,
+            secret_key,
+            db_pool_size,
+            demo_data: bool_var(&env, "KEEL_DEMO_DATA")?.or(file.demo_data).unwrap_or(true),
+            secure_cookies: bool_var(&env, "KEEL_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
+            log_json: bool_var(&env, "KEEL_LOG_JSON")?.or(file.log_json).unwrap_or(false),
+        })
+    }
+
+    /// A configuration for tests and tools: everything under `dir`, nothing from the environment.
+    pub fn for_dir(dir: &Path, database_url: DbUrl) -> Config {
+        Config {
+            database_url,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: dir.to_path_buf(),
+            web_dir: dir.join("dist"),
+            admin_email: None,
+            admin_password: None,
+            secret_key: Some("test-secret-key-test-secret-key-0123456789".into()),
+            db_pool_size: 4,
+            demo_data: true,
+            secure_cookies: false,
+            log_json: false,
+        }
+    }
+}
+
+fn bool_var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<bool>, String> {
+    match env(name).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(Some(true)),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(Some(false)),
+        Some(v) => Err(format!("{name}: '{v}' is not true or false")),
+    }
+}
+
+/// `./dist` when run from the workspace root; else the `dist/` beside the workspace this binary
+/// was built from.
+fn default_web_dir() -> PathBuf {
+    let local = PathBuf::from("dist");
+    if local.join("index.html").exists() {
+        return local;
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    if built.join("index.html").exists() {
+        built
+    } else {
+        local
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn resolve(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::resolve(FileConfig::default(), |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = resolve(&[]).expect("defaults are valid");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url.target, "./data/keel.db");
+        assert!(c.demo_data);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("KEEL_BIND", "nowhere"),
+            ("DATABASE_URL", "mysql://x"),
+            ("KEEL_ADMIN_EMAIL", "not-an-email"),
+            ("KEEL_ADMIN_PASSWORD", "short"),
+            ("KEEL_SECRET_KEY", "short"),
+            ("KEEL_DB_POOL_SIZE", "0"),
+            ("KEEL_DEMO_DATA", "maybe"),
+        ] {
+            let err = resolve(&[(var, value)]).expect_err(var);
+            assert!(err.starts_with(var), "{err}");
+            assert!(!err.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn file_keys_are_checked() {
+        assert!(toml::from_str::<FileConfig>("bind = \"0.0.0.0:80\"").is_ok());
+        assert!(toml::from_str::<FileConfig>("bnid = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,194 @@
+//! Database access: one binary, two backends. `DATABASE_URL` picks SQLite (the embedded default)
+//! or PostgreSQL at run time; [`DbConn`] is diesel's multi-backend connection over both, pooled by
+//! r2d2. Migrations are embedded, one tree per backend, and applied on start.
+//!
+//! Handlers never hold a connection across an `.await`: they call [`run`], which takes a pooled
+//! connection on a blocking thread, so sync diesel never stalls the async workers.
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A parsed `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbUrl {
+    pub backend: Backend,
+    /// What the driver is given: a file path for SQLite, the URL itself for PostgreSQL.
+    pub target: String,
+}
+
+impl DbUrl {
+    /// Accepts `postgres://…`, `postgresql://…`, `sqlite://PATH`, `sqlite:PATH` or a bare path.
+    pub fn parse(url: &str) -> Result<DbUrl, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("is empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl { backend: Backend::Postgres, target: url.to_string() });
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        if path.contains("://") {
+            return Err(format!("unsupported scheme in '{url}' (use sqlite:// or postgres://)"));
+        }
+        if path.is_empty() {
+            return Err("has no SQLite file path".into());
+        }
+        Ok(DbUrl { backend: Backend::Sqlite, target: path.to_string() })
+    }
+}
+
+/// r2d2 manager that establishes the right backend itself (diesel's multi-connection `establish`
+/// hides the real error) and sets SQLite's pragmas on every new connection.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConn, ConnError> {
+        match self.url.backend {
+            Backend::Postgres => Ok(DbConn::Postgresql(diesel::PgConnection::establish(&self.url.target)?)),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.url.target)?;
+                // WAL lets readers run beside the one writer; busy_timeout makes writers queue
+                // instead of failing with SQLITE_BUSY.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        conn.batch_execute("SELECT 1").map_err(ConnError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Opens a pool, creating the SQLite file's folder when needed, and applies pending migrations.
+pub fn connect(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
+    if url.backend == Backend::Sqlite {
+        if let Some(dir) = Path::new(&url.target).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    let manager = Manager { url: url.clone() };
+    // Fail fast with the driver's own message rather than r2d2's generic timeout.
+    let mut first = manager.connect().map_err(|e| format!("cannot connect to the {} database: {e}", url.backend.name()))?;
+    migrate(&mut first).map_err(|e| format!("migrations failed: {e}"))?;
+    drop(first);
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(false)
+        .build(manager)
+        .map_err(|e| format!("cannot open the connection pool: {e}"))
+}
+
+/// Applies the embedded migrations for the connection's backend.
+pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| e.to_string())
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Postgresql(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Runs `f` with a pooled connection on a blocking thread. A pool that cannot hand out a connection
+/// in time answers 503.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|e| ApiError::Unavailable(format!("database pool: {e}")))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Cuts a timestamp to whole microseconds, the precision both backends keep.
+pub fn now_micros(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Timelike};
+    let t = t.naive_utc();
+    t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or_else(|| t.trunc_subsecs(6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        assert_eq!(DbUrl::parse("postgres://u@h/db").map(|u| u.backend), Ok(Backend::Postgres));
+        assert_eq!(DbUrl::parse("sqlite://data/keel.db").map(|u| u.target), Ok("data/keel.db".into()));
+        assert_eq!(DbUrl::parse("sqlite:/tmp/x.db").map(|u| u.target), Ok("/tmp/x.db".into()));
+        assert_eq!(DbUrl::parse("./keel.db").map(|u| u.backend), Ok(Backend::Sqlite));
+        assert!(DbUrl::parse("mysql://x").is_err());
+        assert!(DbUrl::parse("  ").is_err());
+    }
+}

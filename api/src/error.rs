@@ -1,0 +1,168 @@
+//! The one error type of the API. Every failure a handler can meet becomes an [`ApiError`], and
+//! every `ApiError` is answered as RFC 9457 `application/problem+json` with a stable snake_case
+//! `code`. Which variant to use:
+//! - input the client can fix: `Validation` (422, names the fields) or `BadRequest` (400);
+//! - who is asking: `Unauthenticated` (401), `Forbidden` (403);
+//! - what is asked for: `NotFound` (404, also for other people's resources), `Conflict` (409);
+//! - our side: `Unavailable` (503, e.g. the pool is exhausted) and `Internal` (500: the cause is
+//!   logged with the request id, the client gets a generic message).
+
+use std::collections::BTreeMap;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use keel_shared::Problem;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    Validation { detail: String, errors: BTreeMap<String, Vec<String>> },
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String, field: Option<&'static str> },
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError::Internal(cause.to_string())
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+
+    /// A single-field validation failure.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = BTreeMap::new();
+        errors.insert(field.to_string(), vec![message.into()]);
+        ApiError::Validation { detail: format!("the request has an invalid field: {field}"), errors }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest { code, detail: detail.into() }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "validation_failed",
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "Your request has invalid fields",
+            ApiError::BadRequest { .. } => "Bad request",
+            ApiError::Unauthenticated(_) => "Authentication required",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::PayloadTooLarge { .. } => "Payload too large",
+            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Internal(_) => "Internal server error",
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let detail = match self {
+            // Never send internal causes to clients; they are logged instead.
+            ApiError::Internal(_) => "An unexpected error occurred. It has been logged.".to_string(),
+            ApiError::Unavailable(_) => "The service is busy or a dependency is down; try again shortly.".to_string(),
+            other => other.to_string(),
+        };
+        let errors = match self {
+            ApiError::Validation { errors, .. } => errors.clone(),
+            ApiError::Conflict { field: Some(f), detail, .. } => BTreeMap::from([(f.to_string(), vec![detail.clone()])]),
+            _ => BTreeMap::new(),
+        };
+        Problem {
+            kind: format!("/problems/{}", self.code()),
+            title: self.title().to_string(),
+            status: self.status_code().as_u16(),
+            detail: Some(detail),
+            code: self.code().to_string(),
+            errors,
+            request_id: None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
+            ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "unavailable"),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let ApiError::Unauthenticated(_) = self {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match e {
+            E::NotFound => ApiError::NotFound("not found".into()),
+            E::DatabaseError(K::UniqueViolation, info) => ApiError::Conflict {
+                code: "already_exists",
+                detail: format!("a record with these values already exists ({})", info.message()),
+                field: None,
+            },
+            E::DatabaseError(K::SerializationFailure, _) => ApiError::Unavailable("serialization failure".into()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(e: validator::ValidationErrors) -> Self {
+        let errors = keel_shared::validation::field_messages(&e);
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        ApiError::Validation { detail: format!("the request has invalid fields: {}", fields.join(", ")), errors }
+    }
+}

@@ -1,0 +1,90 @@
+//! Assembles the actix application: the API under `/api/v1`, health checks, the OpenAPI document
+//! and docs UI, then the SPA for every other path.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::{web, App, Error, HttpRequest, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::openapi::ApiDoc;
+use super::{health, request_id, spa};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{accounts, catalog};
+
+/// Registers every API route on `app`, returning the app and the OpenAPI document built from them.
+pub fn api_routes<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = Error, InitError = ()>,
+{
+    app.into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope::scope("/api/v1")
+                .configure(accounts::routes::configure)
+                .configure(catalog::routes::configure)
+                .default_service(web::to(api_not_found)),
+        )
+        .split_for_parts()
+}
+
+async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("no API route {} {}", req.method(), req.path())))
+}
+
+/// Everything the server answers.
+pub fn build(
+    state: AppState,
+) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>> {
+    let web_dir = state.config.web_dir.clone();
+    let app = App::new()
+        .app_data(web::Data::new(state))
+        // Path and query errors from actix's own extractors also become problem+json.
+        .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad_request("bad_path", e.to_string()).into()))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request("bad_query", e.to_string()).into()))
+        .app_data(web::JsonConfig::default().limit(super::extract::JSON_LIMIT).error_handler(|e, _| {
+            ApiError::bad_request("bad_json", e.to_string()).into()
+        }));
+    let (app, api) = api_routes(app);
+    let app = app
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
+        .route("/api/docs", web::get().to(docs_redirect))
+        .service(web::scope("/api").default_service(web::to(api_not_found)));
+    let app = if web_dir.is_dir() {
+        app.service(spa::service(&web_dir))
+    } else {
+        app.default_service(web::to(spa::not_built))
+    };
+    app.wrap(from_fn(cache_headers))
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::REFERRER_POLICY, "same-origin"))
+                .add((header::X_FRAME_OPTIONS, "DENY")),
+        )
+        .wrap(from_fn(request_id::middleware))
+}
+
+async fn cache_headers(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let policy = spa::cache_control(req.path());
+    let mut res = next.call(req).await?;
+    if let Some(policy) = policy {
+        if res.status().is_success() {
+            if let Ok(v) = header::HeaderValue::from_str(&policy.to_string()) {
+                res.headers_mut().insert(header::CACHE_CONTROL, v);
+            }
+        }
+    }
+    Ok(res)
+}
+
+/// `/api/docs` without the trailing slash.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::MovedPermanently().insert_header((header::LOCATION, "/api/docs/")).finish()
+}

@@ -1,0 +1,18 @@
+//! Keel's server: the REST API, the SPA host, the workers, the scheduler and the CLI, over one
+//! database layer. Domain modules (`accounts`, `catalog`, …) each hold thin `routes`, plain
+//! `service` functions and their `models`; `http` assembles them; `error::ApiError` is the one
+//! error type.
+
+pub mod accounts;
+pub mod admin;
+pub mod bootstrap;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod schema;
+pub mod server;
+pub mod state;

@@ -1,0 +1,114 @@
+//! `keel`: the single binary. With no subcommand it serves (API + SPA).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use keel_api::config::Config;
+use keel_api::{db, server};
+
+#[derive(Parser)]
+#[command(name = "keel", version, about = "Billing, automation and customer portal for web hosts")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API and serve the web app (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an administrator account (prints a generated password unless --password is given).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// At least 10 characters; generated when omitted.
+        #[arg(long, env = "KEEL_NEW_ADMIN_PASSWORD")]
+        password: Option<String>,
+        #[arg(long, default_value = "Keel")]
+        first_name: String,
+        #[arg(long, default_value = "Admin")]
+        last_name: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("KEEL_LOG").unwrap_or_else(|_| EnvFilter::new("info,diesel=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", keel_api::http::openapi::document());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("keel: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_json);
+    match run(cli.command.unwrap_or(Command::Serve), config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keel: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => {
+            let state = server::prepare(config, server::system_clock())?;
+            server::first_start(&state)?;
+            actix_web::rt::System::new().block_on(server::serve(state)).map_err(|e| format!("KEEL_BIND: {e}"))
+        }
+        Command::Migrate => {
+            // connect() applies the migrations.
+            db::connect(&config.database_url, 1).map_err(|e| format!("DATABASE_URL: {e}"))?;
+            println!("migrations applied ({})", config.database_url.backend.name());
+            Ok(())
+        }
+        Command::CreateAdmin { email, password, first_name, last_name } => {
+            keel_shared::validation::email(&email).map_err(|_| format!("--email: '{email}' is not an e-mail address"))?;
+            if let Some(p) = &password {
+                keel_shared::validation::password(p).map_err(|_| "--password: must be 10 to 128 characters".to_string())?;
+            }
+            let state = server::prepare(config, server::system_clock())?;
+            let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (keel_api::bootstrap::generate_password(), true),
+            };
+            keel_api::accounts::service::create_user(
+                &mut conn,
+                state.clock.now(),
+                &email,
+                &password,
+                &first_name,
+                &last_name,
+                keel_shared::auth::Role::Admin,
+            )
+            .map_err(|e| format!("--email: {e}"))?;
+            println!("administrator {email} created");
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Openapi => unreachable!("handled before configuration"),
+    }
+}

@@ -1,0 +1,77 @@
+//! Diesel table definitions, written by hand to match `migrations/{sqlite,postgres}`.
+//! Only SQL types both backends share are used (Text, BigInt, Integer, Bool, Timestamp).
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        product_type -> Text,
+        description -> Text,
+        features -> Text,
+        featured -> Bool,
+        active -> Bool,
+        sort_order -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    product_prices (product_id, cycle, currency) {
+        product_id -> Text,
+        cycle -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        setup_fee_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(product_prices -> products (product_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, products, product_prices, settings);

@@ -1,0 +1,182 @@
+//! The product catalog as the storefront and the API show it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::{Currency, Money};
+
+/// What kind of service a product is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ProductType {
+    SharedHosting,
+    WordpressHosting,
+    Vps,
+    Cloud,
+}
+
+impl ProductType {
+    pub const ALL: [ProductType; 4] =
+        [ProductType::SharedHosting, ProductType::WordpressHosting, ProductType::Vps, ProductType::Cloud];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductType::SharedHosting => "shared_hosting",
+            ProductType::WordpressHosting => "wordpress_hosting",
+            ProductType::Vps => "vps",
+            ProductType::Cloud => "cloud",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProductType> {
+        ProductType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Name shown to customers.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProductType::SharedHosting => "Shared hosting",
+            ProductType::WordpressHosting => "WordPress hosting",
+            ProductType::Vps => "VPS",
+            ProductType::Cloud => "Cloud",
+        }
+    }
+}
+
+/// How often a service is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BillingCycle {
+    Monthly,
+    Quarterly,
+    Semiannually,
+    Annually,
+    Biennially,
+    Triennially,
+}
+
+impl BillingCycle {
+    pub const ALL: [BillingCycle; 6] = [
+        BillingCycle::Monthly,
+        BillingCycle::Quarterly,
+        BillingCycle::Semiannually,
+        BillingCycle::Annually,
+        BillingCycle::Biennially,
+        BillingCycle::Triennially,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingCycle::Monthly => "monthly",
+            BillingCycle::Quarterly => "quarterly",
+            BillingCycle::Semiannually => "semiannually",
+            BillingCycle::Annually => "annually",
+            BillingCycle::Biennially => "biennially",
+            BillingCycle::Triennially => "triennially",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BillingCycle> {
+        BillingCycle::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Length of the cycle in months.
+    pub fn months(self) -> u32 {
+        match self {
+            BillingCycle::Monthly => 1,
+            BillingCycle::Quarterly => 3,
+            BillingCycle::Semiannually => 6,
+            BillingCycle::Annually => 12,
+            BillingCycle::Biennially => 24,
+            BillingCycle::Triennially => 36,
+        }
+    }
+
+    /// Short suffix for prices: `/mo`, `/yr`.
+    pub fn per(self) -> &'static str {
+        match self {
+            BillingCycle::Monthly => "/mo",
+            BillingCycle::Quarterly => "/quarter",
+            BillingCycle::Semiannually => "/6 mo",
+            BillingCycle::Annually => "/yr",
+            BillingCycle::Biennially => "/2 yr",
+            BillingCycle::Triennially => "/3 yr",
+        }
+    }
+}
+
+/// The price of a product for one billing cycle in one currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Price {
+    pub cycle: BillingCycle,
+    pub currency: Currency,
+    /// Recurring amount per cycle, in minor units.
+    pub amount_minor: i64,
+    /// One-off setup fee, in minor units.
+    pub setup_fee_minor: i64,
+}
+
+impl Price {
+    pub fn amount(&self) -> Money {
+        Money::new(self.amount_minor, self.currency)
+    }
+
+    /// What paying per year saves against twelve monthly payments, in whole percent.
+    pub fn annual_saving_percent(monthly: &Price, annual: &Price) -> Option<i64> {
+        if monthly.currency != annual.currency || monthly.amount_minor <= 0 {
+            return None;
+        }
+        let twelve = monthly.amount_minor.checked_mul(12)?;
+        let saved = twelve - annual.amount_minor;
+        (saved > 0).then(|| saved * 100 / twelve)
+    }
+}
+
+/// A product for sale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Product {
+    /// Opaque product id.
+    pub id: String,
+    /// URL-friendly unique name.
+    pub slug: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub product_type: ProductType,
+    pub description: String,
+    /// Bullet points shown on the plan card.
+    pub features: Vec<String>,
+    /// Shown with a "most popular" badge.
+    pub featured: bool,
+    pub prices: Vec<Price>,
+}
+
+impl Product {
+    pub fn price(&self, cycle: BillingCycle, currency: Currency) -> Option<&Price> {
+        self.prices.iter().find(|p| p.cycle == cycle && p.currency == currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annual_saving() {
+        let m = Price { cycle: BillingCycle::Monthly, currency: Currency::Usd, amount_minor: 499, setup_fee_minor: 0 };
+        let a = Price { cycle: BillingCycle::Annually, currency: Currency::Usd, amount_minor: 4999, setup_fee_minor: 0 };
+        assert_eq!(Price::annual_saving_percent(&m, &a), Some(16));
+    }
+
+    #[test]
+    fn cycles_round_trip() {
+        for c in BillingCycle::ALL {
+            assert_eq!(BillingCycle::parse(c.as_str()), Some(c));
+        }
+        for t in ProductType::ALL {
+            assert_eq!(ProductType::parse(t.as_str()), Some(t));
+        }
+    }
+}

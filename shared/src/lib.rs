@@ -1,0 +1,16 @@
+//! Keel's shared vocabulary: the request/response models of the REST API, enums, [`Money`] and the
+//! validation rules. Both the API server and the SPA compile this crate, so a rule written here runs
+//! identically in the browser and on the server. No I/O, no database types.
+//!
+//! The `openapi` feature adds `utoipa::ToSchema` derives; the SPA leaves it off.
+
+pub mod auth;
+pub mod catalog;
+pub mod money;
+pub mod page;
+pub mod problem;
+pub mod validation;
+
+pub use money::{Currency, Money};
+pub use page::{Page, PageQuery};
+pub use problem::Problem;

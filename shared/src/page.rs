@@ -1,0 +1,95 @@
+//! Pagination: every list endpoint takes `?page=&per_page=` and answers a [`Page`] with totals.
+
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+pub const DEFAULT_PER_PAGE: u32 = 25;
+pub const MAX_PER_PAGE: u32 = 100;
+
+/// Query parameters of a paginated list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    #[serde(default = "default_page")]
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: u32,
+    /// Items per page, 1 to 100 (default 25).
+    #[serde(default = "default_per_page")]
+    #[validate(range(min = 1, max = 100))]
+    pub per_page: u32,
+}
+
+fn default_page() -> u32 {
+    1
+}
+fn default_per_page() -> u32 {
+    DEFAULT_PER_PAGE
+}
+
+impl Default for PageQuery {
+    fn default() -> Self {
+        PageQuery { page: 1, per_page: DEFAULT_PER_PAGE }
+    }
+}
+
+impl PageQuery {
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page.saturating_sub(1)) * i64::from(self.per_page)
+    }
+    pub fn limit(&self) -> i64 {
+        i64::from(self.per_page)
+    }
+}
+
+/// One page of a list, with the totals needed to draw a pager.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    /// Number of items across all pages.
+    pub total: i64,
+    pub total_pages: u32,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, query: PageQuery, total: i64) -> Self {
+        let per = i64::from(query.per_page.max(1));
+        let pages = (total.max(0) + per - 1) / per;
+        Page {
+            items,
+            page: query.page,
+            per_page: query.per_page,
+            total,
+            total_pages: u32::try_from(pages).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The same page with each item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+            total_pages: self.total_pages,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_round_up() {
+        let q = PageQuery { page: 2, per_page: 10 };
+        assert_eq!(q.offset(), 10);
+        assert_eq!(Page::<u8>::new(vec![], q, 21).total_pages, 3);
+        assert_eq!(Page::<u8>::new(vec![], q, 0).total_pages, 0);
+        assert_eq!(Page::<u8>::new(vec![], q, 20).total_pages, 2);
+    }
+}
