@@ -47,7 +47,7 @@ pub fn cache_control(path: &str) -> Option<CacheControl> {
         return None;
     }
     let name = path.rsplit('/').next().unwrap_or("");
-    let hashed = name.split(['-', '.', '_']).any(|part| part.len() >= 16 && part.chars().all(|c| c.is_ascii_hexdigit()));
+    let hashed = name.split(['-', '.', '_']).any(|part| part.len() >= 12 && part.chars().all(|c| c.is_ascii_hexdigit()));
     if hashed {
         Some(CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(31_536_000), CacheDirective::Extension("immutable".into(), None)]))
     } else if name.contains('.') && name != "index.html" {

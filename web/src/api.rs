@@ -1,0 +1,134 @@
+//! The typed API client. Every call goes through [`send`], which turns problem+json answers into
+//! [`ClientError`]s the pages can show, and retries once after refreshing an expired access token.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use keel_shared::auth::{ClientSummary, LoginRequest, RegisterRequest, TokenResponse};
+use keel_shared::catalog::Product;
+use keel_shared::{Page, Problem};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::session::SessionCtx;
+
+const BASE: &str = "/api/v1";
+
+/// Why a call failed, in the terms a page needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientError {
+    /// Not signed in, or the session ended.
+    Unauthorized(Problem),
+    /// Signed in, but not allowed.
+    Forbidden(Problem),
+    NotFound(Problem),
+    /// Any other problem+json answer (validation, conflict, server error).
+    Problem(Problem),
+    /// The server could not be reached or answered something unreadable.
+    Network(String),
+}
+
+impl ClientError {
+    pub fn message(&self) -> String {
+        match self {
+            ClientError::Unauthorized(p) | ClientError::Forbidden(p) | ClientError::NotFound(p) | ClientError::Problem(p) => {
+                p.message().to_string()
+            }
+            ClientError::Network(e) => format!("Could not reach Keel ({e}). Check your connection and try again."),
+        }
+    }
+
+    /// The message for one form field, when the server named it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self {
+            ClientError::Problem(p) => p.field(name).map(str::to_string),
+            _ => None,
+        }
+    }
+}
+
+async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
+    let status = res.status();
+    if (200..300).contains(&status) {
+        if status == 204 {
+            return serde_json::from_str("null").map_err(|e| ClientError::Network(e.to_string()));
+        }
+        return res.json::<T>().await.map_err(|e| ClientError::Network(format!("unreadable answer: {e}")));
+    }
+    let problem = match res.json::<Problem>().await {
+        Ok(p) => p,
+        Err(_) => Problem {
+            kind: "about:blank".into(),
+            title: format!("The server answered {status}"),
+            status,
+            detail: None,
+            code: "http_error".into(),
+            errors: Default::default(),
+            request_id: None,
+        },
+    };
+    Err(match status {
+        401 => ClientError::Unauthorized(problem),
+        403 => ClientError::Forbidden(problem),
+        404 => ClientError::NotFound(problem),
+        _ => ClientError::Problem(problem),
+    })
+}
+
+async fn send<T: DeserializeOwned>(req: Result<Request, gloo_net::Error>) -> Result<T, ClientError> {
+    let req = req.map_err(|e| ClientError::Network(e.to_string()))?;
+    let res = req.send().await.map_err(|e| ClientError::Network(e.to_string()))?;
+    decode(res).await
+}
+
+fn post_json<B: Serialize>(path: &str, body: &B) -> Result<Request, gloo_net::Error> {
+    Request::post(&format!("{BASE}{path}")).json(body)
+}
+
+fn with_token(builder: RequestBuilder, token: &str) -> RequestBuilder {
+    builder.header("Authorization", &format!("Bearer {token}"))
+}
+
+/// A GET as the signed-in user; refreshes the access token once if it has expired.
+async fn get_authed<T: DeserializeOwned>(session: SessionCtx, path: &str) -> Result<T, ClientError> {
+    let url = format!("{BASE}{path}");
+    let token = session.token().unwrap_or_default();
+    match send(with_token(Request::get(&url), &token).build()).await {
+        Err(ClientError::Unauthorized(p)) => {
+            let Ok(fresh) = refresh().await else {
+                session.clear();
+                return Err(ClientError::Unauthorized(p));
+            };
+            let token = fresh.access_token.clone();
+            session.set(fresh);
+            send(with_token(Request::get(&url), &token).build()).await
+        }
+        other => other,
+    }
+}
+
+pub async fn products() -> Result<Vec<Product>, ClientError> {
+    send(Request::get(&format!("{BASE}/products")).build()).await
+}
+
+pub async fn register(body: &RegisterRequest) -> Result<TokenResponse, ClientError> {
+    send(post_json("/auth/register", body)).await
+}
+
+pub async fn login(body: &LoginRequest) -> Result<TokenResponse, ClientError> {
+    send(post_json("/auth/login", body)).await
+}
+
+pub async fn refresh() -> Result<TokenResponse, ClientError> {
+    send(Request::post(&format!("{BASE}/auth/refresh")).build()).await
+}
+
+pub async fn logout() -> Result<(), ClientError> {
+    send::<Option<()>>(Request::post(&format!("{BASE}/auth/logout")).build()).await.map(|_| ())
+}
+
+pub async fn me(session: SessionCtx) -> Result<keel_shared::auth::Me, ClientError> {
+    get_authed(session, "/me").await
+}
+
+pub async fn admin_clients(session: SessionCtx, page: u32, per_page: u32) -> Result<Page<ClientSummary>, ClientError> {
+    get_authed(session, &format!("/admin/clients?page={page}&per_page={per_page}")).await
+}

@@ -1,0 +1,47 @@
+//! Loading, empty and error states, used the same way on every page.
+
+use leptos::prelude::*;
+
+use crate::api::ClientError;
+
+#[component]
+pub fn Loading(#[prop(default = "Loading…")] label: &'static str) -> impl IntoView {
+    view! {
+        <div class="state state-loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            <span>{label}</span>
+        </div>
+    }
+}
+
+#[component]
+pub fn ErrorPanel(error: ClientError) -> impl IntoView {
+    let (title, hint) = match &error {
+        ClientError::Forbidden(_) => ("Access denied", "Your account does not have permission to see this page."),
+        ClientError::Unauthorized(_) => ("Please sign in", "Your session has ended."),
+        ClientError::NotFound(_) => ("Not found", "It may have been moved or deleted."),
+        ClientError::Network(_) => ("Connection problem", "We could not reach the server."),
+        ClientError::Problem(_) => ("Something went wrong", "Please try again."),
+    };
+    let code = match &error {
+        ClientError::Forbidden(p) | ClientError::Unauthorized(p) | ClientError::NotFound(p) | ClientError::Problem(p) => p.code.clone(),
+        ClientError::Network(_) => "network".to_string(),
+    };
+    view! {
+        <div class="state state-error" role="alert" data-code=code>
+            <h2>{title}</h2>
+            <p class="muted">{hint}</p>
+            <p class="state-detail">{error.message()}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn Empty(title: &'static str, #[prop(optional)] hint: Option<&'static str>) -> impl IntoView {
+    view! {
+        <div class="state state-empty">
+            <h2>{title}</h2>
+            {hint.map(|h| view! { <p class="muted">{h}</p> })}
+        </div>
+    }
+}

@@ -1,0 +1,179 @@
+//! Page frames: the public site (top bar + footer), and the portal and admin (left sidebar).
+//! The portal and admin frames send signed-out visitors to the login page; what a signed-in user
+//! may see is decided by the API on each call.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::{use_location, use_navigate};
+
+use super::feedback::Loading;
+use super::icons::{Icon, Logo};
+use crate::session::use_session;
+
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let label = RwSignal::new(crate::theme::current());
+    view! {
+        <button class="btn btn-ghost btn-icon" type="button" title="Switch light/dark theme"
+            aria-label=move || format!("Switch to {} theme", if label.get() == "dark" { "light" } else { "dark" })
+            on:click=move |_| label.set(crate::theme::toggle())>
+            <Icon name="moon"/>
+        </button>
+    }
+}
+
+/// Signs out on the server, forgets the session and goes home.
+fn sign_out() {
+    let session = use_session();
+    let navigate = use_navigate();
+    spawn_local(async move {
+        let _ = crate::api::logout().await;
+        session.clear();
+        navigate("/", Default::default());
+    });
+}
+
+#[component]
+fn AccountLinks() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Show
+            when=move || session.current.with(Option::is_some)
+            fallback=|| view! {
+                <A href="/login" attr:class="btn btn-ghost">"Log in"</A>
+                <A href="/register" attr:class="btn btn-primary">"Get started"</A>
+            }
+        >
+            <A href="/dashboard" attr:class="btn btn-ghost">"Dashboard"</A>
+            <Show when=move || session.is_admin()>
+                <A href="/admin" attr:class="btn btn-ghost">"Admin"</A>
+            </Show>
+            <button class="btn btn-outline" type="button" on:click=move |_| sign_out()>"Log out"</button>
+        </Show>
+    }
+}
+
+/// The public site's frame around the nested route.
+#[component]
+pub fn PublicShell() -> impl IntoView {
+    view! { <PublicFrame><Outlet/></PublicFrame> }
+}
+
+/// The public site's frame: top bar, content, footer.
+#[component]
+pub fn PublicFrame(children: Children) -> impl IntoView {
+    view! {
+        <div class="site">
+            <header class="topbar">
+                <div class="container topbar-inner">
+                    <A href="/" attr:class="brand"><Logo/><span>"Keel"</span></A>
+                    <nav class="topnav" aria-label="Main">
+                        <A href="/#plans">"Hosting"</A>
+                    </nav>
+                    <div class="topbar-actions">
+                        <ThemeToggle/>
+                        <AccountLinks/>
+                    </div>
+                </div>
+            </header>
+            <main class="site-main">{children()}</main>
+            <footer class="footer">
+                <div class="container footer-inner">
+                    <span>"© 2026 Keel Hosting"</span>
+                    <span class="muted">"Fast hosting, honest prices, 24/7 support."</span>
+                    <a href="/api/docs/">"API"</a>
+                </div>
+            </footer>
+        </div>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    icon: &'static str,
+}
+
+#[component]
+fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let links = nav
+        .into_iter()
+        .map(|item| {
+            let active = move || {
+                let path = location.pathname.get();
+                path == item.href || (item.href.len() > 1 && path.starts_with(&format!("{}/", item.href)))
+            };
+            view! {
+                <A href=item.href attr:class=move || if active() { "side-link active" } else { "side-link" }>
+                    <Icon name=item.icon/><span>{item.label}</span>
+                </A>
+            }
+        })
+        .collect_view();
+    let user_line = move || session.user().map(|u| format!("{} {}", u.first_name, u.last_name)).unwrap_or_default();
+    let email = move || session.user().map(|u| u.email).unwrap_or_default();
+    view! {
+        <div class="app">
+            <aside class="sidebar" aria-label=format!("{area} navigation")>
+                <A href="/" attr:class="brand"><Logo/><span>"Keel"</span></A>
+                <span class="area-badge">{area}</span>
+                <nav class="side-nav">{links}</nav>
+                <div class="side-footer">
+                    <div class="who">
+                        <strong>{user_line}</strong>
+                        <span class="muted small" data-testid="user-email">{email}</span>
+                    </div>
+                    <div class="side-actions">
+                        <ThemeToggle/>
+                        <button class="btn btn-ghost" type="button" on:click=move |_| sign_out()>
+                            <Icon name="logout"/><span>"Log out"</span>
+                        </button>
+                    </div>
+                </div>
+            </aside>
+            <main class="app-main"><Outlet/></main>
+        </div>
+    }
+}
+
+/// Renders `inner` once the session is known; sends signed-out visitors to /login.
+fn require_session(inner: impl Fn() -> AnyView + Send + Sync + 'static) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    move || {
+        if !session.ready.get() {
+            view! { <div class="center-page"><Loading/></div> }.into_any()
+        } else if session.current.with(Option::is_none) {
+            let next = location.pathname.get_untracked();
+            view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+        } else {
+            inner()
+        }
+    }
+}
+
+#[component]
+pub fn PortalShell() -> impl IntoView {
+    require_session(|| {
+        let nav = vec![
+            NavItem { href: "/dashboard", label: "Overview", icon: "home" },
+            NavItem { href: "/", label: "Order hosting", icon: "store" },
+        ];
+        view! { <AppShell area="Client area" nav=nav/> }.into_any()
+    })
+}
+
+#[component]
+pub fn AdminShell() -> impl IntoView {
+    require_session(|| {
+        let nav = vec![
+            NavItem { href: "/admin/clients", label: "Clients", icon: "users" },
+            NavItem { href: "/dashboard", label: "My account", icon: "user" },
+        ];
+        view! { <AppShell area="Admin" nav=nav/> }.into_any()
+    })
+}

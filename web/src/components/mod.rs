@@ -1,0 +1,3 @@
+pub mod feedback;
+pub mod icons;
+pub mod layout;

@@ -1,0 +1,40 @@
+//! Keel's web app: the public storefront, the client portal (`/dashboard`) and the admin
+//! (`/admin`). One router tree; the session lives in context (`use_session()`); every call to the
+//! server goes through the typed client in `api`.
+
+pub mod api;
+pub mod components;
+pub mod pages;
+pub mod session;
+pub mod theme;
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use components::layout::{AdminShell, PortalShell, PublicFrame, PublicShell};
+use pages::{admin, auth, portal, storefront, NotFoundPage};
+
+#[component]
+pub fn App() -> impl IntoView {
+    session::provide_session();
+    theme::init();
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <PublicFrame><NotFoundPage/></PublicFrame> }>
+                <ParentRoute path=path!("") view=PublicShell>
+                    <Route path=path!("") view=storefront::StorefrontPage/>
+                    <Route path=path!("login") view=auth::LoginPage/>
+                    <Route path=path!("register") view=auth::RegisterPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("dashboard") view=PortalShell>
+                    <Route path=path!("") view=portal::DashboardPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("admin") view=AdminShell>
+                    <Route path=path!("") view=admin::ClientsPage/>
+                    <Route path=path!("clients") view=admin::ClientsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

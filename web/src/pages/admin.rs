@@ -1,0 +1,66 @@
+//! Admin: the client list (`GET /admin/clients`). The API decides who may see it; a client who
+//! opens this page gets the API's refusal.
+
+use leptos::prelude::*;
+
+use crate::api;
+use crate::components::feedback::{Empty, ErrorPanel, Loading};
+use crate::session::use_session;
+
+const PER_PAGE: u32 = 20;
+
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    let session = use_session();
+    let page = RwSignal::new(1u32);
+    let clients = LocalResource::new(move || api::admin_clients(session, page.get(), PER_PAGE));
+    view! {
+        <header class="page-head">
+            <div>
+                <h1>"Clients"</h1>
+                <p class="muted">"Everyone with a client account, newest first."</p>
+            </div>
+        </header>
+        {move || match clients.get() {
+            None => view! { <Loading label="Loading clients…"/> }.into_any(),
+            Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+            Some(Ok(list)) => {
+                let total = list.total;
+                let pages = list.total_pages.max(1);
+                let current = list.page;
+                view! {
+                    <div class="kpis">
+                        <div class="kpi card"><span class="kpi-label">"Clients"</span><strong class="kpi-value" data-testid="client-total">{total}</strong></div>
+                    </div>
+                    {if list.items.is_empty() {
+                        view! { <Empty title="No clients yet" hint="Clients appear here when they register."/> }.into_any()
+                    } else {
+                        view! {
+                            <div class="card table-card">
+                                <table class="table">
+                                    <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Joined"</th></tr></thead>
+                                    <tbody>
+                                        {list.items.into_iter().map(|c| view! {
+                                            <tr>
+                                                <td>{format!("{} {}", c.first_name, c.last_name)}</td>
+                                                <td>{c.email}</td>
+                                                <td>{c.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <div class="pager">
+                                    <span class="muted small">{format!("Page {current} of {pages}")}</span>
+                                    <button class="btn btn-outline" type="button" disabled=current <= 1
+                                        on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Previous"</button>
+                                    <button class="btn btn-outline" type="button" disabled=current >= pages
+                                        on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                                </div>
+                            </div>
+                        }.into_any()
+                    }}
+                }.into_any()
+            }
+        }}
+    }
+}
