@@ -1,0 +1,230 @@
+//! Test harness: a [`TestApp`] per test, each with its own fresh database: a temporary SQLite file,
+//! or a new PostgreSQL database dropped when the test ends. PostgreSQL tests run whenever the
+//! server is reachable and are required when `CI=true`.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::test::{self, TestRequest};
+use chrono::{TimeZone, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use keel_api::accounts::tokens::JwtKeys;
+use keel_api::clock::{Clock, FixedClock};
+use keel_api::config::Config;
+use keel_api::db::{self, Backend, DbUrl};
+use keel_api::state::AppState;
+use serde_json::Value;
+
+pub const ADMIN_EMAIL: &str = "admin@keel.test";
+pub const ADMIN_PASSWORD: &str = "admin password 123";
+
+fn postgres_base() -> String {
+    std::env::var("KEEL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A database that exists for one test.
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { dir: tempfile::TempDir, name: String },
+}
+
+impl TestDb {
+    pub fn dir(&self) -> &std::path::Path {
+        match self {
+            TestDb::Sqlite(d) | TestDb::Postgres { dir: d, .. } => d.path(),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { name, .. } = self {
+            if let Ok(mut c) = diesel::PgConnection::establish(&format!("{}/postgres", postgres_base())) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// Creates a fresh database for `backend`; `None` when PostgreSQL is not reachable outside CI.
+pub fn fresh_db(backend: Backend) -> Option<(TestDb, DbUrl)> {
+    let dir = tempfile::tempdir().unwrap();
+    match backend {
+        Backend::Sqlite => {
+            let url = DbUrl::parse(dir.path().join("keel.db").to_str().unwrap()).unwrap();
+            Some((TestDb::Sqlite(dir), url))
+        }
+        Backend::Postgres => {
+            let admin = format!("{}/postgres", postgres_base());
+            let mut conn = match diesel::PgConnection::establish(&admin) {
+                Ok(c) => c,
+                Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+                    panic!("PostgreSQL is required in CI but not reachable at {admin}: {e}")
+                }
+                Err(e) => {
+                    eprintln!("skipping PostgreSQL test: {admin} not reachable ({e})");
+                    return None;
+                }
+            };
+            let name = format!("keel_test_{}", uuid_simple());
+            conn.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+            let url = DbUrl::parse(&format!("{}/{name}", postgres_base())).unwrap();
+            Some((TestDb::Postgres { dir, name }, url))
+        }
+    }
+}
+
+fn uuid_simple() -> String {
+    keel_api::ids::new_id().replace('-', "")
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub clock: FixedClock,
+    pub db: TestDb,
+}
+
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Res {
+    pub fn content_type(&self) -> &str {
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+    /// The `keel_refresh` cookie value set by this response, if any.
+    pub fn refresh_cookie(&self) -> Option<String> {
+        self.headers.get_all(header::SET_COOKIE).filter_map(|v| v.to_str().ok()).find_map(|c| {
+            let v = c.strip_prefix("keel_refresh=")?;
+            Some(v.split(';').next().unwrap_or("").to_string())
+        })
+    }
+    pub fn set_cookie_header(&self) -> String {
+        self.headers.get_all(header::SET_COOKIE).filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join("\n")
+    }
+    /// Asserts an RFC 9457 problem with this status and returns it.
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
+        assert_eq!(self.content_type(), "application/problem+json", "content type; body: {}", self.text);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["code"].is_string() && self.body["title"].is_string(), "problem body: {}", self.text);
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> Option<TestApp> {
+        let (db, url) = fresh_db(backend)?;
+        let mut config = Config::for_dir(db.dir(), url.clone());
+        config.admin_email = Some(ADMIN_EMAIL.into());
+        config.admin_password = Some(ADMIN_PASSWORD.into());
+        let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap());
+        let pool = db::connect(&url, 4).unwrap();
+        let state = AppState {
+            pool,
+            clock: Arc::new(clock.clone()),
+            jwt: JwtKeys::from_secret(config.secret_key.as_deref().unwrap().as_bytes()),
+            config: Arc::new(config),
+        };
+        let mut conn = state.pool.get().unwrap();
+        keel_api::bootstrap::first_start(&mut conn, &state.config, clock.now()).unwrap();
+        drop(conn);
+        Some(TestApp { state, clock, db })
+    }
+
+    pub async fn request(&self, req: TestRequest) -> Res {
+        let app = test::init_service(keel_api::http::app::build(self.state.clone())).await;
+        let res = test::call_service(&app, req.to_request()).await;
+        read(res).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Res {
+        let mut req = TestRequest::get().uri(path);
+        if let Some(t) = token {
+            req = req.insert_header((header::AUTHORIZATION, format!("Bearer {t}")));
+        }
+        self.request(req).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> Res {
+        self.request(TestRequest::post().uri(path).set_json(body)).await
+    }
+
+    pub async fn send_raw(&self, method: Method, path: &str, content_type: Option<&str>, body: &[u8]) -> Res {
+        let mut req = TestRequest::default().method(method).uri(path).set_payload(body.to_vec());
+        if let Some(ct) = content_type {
+            req = req.insert_header((header::CONTENT_TYPE, ct));
+        }
+        self.request(req).await
+    }
+
+    pub async fn post_with_cookie(&self, path: &str, refresh: &str) -> Res {
+        self.request(TestRequest::post().uri(path).insert_header((header::COOKIE, format!("keel_refresh={refresh}")))).await
+    }
+
+    /// Registers a client and returns (access token, refresh token, user id).
+    pub async fn register(&self, email: &str) -> (String, String, String) {
+        let res = self
+            .post_json(
+                "/api/v1/auth/register",
+                serde_json::json!({"email": email, "password": "correct horse battery", "first_name": "Ann", "last_name": "Lee"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        (
+            res.body["access_token"].as_str().unwrap().to_string(),
+            res.refresh_cookie().unwrap(),
+            res.body["user"]["id"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Res {
+        self.post_json("/api/v1/auth/login", serde_json::json!({"email": email, "password": password})).await
+    }
+
+    pub async fn admin_token(&self) -> String {
+        let res = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        res.body["access_token"].as_str().unwrap().to_string()
+    }
+}
+
+async fn read<B: MessageBody>(res: ServiceResponse<B>) -> Res {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = test::read_body(res).await;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Res { status, headers, body, text }
+}
+
+/// Runs an async test body once per backend: `sqlite` always, `postgres` when reachable
+/// (required in CI).
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = $crate::support::TestApp::new(keel_api::db::Backend::Sqlite).await.expect("sqlite");
+                ($body)(app).await;
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = $crate::support::TestApp::new(keel_api::db::Backend::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}
