@@ -16,11 +16,19 @@ pub struct SessionCtx {
     pub current: RwSignal<Option<Session>>,
     /// False until the first refresh attempt has answered.
     pub ready: RwSignal<bool>,
+    /// True after the user signed out on purpose (guarded pages then go home, not to /login).
+    pub signed_out: RwSignal<bool>,
 }
 
 impl SessionCtx {
     pub fn set(&self, t: TokenResponse) {
+        self.signed_out.set(false);
         self.current.set(Some(Session { token: t.access_token, user: t.user }));
+    }
+    /// Forgets the session because the user signed out.
+    pub fn sign_out(&self) {
+        self.signed_out.set(true);
+        self.current.set(None);
     }
     pub fn clear(&self) {
         self.current.set(None);
@@ -37,7 +45,7 @@ impl SessionCtx {
 }
 
 pub fn provide_session() -> SessionCtx {
-    let ctx = SessionCtx { current: RwSignal::new(None), ready: RwSignal::new(false) };
+    let ctx = SessionCtx { current: RwSignal::new(None), ready: RwSignal::new(false), signed_out: RwSignal::new(false) };
     provide_context(ctx);
     spawn_local(async move {
         if let Ok(t) = crate::api::refresh().await {

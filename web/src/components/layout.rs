@@ -29,7 +29,7 @@ fn sign_out() {
     let navigate = use_navigate();
     spawn_local(async move {
         let _ = crate::api::logout().await;
-        session.clear();
+        session.sign_out();
         navigate("/", Default::default());
     });
 }
@@ -147,6 +147,8 @@ fn require_session(inner: impl Fn() -> AnyView + Send + Sync + 'static) -> impl 
     move || {
         if !session.ready.get() {
             view! { <div class="center-page"><Loading/></div> }.into_any()
+        } else if session.current.with(Option::is_none) && session.signed_out.get() {
+            view! { <Redirect path="/"/> }.into_any()
         } else if session.current.with(Option::is_none) {
             let next = location.pathname.get_untracked();
             view! { <Redirect path=format!("/login?next={next}")/> }.into_any()

@@ -1,0 +1,307 @@
+//! Browser journeys: the real `keel` binary on a free port with a fresh SQLite database, driven
+//! through headless Chromium by chromedriver. Screenshots of each page land in
+//! `e2e/screenshots/` (git-ignored) to be looked at.
+//!
+//! Needs `target/debug/keel` (or `KEEL_BIN`), the built SPA in `dist/` (or `KEEL_WEB_DIR`),
+//! and Debian's `chromium` + `chromium-driver`; `make test` prepares all three.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const ADMIN_EMAIL: &str = "admin@keel.test";
+const ADMIN_PASSWORD: &str = "admin password e2e";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn must_exist(path: PathBuf, what: &str) -> PathBuf {
+    assert!(path.exists(), "{what} not found at {} — run `make test` (it builds everything first)", path.display());
+    path
+}
+
+/// A running `keel` and a chromedriver session against it. Both processes die with it.
+struct Harness {
+    base: String,
+    browser: Client,
+    _keel: Child,
+    _driver: Child,
+    _data: tempdir::Dir,
+    shots: PathBuf,
+    name: &'static str,
+}
+
+mod tempdir {
+    /// A temporary folder removed on drop (std only).
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new(tag: &str) -> Dir {
+            let p = std::env::temp_dir().join(format!("keel-e2e-{tag}-{}-{}", std::process::id(), super::free_port()));
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn wait_for_port(port: u16, what: &str) {
+    let start = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not start listening on {port}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Harness {
+    async fn start(name: &'static str) -> Harness {
+        let root = workspace();
+        let bin = must_exist(std::env::var("KEEL_BIN").map(PathBuf::from).unwrap_or_else(|_| root.join("target/debug/keel")), "the keel binary");
+        let web = must_exist(std::env::var("KEEL_WEB_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("dist")), "the built SPA");
+        must_exist(web.join("index.html"), "dist/index.html");
+        let data = tempdir::Dir::new(name);
+        let port = free_port();
+        let mut keel = Command::new(bin)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("KEEL_BIND", format!("127.0.0.1:{port}"))
+            .env("KEEL_DATA_DIR", &data.0)
+            .env("KEEL_WEB_DIR", &web)
+            .env("KEEL_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("KEEL_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("KEEL_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        // Wait for the start-up line on stdout.
+        let mut lines = BufReader::new(keel.stdout.take().unwrap()).lines();
+        let started = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("Keel is running at") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(started, Ok(true), "keel did not start");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+        let driver_port = free_port();
+        let driver = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver is not installed (apt-get install chromium-driver; `make test` does it)");
+        wait_for_port(driver_port, "chromedriver").await;
+        let profile = data.0.join("chromium-profile");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                    "--disable-sync", "--disable-quic", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        let browser = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("could not start a Chromium session");
+        let shots = root.join("e2e/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Harness { base: format!("http://127.0.0.1:{port}"), browser, _keel: keel, _driver: driver, _data: data, shots, name }
+    }
+
+    async fn goto(&self, path: &str) {
+        self.browser.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn wait_css(&self, css: &str) -> fantoccini::elements::Element {
+        self.browser.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+    }
+
+    async fn wait_path(&self, path: &str) {
+        let start = Instant::now();
+        loop {
+            let url = self.browser.current_url().await.unwrap();
+            if url.path() == path {
+                return;
+            }
+            assert!(start.elapsed() < WAIT, "expected to reach {path}, still at {url}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn wait_text(&self, css: &str, expected: &str) {
+        let start = Instant::now();
+        loop {
+            if let Ok(el) = self.browser.find(Locator::Css(css)).await {
+                if el.text().await.unwrap_or_default().contains(expected) {
+                    return;
+                }
+            }
+            assert!(start.elapsed() < WAIT, "{css} never showed {expected:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let el = self.wait_css(css).await;
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait_css(css).await.click().await.unwrap();
+    }
+
+    async fn click_text(&self, css: &str, text: &str) {
+        let start = Instant::now();
+        loop {
+            for el in self.browser.find_all(Locator::Css(css)).await.unwrap() {
+                if el.text().await.unwrap_or_default().trim() == text {
+                    el.click().await.unwrap();
+                    return;
+                }
+            }
+            assert!(start.elapsed() < WAIT, "no {css} with text {text:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn screenshot(&self, page: &str) {
+        // Let transitions and fonts settle so the picture shows what a person sees.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = self.browser.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{}-{page}.png", self.name)), png).unwrap();
+    }
+
+    async fn log_in(&self, email: &str, password: &str) {
+        self.goto("/login").await;
+        self.fill("#f-email", email).await;
+        self.fill("#f-password", password).await;
+        self.click("form button[type=submit]").await;
+    }
+
+    async fn finish(self) {
+        self.browser.close().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_registers_logs_in_and_out() {
+    let h = Harness::start("client").await;
+    let email = "jane.doe@example.com";
+    let password = "correct horse battery";
+
+    // Storefront: the eight plans from the API.
+    h.goto("/").await;
+    h.wait_css("[data-testid=plan-grid]").await;
+    let cards = h.browser.find_all(Locator::Css("[data-testid=plan-card]")).await.unwrap();
+    assert_eq!(cards.len(), 8);
+    h.wait_text("[data-slug=shared-starter] [data-testid=price]", "$4.99").await;
+    h.screenshot("storefront").await;
+    // Yearly prices.
+    h.click_text("button.seg", "Yearly save up to 16%").await;
+    h.wait_text("[data-slug=shared-starter] [data-testid=price]", "$49.99").await;
+    h.wait_text("[data-slug=cloud-enterprise] [data-testid=price]", "$999.99").await;
+
+    // Register: the shared rules reject a short password in the browser first.
+    h.click_text(".topbar a", "Get started").await;
+    h.wait_path("/register").await;
+    h.fill("#f-first_name", "Jane").await;
+    h.fill("#f-last_name", "Doe").await;
+    h.fill("#f-email", email).await;
+    h.fill("#f-password", "short").await;
+    h.click("form button[type=submit]").await;
+    h.wait_text(".field.has-error .field-error", "at least 10 characters").await;
+    h.screenshot("register-invalid").await;
+    h.fill("#f-password", password).await;
+    h.click("form button[type=submit]").await;
+
+    // Dashboard shows the account from GET /me.
+    h.wait_path("/dashboard").await;
+    h.wait_text("[data-testid=me-email]", email).await;
+    h.screenshot("dashboard").await;
+
+    // A reload keeps the session (refresh cookie).
+    h.goto("/dashboard").await;
+    h.wait_text("[data-testid=me-email]", email).await;
+
+    // A client typing /admin is refused by the API.
+    h.goto("/admin").await;
+    h.wait_css(".state-error[data-code=forbidden]").await;
+    h.screenshot("admin-refused").await;
+
+    // Log out: back to the storefront, and the portal asks to log in again.
+    h.goto("/dashboard").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+    h.wait_css("[data-testid=plan-grid]").await;
+    h.goto("/dashboard").await;
+    h.wait_path("/login").await;
+    h.screenshot("login").await;
+
+    // Wrong password: the API's message is shown.
+    h.log_in(email, "wrong password!").await;
+    h.wait_text(".alert-error", "wrong").await;
+
+    // Log in again.
+    h.log_in(email, password).await;
+    h.wait_path("/dashboard").await;
+    h.wait_text("[data-testid=me-email]", email).await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_sees_clients() {
+    let h = Harness::start("admin").await;
+    // A client signs up first.
+    h.goto("/register").await;
+    h.fill("#f-first_name", "Carl").await;
+    h.fill("#f-last_name", "Client").await;
+    h.fill("#f-email", "carl@example.com").await;
+    h.fill("#f-password", "carl password 1").await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // The admin logs in and lands in the admin, which lists that client.
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.wait_text("[data-testid=client-total]", "1").await;
+    h.wait_text("table.table tbody", "carl@example.com").await;
+    h.screenshot("admin-clients").await;
+    h.finish().await;
+}
