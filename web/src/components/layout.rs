@@ -173,7 +173,7 @@ pub fn PortalShell() -> impl IntoView {
 pub fn AdminShell() -> impl IntoView {
     require_session(|| {
         let nav = vec![
-            NavItem { href: "/admin/clients", label: "Clients", icon: "users" },
+            NavItem { href: "/admin", label: "Clients", icon: "users" },
             NavItem { href: "/dashboard", label: "My account", icon: "user" },
         ];
         view! { <AppShell area="Admin" nav=nav/> }.into_any()

@@ -51,9 +51,9 @@ pub fn ClientsPage() -> impl IntoView {
                                 </table>
                                 <div class="pager">
                                     <span class="muted small">{format!("Page {current} of {pages}")}</span>
-                                    <button class="btn btn-outline" type="button" disabled=current <= 1
+                                    <button class="btn btn-outline" type="button" disabled={current <= 1}
                                         on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Previous"</button>
-                                    <button class="btn btn-outline" type="button" disabled=current >= pages
+                                    <button class="btn btn-outline" type="button" disabled={current >= pages}
                                         on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
                                 </div>
                             </div>
