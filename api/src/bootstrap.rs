@@ -60,6 +60,7 @@ pub struct FirstStart {
 /// (when there is none). The generated password is returned once and never stored in clear.
 pub fn first_start(conn: &mut DbConn, config: &Config, now: DateTime<Utc>) -> Result<FirstStart, ApiError> {
     let mut out = FirstStart::default();
+    crate::automation::scheduler::install(conn, now)?;
     if config.demo_data && settings::get::<bool>(conn, "demo_catalog_loaded")?.is_none() {
         out.products_created = seed::load_demo_catalog(conn, now)?;
         settings::set(conn, now, "demo_catalog_loaded", &true)?;

@@ -27,6 +27,19 @@ pub struct Config {
     /// (set it behind a TLS-terminating proxy).
     pub secure_cookies: bool,
     pub log_json: bool,
+    /// SMTP server (`smtp://user:pass@host:587?tls=required`, `smtps://…`); unset writes `.eml`
+    /// files into `<data_dir>/mail/`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub mail_rate_per_minute: u32,
+    /// The address customers reach Keel at (links in e-mails).
+    pub public_url: String,
+    pub company_name: String,
+    /// Worker threads in this process (0: none; run `keel worker` elsewhere).
+    pub workers: usize,
+    pub job_lease_secs: i64,
+    /// How often the scheduler looks for due tasks.
+    pub scheduler_interval_secs: u64,
 }
 
 /// The keys of `keel.toml`: the same settings as the environment variables, lower-cased.
@@ -44,6 +57,14 @@ struct FileConfig {
     demo_data: Option<bool>,
     secure_cookies: Option<bool>,
     log_json: Option<bool>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    mail_rate_per_minute: Option<u32>,
+    public_url: Option<String>,
+    company_name: Option<String>,
+    workers: Option<usize>,
+    job_lease_secs: Option<i64>,
+    scheduler_interval_secs: Option<u64>,
 }
 
 impl Config {
@@ -91,7 +112,30 @@ impl Config {
             Some(v) => v.parse::<u32>().ok().filter(|n| (1..=512).contains(n)).ok_or_else(|| format!("KEEL_DB_POOL_SIZE: '{v}' is not a number from 1 to 512"))?,
             None => file.db_pool_size.unwrap_or(10),
         };
+        let smtp_url = env("KEEL_SMTP_URL").or(file.smtp_url);
+        if let Some(u) = &smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                return Err(format!("KEEL_SMTP_URL: '{u}' must start with smtp:// or smtps://"));
+            }
+        }
+        let mail_from = env("KEEL_MAIL_FROM").or(file.mail_from).unwrap_or_else(|| "Keel <no-reply@keel.local>".into());
+        let mail_rate_per_minute = number(&env, "KEEL_MAIL_RATE_PER_MINUTE", 1, 100_000)?.or(file.mail_rate_per_minute).unwrap_or(100);
+        let public_url = env("KEEL_PUBLIC_URL").or(file.public_url).unwrap_or_else(|| format!("http://{bind}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(format!("KEEL_PUBLIC_URL: '{public_url}' must start with http:// or https://"));
+        }
+        let workers = number(&env, "KEEL_WORKERS", 0, 256)?.map(|n| n as usize).or(file.workers).unwrap_or(2);
+        let job_lease_secs = number(&env, "KEEL_JOB_LEASE_SECS", 1, 86_400)?.map(i64::from).or(file.job_lease_secs).unwrap_or(300);
+        let scheduler_interval_secs = number(&env, "KEEL_SCHEDULER_INTERVAL_SECS", 1, 3600)?.map(u64::from).or(file.scheduler_interval_secs).unwrap_or(30);
         Ok(Config {
+            smtp_url,
+            mail_from,
+            mail_rate_per_minute,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            company_name: env("KEEL_COMPANY_NAME").or(file.company_name).unwrap_or_else(|| "Keel Hosting".into()),
+            workers,
+            job_lease_secs,
+            scheduler_interval_secs,
             database_url,
             bind,
             data_dir,
@@ -120,7 +164,27 @@ impl Config {
             demo_data: true,
             secure_cookies: false,
             log_json: false,
+            smtp_url: None,
+            mail_from: "Keel <no-reply@keel.test>".into(),
+            mail_rate_per_minute: 100,
+            public_url: "http://127.0.0.1:8080".into(),
+            company_name: "Keel Hosting".into(),
+            workers: 0,
+            job_lease_secs: 300,
+            scheduler_interval_secs: 30,
         }
+    }
+}
+
+fn number(env: &impl Fn(&str) -> Option<String>, name: &str, min: u32, max: u32) -> Result<Option<u32>, String> {
+    match env(name) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .map(Some)
+            .ok_or_else(|| format!("{name}: '{v}' is not a number from {min} to {max}")),
     }
 }
 
@@ -176,6 +240,9 @@ mod tests {
             ("KEEL_SECRET_KEY", "short"),
             ("KEEL_DB_POOL_SIZE", "0"),
             ("KEEL_DEMO_DATA", "maybe"),
+            ("KEEL_SMTP_URL", "http://mail"),
+            ("KEEL_WORKERS", "many"),
+            ("KEEL_PUBLIC_URL", "example.com"),
         ] {
             let err = resolve(&[(var, value)]).expect_err(var);
             assert!(err.starts_with(var), "{err}");

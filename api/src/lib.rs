@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod automation;
 pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod notifications;
 pub mod schema;
 pub mod server;
 pub mod state;

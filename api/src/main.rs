@@ -33,6 +33,48 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Run job workers and the scheduler only (no HTTP), for scale-out.
+    Worker {
+        /// Worker threads (default: KEEL_WORKERS, at least 1).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
+    /// Automation: run due scheduled tasks now.
+    Automation {
+        #[command(subcommand)]
+        command: AutomationCommand,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AutomationCommand {
+    /// Start the tasks due as of a time and run the queue until it is empty.
+    Run {
+        /// A date (YYYY-MM-DD, meaning 23:59 UTC that day) or an RFC 3339 time; default now.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Report what would run and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Enqueue N no-op jobs and drain them with W workers; prints jobs/second.
+    Jobs {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        #[arg(long, default_value_t = 100)]
+        batch: i64,
+    },
 }
 
 fn init_logging(json: bool) {
@@ -69,6 +111,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// `2026-12-01` (end of that day, UTC) or an RFC 3339 time.
+fn parse_as_of(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(23, 59, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("--as-of: '{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time"))
+}
+
 fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Serve => {
@@ -77,8 +131,10 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             actix_web::rt::System::new().block_on(server::serve(state)).map_err(|e| format!("KEEL_BIND: {e}"))
         }
         Command::Migrate => {
-            // connect() applies the migrations.
-            db::connect(&config.database_url, 1).map_err(|e| format!("DATABASE_URL: {e}"))?;
+            // connect() applies the migrations; the shipped scheduled tasks are installed too.
+            let pool = db::connect(&config.database_url, 1).map_err(|e| format!("DATABASE_URL: {e}"))?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            keel_api::automation::scheduler::install(&mut conn, chrono::Utc::now()).map_err(|e| e.to_string())?;
             println!("migrations applied ({})", config.database_url.backend.name());
             Ok(())
         }
@@ -110,5 +166,26 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::Openapi => unreachable!("handled before configuration"),
+        Command::Worker { concurrency } => {
+            let mut config = config;
+            if let Some(n) = concurrency {
+                config.workers = n;
+            }
+            let state = server::prepare(config, server::system_clock())?;
+            server::first_start(&state)?;
+            server::run_workers(state)
+        }
+        Command::Automation { command: AutomationCommand::Run { as_of, dry_run } } => {
+            let clock: keel_api::clock::SharedClock = match as_of {
+                Some(s) => std::sync::Arc::new(keel_api::clock::FixedClock::new(parse_as_of(&s)?)),
+                None => server::system_clock(),
+            };
+            let state = server::prepare(config, clock)?;
+            keel_api::automation::runner::run(&state, dry_run)
+        }
+        Command::Bench { command: BenchCommand::Jobs { jobs, workers, batch } } => {
+            let state = server::prepare(config, server::system_clock())?;
+            keel_api::automation::bench::jobs(&state, jobs, workers, batch)
+        }
     }
 }

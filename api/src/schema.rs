@@ -75,3 +75,83 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(product_prices -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, products, product_prices, settings);
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        payload -> Text,
+        queue -> Text,
+        state -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        last_error -> Nullable<Text>,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        unique_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    scheduled_tasks (name) {
+        name -> Text,
+        cron -> Text,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    task_runs (id) {
+        id -> Text,
+        task -> Text,
+        period -> Timestamp,
+        job_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    emails (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        to_addr -> Text,
+        template -> Text,
+        category -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        message_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_templates (key) {
+        key -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_unsubscribes (email) {
+        email -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(task_runs -> scheduled_tasks (task));
+diesel::joinable!(emails -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(jobs, scheduled_tasks, task_runs, emails, email_templates, email_unsubscribes, users);

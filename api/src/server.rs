@@ -1,7 +1,13 @@
 //! Start-up: configuration → database (migrated) → first-start data → HTTP server with graceful
 //! shutdown on SIGINT/SIGTERM.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+use crate::automation::handlers::JobContext;
+use crate::automation::scheduler;
+use crate::automation::worker::{self, WorkerConfig};
+use crate::notifications::mailer::Mailer;
 
 use crate::accounts::tokens::JwtKeys;
 use crate::bootstrap;
@@ -14,7 +20,7 @@ use crate::state::AppState;
 pub fn prepare(config: Config, clock: SharedClock) -> Result<AppState, String> {
     let secret = bootstrap::secret_key(&config)?;
     let pool = db::connect(&config.database_url, config.db_pool_size).map_err(|e| format!("DATABASE_URL: {e}"))?;
-    Ok(AppState { pool, clock, jwt: JwtKeys::from_secret(&secret), config: Arc::new(config) })
+    Ok(AppState { pool, clock, jwt: JwtKeys::from_secret(&secret), config: Arc::new(config), secret: Arc::new(secret) })
 }
 
 /// Runs first-start tasks and prints what a person needs to know once (the admin password).
@@ -38,8 +44,79 @@ pub fn first_start(state: &AppState) -> Result<(), String> {
     Ok(())
 }
 
-/// Serves HTTP until a shutdown signal.
+/// The context job handlers run with.
+pub fn job_context(state: &AppState) -> Result<Arc<JobContext>, String> {
+    let mailer = Mailer::from_config(state.config.smtp_url.as_deref(), &state.config.data_dir)?;
+    if let Mailer::Files(dir) = &mailer {
+        tracing::info!(dir = %dir.display(), "no KEEL_SMTP_URL: e-mails are written as .eml files");
+    }
+    Ok(Arc::new(JobContext { clock: state.clock.clone(), config: state.config.clone(), mailer }))
+}
+
+pub fn worker_config(config: &Config) -> WorkerConfig {
+    WorkerConfig { concurrency: config.workers.max(1), lease: chrono::Duration::seconds(config.job_lease_secs), ..WorkerConfig::default() }
+}
+
+/// The scheduler loop: a tick every `scheduler_interval_secs` until `stop`.
+pub fn spawn_scheduler(state: &AppState, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    let (pool, clock, every) = (state.pool.clone(), state.clock.clone(), state.config.scheduler_interval_secs);
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            match pool.get().map_err(|e| e.to_string()).and_then(|mut c| scheduler::tick(&mut c, clock.now()).map_err(|e| e.to_string())) {
+                Ok(started) => {
+                    for due in started {
+                        tracing::info!(task = %due.task, period = %due.period, "scheduled task started");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
+            }
+            for _ in 0..every * 10 {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    })
+}
+
+/// Workers and scheduler only (`keel worker`), until SIGINT/SIGTERM.
+pub fn run_workers(state: AppState) -> Result<(), String> {
+    let ctx = job_context(&state)?;
+    let workers = worker::spawn(state.pool.clone(), ctx, worker_config(&state.config));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sched = spawn_scheduler(&state, stop.clone());
+    tracing::info!(workers = state.config.workers.max(1), "Keel workers are running");
+    actix_web::rt::System::new().block_on(async {
+        let _ = actix_web::rt::signal::ctrl_c().await;
+    });
+    tracing::info!("stopping workers");
+    stop.store(true, Ordering::SeqCst);
+    workers.stop();
+    let _ = sched.join();
+    Ok(())
+}
+
+/// Serves HTTP until a shutdown signal; with `KEEL_WORKERS` > 0 also runs workers and the
+/// scheduler in this process.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let background = if state.config.workers > 0 {
+        let ctx = job_context(&state).map_err(std::io::Error::other)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        Some((worker::spawn(state.pool.clone(), ctx, worker_config(&state.config)), spawn_scheduler(&state, stop.clone()), stop))
+    } else {
+        None
+    };
+    let result = serve_http(state).await;
+    if let Some((workers, sched, stop)) = background {
+        stop.store(true, Ordering::SeqCst);
+        workers.stop();
+        let _ = sched.join();
+    }
+    result
+}
+
+async fn serve_http(state: AppState) -> std::io::Result<()> {
     let bind = state.config.bind;
     let backend = state.pool.get().map(|c| c.backend().name()).unwrap_or("?");
     let web_dir = state.config.web_dir.clone();

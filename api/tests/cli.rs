@@ -97,3 +97,28 @@ fn create_admin_then_log_in() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+#[test]
+fn automation_run_previews_then_runs_as_of_a_date() {
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = keel().env("KEEL_DATA_DIR", data.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The tasks exist from first start; as of a later date the daily one is due.
+    run(&["migrate"]);
+    run(&["automation", "run", "--as-of", "2026-01-01", "--dry-run"]);
+    let preview = run(&["automation", "run", "--as-of", "2099-06-15", "--dry-run"]);
+    assert!(preview.contains("would start task housekeeping (period 2099-06-15T03:00:00+00:00)"), "{preview}");
+    assert!(preview.contains("dry run"), "{preview}");
+    // Nothing changed: the same preview again.
+    assert_eq!(run(&["automation", "run", "--as-of", "2099-06-15", "--dry-run"]), preview);
+    let ran = run(&["automation", "run", "--as-of", "2099-06-15"]);
+    assert!(ran.contains("started task housekeeping"), "{ran}");
+    assert!(ran.contains("job(s) run"), "{ran}");
+    let again = run(&["automation", "run", "--as-of", "2099-06-15"]);
+    assert!(again.contains("0 task(s) started"), "{again}");
+    let bad = keel().env("KEEL_DATA_DIR", data.path()).args(["automation", "run", "--as-of", "soon"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--as-of"));
+}

@@ -5,6 +5,7 @@
 //! The `openapi` feature adds `utoipa::ToSchema` derives; the SPA leaves it off.
 
 pub mod auth;
+pub mod automation;
 pub mod catalog;
 pub mod money;
 pub mod page;

@@ -3,6 +3,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use keel_shared::auth::{ClientSummary, LoginRequest, RegisterRequest, TokenResponse};
+use keel_shared::automation::{Email, EmailDetail, EmailTemplate, Job, JobState, ScheduledTask, UpdateTaskRequest, UpdateTemplateRequest};
 use keel_shared::catalog::Product;
 use keel_shared::{Page, Problem};
 use serde::de::DeserializeOwned;
@@ -87,11 +88,33 @@ fn with_token(builder: RequestBuilder, token: &str) -> RequestBuilder {
     builder.header("Authorization", &format!("Bearer {token}"))
 }
 
-/// A GET as the signed-in user; refreshes the access token once if it has expired.
-async fn get_authed<T: DeserializeOwned>(session: SessionCtx, path: &str) -> Result<T, ClientError> {
+#[derive(Clone, Copy)]
+enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+fn build(method: Method, url: &str, token: &str, body: Option<&serde_json::Value>) -> Result<Request, gloo_net::Error> {
+    let b = match method {
+        Method::Get => Request::get(url),
+        Method::Post => Request::post(url),
+        Method::Put => Request::put(url),
+        Method::Delete => Request::delete(url),
+    };
+    let b = with_token(b, token);
+    match body {
+        Some(v) => b.json(v),
+        None => b.build(),
+    }
+}
+
+/// A call as the signed-in user; refreshes the access token once if it has expired.
+async fn authed<T: DeserializeOwned>(session: SessionCtx, method: Method, path: &str, body: Option<serde_json::Value>) -> Result<T, ClientError> {
     let url = format!("{BASE}{path}");
     let token = session.token().unwrap_or_default();
-    match send(with_token(Request::get(&url), &token).build()).await {
+    match send(build(method, &url, &token, body.as_ref())).await {
         Err(ClientError::Unauthorized(p)) => {
             let Ok(fresh) = refresh().await else {
                 session.clear();
@@ -99,10 +122,18 @@ async fn get_authed<T: DeserializeOwned>(session: SessionCtx, path: &str) -> Res
             };
             let token = fresh.access_token.clone();
             session.set(fresh);
-            send(with_token(Request::get(&url), &token).build()).await
+            send(build(method, &url, &token, body.as_ref())).await
         }
         other => other,
     }
+}
+
+async fn get_authed<T: DeserializeOwned>(session: SessionCtx, path: &str) -> Result<T, ClientError> {
+    authed(session, Method::Get, path, None).await
+}
+
+fn to_json<B: Serialize>(b: &B) -> Option<serde_json::Value> {
+    serde_json::to_value(b).ok()
 }
 
 pub async fn products() -> Result<Vec<Product>, ClientError> {
@@ -131,4 +162,65 @@ pub async fn me(session: SessionCtx) -> Result<keel_shared::auth::Me, ClientErro
 
 pub async fn admin_clients(session: SessionCtx, page: u32, per_page: u32) -> Result<Page<ClientSummary>, ClientError> {
     get_authed(session, &format!("/admin/clients?page={page}&per_page={per_page}")).await
+}
+
+pub async fn admin_jobs(session: SessionCtx, state: Option<JobState>, kind: String, page: u32) -> Result<Page<Job>, ClientError> {
+    let mut q = format!("/admin/jobs?page={page}&per_page=25");
+    if let Some(s) = state {
+        q.push_str(&format!("&state={}", s.as_str()));
+    }
+    if !kind.trim().is_empty() {
+        q.push_str(&format!("&kind={}", js_sys_encode(kind.trim())));
+    }
+    get_authed(session, &q).await
+}
+
+pub async fn retry_job(session: SessionCtx, id: &str) -> Result<Job, ClientError> {
+    authed(session, Method::Post, &format!("/admin/jobs/{id}/retry"), None).await
+}
+
+pub async fn delete_job(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/admin/jobs/{id}"), None).await.map(|_| ())
+}
+
+pub async fn admin_tasks(session: SessionCtx) -> Result<Vec<ScheduledTask>, ClientError> {
+    get_authed(session, "/admin/tasks").await
+}
+
+pub async fn update_task(session: SessionCtx, name: &str, body: &UpdateTaskRequest) -> Result<ScheduledTask, ClientError> {
+    authed(session, Method::Put, &format!("/admin/tasks/{name}"), to_json(body)).await
+}
+
+pub async fn admin_emails(session: SessionCtx, page: u32) -> Result<Page<Email>, ClientError> {
+    get_authed(session, &format!("/admin/emails?page={page}&per_page=25")).await
+}
+
+pub async fn admin_email(session: SessionCtx, id: &str) -> Result<EmailDetail, ClientError> {
+    get_authed(session, &format!("/admin/emails/{id}")).await
+}
+
+pub async fn my_emails(session: SessionCtx, page: u32) -> Result<Page<Email>, ClientError> {
+    get_authed(session, &format!("/me/emails?page={page}&per_page=25")).await
+}
+
+pub async fn templates(session: SessionCtx) -> Result<Vec<EmailTemplate>, ClientError> {
+    get_authed(session, "/admin/email-templates").await
+}
+
+pub async fn save_template(session: SessionCtx, key: &str, body: &UpdateTemplateRequest) -> Result<EmailTemplate, ClientError> {
+    authed(session, Method::Put, &format!("/admin/email-templates/{key}"), to_json(body)).await
+}
+
+pub async fn reset_template(session: SessionCtx, key: &str) -> Result<EmailTemplate, ClientError> {
+    authed(session, Method::Delete, &format!("/admin/email-templates/{key}"), None).await
+}
+
+/// Percent-encodes a query value.
+fn js_sys_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

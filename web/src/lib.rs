@@ -13,7 +13,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use components::layout::{AdminShell, PortalShell, PublicFrame, PublicShell};
-use pages::{admin, auth, portal, storefront, NotFoundPage};
+use pages::{admin, auth, automation, emails, portal, storefront, NotFoundPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -29,10 +29,15 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=PortalShell>
                     <Route path=path!("") view=portal::DashboardPage/>
+                    <Route path=path!("emails") view=emails::MyEmailsPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminShell>
                     <Route path=path!("") view=admin::ClientsPage/>
                     <Route path=path!("clients") view=admin::ClientsPage/>
+                    <Route path=path!("jobs") view=automation::JobsPage/>
+                    <Route path=path!("tasks") view=automation::TasksPage/>
+                    <Route path=path!("emails") view=emails::AdminEmailsPage/>
+                    <Route path=path!("email-templates") view=emails::TemplatesPage/>
                 </ParentRoute>
             </Routes>
         </Router>

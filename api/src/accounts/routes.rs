@@ -75,8 +75,8 @@ fn clear_cookie(req: &HttpRequest, state: &AppState) -> Cookie<'static> {
 )]
 #[post("/auth/register")]
 async fn register(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<RegisterRequest>) -> Result<HttpResponse, ApiError> {
-    let (now, meta) = (state.clock.now(), meta(&req));
-    let (user, session) = db::run(&state.pool, move |c| service::register(c, now, &body.0, &meta)).await?;
+    let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
+    let (user, session) = db::run(&state.pool, move |c| service::register(c, now, &body.0, &meta, &mail)).await?;
     tracing::info!(user = %user.id, "client registered");
     signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::CREATED)
 }

@@ -12,6 +12,7 @@ use super::tokens::{hash_token, new_refresh_token, REFRESH_TTL};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
+use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
 use crate::schema::{refresh_tokens, sessions, users};
 
 /// Where a request came from, recorded on its session.
@@ -93,10 +94,23 @@ pub fn register(
     now: DateTime<Utc>,
     req: &RegisterRequest,
     meta: &ClientMeta,
+    mail: &MailContext,
 ) -> Result<(UserRow, IssuedSession), ApiError> {
     conn.transaction(|conn| {
         let user = create_user(conn, now, &req.email, &req.password, &req.first_name, &req.last_name, Role::Client)?;
         let session = open_session(conn, now, &user.id, meta)?;
+        outbox::queue_email(
+            conn,
+            now,
+            mail,
+            Outgoing {
+                to: &user.email,
+                user_id: Some(&user.id),
+                template: "welcome",
+                category: Category::Transactional,
+                vars: &serde_json::json!({ "first_name": user.first_name }),
+            },
+        )?;
         Ok((user, session))
     })
 }

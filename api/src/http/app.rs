@@ -14,7 +14,7 @@ use super::openapi::ApiDoc;
 use super::{health, request_id, spa};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{accounts, catalog};
+use crate::{accounts, automation, catalog, notifications};
 
 /// Registers every API route on `app`, returning the app and the OpenAPI document built from them.
 pub fn api_routes<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
@@ -29,6 +29,8 @@ where
             scope::scope("/api/v1")
                 .configure(accounts::routes::configure)
                 .configure(catalog::routes::configure)
+                .configure(automation::routes::configure)
+                .configure(notifications::routes::configure)
                 .default_service(web::to(api_not_found)),
         )
         .split_for_parts()

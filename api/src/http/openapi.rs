@@ -19,6 +19,8 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "The signed-in user's account"),
         (name = "catalog", description = "Products and prices"),
         (name = "admin", description = "Back-office (administrators)"),
+        (name = "automation", description = "Job queue and scheduled tasks (administrators)"),
+        (name = "notifications", description = "E-mail log, templates and unsubscribe"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

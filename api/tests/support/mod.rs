@@ -122,16 +122,23 @@ impl Res {
 
 impl TestApp {
     pub async fn new(backend: Backend) -> Option<TestApp> {
+        Self::new_with(backend, |_| {}).await
+    }
+
+    /// A test app whose configuration `f` adjusts first.
+    pub async fn new_with(backend: Backend, f: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let (db, url) = fresh_db(backend)?;
         let mut config = Config::for_dir(db.dir(), url.clone());
         config.admin_email = Some(ADMIN_EMAIL.into());
         config.admin_password = Some(ADMIN_PASSWORD.into());
+        f(&mut config);
         let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap());
         let pool = db::connect(&url, 4).unwrap();
         let state = AppState {
             pool,
             clock: Arc::new(clock.clone()),
             jwt: JwtKeys::from_secret(config.secret_key.as_deref().unwrap().as_bytes()),
+            secret: Arc::new(config.secret_key.clone().unwrap().into_bytes()),
             config: Arc::new(config),
         };
         let mut conn = state.pool.get().unwrap();
@@ -188,6 +195,32 @@ impl TestApp {
 
     pub async fn login(&self, email: &str, password: &str) -> Res {
         self.post_json("/api/v1/auth/login", serde_json::json!({"email": email, "password": password})).await
+    }
+
+    /// Runs every runnable job now, as a worker would.
+    pub fn drain(&self) -> usize {
+        let ctx = keel_api::server::job_context(&self.state).unwrap();
+        keel_api::automation::worker::drain(&self.state.pool, &ctx, &keel_api::server::worker_config(&self.state.config)).unwrap()
+    }
+
+    pub fn conn(&self) -> keel_api::db::PooledConn {
+        self.state.pool.get().unwrap()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.state.config.database_url.target.clone()
+    }
+
+    pub async fn put_json(&self, path: &str, token: &str, body: Value) -> Res {
+        self.request(TestRequest::put().uri(path).insert_header((header::AUTHORIZATION, format!("Bearer {token}"))).set_json(body)).await
+    }
+
+    pub async fn post_authed(&self, path: &str, token: &str) -> Res {
+        self.request(TestRequest::post().uri(path).insert_header((header::AUTHORIZATION, format!("Bearer {token}")))).await
+    }
+
+    pub async fn delete_authed(&self, path: &str, token: &str) -> Res {
+        self.request(TestRequest::delete().uri(path).insert_header((header::AUTHORIZATION, format!("Bearer {token}")))).await
     }
 
     pub async fn admin_token(&self) -> String {

@@ -31,6 +31,10 @@ pub fn Icon(name: &'static str) -> impl IntoView {
         "user" => "M10 9a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7Zm-6.5 9c0-3.6 2.9-6 6.5-6s6.5 2.4 6.5 6",
         "logout" => "M8 3 H4 V17 H8 M13 6 L17 10 L13 14 M17 10 H8",
         "shield" => "M10 2 L17 5 V10 C17 14 14 17 10 18 C6 17 3 14 3 10 V5 Z",
+        "mail" => "M3 5 H17 V15 H3 Z M3 5 L10 11 L17 5",
+        "queue" => "M4 5 H16 M4 10 H16 M4 15 H11",
+        "clock" => "M10 3a7 7 0 1 0 0 14 7 7 0 0 0 0-14Zm0 3 V10 L13 12",
+        "template" => "M4 3 H13 L16 6 V17 H4 Z M7 8 H13 M7 11 H13 M7 14 H11",
         "moon" => "M16 12.5A7 7 0 0 1 7.5 4 7 7 0 1 0 16 12.5Z",
         _ => "M4 10 H16",
     };

@@ -100,12 +100,16 @@ struct NavItem {
 fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
     let session = use_session();
     let location = use_location();
+    let hrefs: Vec<&'static str> = nav.iter().map(|i| i.href).collect();
     let links = nav
         .into_iter()
         .map(|item| {
+            let hrefs = hrefs.clone();
+            // The most specific link that contains the current path is the active one.
             let active = move || {
                 let path = location.pathname.get();
-                path == item.href || (item.href.len() > 1 && path.starts_with(&format!("{}/", item.href)))
+                let within = |h: &str| path == h || (h.len() > 1 && path.starts_with(&format!("{h}/")));
+                within(item.href) && !hrefs.iter().any(|h| h.len() > item.href.len() && within(h))
             };
             view! {
                 <A href=item.href attr:class=move || if active() { "side-link active" } else { "side-link" }>
@@ -163,6 +167,7 @@ pub fn PortalShell() -> impl IntoView {
     require_session(|| {
         let nav = vec![
             NavItem { href: "/dashboard", label: "Overview", icon: "home" },
+            NavItem { href: "/dashboard/emails", label: "E-mails", icon: "mail" },
             NavItem { href: "/", label: "Order hosting", icon: "store" },
         ];
         view! { <AppShell area="Client area" nav=nav/> }.into_any()
@@ -174,6 +179,10 @@ pub fn AdminShell() -> impl IntoView {
     require_session(|| {
         let nav = vec![
             NavItem { href: "/admin", label: "Clients", icon: "users" },
+            NavItem { href: "/admin/jobs", label: "Jobs", icon: "queue" },
+            NavItem { href: "/admin/tasks", label: "Scheduled tasks", icon: "clock" },
+            NavItem { href: "/admin/emails", label: "E-mail log", icon: "mail" },
+            NavItem { href: "/admin/email-templates", label: "E-mail templates", icon: "template" },
             NavItem { href: "/dashboard", label: "My account", icon: "user" },
         ];
         view! { <AppShell area="Admin" nav=nav/> }.into_any()

@@ -1,5 +1,7 @@
 pub mod admin;
 pub mod auth;
+pub mod automation;
+pub mod emails;
 pub mod portal;
 pub mod storefront;
 

@@ -1,0 +1,71 @@
+//! Admin routes for the job queue and the scheduler.
+
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use keel_shared::automation::{Job, JobFilter, ScheduledTask, UpdateTaskRequest};
+use keel_shared::{Page, Problem};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{queue, scheduler};
+use crate::db;
+use crate::error::ApiError;
+use crate::http::auth::AdminOnly;
+use crate::http::extract::{ValidJson, ValidQuery};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_jobs).service(retry_job).service(delete_job).service(list_tasks).service(update_task);
+}
+
+/// Jobs, newest first, filtered by state and kind.
+#[utoipa::path(tag = "automation", security(("bearer" = [])), params(JobFilter),
+    responses((status = 200, body = Page<Job>), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/jobs")]
+async fn list_jobs(state: web::Data<AppState>, _: AdminOnly, filter: ValidQuery<JobFilter>) -> Result<web::Json<Page<Job>>, ApiError> {
+    let filter = filter.0;
+    let page = db::run(&state.pool, move |c| queue::list(c, &filter)).await?;
+    Ok(web::Json(page.map(|j| j.to_dto())))
+}
+
+/// Run a failed or dead job again now, with fresh attempts.
+#[utoipa::path(tag = "automation", security(("bearer" = [])), params(("id" = String, Path, description = "Job id")),
+    responses((status = 200, body = Job), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not failed or dead", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/jobs/{id}/retry")]
+async fn retry_job(state: web::Data<AppState>, _: AdminOnly, id: web::Path<String>) -> Result<web::Json<Job>, ApiError> {
+    let now = state.clock.now();
+    let id = id.into_inner();
+    let job = db::run(&state.pool, move |c| queue::retry(c, now, &id)).await?;
+    Ok(web::Json(job.to_dto()))
+}
+
+/// Delete a job that is not running.
+#[utoipa::path(tag = "automation", security(("bearer" = [])), params(("id" = String, Path, description = "Job id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Running", body = Problem, content_type = "application/problem+json")))]
+#[delete("/admin/jobs/{id}")]
+async fn delete_job(state: web::Data<AppState>, _: AdminOnly, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    db::run(&state.pool, move |c| queue::delete(c, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Scheduled tasks with their last and next run.
+#[utoipa::path(tag = "automation", security(("bearer" = [])), responses((status = 200, body = Vec<ScheduledTask>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/tasks")]
+async fn list_tasks(state: web::Data<AppState>, _: AdminOnly) -> Result<web::Json<Vec<ScheduledTask>>, ApiError> {
+    let now = state.clock.now();
+    Ok(web::Json(db::run(&state.pool, move |c| scheduler::list(c, now)).await?))
+}
+
+/// Change a task's schedule or switch it off.
+#[utoipa::path(tag = "automation", security(("bearer" = [])), params(("name" = String, Path, description = "Task name")), request_body = UpdateTaskRequest,
+    responses((status = 200, body = ScheduledTask), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[put("/admin/tasks/{name}")]
+async fn update_task(state: web::Data<AppState>, _: AdminOnly, name: web::Path<String>, body: ValidJson<UpdateTaskRequest>) -> Result<web::Json<ScheduledTask>, ApiError> {
+    let now = state.clock.now();
+    let name = name.into_inner();
+    let req = body.0;
+    Ok(web::Json(db::run(&state.pool, move |c| scheduler::update(c, now, &name, &req.cron, req.enabled)).await?))
+}
