@@ -164,7 +164,8 @@ impl Harness {
         let start = Instant::now();
         loop {
             if let Ok(el) = self.browser.find(Locator::Css(css)).await {
-                if el.text().await.unwrap_or_default().contains(expected) {
+                // Case-insensitive: CSS may upper-case text (pills), and WebDriver reads it as shown.
+                if el.text().await.unwrap_or_default().to_lowercase().contains(&expected.to_lowercase()) {
                     return;
                 }
             }
@@ -303,5 +304,66 @@ async fn admin_sees_clients() {
     h.wait_text("[data-testid=client-total]", "1").await;
     h.wait_text("table.table tbody", "carl@example.com").await;
     h.screenshot("admin-clients").await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automation_pages_show_jobs_tasks_and_emails() {
+    let h = Harness::start("automation").await;
+    // A client registers: the welcome e-mail goes through the outbox and a job.
+    h.goto("/register").await;
+    h.fill("#f-first_name", "Erin").await;
+    h.fill("#f-last_name", "Mail").await;
+    h.fill("#f-email", "erin@example.com").await;
+    h.fill("#f-password", "erin password 1").await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard").await;
+    // The client's e-mail history shows it once the in-process worker sent it.
+    let start = Instant::now();
+    loop {
+        h.goto("/dashboard/emails").await;
+        if tokio::time::timeout(Duration::from_secs(3), h.wait_text("[data-testid=emails-table]", "sent")).await.is_ok() {
+            break;
+        }
+        if start.elapsed() > WAIT * 2 {
+            h.screenshot("my-emails-failed").await;
+            panic!("the welcome e-mail was never sent");
+        }
+    }
+    h.wait_text("[data-testid=emails-table]", "Welcome to Keel Hosting, Erin").await;
+    h.screenshot("my-emails").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.goto("/admin/jobs").await;
+    h.wait_text("[data-testid=jobs-table]", "email.send").await;
+    h.wait_text("[data-testid=jobs-table]", "succeeded").await;
+    h.screenshot("jobs").await;
+
+    h.goto("/admin/tasks").await;
+    h.wait_css("[data-task=housekeeping]").await;
+    h.fill("[data-task=housekeeping] input[type=text]", "99 * * * *").await;
+    h.click("[data-task=housekeeping] button[type=submit]").await;
+    h.wait_text("[data-task=housekeeping] .field-error", "minute").await;
+    h.fill("[data-task=housekeeping] input[type=text]", "30 4 * * *").await;
+    h.click("[data-task=housekeeping] button[type=submit]").await;
+    h.wait_text("[data-task=housekeeping]", "04:30:00").await;
+    h.screenshot("tasks").await;
+
+    h.goto("/admin/emails").await;
+    h.wait_text("[data-testid=emails-table]", "erin@example.com").await;
+    h.click("[data-testid=emails-table] tbody tr").await;
+    h.wait_text("[data-testid=email-detail]", "Your account is ready").await;
+    h.screenshot("email-log").await;
+
+    h.goto("/admin/email-templates").await;
+    h.click(".list-item[data-key=welcome]").await;
+    h.fill("#t-subject", "Hello {{ first_name }}, welcome aboard").await;
+    h.click("[data-testid=template-editor] button[type=submit]").await;
+    h.wait_text("[data-testid=template-editor] .alert", "Saved").await;
+    h.wait_text(".list-item[data-key=welcome]", "edited").await;
+    h.screenshot("templates").await;
     h.finish().await;
 }

@@ -106,6 +106,8 @@ pub fn TemplatesPage() -> impl IntoView {
     let session = use_session();
     let version = RwSignal::new(0u32);
     let selected = RwSignal::new(None::<String>);
+    // Kept here so the editor's message survives the list reloading after a save.
+    let message = RwSignal::new(None::<(bool, String)>);
     let templates = LocalResource::new(move || {
         version.track();
         api::templates(session)
@@ -124,7 +126,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                 let key = t.key.clone();
                                 let active = selected.get().as_deref() == Some(t.key.as_str());
                                 view! {
-                                    <button type="button" class=if active { "list-item active" } else { "list-item" } on:click=move |_| selected.set(Some(key.clone()))>
+                                    <button type="button" data-key=t.key.clone() class=if active { "list-item active" } else { "list-item" } on:click=move |_| { message.set(None); selected.set(Some(key.clone())) }>
                                         <span><code>{t.key.clone()}</code>{t.customized.then(|| view! { <span class="pill">"edited"</span> })}</span>
                                         <span class="muted small">{t.description.clone()}</span>
                                     </button>
@@ -133,7 +135,7 @@ pub fn TemplatesPage() -> impl IntoView {
                         </nav>
                         {match current {
                             None => view! { <div class="card"><Empty title="Pick a template" hint="Choose one on the left to edit it."/></div> }.into_any(),
-                            Some(t) => view! { <TemplateEditor template=t version=version/> }.into_any(),
+                            Some(t) => view! { <TemplateEditor template=t version=version message=message/> }.into_any(),
                         }}
                     </div>
                 }.into_any()
@@ -143,12 +145,11 @@ pub fn TemplatesPage() -> impl IntoView {
 }
 
 #[component]
-fn TemplateEditor(template: keel_shared::automation::EmailTemplate, version: RwSignal<u32>) -> impl IntoView {
+fn TemplateEditor(template: keel_shared::automation::EmailTemplate, version: RwSignal<u32>, message: RwSignal<Option<(bool, String)>>) -> impl IntoView {
     let session = use_session();
     let subject = RwSignal::new(template.subject.clone());
     let text = RwSignal::new(template.body_text.clone());
     let html = RwSignal::new(template.body_html.clone());
-    let message = RwSignal::new(None::<(bool, String)>);
     let key = template.key.clone();
     let key2 = template.key.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
