@@ -20,26 +20,34 @@ pub fn secret_key(config: &Config) -> Result<Vec<u8>, String> {
         return Ok(k.as_bytes().to_vec());
     }
     let path = config.data_dir.join("secret.key");
-    if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("KEEL_SECRET_KEY: cannot read {}: {e}", path.display()))?;
-        let text = text.trim();
-        if text.len() < 32 {
-            return Err(format!("KEEL_SECRET_KEY: {} is shorter than 32 characters", path.display()));
+    if !path.exists() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("KEEL_DATA_DIR: cannot create {}: {e}", config.data_dir.display()))?;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        // Written whole under a temporary name, then linked into place: several processes
+        // starting at once agree on one key (the first link wins; the others read it).
+        let tmp = config.data_dir.join(format!(".secret.key.{}.tmp", std::process::id()));
+        write_private(&tmp, &hex::encode(bytes)).map_err(|e| format!("KEEL_DATA_DIR: cannot write {}: {e}", tmp.display()))?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("KEEL_DATA_DIR: cannot write {}: {e}", path.display())),
         }
-        return Ok(text.as_bytes().to_vec());
     }
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("KEEL_DATA_DIR: cannot create {}: {e}", config.data_dir.display()))?;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let key = hex::encode(bytes);
-    write_private(&path, &key).map_err(|e| format!("KEEL_DATA_DIR: cannot write {}: {e}", path.display()))?;
-    Ok(key.into_bytes())
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("KEEL_SECRET_KEY: cannot read {}: {e}", path.display()))?;
+    let text = text.trim();
+    if text.len() < 32 {
+        return Err(format!("KEEL_SECRET_KEY: {} is shorter than 32 characters", path.display()));
+    }
+    Ok(text.as_bytes().to_vec())
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
+    opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

@@ -122,3 +122,25 @@ fn automation_run_previews_then_runs_as_of_a_date() {
     let bad = keel().env("KEEL_DATA_DIR", data.path()).args(["automation", "run", "--as-of", "soon"]).output().unwrap();
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--as-of"));
 }
+
+/// Three `keel automation run` processes started together each simulated day for a week: the
+/// daily task starts exactly once per day, whichever process wins.
+#[test]
+fn three_processes_for_a_week_start_the_daily_task_seven_times() {
+    let data = tempfile::tempdir().unwrap();
+    let status = keel().env("KEEL_DATA_DIR", data.path()).arg("migrate").status().unwrap();
+    assert!(status.success());
+    let mut started = 0;
+    for day in 1..=7 {
+        let as_of = format!("2099-03-{:02}T03:30:00Z", day);
+        let procs: Vec<_> = (0..3)
+            .map(|_| keel().env("KEEL_DATA_DIR", data.path()).args(["automation", "run", "--as-of", &as_of]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+            .collect();
+        for p in procs {
+            let out = p.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            started += String::from_utf8_lossy(&out.stdout).matches("started task housekeeping").count();
+        }
+    }
+    assert_eq!(started, 7);
+}

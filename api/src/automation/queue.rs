@@ -105,17 +105,25 @@ pub fn enqueue_many(conn: &mut DbConn, now: DateTime<Utc>, batch: &[NewJob]) -> 
 pub fn claim(conn: &mut DbConn, now: DateTime<Utc>, queue: &str, owner: &str, lease: Duration, limit: i64) -> Result<Vec<JobRow>, ApiError> {
     let at = now_micros(now);
     let until = now_micros(now + lease);
-    macro_rules! claimable {
+    // Two scans, each served by a partial index: runnable jobs in order, then lapsed leases.
+    // (The literal state values let SQLite match its partial indexes.)
+    macro_rules! runnable {
         () => {
             jobs::table
                 .filter(jobs::queue.eq(queue))
-                .filter(
-                    jobs::state
-                        .eq_any([JobState::Queued.as_str(), JobState::Failed.as_str()])
-                        .and(jobs::run_at.le(at))
-                        .or(jobs::state.eq(JobState::Running.as_str()).and(jobs::lease_expires_at.lt(at))),
-                )
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("state IN ('queued', 'failed')"))
+                .filter(jobs::run_at.le(at))
                 .order(jobs::run_at.asc())
+                .limit(limit)
+                .select(jobs::id)
+        };
+    }
+    macro_rules! lapsed {
+        () => {
+            jobs::table
+                .filter(jobs::queue.eq(queue))
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("state = 'running'"))
+                .filter(jobs::lease_expires_at.lt(at))
                 .limit(limit)
                 .select(jobs::id)
         };
@@ -139,11 +147,13 @@ pub fn claim(conn: &mut DbConn, now: DateTime<Utc>, queue: &str, owner: &str, le
             // One statement: lock runnable rows other workers have not locked, and take them.
             use diesel::sql_types::{BigInt, Text, Timestamp};
             diesel::sql_query(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+                "WITH ready AS (SELECT id FROM jobs WHERE queue = $4 AND state IN ('queued', 'failed') AND run_at <= $3 \
+                   ORDER BY run_at LIMIT $5 FOR UPDATE SKIP LOCKED), \
+                 lapsed AS (SELECT id FROM jobs WHERE queue = $4 AND state = 'running' AND lease_expires_at < $3 \
+                   LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                 UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
                  lease_expires_at = $2, updated_at = $3 \
-                 WHERE id IN (SELECT id FROM jobs WHERE queue = $4 AND \
-                   ((state IN ('queued', 'failed') AND run_at <= $3) OR (state = 'running' AND lease_expires_at < $3)) \
-                   ORDER BY run_at LIMIT $5 FOR UPDATE SKIP LOCKED) \
+                 WHERE id IN (SELECT id FROM ready UNION ALL SELECT id FROM lapsed) \
                  RETURNING *",
             )
             .bind::<Text, _>(owner)
@@ -154,7 +164,10 @@ pub fn claim(conn: &mut DbConn, now: DateTime<Utc>, queue: &str, owner: &str, le
             .load::<JobRow>(c)?
         }
         DbConn::Sqlite(c) => c.immediate_transaction(|c| {
-            let ids: Vec<String> = claimable!().load(c)?;
+            let mut ids: Vec<String> = runnable!().load(c)?;
+            if (ids.len() as i64) < limit {
+                ids.extend(lapsed!().load::<String>(c)?);
+            }
             if ids.is_empty() {
                 return Ok(Vec::new());
             }

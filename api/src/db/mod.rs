@@ -98,9 +98,10 @@ impl ManageConnection for Manager {
                 let mut conn = diesel::SqliteConnection::establish(&self.url.target)?;
                 // WAL lets readers run beside the one writer; busy_timeout makes writers queue
                 // instead of failing with SQLITE_BUSY.
+                // busy_timeout first: switching to WAL itself needs a lock another process may hold.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
                 Ok(DbConn::Sqlite(conn))
             }

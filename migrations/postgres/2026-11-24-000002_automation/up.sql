@@ -18,8 +18,11 @@ CREATE TABLE jobs (
     updated_at       TIMESTAMP NOT NULL,
     finished_at      TIMESTAMP
 );
--- What workers scan: ready jobs by time, and running jobs whose lease may have lapsed.
-CREATE INDEX jobs_ready ON jobs (queue, state, run_at);
+-- What workers scan: runnable jobs in run_at order, and running jobs whose lease may have lapsed.
+-- Partial indexes keep both scans small however many finished jobs the table holds.
+CREATE INDEX jobs_runnable ON jobs (queue, run_at) WHERE state IN ('queued', 'failed');
+CREATE INDEX jobs_leased ON jobs (queue, lease_expires_at) WHERE state = 'running';
+CREATE INDEX jobs_state ON jobs (state, created_at);
 CREATE INDEX jobs_kind ON jobs (kind, state);
 
 CREATE TABLE scheduled_tasks (

@@ -45,3 +45,20 @@ pub fn Empty(title: &'static str, #[prop(optional)] hint: Option<&'static str>) 
         </div>
     }
 }
+
+/// Previous/next paging under a table. `page` is the requested page; `current` and `pages` come
+/// from the answer.
+#[component]
+pub fn Pager(page: RwSignal<u32>, current: u32, pages: u32, #[prop(optional)] label: Option<String>) -> impl IntoView {
+    let pages = pages.max(1);
+    let label = label.unwrap_or_else(|| format!("Page {current} of {pages}"));
+    view! {
+        <div class="pager">
+            <span class="muted small">{label}</span>
+            <button class="btn btn-outline" type="button" disabled={current <= 1}
+                on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Previous"</button>
+            <button class="btn btn-outline" type="button" disabled={current >= pages}
+                on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+        </div>
+    }
+}

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::feedback::{Empty, ErrorPanel, Loading};
+use crate::components::feedback::{Empty, ErrorPanel, Loading, Pager};
 use crate::session::use_session;
 
 const PER_PAGE: u32 = 20;
@@ -49,13 +49,7 @@ pub fn ClientsPage() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
-                                <div class="pager">
-                                    <span class="muted small">{format!("Page {current} of {pages}")}</span>
-                                    <button class="btn btn-outline" type="button" disabled={current <= 1}
-                                        on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Previous"</button>
-                                    <button class="btn btn-outline" type="button" disabled={current >= pages}
-                                        on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
-                                </div>
+                                <Pager page=page current=current pages=pages/>
                             </div>
                         }.into_any()
                     }}

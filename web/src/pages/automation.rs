@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::components::feedback::{Empty, ErrorPanel, Loading};
+use crate::components::feedback::{Empty, ErrorPanel, Loading, Pager};
 use crate::session::use_session;
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -83,11 +83,7 @@ pub fn JobsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <div class="pager">
-                            <span class="muted small">{format!("{total} jobs · page {current} of {pages}")}</span>
-                            <button class="btn btn-outline" type="button" disabled={current <= 1} on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Previous"</button>
-                            <button class="btn btn-outline" type="button" disabled={current >= pages} on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
-                        </div>
+                        <Pager page=page current=current pages=pages label=format!("{total} jobs · page {current} of {pages}")/>
                     </div>
                 }.into_any()
             }
