@@ -4,6 +4,8 @@
 //! - input the client can fix: `Validation` (422, names the fields) or `BadRequest` (400);
 //! - who is asking: `Unauthenticated` (401), `Forbidden` (403);
 //! - what is asked for: `NotFound` (404, also for other people's resources), `Conflict` (409);
+//! - too much: `TooManyRequests` (429) and `Locked` (423, an account locked after failed
+//!   sign-ins), both with `Retry-After`;
 //! - our side: `Unavailable` (503, e.g. the pool is exhausted) and `Internal` (500: the cause is
 //!   logged with the request id, the client gets a generic message).
 
@@ -33,6 +35,10 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_secs: i64 },
+    #[error("{detail}")]
+    Locked { detail: String, retry_after_secs: i64 },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -68,6 +74,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::TooManyRequests { .. } => "rate_limited",
+            ApiError::Locked { .. } => "account_locked",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -83,6 +91,8 @@ impl ApiError {
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::TooManyRequests { .. } => "Too many requests",
+            ApiError::Locked { .. } => "Account locked",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
@@ -123,6 +133,8 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Locked { .. } => StatusCode::LOCKED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -136,8 +148,14 @@ impl ResponseError for ApiError {
         }
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        if let ApiError::Unauthenticated(_) = self {
-            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            ApiError::Unauthenticated(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::TooManyRequests { retry_after_secs, .. } | ApiError::Locked { retry_after_secs, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            _ => {}
         }
         res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }

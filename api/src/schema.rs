@@ -11,6 +11,9 @@ diesel::table! {
         last_name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_verified_at -> Nullable<Timestamp>,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
     }
 }
 
@@ -155,3 +158,40 @@ diesel::table! {
 diesel::joinable!(task_runs -> scheduled_tasks (task));
 diesel::joinable!(emails -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(jobs, scheduled_tasks, task_runs, emails, email_templates, email_unsubscribes, users);
+
+diesel::table! {
+    user_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limits (key, window_start) {
+        key -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        account_id -> Nullable<Text>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(user_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(user_tokens, rate_limits, audit_log, users);

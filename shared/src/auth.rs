@@ -79,6 +79,8 @@ pub struct Me {
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
+    /// Whether the e-mail address was confirmed (needed to check out).
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -125,4 +127,102 @@ mod tests {
         assert_eq!(errors.keys().collect::<Vec<_>>(), ["email", "first_name", "password"]);
         assert_eq!(errors["password"], ["must be at least 10 characters"]);
     }
+}
+
+/// Confirms an e-mail address with the token from the verification e-mail.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenRequest {
+    #[validate(length(min = 16, max = 128))]
+    pub token: String,
+}
+
+/// Asks for a password-reset e-mail. The answer is the same whether or not the address exists.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForgotPasswordRequest {
+    #[validate(length(max = EMAIL_MAX), custom(function = "validation::email"))]
+    pub email: String,
+}
+
+/// Sets a new password with the token from the reset e-mail.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResetPasswordRequest {
+    #[validate(length(min = 16, max = 128))]
+    pub token: String,
+    #[validate(custom(function = "validation::password"))]
+    pub password: String,
+}
+
+/// Changes the password of the signed-in user.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    #[validate(length(min = 1, max = PASSWORD_MAX))]
+    pub current_password: String,
+    #[validate(custom(function = "validation::password"))]
+    pub new_password: String,
+}
+
+/// A signed-in session of the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    pub id: String,
+    /// The session this request was made from.
+    pub current: bool,
+    pub ip: Option<String>,
+    /// `desktop`, `mobile`, `tablet`, `bot` or `unknown`.
+    pub device_type: String,
+    pub browser: String,
+    pub os: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: String,
+    /// Who acted (absent: anonymous or the system).
+    pub actor_id: Option<String>,
+    /// Whose account the entry belongs to.
+    pub account_id: Option<String>,
+    /// What happened, e.g. `auth.login`, `auth.login_failed`, `password.changed`.
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters for the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditFilter {
+    /// Only this action (exact), e.g. `auth.login_failed`.
+    #[validate(length(max = 100))]
+    pub action: Option<String>,
+    /// Only entries of this account.
+    #[validate(length(max = 64))]
+    pub account_id: Option<String>,
+    #[serde(default = "one")]
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: u32,
+    #[serde(default = "twenty_five")]
+    #[validate(range(min = 1, max = 100))]
+    pub per_page: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+fn twenty_five() -> u32 {
+    25
 }

@@ -9,8 +9,12 @@
 //!   use; presenting a used refresh token again revokes the whole session (token theft);
 //! - access tokens are short-lived HS256 JWTs carrying the user id, session id and role.
 
+pub mod identity;
+pub mod limits;
 pub mod models;
 pub mod password;
+pub mod policy;
 pub mod routes;
 pub mod service;
 pub mod tokens;
+pub mod useragent;

@@ -17,6 +17,9 @@ pub struct UserRow {
     pub last_name: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub email_verified_at: Option<NaiveDateTime>,
+    pub failed_logins: i32,
+    pub locked_until: Option<NaiveDateTime>,
 }
 
 impl UserRow {
@@ -32,6 +35,7 @@ impl UserRow {
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
             role: self.role(),
+            email_verified: self.email_verified_at.is_some(),
             created_at: self.created_at.and_utc(),
         }
     }

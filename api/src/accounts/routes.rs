@@ -1,7 +1,7 @@
 //! Sign-in and account routes. Thin: extract, call the service on a blocking thread, answer.
 
 use actix_web::cookie::{time, Cookie, SameSite};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use keel_shared::auth::{ClientSummary, LoginRequest, Me, RegisterRequest, TokenResponse};
 use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,10 +13,33 @@ use crate::db;
 use crate::error::ApiError;
 use crate::http::auth::{AdminOnly, Auth};
 use crate::http::extract::{ValidJson, ValidQuery};
+use super::{identity, limits};
+use keel_shared::auth::{AuditEntry, AuditFilter, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest, SessionInfo, TokenRequest};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(register).service(login).service(refresh).service(logout).service(me).service(list_clients);
+    cfg.service(register)
+        .service(login)
+        .service(refresh)
+        .service(logout)
+        .service(verify_email)
+        .service(resend_verification)
+        .service(forgot_password)
+        .service(reset_password)
+        .service(me)
+        .service(change_password)
+        .service(list_sessions)
+        .service(revoke_session)
+        .service(revoke_other_sessions)
+        .service(my_audit)
+        .service(list_clients)
+        .service(admin_audit);
+}
+
+/// Counts a hit against a per-IP limit (committed on its own, whatever the request's outcome).
+async fn limit_ip(state: &AppState, limit: limits::Limit, meta: &ClientMeta) -> Result<(), ApiError> {
+    let (now, ip) = (state.clock.now(), meta.ip.clone().unwrap_or_else(|| "unknown".into()));
+    db::run(&state.pool, move |c| limits::hit(c, now, limit, &ip)).await
 }
 
 const COOKIE_PATH: &str = "/api/v1/auth";
@@ -70,12 +93,14 @@ fn clear_cookie(req: &HttpRequest, state: &AppState) -> Cookie<'static> {
     responses(
         (status = 201, description = "Account created and signed in; sets the refresh cookie", body = TokenResponse),
         (status = 409, description = "E-mail already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (including a too common password)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over 5 registrations an hour from this IP (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/register")]
 async fn register(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<RegisterRequest>) -> Result<HttpResponse, ApiError> {
     let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
+    limit_ip(&state, limits::REGISTER_PER_IP, &meta).await?;
     let (user, session) = db::run(&state.pool, move |c| service::register(c, now, &body.0, &meta, &mail)).await?;
     tracing::info!(user = %user.id, "client registered");
     signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::CREATED)
@@ -89,13 +114,16 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<
         (status = 200, description = "Signed in; sets the refresh cookie", body = TokenResponse),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Locked after 5 failed sign-ins (Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over 10 attempts a minute from this IP (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
 async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<LoginRequest>) -> Result<HttpResponse, ApiError> {
-    let (now, meta) = (state.clock.now(), meta(&req));
+    let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
+    limit_ip(&state, limits::LOGIN_PER_IP, &meta).await?;
     let ValidJson(LoginRequest { email, password }) = body;
-    let (user, session) = db::run(&state.pool, move |c| service::login(c, now, &email, &password, &meta)).await?;
+    let (user, session) = db::run(&state.pool, move |c| service::login(c, now, &email, &password, &meta, &mail)).await?;
     signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK)
 }
 
@@ -170,4 +198,114 @@ async fn list_clients(state: web::Data<AppState>, _admin: AdminOnly, query: Vali
     let page = query.0;
     let rows = db::run(&state.pool, move |c| service::list_clients(c, page)).await?;
     Ok(web::Json(rows.map(|u| u.to_client_summary())))
+}
+
+
+/// Confirm an e-mail address with the token from the e-mail.
+#[utoipa::path(tag = "auth", request_body = TokenRequest,
+    responses((status = 200, description = "Confirmed", body = Me), (status = 422, description = "Invalid or expired token", body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/verify-email")]
+async fn verify_email(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<TokenRequest>) -> Result<web::Json<Me>, ApiError> {
+    let (now, actor) = (state.clock.now(), meta(&req).actor(None));
+    let user = db::run(&state.pool, move |c| identity::verify_email(c, now, &body.0.token, &actor)).await?;
+    Ok(web::Json(user.to_me()))
+}
+
+/// Send the verification e-mail again (3 an hour).
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
+    responses((status = 202, description = "Sent"), (status = 409, description = "Already confirmed", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Too many", body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/verify-email/resend")]
+async fn resend_verification(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let (now, mail, user) = (state.clock.now(), state.mail(), auth.user_id().to_string());
+    db::run(&state.pool, move |c| identity::resend_verification(c, now, &user, &mail)).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Ask for a password-reset link by e-mail. Answers 202 whether or not the address has an account.
+#[utoipa::path(tag = "auth", request_body = ForgotPasswordRequest,
+    responses((status = 202, description = "If the address has an account, a link is on its way"),
+              (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/forgot-password")]
+async fn forgot_password(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<ForgotPasswordRequest>) -> Result<HttpResponse, ApiError> {
+    let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
+    limit_ip(&state, limits::RESET_PER_IP, &meta).await?;
+    let actor = meta.actor(None);
+    db::run(&state.pool, move |c| identity::forgot_password(c, now, &body.0.email, &mail, &actor)).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Set a new password with the token from the reset e-mail; signs out every session.
+#[utoipa::path(tag = "auth", request_body = ResetPasswordRequest,
+    responses((status = 204, description = "Password changed"), (status = 422, description = "Invalid token or password", body = Problem, content_type = "application/problem+json"),
+              (status = 429, body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/reset-password")]
+async fn reset_password(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<ResetPasswordRequest>) -> Result<HttpResponse, ApiError> {
+    let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
+    limit_ip(&state, limits::RESET_PER_IP, &meta).await?;
+    let actor = meta.actor(None);
+    let ValidJson(ResetPasswordRequest { token, password }) = body;
+    db::run(&state.pool, move |c| identity::reset_password(c, now, &token, &password, &mail, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change the password (needs the current one); signs out the other sessions.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/me/password")]
+async fn change_password(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<ChangePasswordRequest>) -> Result<HttpResponse, ApiError> {
+    let (now, mail) = (state.clock.now(), state.mail());
+    let actor = meta(&req).actor(Some(auth.user_id()));
+    let (user, sid) = (auth.user_id().to_string(), auth.0.sid.clone());
+    let ValidJson(ChangePasswordRequest { current_password, new_password }) = body;
+    db::run(&state.pool, move |c| identity::change_password(c, now, &user, &sid, &current_password, &new_password, &mail, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user's active sessions.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = Vec<SessionInfo>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/me/sessions")]
+async fn list_sessions(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Vec<SessionInfo>>, ApiError> {
+    let (now, user, sid) = (state.clock.now(), auth.user_id().to_string(), auth.0.sid.clone());
+    Ok(web::Json(db::run(&state.pool, move |c| identity::list_sessions(c, now, &user, &sid)).await?))
+}
+
+/// Sign out one of your sessions.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "Session id")),
+    responses((status = 204, description = "Signed out"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[delete("/me/sessions/{id}")]
+async fn revoke_session(req: HttpRequest, state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (now, user, id) = (state.clock.now(), auth.user_id().to_string(), id.into_inner());
+    let actor = meta(&req).actor(Some(&user));
+    db::run(&state.pool, move |c| identity::revoke_own(c, now, &user, &id, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sign out every session but this one.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 204, description = "Signed out")))]
+#[delete("/me/sessions")]
+async fn revoke_other_sessions(req: HttpRequest, state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let (now, user, sid) = (state.clock.now(), auth.user_id().to_string(), auth.0.sid.clone());
+    let actor = meta(&req).actor(Some(&user));
+    db::run(&state.pool, move |c| identity::revoke_all_others(c, now, &user, &sid, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Your account's audit trail.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(AuditFilter), responses((status = 200, body = Page<AuditEntry>)))]
+#[get("/me/audit")]
+async fn my_audit(state: web::Data<AppState>, auth: Auth, filter: ValidQuery<AuditFilter>) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+    let (user, filter) = (auth.user_id().to_string(), filter.0);
+    let rows = db::run(&state.pool, move |c| crate::admin::audit::list(c, &filter, Some(&user))).await?;
+    Ok(web::Json(rows.map(|r| r.to_dto())))
+}
+
+/// The whole audit log (administrators).
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(AuditFilter),
+    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/audit")]
+async fn admin_audit(state: web::Data<AppState>, _: AdminOnly, filter: ValidQuery<AuditFilter>) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+    let filter = filter.0;
+    let rows = db::run(&state.pool, move |c| crate::admin::audit::list(c, &filter, None)).await?;
+    Ok(web::Json(rows.map(|r| r.to_dto())))
 }

@@ -12,7 +12,9 @@ use super::tokens::{hash_token, new_refresh_token, REFRESH_TTL};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
+use crate::admin::audit::{self, Actor, Event};
 use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
+use super::{identity, policy, useragent};
 use crate::schema::{refresh_tokens, sessions, users};
 
 /// Where a request came from, recorded on its session.
@@ -76,6 +78,10 @@ pub fn create_user(
         last_name: last_name.trim().to_string(),
         created_at: now,
         updated_at: now,
+        // Back-office accounts are created by an operator, not by signing up.
+        email_verified_at: (role != Role::Client).then_some(now),
+        failed_logins: 0,
+        locked_until: None,
     };
     if find_by_email(conn, &row.email)?.is_some() {
         return Err(email_taken());
@@ -98,42 +104,99 @@ pub fn register(
 ) -> Result<(UserRow, IssuedSession), ApiError> {
     conn.transaction(|conn| {
         let user = create_user(conn, now, &req.email, &req.password, &req.first_name, &req.last_name, Role::Client)?;
+        policy::check("password", &req.password, &user.email)?;
         let session = open_session(conn, now, &user.id, meta)?;
-        outbox::queue_email(
-            conn,
-            now,
-            mail,
-            Outgoing {
-                to: &user.email,
-                user_id: Some(&user.id),
-                template: "welcome",
-                category: Category::Transactional,
-                vars: &serde_json::json!({ "first_name": user.first_name }),
-            },
-        )?;
+        identity::send_welcome(conn, now, mail, &user)?;
+        audit::record(conn, now, &meta.actor(Some(&user.id)), Event::new("account.registered").account(&user.id))?;
         Ok((user, session))
     })
 }
 
+/// Failed sign-ins in a row that lock an account, and for how long.
+pub const LOCK_AFTER: i32 = 5;
+pub const LOCK_FOR: chrono::Duration = chrono::Duration::minutes(30);
+
 /// Checks e-mail and password and opens a session. Wrong e-mail and wrong password get the same
-/// answer.
+/// answer; five wrong passwords in a row lock the account for 30 minutes (and say so by e-mail).
+/// A sign-in from a device the account has not used before sends a "new sign-in" e-mail.
 pub fn login(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     email: &str,
     password_plain: &str,
     meta: &ClientMeta,
+    mail: &MailContext,
 ) -> Result<(UserRow, IssuedSession), ApiError> {
     let invalid = || ApiError::Unauthenticated("the e-mail address or password is wrong".into());
     let Some(user) = find_by_email(conn, email)? else {
         password::verify_dummy(password_plain);
+        audit::record(conn, now, &meta.actor(None), Event::new("auth.login_failed").details(serde_json::json!({ "email": normalize_email(email), "reason": "unknown_email" })))?;
         return Err(invalid());
     };
+    if let Some(until) = user.locked_until.filter(|u| *u > now_micros(now)) {
+        let retry = (until.and_utc() - now).num_seconds().max(1);
+        return Err(ApiError::Locked { detail: format!("too many failed sign-ins; the account is locked for {} more minutes", (retry + 59) / 60), retry_after_secs: retry });
+    }
     if !password::verify(password_plain, &user.password_hash) {
+        let failures = user.failed_logins + 1;
+        let locks = failures >= LOCK_AFTER;
+        conn.transaction(|conn| {
+            diesel::update(users::table.find(&user.id))
+                .set((
+                    users::failed_logins.eq(if locks { 0 } else { failures }),
+                    users::locked_until.eq(if locks { Some(now_micros(now + LOCK_FOR)) } else { None }),
+                ))
+                .execute(conn)?;
+            let actor = meta.actor(None);
+            audit::record(conn, now, &actor, Event::new("auth.login_failed").account(&user.id).details(serde_json::json!({ "reason": "wrong_password", "failures": failures })))?;
+            if locks {
+                audit::record(conn, now, &actor, Event::new("account.locked").account(&user.id))?;
+                let vars = serde_json::json!({ "first_name": user.first_name, "minutes": LOCK_FOR.num_minutes(), "ip": meta.ip.clone().unwrap_or_default() });
+                outbox::queue_email(conn, now, mail, Outgoing { to: &user.email, user_id: Some(&user.id), template: "account_locked", category: Category::Transactional, vars: &vars })?;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+        if locks {
+            return Err(ApiError::Locked { detail: "too many failed sign-ins; the account is locked for 30 minutes".into(), retry_after_secs: LOCK_FOR.num_seconds() });
+        }
         return Err(invalid());
     }
-    let session = conn.transaction(|conn| open_session(conn, now, &user.id, meta))?;
+    let session = conn.transaction(|conn| {
+        if user.failed_logins != 0 {
+            diesel::update(users::table.find(&user.id)).set(users::failed_logins.eq(0)).execute(conn)?;
+        }
+        let known_device = known_device(conn, &user.id, meta.user_agent.as_deref())?;
+        let session = open_session(conn, now, &user.id, meta)?;
+        if !known_device {
+            let d = useragent::parse(meta.user_agent.as_deref().unwrap_or(""));
+            let vars = serde_json::json!({
+                "first_name": user.first_name,
+                "device": format!("{} on {} ({})", d.browser, d.os, d.device_type),
+                "ip": meta.ip.clone().unwrap_or_else(|| "unknown".into()),
+                "time": now.format("%Y-%m-%d %H:%M UTC").to_string(),
+            });
+            outbox::queue_email(conn, now, mail, Outgoing { to: &user.email, user_id: Some(&user.id), template: "new_login", category: Category::Transactional, vars: &vars })?;
+        }
+        audit::record(conn, now, &meta.actor(Some(&user.id)), Event::new("auth.login").account(&user.id).target("session", &session.session_id).details(serde_json::json!({ "new_device": !known_device })))?;
+        Ok::<_, ApiError>(session)
+    })?;
     Ok((user, session))
+}
+
+/// Whether the account has signed in before from this kind of device (browser, OS, type), or
+/// never signed in at all.
+fn known_device(conn: &mut DbConn, user_id: &str, user_agent: Option<&str>) -> Result<bool, ApiError> {
+    let this = useragent::parse(user_agent.unwrap_or(""));
+    let seen: Vec<Option<String>> = sessions::table.filter(sessions::user_id.eq(user_id)).select(sessions::user_agent).load(conn)?;
+    // The very first sign-in has nothing to compare with: no alert.
+    Ok(seen.is_empty() || seen.iter().any(|ua| useragent::parse(ua.as_deref().unwrap_or("")) == this))
+}
+
+impl ClientMeta {
+    /// The audit actor for this request.
+    pub fn actor(&self, user_id: Option<&str>) -> Actor {
+        Actor { user_id: user_id.map(str::to_string), ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+    }
 }
 
 pub fn open_session(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, meta: &ClientMeta) -> Result<IssuedSession, ApiError> {

@@ -75,7 +75,8 @@ fn housekeeping(ctx: &JobContext, conn: &mut DbConn, _: &JobRow) -> Result<Outco
     let runs = diesel::delete(task_runs::table.filter(task_runs::created_at.lt(now_micros(now - Duration::days(90)))))
         .execute(conn)
         .map_err(|e| e.to_string())?;
-    tracing::info!(jobs, sessions, runs, "housekeeping done");
+    let windows = crate::accounts::limits::purge(conn, now - Duration::days(1)).map_err(|e| e.to_string())?;
+    tracing::info!(jobs, sessions, runs, windows, "housekeeping done");
     Ok(Outcome::Done)
 }
 

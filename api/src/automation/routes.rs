@@ -1,6 +1,9 @@
 //! Admin routes for the job queue and the scheduler.
 
-use actix_web::{delete, get, post, put, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
+use diesel::Connection;
+
+use crate::admin::audit::{self, Event};
 use keel_shared::automation::{Job, JobFilter, ScheduledTask, UpdateTaskRequest};
 use keel_shared::{Page, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -32,10 +35,16 @@ async fn list_jobs(state: web::Data<AppState>, _: AdminOnly, filter: ValidQuery<
     responses((status = 200, body = Job), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Not failed or dead", body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/jobs/{id}/retry")]
-async fn retry_job(state: web::Data<AppState>, _: AdminOnly, id: web::Path<String>) -> Result<web::Json<Job>, ApiError> {
-    let now = state.clock.now();
-    let id = id.into_inner();
-    let job = db::run(&state.pool, move |c| queue::retry(c, now, &id)).await?;
+async fn retry_job(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, id: web::Path<String>) -> Result<web::Json<Job>, ApiError> {
+    let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
+    let job = db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            let job = queue::retry(c, now, &id)?;
+            audit::record(c, now, &actor, Event::new("job.retried").target("job", &id).details(serde_json::json!({ "kind": job.kind })))?;
+            Ok(job)
+        })
+    })
+    .await?;
     Ok(web::Json(job.to_dto()))
 }
 
@@ -44,9 +53,15 @@ async fn retry_job(state: web::Data<AppState>, _: AdminOnly, id: web::Path<Strin
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Running", body = Problem, content_type = "application/problem+json")))]
 #[delete("/admin/jobs/{id}")]
-async fn delete_job(state: web::Data<AppState>, _: AdminOnly, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    db::run(&state.pool, move |c| queue::delete(c, &id)).await?;
+async fn delete_job(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
+    db::run(&state.pool, move |c| {
+        c.transaction(|c| {
+            queue::delete(c, &id)?;
+            audit::record(c, now, &actor, Event::new("job.deleted").target("job", &id))
+        })
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -63,9 +78,16 @@ async fn list_tasks(state: web::Data<AppState>, _: AdminOnly) -> Result<web::Jso
     responses((status = 200, body = ScheduledTask), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/admin/tasks/{name}")]
-async fn update_task(state: web::Data<AppState>, _: AdminOnly, name: web::Path<String>, body: ValidJson<UpdateTaskRequest>) -> Result<web::Json<ScheduledTask>, ApiError> {
-    let now = state.clock.now();
-    let name = name.into_inner();
-    let req = body.0;
-    Ok(web::Json(db::run(&state.pool, move |c| scheduler::update(c, now, &name, &req.cron, req.enabled)).await?))
+async fn update_task(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, name: web::Path<String>, body: ValidJson<UpdateTaskRequest>) -> Result<web::Json<ScheduledTask>, ApiError> {
+    let (now, name, actor, body) = (state.clock.now(), name.into_inner(), admin.actor(&req), body.0);
+    Ok(web::Json(
+        db::run(&state.pool, move |c| {
+            c.transaction(|c| {
+                let task = scheduler::update(c, now, &name, &body.cron, body.enabled)?;
+                audit::record(c, now, &actor, Event::new("task.updated").target("task", &name).details(serde_json::json!({ "cron": body.cron, "enabled": body.enabled })))?;
+                Ok(task)
+            })
+        })
+        .await?,
+    ))
 }

@@ -67,3 +67,14 @@ impl FromRequest for AdminOnly {
         }))
     }
 }
+
+impl AdminOnly {
+    /// The audit actor for this admin's request.
+    pub fn actor(&self, req: &HttpRequest) -> crate::admin::audit::Actor {
+        crate::admin::audit::Actor {
+            user_id: Some(self.0.user_id().to_string()),
+            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_string),
+        }
+    }
+}

@@ -1,6 +1,9 @@
 //! E-mail log, templates and unsubscribe.
 
-use actix_web::{delete, get, put, web, HttpResponse};
+use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
+use diesel::Connection;
+
+use crate::admin::audit::{self, Event};
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, UpdateTemplateRequest};
 use keel_shared::{Page, PageQuery, Problem};
 use serde::Deserialize;
@@ -65,18 +68,36 @@ async fn list_templates(state: web::Data<AppState>, _: AdminOnly) -> Result<web:
     responses((status = 200, body = EmailTemplate), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/admin/email-templates/{key}")]
-async fn update_template(state: web::Data<AppState>, _: AdminOnly, key: web::Path<String>, body: ValidJson<UpdateTemplateRequest>) -> Result<web::Json<EmailTemplate>, ApiError> {
-    let (now, key, req) = (state.clock.now(), key.into_inner(), body.0);
-    Ok(web::Json(db::run(&state.pool, move |c| outbox::save_template(c, now, &key, &req.subject, &req.body_text, &req.body_html)).await?))
+async fn update_template(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, key: web::Path<String>, body: ValidJson<UpdateTemplateRequest>) -> Result<web::Json<EmailTemplate>, ApiError> {
+    let (now, key, body, actor) = (state.clock.now(), key.into_inner(), body.0, admin.actor(&req));
+    Ok(web::Json(
+        db::run(&state.pool, move |c| {
+            c.transaction(|c| {
+                let t = outbox::save_template(c, now, &key, &body.subject, &body.body_text, &body.body_html)?;
+                audit::record(c, now, &actor, Event::new("email_template.updated").target("email_template", &key))?;
+                Ok(t)
+            })
+        })
+        .await?,
+    ))
 }
 
 /// Go back to the shipped template.
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(("key" = String, Path, description = "Template key")),
     responses((status = 200, body = EmailTemplate), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/admin/email-templates/{key}")]
-async fn reset_template(state: web::Data<AppState>, _: AdminOnly, key: web::Path<String>) -> Result<web::Json<EmailTemplate>, ApiError> {
-    let key = key.into_inner();
-    Ok(web::Json(db::run(&state.pool, move |c| outbox::reset_template(c, &key)).await?))
+async fn reset_template(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, key: web::Path<String>) -> Result<web::Json<EmailTemplate>, ApiError> {
+    let (now, key, actor) = (state.clock.now(), key.into_inner(), admin.actor(&req));
+    Ok(web::Json(
+        db::run(&state.pool, move |c| {
+            c.transaction(|c| {
+                let t = outbox::reset_template(c, &key)?;
+                audit::record(c, now, &actor, Event::new("email_template.reset").target("email_template", &key))?;
+                Ok(t)
+            })
+        })
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]

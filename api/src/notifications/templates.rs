@@ -23,8 +23,8 @@ macro_rules! t {
 }
 
 pub const SHIPPED: &[Shipped] = &[
-    t!("welcome", "After registration", ["first_name", "app_url"], "Welcome to {{ company }}, {{ first_name }}",
-       "Hi {{ first_name }},\n\nWelcome to {{ company }}! Your account is ready.\n\nSign in any time at {{ app_url }}/login to order hosting, manage your services and pay invoices.\n\nThanks for choosing us."),
+    t!("welcome", "After registration (with the link to confirm the e-mail address)", ["first_name", "app_url", "verify_url"], "Welcome to {{ company }}, {{ first_name }}",
+       "Hi {{ first_name }},\n\nWelcome to {{ company }}! Your account is ready.\n\nPlease confirm your e-mail address by opening this link (it expires in 24 hours):\n{{ verify_url }}\n\nSign in any time at {{ app_url }}/login to order hosting, manage your services and pay invoices.\n\nThanks for choosing us."),
     t!("email_verification", "Confirm an e-mail address", ["first_name", "verify_url"], "Confirm your e-mail address",
        "Hi {{ first_name }},\n\nPlease confirm your e-mail address by opening this link:\n{{ verify_url }}\n\nThe link expires in 24 hours. If you did not create an account, ignore this e-mail."),
     t!("password_reset", "Forgot-password link", ["first_name", "reset_url"], "Reset your password",
@@ -33,6 +33,8 @@ pub const SHIPPED: &[Shipped] = &[
        "Hi {{ first_name }},\n\nThe password of your account was just changed, and all other sessions were signed out.\n\nIf this was not you, reset your password right away and contact support."),
     t!("new_login", "Sign-in from a new device", ["first_name", "device", "ip", "time"], "New sign-in to your account",
        "Hi {{ first_name }},\n\nYour account was just used to sign in from a new device:\n\nDevice: {{ device }}\nIP address: {{ ip }}\nTime: {{ time }}\n\nIf this was you, there is nothing to do. If not, change your password now."),
+    t!("account_locked", "Account locked after failed sign-ins", ["first_name", "minutes", "ip"], "Your account was locked",
+       "Hi {{ first_name }},\n\nAfter five failed sign-in attempts (the last from {{ ip }}), your account is locked for {{ minutes }} minutes.\n\nIf this was not you, reset your password once the lock ends."),
     t!("order_confirmation", "An order was placed", ["first_name", "order_number", "total"], "Order {{ order_number }} confirmed",
        "Hi {{ first_name }},\n\nThank you for your order {{ order_number }} ({{ total }}).\n\nWe will set up your services as soon as the payment arrives."),
     t!("invoice_created", "A new invoice", ["first_name", "invoice_number", "total", "due_date", "invoice_url"], "Invoice {{ invoice_number }} for {{ total }}",

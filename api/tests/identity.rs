@@ -1,0 +1,236 @@
+//! Identity: verification, password reset and change, sessions, lockout, rate limits, audit.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use chrono::Duration;
+use diesel::prelude::*;
+use keel_api::schema::emails;
+use serde_json::{json, Value};
+use support::{Res, TestApp};
+
+const PW: &str = "correct horse battery";
+const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+
+/// The `token=` value in the newest e-mail of `template` to `to`.
+fn token_from_mail(app: &TestApp, to: &str, template: &str) -> Option<String> {
+    let body: Option<String> = emails::table
+        .filter(emails::to_addr.eq(to))
+        .filter(emails::template.eq(template))
+        .order(emails::created_at.desc())
+        .select(emails::body_text)
+        .first(&mut app.conn())
+        .optional()
+        .unwrap();
+    let body = body?;
+    let at = body.find("token=")? + 6;
+    Some(body[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect())
+}
+
+fn mail_count(app: &TestApp, to: &str, template: &str) -> i64 {
+    emails::table.filter(emails::to_addr.eq(to)).filter(emails::template.eq(template)).count().get_result(&mut app.conn()).unwrap()
+}
+
+async fn login_from(app: &TestApp, email: &str, password: &str, ip: &str, ua: &str) -> Res {
+    app.request(
+        TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .peer_addr(format!("{ip}:40000").parse().unwrap())
+            .insert_header(("user-agent", ua))
+            .set_json(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+async fn register_from(app: &TestApp, email: &str, ip: &str) -> Res {
+    app.request(
+        TestRequest::post()
+            .uri("/api/v1/auth/register")
+            .peer_addr(format!("{ip}:40000").parse().unwrap())
+            .insert_header(("user-agent", CHROME))
+            .set_json(json!({"email": email, "password": PW, "first_name": "Ann", "last_name": "Lee"})),
+    )
+    .await
+}
+
+both_backends!(email_verification, |app: TestApp| async move {
+    let (token, _, _) = app.register("v@example.com").await;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.body["email_verified"], false);
+    let link = token_from_mail(&app, "v@example.com", "welcome").expect("the welcome e-mail has a verify link");
+    app.post_json("/api/v1/auth/verify-email", json!({"token": "0".repeat(64)})).await.problem(422);
+    let res = app.post_json("/api/v1/auth/verify-email", json!({"token": link})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["email_verified"], true);
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.body["email_verified"], true);
+    assert!(app.post_json("/api/v1/auth/verify-email", json!({"token": link})).await.problem(422)["errors"]["token"].is_array(), "single use");
+    assert_eq!(app.post_authed("/api/v1/auth/verify-email/resend", &token).await.problem(409)["code"], "already_verified");
+});
+
+both_backends!(verification_resend_is_limited_to_three_an_hour, |app: TestApp| async move {
+    let (token, _, _) = app.register("r@example.com").await;
+    for _ in 0..3 {
+        assert_eq!(app.post_authed("/api/v1/auth/verify-email/resend", &token).await.status, StatusCode::ACCEPTED);
+    }
+    let res = app.post_authed("/api/v1/auth/verify-email/resend", &token).await;
+    res.problem(429);
+    assert!(res.headers.get("retry-after").is_some());
+    assert_eq!(mail_count(&app, "r@example.com", "email_verification"), 3);
+    // An older link expires after a day.
+    let link = token_from_mail(&app, "r@example.com", "email_verification").unwrap();
+    app.clock.advance(Duration::hours(25));
+    app.post_json("/api/v1/auth/verify-email", json!({"token": link})).await.problem(422);
+});
+
+both_backends!(forgot_and_reset_password, |app: TestApp| async move {
+    let (_, refresh, _) = app.register("f@example.com").await;
+    assert_eq!(app.post_json("/api/v1/auth/forgot-password", json!({"email": "nobody@example.com"})).await.status, StatusCode::ACCEPTED);
+    assert_eq!(mail_count(&app, "nobody@example.com", "password_reset"), 0);
+    assert_eq!(app.post_json("/api/v1/auth/forgot-password", json!({"email": "F@example.com"})).await.status, StatusCode::ACCEPTED);
+    let token = token_from_mail(&app, "f@example.com", "password_reset").unwrap();
+    let res = app.post_json("/api/v1/auth/reset-password", json!({"token": token, "password": "password1234"})).await;
+    assert!(res.problem(422)["errors"]["password"][0].as_str().unwrap().contains("too common"));
+    let res = app.post_json("/api/v1/auth/reset-password", json!({"token": token, "password": "violet kettle orbit"})).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    app.post_with_cookie("/api/v1/auth/refresh", &refresh).await.problem(401);
+    app.login("f@example.com", PW).await.problem(401);
+    assert_eq!(app.login("f@example.com", "violet kettle orbit").await.status, StatusCode::OK);
+    app.post_json("/api/v1/auth/reset-password", json!({"token": token, "password": "another fine phrase"})).await.problem(422);
+    assert_eq!(mail_count(&app, "f@example.com", "password_changed"), 1);
+    // Links expire after an hour.
+    app.post_json("/api/v1/auth/forgot-password", json!({"email": "f@example.com"})).await;
+    let token = token_from_mail(&app, "f@example.com", "password_reset").unwrap();
+    app.clock.advance(Duration::minutes(61));
+    app.post_json("/api/v1/auth/reset-password", json!({"token": token, "password": "another fine phrase"})).await.problem(422);
+});
+
+both_backends!(change_password_keeps_this_session_only, |app: TestApp| async move {
+    let (token, refresh_here, _) = app.register("c@example.com").await;
+    let other = app.login("c@example.com", PW).await;
+    let refresh_other = other.refresh_cookie().unwrap();
+    let change = |cur: &str, new: &str| {
+        TestRequest::post()
+            .uri("/api/v1/me/password")
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .set_json(json!({"current_password": cur, "new_password": new}))
+    };
+    assert!(app.request(change("wrong password!", "violet kettle orbit")).await.problem(422)["errors"]["current_password"].is_array());
+    assert!(app.request(change(PW, "short")).await.problem(422)["errors"]["new_password"].is_array());
+    assert!(app.request(change(PW, "qwertyuiop")).await.problem(422)["errors"]["new_password"].is_array());
+    assert_eq!(app.request(change(PW, "violet kettle orbit")).await.status, StatusCode::NO_CONTENT);
+    app.post_with_cookie("/api/v1/auth/refresh", &refresh_other).await.problem(401);
+    assert_eq!(app.post_with_cookie("/api/v1/auth/refresh", &refresh_here).await.status, StatusCode::OK);
+    assert_eq!(mail_count(&app, "c@example.com", "password_changed"), 1);
+});
+
+both_backends!(sessions_are_listed_and_revoked_by_their_owner_only, |app: TestApp| async move {
+    let (token, _, _) = app.register("s@example.com").await;
+    let second = login_from(&app, "s@example.com", PW, "10.1.2.3", IPHONE).await;
+    let (other_token, _, _) = app.register("intruder@example.com").await;
+    let res = app.get("/api/v1/me/sessions", Some(&token)).await;
+    let list = res.body.as_array().unwrap().clone();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+    let phone: &Value = list.iter().find(|s| s["ip"] == "10.1.2.3").unwrap();
+    assert_eq!((phone["device_type"].as_str(), phone["browser"].as_str(), phone["os"].as_str()), (Some("mobile"), Some("Safari"), Some("iOS")));
+    let phone_id = phone["id"].as_str().unwrap().to_string();
+    // Someone else's session id is "not found".
+    app.delete_authed(&format!("/api/v1/me/sessions/{phone_id}"), &other_token).await.problem(404);
+    assert_eq!(app.delete_authed(&format!("/api/v1/me/sessions/{phone_id}"), &token).await.status, StatusCode::NO_CONTENT);
+    app.post_with_cookie("/api/v1/auth/refresh", &second.refresh_cookie().unwrap()).await.problem(401);
+    login_from(&app, "s@example.com", PW, "10.1.2.4", IPHONE).await;
+    assert_eq!(app.delete_authed("/api/v1/me/sessions", &token).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me/sessions", Some(&token)).await.body.as_array().unwrap().len(), 1);
+});
+
+both_backends!(new_device_sign_in_sends_an_email, |app: TestApp| async move {
+    register_from(&app, "d@example.com", "10.0.0.1").await;
+    assert_eq!(login_from(&app, "d@example.com", PW, "10.0.0.1", CHROME).await.status, StatusCode::OK);
+    assert_eq!(mail_count(&app, "d@example.com", "new_login"), 0, "same browser and OS as at registration");
+    login_from(&app, "d@example.com", PW, "10.0.0.2", IPHONE).await;
+    assert_eq!(mail_count(&app, "d@example.com", "new_login"), 1);
+    let body: String = emails::table.filter(emails::template.eq("new_login")).select(emails::body_text).first(&mut app.conn()).unwrap();
+    assert!(body.contains("Safari on iOS (mobile)") && body.contains("10.0.0.2"), "{body}");
+});
+
+both_backends!(five_failures_lock_the_account_for_thirty_minutes, |app: TestApp| async move {
+    app.register("l@example.com").await;
+    for _ in 0..4 {
+        app.login("l@example.com", "wrong password!").await.problem(401);
+    }
+    let res = app.login("l@example.com", "wrong password!").await;
+    assert_eq!(res.problem(423)["code"], "account_locked");
+    assert_eq!(res.headers.get("retry-after").unwrap(), "1800");
+    let res = app.login("l@example.com", PW).await;
+    res.problem(423);
+    assert_eq!(mail_count(&app, "l@example.com", "account_locked"), 1);
+    app.clock.advance(Duration::minutes(31));
+    assert_eq!(app.login("l@example.com", PW).await.status, StatusCode::OK);
+    // A success resets the count.
+    for _ in 0..4 {
+        app.login("l@example.com", "wrong password!").await.problem(401);
+    }
+    assert_eq!(app.login("l@example.com", PW).await.status, StatusCode::OK);
+    app.login("l@example.com", "wrong password!").await.problem(401);
+});
+
+both_backends!(per_ip_rate_limits, |app: TestApp| async move {
+    for i in 0..10 {
+        login_from(&app, &format!("x{i}@example.com"), "whatever pass", "10.9.9.9", CHROME).await.problem(401);
+    }
+    let res = login_from(&app, "x@example.com", "whatever pass", "10.9.9.9", CHROME).await;
+    assert_eq!(res.problem(429)["code"], "rate_limited");
+    let retry: i64 = res.headers.get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    login_from(&app, "x@example.com", "whatever pass", "10.9.9.10", CHROME).await.problem(401);
+    app.clock.advance(Duration::seconds(61));
+    login_from(&app, "x@example.com", "whatever pass", "10.9.9.9", CHROME).await.problem(401);
+
+    for i in 0..5 {
+        assert_eq!(register_from(&app, &format!("reg{i}@example.com"), "10.8.8.8").await.status, StatusCode::CREATED);
+    }
+    register_from(&app, "reg5@example.com", "10.8.8.8").await.problem(429);
+
+    let forgot = |ip: &str| {
+        TestRequest::post().uri("/api/v1/auth/forgot-password").peer_addr(format!("{ip}:1").parse().unwrap()).set_json(json!({"email": "a@b.co"}))
+    };
+    for _ in 0..5 {
+        assert_eq!(app.request(forgot("10.7.7.7")).await.status, StatusCode::ACCEPTED);
+    }
+    app.request(forgot("10.7.7.7")).await.problem(429);
+});
+
+both_backends!(audit_log_records_sign_ins_and_changes, |app: TestApp| async move {
+    let (token, _, id) = app.register("a@example.com").await;
+    app.login("a@example.com", "wrong password!").await;
+    app.login("a@example.com", PW).await;
+    let (other, _, _) = app.register("b@example.com").await;
+    let res = app.get("/api/v1/me/audit", Some(&token)).await;
+    let actions: Vec<&str> = res.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["auth.login", "auth.login_failed", "account.registered"]);
+    assert!(res.body["items"].as_array().unwrap().iter().all(|e| e["account_id"] == id.as_str()));
+    let res = app.get("/api/v1/me/audit", Some(&other)).await;
+    assert_eq!(res.body["total"], 1, "only B's own trail");
+    app.get("/api/v1/admin/audit", Some(&token)).await.problem(403);
+    let admin = app.admin_token().await;
+    let res = app.get("/api/v1/admin/audit?action=auth.login_failed", Some(&admin)).await;
+    assert_eq!(res.body["total"], 1);
+    assert_eq!(res.body["items"][0]["details"]["reason"], "wrong_password");
+    // Admin actions are audited too.
+    app.put_json("/api/v1/admin/tasks/housekeeping", &admin, json!({"cron": "0 2 * * *", "enabled": true})).await;
+    let res = app.get("/api/v1/admin/audit?action=task.updated", Some(&admin)).await;
+    assert_eq!(res.body["items"][0]["target_id"], "housekeeping");
+    app.get("/api/v1/admin/audit?per_page=0", Some(&admin)).await.problem(422);
+});
+
+both_backends!(common_passwords_are_refused_at_registration, |app: TestApp| async move {
+    let res = app
+        .post_json("/api/v1/auth/register", json!({"email": "p@example.com", "password": "Password123", "first_name": "P", "last_name": "Q"}))
+        .await;
+    assert!(res.problem(422)["errors"]["password"].is_array());
+    let n: i64 = keel_api::schema::users::table.filter(keel_api::schema::users::email.eq("p@example.com")).count().get_result(&mut app.conn()).unwrap();
+    assert_eq!(n, 0, "nothing half-written");
+});
