@@ -212,9 +212,54 @@ impl Harness {
         self.click("form button[type=submit]").await;
     }
 
+    /// The `token=` value of the newest e-mail (an .eml file in the data folder) whose text
+    /// contains `link` (e.g. "/reset-password?token="). Waits for the worker to write it.
+    async fn token_from_mail(&self, link: &str) -> String {
+        let dir = self._data.0.join("mail");
+        let start = Instant::now();
+        loop {
+            let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok())
+                        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, std::fs::read_to_string(e.path()).ok()?)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.sort_by_key(|(t, _)| *t);
+            if let Some((_, text)) = found.into_iter().rev().map(|(t, s)| (t, quoted_printable_decode(&s))).find(|(_, s)| s.contains(link)) {
+                let at = text.find(link).unwrap() + link.len();
+                return text[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            }
+            assert!(start.elapsed() < WAIT, "no e-mail with {link} in {}", dir.display());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     async fn finish(self) {
         self.browser.close().await.unwrap();
     }
+}
+
+/// Enough of RFC 2045 quoted-printable to read links out of e-mails: soft line breaks and `=XX`.
+fn quoted_printable_decode(s: &str) -> String {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,5 +410,83 @@ async fn automation_pages_show_jobs_tasks_and_emails() {
     h.wait_text("[data-testid=template-editor] .alert", "Saved").await;
     h.wait_text(".list-item[data-key=welcome]", "edited").await;
     h.screenshot("templates").await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_reset_and_security_pages() {
+    let h = Harness::start("identity").await;
+    let email = "rosa@example.com";
+    h.goto("/register").await;
+    h.fill("#f-first_name", "Rosa").await;
+    h.fill("#f-last_name", "Reset").await;
+    h.fill("#f-email", email).await;
+    h.fill("#f-password", "rosa first password").await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard").await;
+    h.wait_css("[data-testid=verify-banner]").await;
+    h.screenshot("dashboard-unverified").await;
+
+    // The link in the welcome e-mail confirms the address.
+    let token = h.token_from_mail("/verify-email?token=").await;
+    assert_eq!(token.len(), 64);
+    h.goto(&format!("/verify-email?token={token}")).await;
+    h.wait_text("[data-testid=verify-result]", "E-mail address confirmed").await;
+    h.screenshot("verified").await;
+    h.goto("/dashboard").await;
+    h.wait_text("[data-testid=me-email]", email).await;
+    assert!(h.browser.find(Locator::Css("[data-testid=verify-banner]")).await.is_err(), "banner gone once verified");
+    // The same link again is refused.
+    h.goto(&format!("/verify-email?token={token}")).await;
+    h.wait_text("[data-testid=verify-result]", "did not work").await;
+
+    // Security: the wrong current password is named; then the change works.
+    h.goto("/dashboard/security").await;
+    h.wait_text("[data-testid=sessions]", "this device").await;
+    h.fill("#f-current_password", "not my password").await;
+    h.fill("#f-new_password", "rosa second password").await;
+    h.click("[data-testid=change-password] button[type=submit]").await;
+    h.wait_text("[data-testid=change-password] .field-error", "not your current password").await;
+    h.fill("#f-current_password", "rosa first password").await;
+    h.click("[data-testid=change-password] button[type=submit]").await;
+    h.wait_text("[data-testid=change-password] .alert", "Password changed").await;
+    h.screenshot("security").await;
+    h.goto("/dashboard/activity").await;
+    h.wait_text("[data-testid=audit-table]", "password.changed").await;
+    h.screenshot("activity").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // Forgot password: the e-mailed link sets a new one.
+    h.goto("/login").await;
+    h.click_text("a", "Forgot your password?").await;
+    h.wait_path("/forgot-password").await;
+    h.fill("#f-email", email).await;
+    h.click("form button[type=submit]").await;
+    h.wait_text("[data-testid=reset-sent]", "Check your inbox").await;
+    let token = h.token_from_mail("/reset-password?token=").await;
+    h.goto(&format!("/reset-password?token={token}")).await;
+    h.fill("#f-password", "qwertyuiop").await;
+    h.click("form button[type=submit]").await;
+    h.wait_text(".field-error", "too common").await;
+    h.screenshot("reset-common").await;
+    h.fill("#f-password", "rosa third password").await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/login").await;
+    h.wait_text(".alert-info", "password was changed").await;
+    h.log_in(email, "rosa second password").await;
+    h.wait_text(".alert-error", "wrong").await;
+    h.log_in(email, "rosa third password").await;
+    h.wait_path("/dashboard").await;
+
+    // The admin's audit log shows the failed sign-in.
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.goto("/admin/audit").await;
+    h.fill(".toolbar input", "auth.login_failed").await;
+    h.wait_text("[data-testid=audit-table]", "wrong_password").await;
+    h.screenshot("admin-audit").await;
     h.finish().await;
 }

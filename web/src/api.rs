@@ -2,7 +2,7 @@
 //! [`ClientError`]s the pages can show, and retries once after refreshing an expired access token.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use keel_shared::auth::{ClientSummary, LoginRequest, RegisterRequest, TokenResponse};
+use keel_shared::auth::{AuditEntry, ChangePasswordRequest, ClientSummary, ForgotPasswordRequest, LoginRequest, Me, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest, TokenResponse};
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, Job, JobState, ScheduledTask, UpdateTaskRequest, UpdateTemplateRequest};
 use keel_shared::catalog::Product;
 use keel_shared::{Page, Problem};
@@ -49,10 +49,10 @@ impl ClientError {
 async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
     let status = res.status();
     if (200..300).contains(&status) {
-        if status == 204 {
-            return serde_json::from_str("null").map_err(|e| ClientError::Network(e.to_string()));
-        }
-        return res.json::<T>().await.map_err(|e| ClientError::Network(format!("unreadable answer: {e}")));
+        // 202 and 204 answers have no body: read it as JSON `null` (for `Option<()>`).
+        let text = res.text().await.map_err(|e| ClientError::Network(e.to_string()))?;
+        let text = if text.trim().is_empty() { "null" } else { text.as_str() };
+        return serde_json::from_str(text).map_err(|e| ClientError::Network(format!("unreadable answer: {e}")));
     }
     let problem = match res.json::<Problem>().await {
         Ok(p) => p,
@@ -223,4 +223,48 @@ fn js_sys_encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+pub async fn verify_email(token: String) -> Result<Me, ClientError> {
+    send(post_json("/auth/verify-email", &TokenRequest { token })).await
+}
+
+pub async fn resend_verification(session: SessionCtx) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, "/auth/verify-email/resend", None).await.map(|_| ())
+}
+
+pub async fn forgot_password(email: String) -> Result<(), ClientError> {
+    send::<Option<()>>(post_json("/auth/forgot-password", &ForgotPasswordRequest { email })).await.map(|_| ())
+}
+
+pub async fn reset_password(body: &ResetPasswordRequest) -> Result<(), ClientError> {
+    send::<Option<()>>(post_json("/auth/reset-password", body)).await.map(|_| ())
+}
+
+pub async fn change_password(session: SessionCtx, body: &ChangePasswordRequest) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, "/me/password", to_json(body)).await.map(|_| ())
+}
+
+pub async fn sessions(session: SessionCtx) -> Result<Vec<SessionInfo>, ClientError> {
+    get_authed(session, "/me/sessions").await
+}
+
+pub async fn revoke_session(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/me/sessions/{id}"), None).await.map(|_| ())
+}
+
+pub async fn revoke_other_sessions(session: SessionCtx) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, "/me/sessions", None).await.map(|_| ())
+}
+
+pub async fn my_audit(session: SessionCtx, page: u32) -> Result<Page<AuditEntry>, ClientError> {
+    get_authed(session, &format!("/me/audit?page={page}&per_page=25")).await
+}
+
+pub async fn admin_audit(session: SessionCtx, action: String, page: u32) -> Result<Page<AuditEntry>, ClientError> {
+    let mut q = format!("/admin/audit?page={page}&per_page=25");
+    if !action.trim().is_empty() {
+        q.push_str(&format!("&action={}", js_sys_encode(action.trim())));
+    }
+    get_authed(session, &q).await
 }

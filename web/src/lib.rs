@@ -13,7 +13,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use components::layout::{AdminShell, PortalShell, PublicFrame, PublicShell};
-use pages::{admin, auth, automation, emails, portal, storefront, NotFoundPage};
+use pages::{account, admin, auth, automation, emails, portal, storefront, NotFoundPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -26,10 +26,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=storefront::StorefrontPage/>
                     <Route path=path!("login") view=auth::LoginPage/>
                     <Route path=path!("register") view=auth::RegisterPage/>
+                    <Route path=path!("verify-email") view=account::VerifyEmailPage/>
+                    <Route path=path!("forgot-password") view=account::ForgotPasswordPage/>
+                    <Route path=path!("reset-password") view=account::ResetPasswordPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=PortalShell>
                     <Route path=path!("") view=portal::DashboardPage/>
                     <Route path=path!("emails") view=emails::MyEmailsPage/>
+                    <Route path=path!("security") view=account::SecurityPage/>
+                    <Route path=path!("activity") view=account::ActivityPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminShell>
                     <Route path=path!("") view=admin::ClientsPage/>
@@ -38,6 +43,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tasks") view=automation::TasksPage/>
                     <Route path=path!("emails") view=emails::AdminEmailsPage/>
                     <Route path=path!("email-templates") view=emails::TemplatesPage/>
+                    <Route path=path!("audit") view=account::AdminAuditPage/>
                 </ParentRoute>
             </Routes>
         </Router>

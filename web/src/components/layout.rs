@@ -168,6 +168,8 @@ pub fn PortalShell() -> impl IntoView {
         let nav = vec![
             NavItem { href: "/dashboard", label: "Overview", icon: "home" },
             NavItem { href: "/dashboard/emails", label: "E-mails", icon: "mail" },
+            NavItem { href: "/dashboard/security", label: "Security", icon: "shield" },
+            NavItem { href: "/dashboard/activity", label: "Activity", icon: "queue" },
             NavItem { href: "/", label: "Order hosting", icon: "store" },
         ];
         view! { <AppShell area="Client area" nav=nav/> }.into_any()
@@ -183,6 +185,7 @@ pub fn AdminShell() -> impl IntoView {
             NavItem { href: "/admin/tasks", label: "Scheduled tasks", icon: "clock" },
             NavItem { href: "/admin/emails", label: "E-mail log", icon: "mail" },
             NavItem { href: "/admin/email-templates", label: "E-mail templates", icon: "template" },
+            NavItem { href: "/admin/audit", label: "Audit log", icon: "shield" },
             NavItem { href: "/dashboard", label: "My account", icon: "user" },
         ];
         view! { <AppShell area="Admin" nav=nav/> }.into_any()

@@ -14,10 +14,10 @@ use validator::Validate;
 use crate::api::{self, ClientError};
 use crate::session::use_session;
 
-type FieldErrors = RwSignal<BTreeMap<String, Vec<String>>>;
+pub type FieldErrors = RwSignal<BTreeMap<String, Vec<String>>>;
 
 #[component]
-fn Field(
+pub fn Field(
     label: &'static str,
     name: &'static str,
     #[prop(default = "text")] kind: &'static str,
@@ -43,7 +43,7 @@ fn Field(
     }
 }
 
-fn show_error(err: ClientError, errors: FieldErrors, banner: RwSignal<Option<String>>) {
+pub fn show_error(err: ClientError, errors: FieldErrors, banner: RwSignal<Option<String>>) {
     match &err {
         ClientError::Problem(p) if !p.errors.is_empty() => errors.set(p.errors.clone()),
         _ => {}
@@ -102,9 +102,13 @@ pub fn LoginPage() -> impl IntoView {
             <form class="card auth-card" on:submit=submit novalidate>
                 <h1>"Welcome back"</h1>
                 <p class="muted">"Log in to manage your hosting, invoices and support."</p>
+                {move || query.with(|q| q.get("reset").is_some()).then(|| view! {
+                    <div class="alert alert-info" role="status">"Your password was changed. Log in with the new one."</div>
+                })}
                 {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
                 <Field label="E-mail" name="email" kind="email" autocomplete="email" value=email errors=errors/>
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" value=password errors=errors/>
+                <p class="small right"><A href="/forgot-password">"Forgot your password?"</A></p>
                 <button class="btn btn-primary btn-block" type="submit" disabled=move || busy.get()>
                     {move || if busy.get() { "Logging in…" } else { "Log in" }}
                 </button>

@@ -19,6 +19,7 @@ pub fn DashboardPage() -> impl IntoView {
             </div>
             <A href="/#plans" attr:class="btn btn-primary">"Order hosting"</A>
         </header>
+        <crate::pages::account::VerifyBanner/>
         {move || match me.get() {
             None => view! { <Loading/> }.into_any(),
             Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),

@@ -1,0 +1,319 @@
+//! Account security: e-mail verification, forgot/reset password, change password, sessions and
+//! the account's activity; the admin's audit log.
+
+use std::collections::BTreeMap;
+
+use keel_shared::auth::{AuditEntry, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest};
+use keel_shared::validation::field_messages;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use validator::Validate;
+
+use super::auth::{show_error, Field, FieldErrors};
+use crate::api;
+use crate::components::feedback::{Empty, ErrorPanel, Loading, Pager};
+use crate::session::use_session;
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let session = use_session();
+    let token = query.with_untracked(|q| q.get("token")).unwrap_or_default();
+    let result = LocalResource::new(move || api::verify_email(token.clone()));
+    view! {
+        <section class="auth-page">
+            <div class="card auth-card" data-testid="verify-result">
+                {move || match result.get() {
+                    None => view! { <Loading label="Confirming your e-mail address…"/> }.into_any(),
+                    Some(Ok(me)) => {
+                        // Refresh the signed-in copy of the account, if this browser is signed in.
+                        session.current.update(|s| if let Some(s) = s { if s.user.id == me.id { s.user = me.clone(); } });
+                        view! {
+                            <h1>"E-mail address confirmed"</h1>
+                            <p class="muted">{format!("Thank you. {} is confirmed.", me.email)}</p>
+                            <A href="/dashboard" attr:class="btn btn-primary btn-block">"Go to your dashboard"</A>
+                        }.into_any()
+                    }
+                    Some(Err(e)) => view! {
+                        <h1>"This link did not work"</h1>
+                        <div class="alert alert-error" role="alert">{e.field("token").unwrap_or_else(|| e.message())}</div>
+                        <p class="muted small">"Sign in and ask for a new link from your dashboard."</p>
+                    }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let errors: FieldErrors = RwSignal::new(BTreeMap::new());
+    let banner = RwSignal::new(None::<String>);
+    let sent = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        banner.set(None);
+        let req = ForgotPasswordRequest { email: email.get_untracked().trim().to_string() };
+        if let Err(e) = req.validate() {
+            errors.set(field_messages(&e));
+            return;
+        }
+        errors.set(BTreeMap::new());
+        spawn_local(async move {
+            match api::forgot_password(req.email).await {
+                Ok(()) => sent.set(true),
+                Err(e) => show_error(e, errors, banner),
+            }
+        });
+    };
+    view! {
+        <section class="auth-page">
+            <Show when=move || !sent.get() fallback=move || view! {
+                <div class="card auth-card" data-testid="reset-sent">
+                    <h1>"Check your inbox"</h1>
+                    <p class="muted">{move || format!("If {} has an account, we sent a link to choose a new password. It works once and expires in an hour.", email.get())}</p>
+                    <A href="/login" attr:class="btn btn-outline btn-block">"Back to log in"</A>
+                </div>
+            }>
+                <form class="card auth-card" on:submit=submit novalidate>
+                    <h1>"Forgot your password?"</h1>
+                    <p class="muted">"Enter your e-mail address and we will send you a link to choose a new one."</p>
+                    {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                    <Field label="E-mail" name="email" kind="email" autocomplete="email" value=email errors=errors/>
+                    <button class="btn btn-primary btn-block" type="submit">"Send reset link"</button>
+                    <p class="muted small center"><A href="/login">"Back to log in"</A></p>
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let password = RwSignal::new(String::new());
+    let errors: FieldErrors = RwSignal::new(BTreeMap::new());
+    let banner = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        banner.set(None);
+        let req = ResetPasswordRequest { token: query.with_untracked(|q| q.get("token")).unwrap_or_default(), password: password.get_untracked() };
+        if let Err(e) = req.validate() {
+            let mut m = field_messages(&e);
+            if let Some(t) = m.remove("token") {
+                banner.set(Some(format!("This link is incomplete: the token {}", t.join(", "))));
+            }
+            errors.set(m);
+            return;
+        }
+        errors.set(BTreeMap::new());
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::reset_password(&req).await {
+                Ok(()) => navigate("/login?reset=1", Default::default()),
+                Err(e) => {
+                    if let Some(t) = e.field("token") {
+                        banner.set(Some(t));
+                    } else {
+                        show_error(e, errors, banner);
+                    }
+                }
+            }
+        });
+    };
+    view! {
+        <section class="auth-page">
+            <form class="card auth-card" on:submit=submit novalidate>
+                <h1>"Choose a new password"</h1>
+                <p class="muted">"Every device signed in to your account will be signed out."</p>
+                {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                <Field label="New password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters, not a common password." value=password errors=errors/>
+                <button class="btn btn-primary btn-block" type="submit">"Set new password"</button>
+            </form>
+        </section>
+    }
+}
+
+/// The "please confirm your e-mail" banner with a resend button, for the dashboard.
+#[component]
+pub fn VerifyBanner() -> impl IntoView {
+    let session = use_session();
+    let note = RwSignal::new(None::<String>);
+    let resend = move |_| {
+        spawn_local(async move {
+            note.set(Some(match api::resend_verification(session).await {
+                Ok(()) => "Sent. Check your inbox.".into(),
+                Err(e) => e.message(),
+            }));
+        });
+    };
+    view! {
+        <Show when=move || session.user().is_some_and(|u| !u.email_verified)>
+            <div class="alert alert-info banner" role="status" data-testid="verify-banner">
+                <span>"Please confirm your e-mail address: we sent you a link. You need it before you can order."</span>
+                <button class="btn btn-outline btn-sm" type="button" on:click=resend>"Send again"</button>
+                {move || note.get().map(|n| view! { <span class="small">{n}</span> })}
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let session = use_session();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let errors: FieldErrors = RwSignal::new(BTreeMap::new());
+    let banner = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let version = RwSignal::new(0u32);
+    let sessions = LocalResource::new(move || {
+        version.track();
+        api::sessions(session)
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        banner.set(None);
+        done.set(None);
+        let req = ChangePasswordRequest { current_password: current.get_untracked(), new_password: new.get_untracked() };
+        if let Err(e) = req.validate() {
+            errors.set(field_messages(&e));
+            return;
+        }
+        errors.set(BTreeMap::new());
+        spawn_local(async move {
+            match api::change_password(session, &req).await {
+                Ok(()) => {
+                    current.set(String::new());
+                    new.set(String::new());
+                    done.set(Some("Password changed. Your other devices were signed out.".into()));
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => show_error(e, errors, banner),
+            }
+        });
+    };
+    let revoke = move |id: Option<String>| {
+        spawn_local(async move {
+            let r = match id {
+                Some(id) => api::revoke_session(session, &id).await,
+                None => api::revoke_other_sessions(session).await,
+            };
+            if let Err(e) = r {
+                banner.set(Some(e.message()));
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    view! {
+        <header class="page-head"><div><h1>"Security"</h1><p class="muted">"Your password and the devices signed in to your account."</p></div></header>
+        <div class="grid-2">
+            <form class="card stack-form" on:submit=submit novalidate data-testid="change-password">
+                <h2>"Change password"</h2>
+                {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                {move || done.get().map(|m| view! { <div class="alert alert-info" role="status">{m}</div> })}
+                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" value=current errors=errors/>
+                <Field label="New password" name="new_password" kind="password" autocomplete="new-password" hint="At least 10 characters, not a common password." value=new errors=errors/>
+                <div><button class="btn btn-primary" type="submit">"Change password"</button></div>
+            </form>
+            <section class="card" data-testid="sessions">
+                <div class="page-head">
+                    <h2>"Signed-in devices"</h2>
+                    <button class="btn btn-outline btn-sm" type="button" on:click=move |_| revoke(None)>"Sign out all others"</button>
+                </div>
+                {move || match sessions.get() {
+                    None => view! { <Loading/> }.into_any(),
+                    Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+                    Some(Ok(list)) => view! {
+                        <ul class="session-list">
+                            {list.into_iter().map(|s| {
+                                let id = s.id.clone();
+                                view! {
+                                    <li class="session-item">
+                                        <div>
+                                            <strong>{format!("{} on {}", s.browser, s.os)}</strong>
+                                            {s.current.then(|| view! { <span class="pill">"this device"</span> })}
+                                            <p class="muted small">{format!("{} · {} · last active {}", s.device_type, s.ip.clone().unwrap_or_else(|| "unknown IP".into()), when(s.last_seen_at))}</p>
+                                        </div>
+                                        {(!s.current).then(|| view! { <button class="btn btn-ghost btn-sm" type="button" on:click=move |_| revoke(Some(id.clone()))>"Sign out"</button> })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+fn audit_table(list: keel_shared::Page<AuditEntry>, page: RwSignal<u32>, show_account: bool) -> AnyView {
+    if list.items.is_empty() {
+        return view! { <Empty title="Nothing recorded yet"/> }.into_any();
+    }
+    let (current, pages) = (list.page, list.total_pages.max(1));
+    view! {
+        <div class="card table-card">
+            <table class="table" data-testid="audit-table">
+                <thead><tr><th>"When"</th><th>"Action"</th>{show_account.then(|| view! { <th>"Account"</th> })}<th>"IP"</th><th>"Details"</th></tr></thead>
+                <tbody>
+                    {list.items.into_iter().map(|e| view! {
+                        <tr>
+                            <td>{when(e.created_at)}</td>
+                            <td><code>{e.action.clone()}</code></td>
+                            {show_account.then(|| view! { <td class="muted small clip">{e.account_id.clone().unwrap_or_default()}</td> })}
+                            <td>{e.ip.clone().unwrap_or_default()}</td>
+                            <td class="muted small clip">{if e.details.as_object().is_some_and(|o| o.is_empty()) { String::new() } else { e.details.to_string() }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <Pager page=page current=current pages=pages/>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ActivityPage() -> impl IntoView {
+    let session = use_session();
+    let page = RwSignal::new(1u32);
+    let entries = LocalResource::new(move || api::my_audit(session, page.get()));
+    view! {
+        <header class="page-head"><div><h1>"Account activity"</h1><p class="muted">"Sign-ins, password changes and other events on your account."</p></div></header>
+        {move || match entries.get() {
+            None => view! { <Loading/> }.into_any(),
+            Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+            Some(Ok(list)) => audit_table(list, page, false),
+        }}
+    }
+}
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    let session = use_session();
+    let page = RwSignal::new(1u32);
+    let action = RwSignal::new(String::new());
+    let entries = LocalResource::new(move || api::admin_audit(session, action.get(), page.get()));
+    view! {
+        <header class="page-head"><div><h1>"Audit log"</h1><p class="muted">"Every sign-in, failed sign-in, password change and admin action."</p></div></header>
+        <div class="toolbar">
+            <label class="inline-field">"Action "
+                <input type="search" placeholder="e.g. auth.login_failed" bind:value=action on:input=move |_| page.set(1)/>
+            </label>
+        </div>
+        {move || match entries.get() {
+            None => view! { <Loading/> }.into_any(),
+            Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+            Some(Ok(list)) => audit_table(list, page, true),
+        }}
+    }
+}
