@@ -7,6 +7,7 @@ mod support;
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use chrono::Duration;
+use keel_api::clock::Clock;
 use diesel::prelude::*;
 use keel_api::schema::emails;
 use serde_json::{json, Value};
@@ -233,4 +234,120 @@ both_backends!(common_passwords_are_refused_at_registration, |app: TestApp| asyn
     assert!(res.problem(422)["errors"]["password"].is_array());
     let n: i64 = keel_api::schema::users::table.filter(keel_api::schema::users::email.eq("p@example.com")).count().get_result(&mut app.conn()).unwrap();
     assert_eq!(n, 0, "nothing half-written");
+});
+
+both_backends!(api_keys_authenticate_with_scopes_expiry_and_ip_rules, |app: TestApp| async move {
+    let (token, _, id) = app.register("k@example.com").await;
+    let create = |body: Value| {
+        TestRequest::post().uri("/api/v1/me/api-keys").insert_header(("authorization", format!("Bearer {token}"))).set_json(body)
+    };
+    let res = app.request(create(json!({"name": "Sync", "scopes": ["admin"]}))).await;
+    assert!(res.problem(422)["errors"]["scopes"].is_array(), "clients cannot mint admin keys");
+    app.request(create(json!({"name": "Sync", "scopes": []}))).await.problem(422);
+    app.request(create(json!({"name": "Sync", "scopes": ["read"], "allowed_ips": ["nope"]}))).await.problem(422);
+    let res = app.request(create(json!({"name": "Reader", "scopes": ["read"]}))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let reader = res.body["secret"].as_str().unwrap().to_string();
+    let reader_id = res.body["id"].as_str().unwrap().to_string();
+    assert!(reader.starts_with("keel_") && reader.len() > 40);
+    // Stored hashed only.
+    let stored: Vec<String> = keel_api::schema::api_keys::table.select(keel_api::schema::api_keys::secret_hash).load(&mut app.conn()).unwrap();
+    assert!(!stored.contains(&reader));
+    // Listing never shows the secret.
+    let list = app.get("/api/v1/me/api-keys", Some(&token)).await;
+    assert!(!list.text.contains(&reader));
+    assert_eq!(list.body[0]["name"], "Reader");
+
+    let me = app.get("/api/v1/me", Some(&reader)).await;
+    assert_eq!((me.status, me.body["id"].as_str()), (StatusCode::OK, Some(id.as_str())));
+    assert_eq!(list.body[0]["last_used_at"], Value::Null);
+    assert!(app.get("/api/v1/me/api-keys", Some(&token)).await.body[0]["last_used_at"].is_string(), "last use recorded");
+    // Read-only: no changes, no admin, no key management.
+    assert!(app.post_authed("/api/v1/auth/verify-email/resend", &reader).await.problem(403)["detail"].as_str().unwrap().contains("write"));
+    app.get("/api/v1/admin/clients", Some(&reader)).await.problem(403);
+    app.get("/api/v1/me/api-keys", Some(&reader)).await.problem(403);
+    app.get("/api/v1/me", Some("keel_0000000000000000000000000000000000000000000000")).await.problem(401);
+
+    // IP allow-list and expiry.
+    let res = app.request(create(json!({"name": "Office", "scopes": ["read"], "allowed_ips": ["10.0.0.9"]}))).await;
+    let office = res.body["secret"].as_str().unwrap().to_string();
+    let from = |ip: &str| TestRequest::get().uri("/api/v1/me").peer_addr(format!("{ip}:1").parse().unwrap()).insert_header(("authorization", format!("Bearer {office}")));
+    assert_eq!(app.request(from("10.0.0.9")).await.status, StatusCode::OK);
+    app.request(from("10.0.0.8")).await.problem(403);
+    let soon = (app.clock.now() + Duration::hours(1)).to_rfc3339();
+    let res = app.request(create(json!({"name": "Temp", "scopes": ["read", "write"], "expires_at": soon}))).await;
+    let temp = res.body["secret"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/me", Some(&temp)).await.status, StatusCode::OK);
+    app.clock.advance(Duration::hours(2));
+    assert!(app.get("/api/v1/me", Some(&temp)).await.problem(401)["detail"].as_str().unwrap().contains("expired"));
+
+    // Revoking: only the owner, then the key stops working.
+    let (other, _, _) = app.register("k2@example.com").await;
+    app.delete_authed(&format!("/api/v1/me/api-keys/{reader_id}"), &other).await.problem(404);
+    let token = app.login("k@example.com", PW).await.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(app.delete_authed(&format!("/api/v1/me/api-keys/{reader_id}"), &token).await.status, StatusCode::NO_CONTENT);
+    assert!(app.get("/api/v1/me", Some(&reader)).await.problem(401)["detail"].as_str().unwrap().contains("revoked"));
+    let actions: Vec<String> = app.get("/api/v1/me/audit?per_page=100", Some(&token)).await.body["items"]
+        .as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    assert!(actions.contains(&"api_key.created".to_string()) && actions.contains(&"api_key.revoked".to_string()));
+});
+
+// Walks every operation in the OpenAPI document with every kind of caller and checks the API
+// refuses exactly those it must: anonymous callers everywhere but the public routes, clients on
+// /admin, read-only keys on changes.
+both_backends!(every_route_enforces_roles, |app: TestApp| async move {
+    let spec: Value = serde_json::from_str(&keel_api::http::openapi::document()).unwrap();
+    let (client, _, _) = app.register("role@example.com").await;
+    let admin = app.admin_token().await;
+    let key = app
+        .request(TestRequest::post().uri("/api/v1/me/api-keys").insert_header(("authorization", format!("Bearer {client}"))).set_json(json!({"name": "r", "scopes": ["read"]})))
+        .await
+        .body["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let public = ["/healthz", "/readyz", "/api/v1/products", "/api/v1/email/unsubscribe"];
+    let public_auth = ["/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/verify-email", "/api/v1/auth/forgot-password", "/api/v1/auth/reset-password"];
+    let mut checked = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        let concrete = path.replace("{id}", "01a20000-0000-7000-8000-000000000000").replace("{name}", "housekeeping").replace("{key}", "welcome");
+        for method in ops.as_object().unwrap().keys() {
+            let call = |token: Option<&str>| {
+                let mut r = TestRequest::default().method(method.to_uppercase().parse().unwrap()).uri(&concrete);
+                if let Some(t) = token {
+                    r = r.insert_header(("authorization", format!("Bearer {t}")));
+                }
+                if method != "get" && method != "delete" {
+                    r = r.set_json(json!({}));
+                }
+                r
+            };
+            let status = |r: &Res| r.status.as_u16();
+            let anon = status(&app.request(call(None)).await);
+            let as_client = status(&app.request(call(Some(&client))).await);
+            let as_admin = status(&app.request(call(Some(&admin))).await);
+            let as_key = status(&app.request(call(Some(&key))).await);
+            let what = format!("{} {path}", method.to_uppercase());
+            if public.contains(&path.as_str()) || public_auth.contains(&path.as_str()) {
+                assert!(anon != 403 && (anon != 401 || path.ends_with("/refresh")), "{what}: public, anonymous got {anon}");
+            } else {
+                assert_eq!(anon, 401, "{what}: anonymous must be refused");
+                if path.starts_with("/api/v1/admin") {
+                    assert_eq!(as_client, 403, "{what}: a client must be refused");
+                    assert!(as_admin != 401 && as_admin != 403, "{what}: admin got {as_admin}");
+                    assert_eq!(as_key, 403, "{what}: a client's key must be refused");
+                } else {
+                    assert!(as_client != 401 && as_client != 403, "{what}: client got {as_client}");
+                    if method != "get" || path.starts_with("/api/v1/me/api-keys") || path.starts_with("/api/v1/me/sessions") {
+                        assert_eq!(as_key, 403, "{what}: a read-only key must be refused");
+                    } else {
+                        assert!(as_key != 401 && as_key != 403, "{what}: read key got {as_key}");
+                    }
+                }
+            }
+            assert!(anon < 500 && as_client < 500 && as_admin < 500 && as_key < 500, "{what}: {anon} {as_client} {as_admin} {as_key}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} operations in the spec");
 });

@@ -226,3 +226,69 @@ fn one() -> u32 {
 fn twenty_five() -> u32 {
     25
 }
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ApiScope {
+    /// GET requests on the owner's resources.
+    Read,
+    /// Changes (POST, PUT, PATCH, DELETE) on the owner's resources.
+    Write,
+    /// The /admin routes (keys of administrators only).
+    Admin,
+}
+
+impl ApiScope {
+    pub const ALL: [ApiScope; 3] = [ApiScope::Read, ApiScope::Write, ApiScope::Admin];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiScope::Read => "read",
+            ApiScope::Write => "write",
+            ApiScope::Admin => "admin",
+        }
+    }
+}
+
+/// Creates an API key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateApiKeyRequest {
+    /// A name to recognise the key by, e.g. "Billing sync".
+    #[validate(length(min = 1, max = 80), custom(function = "validation::name"))]
+    pub name: String,
+    #[validate(length(min = 1, max = 3))]
+    pub scopes: Vec<ApiScope>,
+    /// When the key stops working (optional).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// IP addresses the key may be used from; empty for any.
+    #[serde(default)]
+    #[validate(length(max = 20))]
+    pub allowed_ips: Vec<String>,
+}
+
+/// An API key as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    /// The key's first characters, to recognise it.
+    pub prefix: String,
+    pub scopes: Vec<ApiScope>,
+    pub allowed_ips: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A key just created: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// Send as `Authorization: Bearer <secret>`. Shown once; store it now.
+    pub secret: String,
+}

@@ -9,6 +9,7 @@
 //!   use; presenting a used refresh token again revokes the whole session (token theft);
 //! - access tokens are short-lived HS256 JWTs carrying the user id, session id and role.
 
+pub mod api_keys;
 pub mod identity;
 pub mod limits;
 pub mod models;

@@ -13,8 +13,8 @@ use crate::db;
 use crate::error::ApiError;
 use crate::http::auth::{AdminOnly, Auth};
 use crate::http::extract::{ValidJson, ValidQuery};
-use super::{identity, limits};
-use keel_shared::auth::{AuditEntry, AuditFilter, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest, SessionInfo, TokenRequest};
+use super::{api_keys, identity, limits};
+use keel_shared::auth::{ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, AuditFilter, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest, SessionInfo, TokenRequest};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -32,6 +32,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(revoke_session)
         .service(revoke_other_sessions)
         .service(my_audit)
+        .service(list_api_keys)
+        .service(create_api_key)
+        .service(revoke_api_key)
         .service(list_clients)
         .service(admin_audit);
 }
@@ -256,7 +259,7 @@ async fn reset_password(req: HttpRequest, state: web::Data<AppState>, body: Vali
 async fn change_password(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<ChangePasswordRequest>) -> Result<HttpResponse, ApiError> {
     let (now, mail) = (state.clock.now(), state.mail());
     let actor = meta(&req).actor(Some(auth.user_id()));
-    let (user, sid) = (auth.user_id().to_string(), auth.0.sid.clone());
+    let (user, sid) = (auth.user_id().to_string(), auth.session_id().to_string());
     let ValidJson(ChangePasswordRequest { current_password, new_password }) = body;
     db::run(&state.pool, move |c| identity::change_password(c, now, &user, &sid, &current_password, &new_password, &mail, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -266,7 +269,7 @@ async fn change_password(req: HttpRequest, state: web::Data<AppState>, auth: Aut
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = Vec<SessionInfo>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 #[get("/me/sessions")]
 async fn list_sessions(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Vec<SessionInfo>>, ApiError> {
-    let (now, user, sid) = (state.clock.now(), auth.user_id().to_string(), auth.0.sid.clone());
+    let (now, user, sid) = (state.clock.now(), auth.user_id().to_string(), auth.session_id().to_string());
     Ok(web::Json(db::run(&state.pool, move |c| identity::list_sessions(c, now, &user, &sid)).await?))
 }
 
@@ -285,7 +288,7 @@ async fn revoke_session(req: HttpRequest, state: web::Data<AppState>, auth: Auth
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 204, description = "Signed out")))]
 #[delete("/me/sessions")]
 async fn revoke_other_sessions(req: HttpRequest, state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let (now, user, sid) = (state.clock.now(), auth.user_id().to_string(), auth.0.sid.clone());
+    let (now, user, sid) = (state.clock.now(), auth.user_id().to_string(), auth.session_id().to_string());
     let actor = meta(&req).actor(Some(&user));
     db::run(&state.pool, move |c| identity::revoke_all_others(c, now, &user, &sid, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -308,4 +311,34 @@ async fn admin_audit(state: web::Data<AppState>, _: AdminOnly, filter: ValidQuer
     let filter = filter.0;
     let rows = db::run(&state.pool, move |c| crate::admin::audit::list(c, &filter, None)).await?;
     Ok(web::Json(rows.map(|r| r.to_dto())))
+}
+
+/// Your API keys (never with their secrets).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = Vec<ApiKey>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/me/api-keys")]
+async fn list_api_keys(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Vec<ApiKey>>, ApiError> {
+    let user = auth.user_id().to_string();
+    Ok(web::Json(db::run(&state.pool, move |c| api_keys::list(c, &user)).await?))
+}
+
+/// Create an API key. The secret is in this answer only; it is stored hashed.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = CreateApiKeyRequest,
+    responses((status = 201, body = CreatedApiKey), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/me/api-keys")]
+async fn create_api_key(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<CreateApiKeyRequest>) -> Result<HttpResponse, ApiError> {
+    let (now, user, role) = (state.clock.now(), auth.user_id().to_string(), auth.role());
+    let actor = meta(&req).actor(Some(&user));
+    let created = db::run(&state.pool, move |c| api_keys::create(c, now, &user, role, &body.0, &actor)).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Revoke one of your API keys.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(("id" = String, Path, description = "API key id")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[delete("/me/api-keys/{id}")]
+async fn revoke_api_key(req: HttpRequest, state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (now, user, id) = (state.clock.now(), auth.user_id().to_string(), id.into_inner());
+    let actor = meta(&req).actor(Some(&user));
+    db::run(&state.pool, move |c| api_keys::revoke(c, now, &user, &id, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

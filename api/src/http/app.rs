@@ -63,7 +63,8 @@ pub fn build(
     } else {
         app.default_service(web::to(spa::not_built))
     };
-    app.wrap(from_fn(cache_headers))
+    app.wrap(from_fn(super::auth::api_keys))
+        .wrap(from_fn(cache_headers))
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

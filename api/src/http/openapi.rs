@@ -37,7 +37,10 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("Access token from /api/v1/auth/login (15 minutes)"))
+                    .description(Some(
+                        "Access token from /api/v1/auth/login (15 minutes), or an API key (`keel_…`, from /api/v1/me/api-keys; \
+                         scope read for GET, write for changes, admin for /admin routes)",
+                    ))
                     .build(),
             ),
         );
