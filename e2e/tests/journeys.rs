@@ -450,7 +450,14 @@ async fn verify_reset_and_security_pages() {
     h.fill("#f-current_password", "rosa first password").await;
     h.click("[data-testid=change-password] button[type=submit]").await;
     h.wait_text("[data-testid=change-password] .alert", "Password changed").await;
+    // An API key: the secret is shown once, then it is listed by its prefix and can be revoked.
+    h.fill("[data-testid=api-keys] #f-name", "Billing sync").await;
+    h.click("[data-testid=api-keys] button[type=submit]").await;
+    h.wait_text("[data-testid=new-secret]", "keel_").await;
+    h.wait_text("[data-testid=api-keys] table", "Billing sync").await;
     h.screenshot("security").await;
+    h.click_text("[data-testid=api-keys] button", "Revoke").await;
+    h.wait_text("[data-testid=api-keys]", "No API keys yet").await;
     h.goto("/dashboard/activity").await;
     h.wait_text("[data-testid=audit-table]", "password.changed").await;
     h.screenshot("activity").await;

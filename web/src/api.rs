@@ -2,7 +2,7 @@
 //! [`ClientError`]s the pages can show, and retries once after refreshing an expired access token.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use keel_shared::auth::{AuditEntry, ChangePasswordRequest, ClientSummary, ForgotPasswordRequest, LoginRequest, Me, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest, TokenResponse};
+use keel_shared::auth::{ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, ChangePasswordRequest, ClientSummary, ForgotPasswordRequest, LoginRequest, Me, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest, TokenResponse};
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, Job, JobState, ScheduledTask, UpdateTaskRequest, UpdateTemplateRequest};
 use keel_shared::catalog::Product;
 use keel_shared::{Page, Problem};
@@ -267,4 +267,16 @@ pub async fn admin_audit(session: SessionCtx, action: String, page: u32) -> Resu
         q.push_str(&format!("&action={}", js_sys_encode(action.trim())));
     }
     get_authed(session, &q).await
+}
+
+pub async fn api_keys(session: SessionCtx) -> Result<Vec<ApiKey>, ClientError> {
+    get_authed(session, "/me/api-keys").await
+}
+
+pub async fn create_api_key(session: SessionCtx, body: &CreateApiKeyRequest) -> Result<CreatedApiKey, ClientError> {
+    authed(session, Method::Post, "/me/api-keys", to_json(body)).await
+}
+
+pub async fn revoke_api_key(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/me/api-keys/{id}"), None).await.map(|_| ())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use keel_shared::auth::{AuditEntry, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest};
+use keel_shared::auth::{ApiScope, AuditEntry, ChangePasswordRequest, CreateApiKeyRequest, ForgotPasswordRequest, ResetPasswordRequest};
 use keel_shared::validation::field_messages;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -252,6 +252,116 @@ pub fn SecurityPage() -> impl IntoView {
                 }}
             </section>
         </div>
+        <ApiKeys/>
+    }
+}
+
+#[component]
+fn ApiKeys() -> impl IntoView {
+    let session = use_session();
+    let version = RwSignal::new(0u32);
+    let keys = LocalResource::new(move || {
+        version.track();
+        api::api_keys(session)
+    });
+    let name = RwSignal::new(String::new());
+    let read = RwSignal::new(true);
+    let write = RwSignal::new(false);
+    let admin = RwSignal::new(false);
+    let days = RwSignal::new(String::from("90"));
+    let errors: FieldErrors = RwSignal::new(BTreeMap::new());
+    let banner = RwSignal::new(None::<String>);
+    let secret = RwSignal::new(None::<String>);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        banner.set(None);
+        let scopes: Vec<ApiScope> = [(read, ApiScope::Read), (write, ApiScope::Write), (admin, ApiScope::Admin)]
+            .into_iter()
+            .filter(|(on, _)| on.get_untracked())
+            .map(|(_, s)| s)
+            .collect();
+        let expires_at = days.get_untracked().parse::<i64>().ok().map(|d| chrono::Utc::now() + chrono::Duration::days(d));
+        let req = CreateApiKeyRequest { name: name.get_untracked().trim().to_string(), scopes, expires_at, allowed_ips: vec![] };
+        if let Err(e) = req.validate() {
+            errors.set(field_messages(&e));
+            return;
+        }
+        errors.set(BTreeMap::new());
+        spawn_local(async move {
+            match api::create_api_key(session, &req).await {
+                Ok(k) => {
+                    secret.set(Some(k.secret));
+                    name.set(String::new());
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => show_error(e, errors, banner),
+            }
+        });
+    };
+    let revoke = move |id: String| {
+        spawn_local(async move {
+            if let Err(e) = api::revoke_api_key(session, &id).await {
+                banner.set(Some(e.message()));
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    view! {
+        <section class="card api-keys" data-testid="api-keys">
+            <h2>"API keys"</h2>
+            <p class="muted small">"Let other programs use the Keel API as you. Send a key as " <code>"Authorization: Bearer keel_…"</code> ". Keys cannot change your password or manage keys."</p>
+            {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+            {move || secret.get().map(|s| view! {
+                <div class="alert alert-info secret" role="status" data-testid="new-secret">
+                    <strong>"Copy your new key now; it will not be shown again:"</strong>
+                    <code>{s}</code>
+                </div>
+            })}
+            <form class="key-form" on:submit=create novalidate>
+                <Field label="Name" name="name" value=name errors=errors/>
+                <fieldset class="scopes">
+                    <legend>"Scopes"</legend>
+                    <label><input type="checkbox" bind:checked=read/>" read"</label>
+                    <label><input type="checkbox" bind:checked=write/>" write"</label>
+                    <Show when=move || session.is_admin()><label><input type="checkbox" bind:checked=admin/>" admin"</label></Show>
+                    {move || errors.with(|e| e.get("scopes").and_then(|v| v.first().cloned())).map(|m| view! { <p class="field-error">{m}</p> })}
+                </fieldset>
+                <label class="field"><span>"Expires"</span>
+                    <select on:change=move |ev| days.set(event_target_value(&ev))>
+                        <option value="30">"in 30 days"</option>
+                        <option value="90" selected>"in 90 days"</option>
+                        <option value="365">"in a year"</option>
+                        <option value="never">"never"</option>
+                    </select>
+                </label>
+                <div><button class="btn btn-primary" type="submit">"Create key"</button></div>
+            </form>
+            {move || match keys.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted small">"No API keys yet."</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <table class="table">
+                        <thead><tr><th>"Name"</th><th>"Key"</th><th>"Scopes"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|k| {
+                                let id = k.id.clone();
+                                view! {
+                                    <tr>
+                                        <td>{k.name.clone()}</td>
+                                        <td><code>{format!("{}…", k.prefix)}</code></td>
+                                        <td>{k.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")}</td>
+                                        <td>{k.expires_at.map(when).unwrap_or_else(|| "never".into())}</td>
+                                        <td>{k.last_used_at.map(when).unwrap_or_else(|| "never".into())}</td>
+                                        <td class="row-actions"><button class="btn btn-ghost btn-sm" type="button" on:click=move |_| revoke(id.clone())>"Revoke"</button></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
     }
 }
 
