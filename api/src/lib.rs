@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod http;

@@ -307,7 +307,7 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
         .unwrap()
         .to_string();
     let public = ["/healthz", "/readyz", "/api/v1/products", "/api/v1/email/unsubscribe"];
-    let public_auth = ["/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/verify-email", "/api/v1/auth/forgot-password", "/api/v1/auth/reset-password"];
+    let public_auth = ["/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/login/2fa", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/verify-email", "/api/v1/auth/forgot-password", "/api/v1/auth/reset-password"];
     let mut checked = 0;
     for (path, ops) in spec["paths"].as_object().unwrap() {
         let concrete = path.replace("{id}", "01a20000-0000-7000-8000-000000000000").replace("{name}", "housekeeping").replace("{key}", "welcome");
@@ -350,4 +350,63 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
         }
     }
     assert!(checked >= 30, "only {checked} operations in the spec");
+});
+
+both_backends!(two_factor_sign_in_with_codes_and_recovery_codes, |app: TestApp| async move {
+    use keel_api::accounts::totp;
+    let (token, _, id) = app.register("t@example.com").await;
+    let post = |path: &str, body: Value| TestRequest::post().uri(path).insert_header(("authorization", format!("Bearer {token}"))).set_json(body);
+    let res = app.post_authed("/api/v1/me/2fa/setup", &token).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let secret_b32 = res.body["secret"].as_str().unwrap().to_string();
+    assert!(res.body["qr_svg"].as_str().unwrap().starts_with("<?xml") || res.body["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(res.body["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"));
+    let raw = totp::base32_decode(&secret_b32).unwrap();
+    let code_now = |offset_steps: i64| totp::code_at_step(&raw, totp::step_of(app.clock.now().timestamp()) + offset_steps);
+    assert!(app.request(post("/api/v1/me/2fa/enable", json!({"code": "000000"}))).await.problem(422)["errors"]["code"].is_array());
+    let res = app.request(post("/api/v1/me/2fa/enable", json!({"code": code_now(0)}))).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let recovery: Vec<String> = res.body["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    assert_eq!(recovery.len(), 10);
+    // Sealed at rest.
+    let stored: Option<String> = keel_api::schema::users::table.find(&id).select(keel_api::schema::users::totp_secret).first(&mut app.conn()).unwrap();
+    let stored = stored.unwrap();
+    assert!(stored.starts_with("v1:") && !stored.contains(&secret_b32) && !stored.contains(&hex::encode(&raw)));
+
+    // Password alone is not enough now.
+    let res = app.login("t@example.com", PW).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text);
+    assert!(res.refresh_cookie().is_none());
+    let mfa = res.body["mfa_token"].as_str().unwrap().to_string();
+    app.get("/api/v1/me", Some(&mfa)).await.problem(401);
+    app.post_json("/api/v1/auth/login/2fa", json!({"mfa_token": mfa, "code": "123456"})).await.problem(401);
+    // The code used to enable was for this step: it cannot be used again; the next step's works.
+    app.post_json("/api/v1/auth/login/2fa", json!({"mfa_token": mfa, "code": code_now(0)})).await.problem(401);
+    app.clock.advance(Duration::seconds(30));
+    let res = app.post_json("/api/v1/auth/login/2fa", json!({"mfa_token": mfa, "code": code_now(0)})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert!(res.refresh_cookie().is_some());
+    // A recovery code works once.
+    let mfa = app.login("t@example.com", PW).await.body["mfa_token"].as_str().unwrap().to_string();
+    assert_eq!(app.post_json("/api/v1/auth/login/2fa", json!({"mfa_token": mfa, "code": recovery[0]})).await.status, StatusCode::OK);
+    app.post_json("/api/v1/auth/login/2fa", json!({"mfa_token": mfa, "code": recovery[0]})).await.problem(401);
+    // The step token expires.
+    app.clock.advance(Duration::minutes(6));
+    app.post_json("/api/v1/auth/login/2fa", json!({"mfa_token": mfa, "code": recovery[1]})).await.problem(401);
+
+    // Turning it off needs the password and a code.
+    let token = {
+        let mfa = app.login("t@example.com", PW).await.body["mfa_token"].as_str().unwrap().to_string();
+        app.post_json("/api/v1/auth/login/2fa", json!({"mfa_token": mfa, "code": recovery[2]})).await.body["access_token"].as_str().unwrap().to_string()
+    };
+    let off = |pw: &str, code: String| TestRequest::post().uri("/api/v1/me/2fa/disable").insert_header(("authorization", format!("Bearer {token}"))).set_json(json!({"password": pw, "code": code}));
+    assert!(app.request(off("wrong password!", code_now(0))).await.problem(422)["errors"]["password"].is_array());
+    app.clock.advance(Duration::seconds(30));
+    assert_eq!(app.request(off(PW, code_now(0))).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.login("t@example.com", PW).await.status, StatusCode::OK);
+    let actions: Vec<String> = app.get("/api/v1/me/audit?per_page=100", Some(&token)).await.body["items"]
+        .as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    for a in ["two_factor.enabled", "two_factor.disabled", "auth.two_factor_failed"] {
+        assert!(actions.contains(&a.to_string()), "{a} missing from {actions:?}");
+    }
 });

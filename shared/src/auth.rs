@@ -81,6 +81,8 @@ pub struct Me {
     pub role: Role,
     /// Whether the e-mail address was confirmed (needed to check out).
     pub email_verified: bool,
+    /// Whether sign-in asks for a TOTP code.
+    pub two_factor: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -291,4 +293,62 @@ pub struct CreatedApiKey {
     pub key: ApiKey,
     /// Send as `Authorization: Bearer <secret>`. Shown once; store it now.
     pub secret: String,
+}
+
+/// The second step of signing in, when the account has two-factor enabled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaChallenge {
+    /// Always true: send a code to /auth/login/2fa with `mfa_token`.
+    pub mfa_required: bool,
+    /// Proof that the password was right; valid for 5 minutes.
+    pub mfa_token: String,
+}
+
+/// Completes a sign-in with a TOTP code or a recovery code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaLoginRequest {
+    #[validate(length(min = 10, max = 2000))]
+    pub mfa_token: String,
+    /// Six digits from the authenticator app, or a recovery code (`xxxxx-xxxxx`).
+    #[validate(length(min = 6, max = 20))]
+    pub code: String,
+}
+
+/// A new TOTP secret to scan; two-factor is on only after a code confirms it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TwoFactorSetup {
+    /// Base32 secret, for typing into an app by hand.
+    pub secret: String,
+    /// `otpauth://totp/…` URI.
+    pub otpauth_url: String,
+    /// The URI as a QR code, an SVG image made on the server.
+    pub qr_svg: String,
+}
+
+/// A six-digit code from the authenticator app.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CodeRequest {
+    #[validate(length(min = 6, max = 20))]
+    pub code: String,
+}
+
+/// Turns two-factor off: the password and a current code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisableTwoFactorRequest {
+    #[validate(length(min = 1, max = PASSWORD_MAX))]
+    pub password: String,
+    #[validate(length(min = 6, max = 20))]
+    pub code: String,
+}
+
+/// Ten single-use recovery codes, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
 }

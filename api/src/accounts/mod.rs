@@ -18,4 +18,6 @@ pub mod policy;
 pub mod routes;
 pub mod service;
 pub mod tokens;
+pub mod totp;
+pub mod two_factor;
 pub mod useragent;

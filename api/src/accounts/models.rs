@@ -20,6 +20,10 @@ pub struct UserRow {
     pub email_verified_at: Option<NaiveDateTime>,
     pub failed_logins: i32,
     pub locked_until: Option<NaiveDateTime>,
+    pub totp_secret: Option<String>,
+    pub totp_pending: Option<String>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub totp_last_step: Option<i64>,
 }
 
 impl UserRow {
@@ -36,6 +40,7 @@ impl UserRow {
             last_name: self.last_name.clone(),
             role: self.role(),
             email_verified: self.email_verified_at.is_some(),
+            two_factor: self.totp_enabled_at.is_some(),
             created_at: self.created_at.and_utc(),
         }
     }

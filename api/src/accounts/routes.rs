@@ -13,8 +13,8 @@ use crate::db;
 use crate::error::ApiError;
 use crate::http::auth::{AdminOnly, Auth};
 use crate::http::extract::{ValidJson, ValidQuery};
-use super::{api_keys, identity, limits};
-use keel_shared::auth::{ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, AuditFilter, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest, SessionInfo, TokenRequest};
+use super::{api_keys, identity, limits, two_factor};
+use keel_shared::auth::{CodeRequest, DisableTwoFactorRequest, MfaChallenge, MfaLoginRequest, RecoveryCodes, TwoFactorSetup, ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, AuditFilter, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest, SessionInfo, TokenRequest};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -22,6 +22,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(login)
         .service(refresh)
         .service(logout)
+        .service(login_two_factor)
+        .service(setup_two_factor)
+        .service(enable_two_factor)
+        .service(disable_two_factor)
         .service(verify_email)
         .service(resend_verification)
         .service(forgot_password)
@@ -115,6 +119,7 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; sets the refresh cookie", body = TokenResponse),
+        (status = 202, description = "Password right; two-factor is on: send a code to /auth/login/2fa", body = MfaChallenge),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "Locked after 5 failed sign-ins (Retry-After)", body = Problem, content_type = "application/problem+json"),
@@ -126,8 +131,12 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<Log
     let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
     limit_ip(&state, limits::LOGIN_PER_IP, &meta).await?;
     let ValidJson(LoginRequest { email, password }) = body;
-    let (user, session) = db::run(&state.pool, move |c| service::login(c, now, &email, &password, &meta, &mail)).await?;
-    signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK)
+    match db::run(&state.pool, move |c| service::login(c, now, &email, &password, &meta, &mail)).await? {
+        service::LoginOutcome::SignedIn(user, session) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK),
+        service::LoginOutcome::NeedsCode(user) => {
+            Ok(HttpResponse::Accepted().json(MfaChallenge { mfa_required: true, mfa_token: state.jwt.issue_mfa(&user.id, now)? }))
+        }
+    }
 }
 
 /// Swap the refresh cookie for a new access token (the cookie rotates).
@@ -340,5 +349,59 @@ async fn revoke_api_key(req: HttpRequest, state: web::Data<AppState>, auth: Auth
     let (now, user, id) = (state.clock.now(), auth.user_id().to_string(), id.into_inner());
     let actor = meta(&req).actor(Some(&user));
     db::run(&state.pool, move |c| api_keys::revoke(c, now, &user, &id, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Second sign-in step: a TOTP code or a recovery code, with the token from /auth/login.
+#[utoipa::path(tag = "auth", request_body = MfaLoginRequest,
+    responses((status = 200, description = "Signed in; sets the refresh cookie", body = TokenResponse),
+              (status = 401, description = "Wrong code or expired step", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Over 10 attempts a minute from this IP", body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/login/2fa")]
+async fn login_two_factor(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<MfaLoginRequest>) -> Result<HttpResponse, ApiError> {
+    let (now, meta, mail, secret) = (state.clock.now(), meta(&req), state.mail(), state.secret.clone());
+    limit_ip(&state, limits::TWO_FACTOR_PER_IP, &meta).await?;
+    let user_id = state.jwt.verify_mfa(&body.0.mfa_token, now)?;
+    let code = body.0.code;
+    let (user, session) = db::run(&state.pool, move |c| {
+        let user = service::find_user(c, &user_id)?;
+        if !two_factor::check_code(c, now, &secret, &user, &code)? {
+            crate::admin::audit::record(c, now, &meta.actor(None), crate::admin::audit::Event::new("auth.two_factor_failed").account(&user.id))?;
+            return Err(ApiError::Unauthenticated("the code is wrong or was already used".into()));
+        }
+        let session = service::complete_login(c, now, &user, &meta, &mail, "password+totp")?;
+        Ok((user, session))
+    })
+    .await?;
+    signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK)
+}
+
+/// Start turning on two-factor: a new secret and its QR code (made on the server).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = TwoFactorSetup), (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[post("/me/2fa/setup")]
+async fn setup_two_factor(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<TwoFactorSetup>, ApiError> {
+    let (user, secret, issuer) = (auth.user_id().to_string(), state.secret.clone(), state.config.company_name.clone());
+    Ok(web::Json(db::run(&state.pool, move |c| two_factor::setup(c, &secret, &issuer, &user)).await?))
+}
+
+/// Confirm the set-up with a code; answers the ten recovery codes, once.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = CodeRequest,
+    responses((status = 200, body = RecoveryCodes), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/me/2fa/enable")]
+async fn enable_two_factor(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<CodeRequest>) -> Result<web::Json<RecoveryCodes>, ApiError> {
+    let (now, user, secret) = (state.clock.now(), auth.user_id().to_string(), state.secret.clone());
+    let actor = meta(&req).actor(Some(&user));
+    Ok(web::Json(db::run(&state.pool, move |c| two_factor::enable(c, now, &secret, &user, &body.0.code, &actor)).await?))
+}
+
+/// Turn two-factor off (password and a current code).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = DisableTwoFactorRequest,
+    responses((status = 204, description = "Off"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/me/2fa/disable")]
+async fn disable_two_factor(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<DisableTwoFactorRequest>) -> Result<HttpResponse, ApiError> {
+    let (now, user, secret) = (state.clock.now(), auth.user_id().to_string(), state.secret.clone());
+    let actor = meta(&req).actor(Some(&user));
+    let ValidJson(DisableTwoFactorRequest { password, code }) = body;
+    db::run(&state.pool, move |c| two_factor::disable(c, now, &secret, &user, &password, &code, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

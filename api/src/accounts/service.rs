@@ -82,6 +82,10 @@ pub fn create_user(
         email_verified_at: (role != Role::Client).then_some(now),
         failed_logins: 0,
         locked_until: None,
+        totp_secret: None,
+        totp_pending: None,
+        totp_enabled_at: None,
+        totp_last_step: None,
     };
     if find_by_email(conn, &row.email)?.is_some() {
         return Err(email_taken());
@@ -126,7 +130,7 @@ pub fn login(
     password_plain: &str,
     meta: &ClientMeta,
     mail: &MailContext,
-) -> Result<(UserRow, IssuedSession), ApiError> {
+) -> Result<LoginOutcome, ApiError> {
     let invalid = || ApiError::Unauthenticated("the e-mail address or password is wrong".into());
     let Some(user) = find_by_email(conn, email)? else {
         password::verify_dummy(password_plain);
@@ -161,10 +165,27 @@ pub fn login(
         }
         return Err(invalid());
     }
-    let session = conn.transaction(|conn| {
-        if user.failed_logins != 0 {
-            diesel::update(users::table.find(&user.id)).set(users::failed_logins.eq(0)).execute(conn)?;
-        }
+    if user.failed_logins != 0 {
+        diesel::update(users::table.find(&user.id)).set(users::failed_logins.eq(0)).execute(conn)?;
+    }
+    if user.totp_enabled_at.is_some() {
+        return Ok(LoginOutcome::NeedsCode(user));
+    }
+    let session = complete_login(conn, now, &user, meta, mail, "password")?;
+    Ok(LoginOutcome::SignedIn(user, session))
+}
+
+/// What the password step of a sign-in led to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn(UserRow, IssuedSession),
+    /// Two-factor is on: a code is needed before a session opens.
+    NeedsCode(UserRow),
+}
+
+/// Opens the session of a successful sign-in, alerts about a new device and audits it.
+pub fn complete_login(conn: &mut DbConn, now: DateTime<Utc>, user: &UserRow, meta: &ClientMeta, mail: &MailContext, method: &str) -> Result<IssuedSession, ApiError> {
+    conn.transaction(|conn| {
         let known_device = known_device(conn, &user.id, meta.user_agent.as_deref())?;
         let session = open_session(conn, now, &user.id, meta)?;
         if !known_device {
@@ -177,10 +198,14 @@ pub fn login(
             });
             outbox::queue_email(conn, now, mail, Outgoing { to: &user.email, user_id: Some(&user.id), template: "new_login", category: Category::Transactional, vars: &vars })?;
         }
-        audit::record(conn, now, &meta.actor(Some(&user.id)), Event::new("auth.login").account(&user.id).target("session", &session.session_id).details(serde_json::json!({ "new_device": !known_device })))?;
-        Ok::<_, ApiError>(session)
-    })?;
-    Ok((user, session))
+        audit::record(
+            conn,
+            now,
+            &meta.actor(Some(&user.id)),
+            Event::new("auth.login").account(&user.id).target("session", &session.session_id).details(serde_json::json!({ "new_device": !known_device, "method": method })),
+        )?;
+        Ok(session)
+    })
 }
 
 /// Whether the account has signed in before from this kind of device (browser, OS, type), or

@@ -24,6 +24,13 @@ pub struct Claims {
     pub exp: i64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MfaClaims {
+    sub: String,
+    purpose: String,
+    exp: i64,
+}
+
 /// Signing keys derived from the server secret.
 #[derive(Clone)]
 pub struct JwtKeys {
@@ -53,6 +60,24 @@ impl JwtKeys {
             exp: (now + ACCESS_TTL).timestamp(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
+    }
+
+    /// A 5-minute token proving the password step of a two-factor sign-in. It cannot be used as an
+    /// access token (it has no session or role).
+    pub fn issue_mfa(&self, user_id: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let claims = MfaClaims { sub: user_id.to_string(), purpose: "mfa".into(), exp: (now + Duration::minutes(5)).timestamp() };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
+    }
+
+    pub fn verify_mfa(&self, token: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let invalid = || ApiError::Unauthenticated("the sign-in step has expired; enter your password again".into());
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        let claims = decode::<MfaClaims>(token, &self.decoding, &validation).map_err(|_| invalid())?.claims;
+        if claims.purpose != "mfa" || claims.exp <= now.timestamp() {
+            return Err(invalid());
+        }
+        Ok(claims.sub)
     }
 
     /// Verifies signature, algorithm and expiry (against the given time, not the system clock).

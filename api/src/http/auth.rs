@@ -41,7 +41,7 @@ impl Auth {
 }
 
 /// Paths only a signed-in person may use, not an API key.
-const SESSION_ONLY: &[&str] = &["/api/v1/me/api-keys", "/api/v1/me/password", "/api/v1/me/sessions"];
+const SESSION_ONLY: &[&str] = &["/api/v1/me/api-keys", "/api/v1/me/password", "/api/v1/me/sessions", "/api/v1/me/2fa"];
 
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
