@@ -2,7 +2,7 @@
 //! [`ClientError`]s the pages can show, and retries once after refreshing an expired access token.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use keel_shared::auth::{ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, ChangePasswordRequest, ClientSummary, ForgotPasswordRequest, LoginRequest, Me, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest, TokenResponse};
+use keel_shared::auth::{CodeRequest, DisableTwoFactorRequest, MfaChallenge, MfaLoginRequest, RecoveryCodes, TwoFactorSetup, ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, ChangePasswordRequest, ClientSummary, ForgotPasswordRequest, LoginRequest, Me, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest, TokenResponse};
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, Job, JobState, ScheduledTask, UpdateTaskRequest, UpdateTemplateRequest};
 use keel_shared::catalog::Product;
 use keel_shared::{Page, Problem};
@@ -144,8 +144,36 @@ pub async fn register(body: &RegisterRequest) -> Result<TokenResponse, ClientErr
     send(post_json("/auth/register", body)).await
 }
 
-pub async fn login(body: &LoginRequest) -> Result<TokenResponse, ClientError> {
-    send(post_json("/auth/login", body)).await
+/// What the password step of signing in answered.
+pub enum LoginResult {
+    SignedIn(TokenResponse),
+    /// Two-factor is on: ask for a code and call [`login_code`].
+    NeedsCode(MfaChallenge),
+}
+
+pub async fn login(body: &LoginRequest) -> Result<LoginResult, ClientError> {
+    let req = post_json("/auth/login", body).map_err(|e| ClientError::Network(e.to_string()))?;
+    let res = req.send().await.map_err(|e| ClientError::Network(e.to_string()))?;
+    if res.status() == 202 {
+        return decode(res).await.map(LoginResult::NeedsCode);
+    }
+    decode(res).await.map(LoginResult::SignedIn)
+}
+
+pub async fn login_code(body: &MfaLoginRequest) -> Result<TokenResponse, ClientError> {
+    send(post_json("/auth/login/2fa", body)).await
+}
+
+pub async fn two_factor_setup(session: SessionCtx) -> Result<TwoFactorSetup, ClientError> {
+    authed(session, Method::Post, "/me/2fa/setup", None).await
+}
+
+pub async fn two_factor_enable(session: SessionCtx, code: String) -> Result<RecoveryCodes, ClientError> {
+    authed(session, Method::Post, "/me/2fa/enable", to_json(&CodeRequest { code })).await
+}
+
+pub async fn two_factor_disable(session: SessionCtx, body: &DisableTwoFactorRequest) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, "/me/2fa/disable", to_json(body)).await.map(|_| ())
 }
 
 pub async fn refresh() -> Result<TokenResponse, ClientError> {

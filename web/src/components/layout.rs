@@ -148,12 +148,15 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
 fn require_session(inner: impl Fn() -> AnyView + Send + Sync + 'static) -> impl IntoView {
     let session = use_session();
     let location = use_location();
+    // Only a change between signed in and out re-renders the frame; updates to the user (e.g.
+    // after enabling two-factor) must not throw away the page's state.
+    let signed_in = Memo::new(move |_| session.current.with(Option::is_some));
     move || {
         if !session.ready.get() {
             view! { <div class="center-page"><Loading/></div> }.into_any()
-        } else if session.current.with(Option::is_none) && session.signed_out.get() {
+        } else if !signed_in.get() && session.signed_out.get() {
             view! { <Redirect path="/"/> }.into_any()
-        } else if session.current.with(Option::is_none) {
+        } else if !signed_in.get() {
             let next = location.pathname.get_untracked();
             view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
         } else {

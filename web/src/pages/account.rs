@@ -252,7 +252,104 @@ pub fn SecurityPage() -> impl IntoView {
                 }}
             </section>
         </div>
+        <TwoFactor/>
         <ApiKeys/>
+    }
+}
+
+#[component]
+fn TwoFactor() -> impl IntoView {
+    let session = use_session();
+    let setup = RwSignal::new(None::<keel_shared::auth::TwoFactorSetup>);
+    let recovery = RwSignal::new(None::<Vec<String>>);
+    let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors: FieldErrors = RwSignal::new(BTreeMap::new());
+    let banner = RwSignal::new(None::<String>);
+    let enabled = move || session.user().is_some_and(|u| u.two_factor);
+    let set_enabled = move |on: bool| session.current.update(|s| if let Some(s) = s { s.user.two_factor = on });
+    let start = move |_| {
+        banner.set(None);
+        spawn_local(async move {
+            match api::two_factor_setup(session).await {
+                Ok(s) => setup.set(Some(s)),
+                Err(e) => banner.set(Some(e.message())),
+            }
+        });
+    };
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.set(BTreeMap::new());
+        let c = code.get_untracked().trim().to_string();
+        spawn_local(async move {
+            match api::two_factor_enable(session, c).await {
+                Ok(r) => {
+                    recovery.set(Some(r.codes));
+                    setup.set(None);
+                    code.set(String::new());
+                    set_enabled(true);
+                }
+                Err(e) => show_error(e, errors, banner),
+            }
+        });
+    };
+    let disable = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.set(BTreeMap::new());
+        let req = keel_shared::auth::DisableTwoFactorRequest { password: password.get_untracked(), code: code.get_untracked().trim().to_string() };
+        spawn_local(async move {
+            match api::two_factor_disable(session, &req).await {
+                Ok(()) => {
+                    password.set(String::new());
+                    code.set(String::new());
+                    recovery.set(None);
+                    set_enabled(false);
+                }
+                Err(e) => show_error(e, errors, banner),
+            }
+        });
+    };
+    view! {
+        <section class="card two-factor" data-testid="two-factor">
+            <h2>"Two-factor sign-in"</h2>
+            {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+            {move || recovery.get().map(|codes| view! {
+                <div class="alert alert-info" data-testid="recovery-codes">
+                    <strong>"Two-factor sign-in is on. Keep these recovery codes somewhere safe; each works once if you lose your phone:"</strong>
+                    <ul class="codes">{codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ul>
+                </div>
+            })}
+            {move || if enabled() {
+                view! {
+                    <p class="muted small">"Sign-in asks for a code from your authenticator app. To turn it off, confirm with your password and a code."</p>
+                    <form class="inline-form" on:submit=disable novalidate>
+                        <Field label="Password" name="password" kind="password" autocomplete="current-password" value=password errors=errors/>
+                        <Field label="Code" name="code" autocomplete="one-time-code" value=code errors=errors/>
+                        <div><button class="btn btn-outline" type="submit">"Turn off"</button></div>
+                    </form>
+                }.into_any()
+            } else {
+                match setup.get() {
+                    None => view! {
+                        <p class="muted small">"Add a second step to signing in: a six-digit code from an app such as Google Authenticator, 1Password or Aegis."</p>
+                        <div><button class="btn btn-primary" type="button" on:click=start>"Set up two-factor sign-in"</button></div>
+                    }.into_any(),
+                    Some(s) => view! {
+                        <div class="qr-setup">
+                            <div class="qr" inner_html=s.qr_svg.clone() aria-label="QR code to scan"></div>
+                            <div class="stack-form">
+                                <p class="small">"Scan the code with your authenticator app, or type this key:"</p>
+                                <code class="secret-key" data-testid="totp-secret">{s.secret.clone()}</code>
+                                <form class="stack-form" on:submit=confirm novalidate>
+                                    <Field label="Code from the app" name="code" autocomplete="one-time-code" value=code errors=errors/>
+                                    <div><button class="btn btn-primary" type="submit">"Turn on"</button></div>
+                                </form>
+                            </div>
+                        </div>
+                    }.into_any(),
+                }
+            }}
+        </section>
     }
 }
 

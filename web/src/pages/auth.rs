@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use keel_shared::auth::{LoginRequest, RegisterRequest};
+use keel_shared::auth::{LoginRequest, MfaLoginRequest, RegisterRequest};
 use keel_shared::validation::field_messages;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -72,34 +72,74 @@ pub fn LoginPage() -> impl IntoView {
     let banner = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
+    // Set when the password was right and the account asks for a code.
+    let challenge = RwSignal::new(None::<String>);
+    let code = RwSignal::new(String::new());
+    let finish = move |t: keel_shared::auth::TokenResponse, next: Option<String>, navigate: &dyn Fn(&str)| {
+        let to = next_path(next, t.user.role.is_back_office());
+        session.set(t);
+        navigate(&to);
+    };
+
+    let submit = {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            banner.set(None);
+            let req = LoginRequest { email: email.get_untracked().trim().to_string(), password: password.get_untracked() };
+            if let Err(e) = req.validate() {
+                errors.set(field_messages(&e));
+                return;
+            }
+            errors.set(BTreeMap::new());
+            busy.set(true);
+            let navigate = navigate.clone();
+            let next = query.with_untracked(|q| q.get("next"));
+            spawn_local(async move {
+                match api::login(&req).await {
+                    Ok(api::LoginResult::SignedIn(t)) => finish(t, next, &|to| navigate(to, Default::default())),
+                    Ok(api::LoginResult::NeedsCode(c)) => challenge.set(Some(c.mfa_token)),
+                    Err(e) => show_error(e, errors, banner),
+                }
+                busy.set(false);
+            });
+        }
+    };
+    let submit_code = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         banner.set(None);
-        let req = LoginRequest { email: email.get_untracked().trim().to_string(), password: password.get_untracked() };
+        let req = MfaLoginRequest { mfa_token: challenge.get_untracked().unwrap_or_default(), code: code.get_untracked().trim().to_string() };
         if let Err(e) = req.validate() {
             errors.set(field_messages(&e));
             return;
         }
         errors.set(BTreeMap::new());
-        busy.set(true);
         let navigate = navigate.clone();
         let next = query.with_untracked(|q| q.get("next"));
         spawn_local(async move {
-            match api::login(&req).await {
-                Ok(t) => {
-                    let to = next_path(next, t.user.role.is_back_office());
-                    session.set(t);
-                    navigate(&to, Default::default());
-                }
+            match api::login_code(&req).await {
+                Ok(t) => finish(t, next, &|to| navigate(to, Default::default())),
                 Err(e) => show_error(e, errors, banner),
             }
-            busy.set(false);
         });
+    };
+
+    let code_step = move || {
+        view! {
+            <form class="card auth-card" on:submit=submit_code.clone() novalidate data-testid="code-step">
+                <h1>"Two-factor sign-in"</h1>
+                <p class="muted">"Enter the six-digit code from your authenticator app, or one of your recovery codes."</p>
+                {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                <Field label="Code" name="code" autocomplete="one-time-code" value=code errors=errors/>
+                <button class="btn btn-primary btn-block" type="submit">"Verify"</button>
+            </form>
+        }
     };
 
     view! {
         <section class="auth-page">
-            <form class="card auth-card" on:submit=submit novalidate>
+            <Show when=move || challenge.with(Option::is_none) fallback=code_step>
+            <form class="card auth-card" on:submit=submit.clone() novalidate>
                 <h1>"Welcome back"</h1>
                 <p class="muted">"Log in to manage your hosting, invoices and support."</p>
                 {move || query.with(|q| q.get("reset").is_some()).then(|| view! {
@@ -114,6 +154,7 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
                 <p class="muted small center">"New here? " <A href="/register">"Create an account"</A></p>
             </form>
+            </Show>
         </section>
     }
 }
