@@ -230,3 +230,22 @@ diesel::table! {
 
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(recovery_codes, users);
+
+diesel::table! {
+    client_profiles (user_id) {
+        user_id -> Text,
+        company -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+        billing_address -> Nullable<Text>,
+        tax_id -> Nullable<Text>,
+        currency -> Text,
+        language -> Text,
+        deletion_requested_at -> Nullable<Timestamp>,
+        anonymised_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(client_profiles -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(client_profiles, users);

@@ -410,3 +410,44 @@ both_backends!(two_factor_sign_in_with_codes_and_recovery_codes, |app: TestApp| 
         assert!(actions.contains(&a.to_string()), "{a} missing from {actions:?}");
     }
 });
+
+both_backends!(profile_export_and_gdpr_deletion, |app: TestApp| async move {
+    let (token, _, id) = app.register("g@example.com").await;
+    let put = |body: Value| TestRequest::put().uri("/api/v1/me/profile").insert_header(("authorization", format!("Bearer {token}"))).set_json(body);
+    let address = json!({"line1": "Main St 1", "city": "Berlin", "postcode": "10115", "country": "DE"});
+    let mut profile = json!({"first_name": "Gina", "last_name": "Gdpr", "company": "Acme GmbH", "phone": "+49 30 1234567",
+        "address": address, "billing_address": null, "tax_id": "DE123456789", "currency": "EUR", "language": "de"});
+    let res = app.request(put(profile.clone())).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["address"]["city"], "Berlin");
+    assert_eq!(app.get("/api/v1/me/profile", Some(&token)).await.body["currency"], "EUR");
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.body["first_name"], "Gina");
+    profile["address"]["country"] = json!("Germany");
+    profile["phone"] = json!("call me");
+    let res = app.request(put(profile.clone())).await;
+    let p = res.problem(422);
+    assert!(p["errors"]["address.country"].is_array() && p["errors"]["phone"].is_array(), "{}", res.text);
+
+    let res = app.get("/api/v1/me/export", Some(&token)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.headers.get("content-disposition").unwrap().to_str().unwrap().contains("attachment"));
+    assert_eq!(res.body["profile"]["company"], "Acme GmbH");
+    assert!(res.body["emails"].as_array().unwrap().len() >= 1);
+    assert!(!res.text.contains("argon2") && !res.text.contains("password_hash"));
+
+    let admin = app.admin_token().await;
+    app.post_authed(&format!("/api/v1/admin/clients/{id}/anonymise"), &admin).await.problem(409);
+    assert_eq!(app.post_authed("/api/v1/me/deletion-request", &token).await.status, StatusCode::ACCEPTED);
+    app.get("/api/v1/admin/deletion-requests", Some(&token)).await.problem(403);
+    let res = app.get("/api/v1/admin/deletion-requests", Some(&admin)).await;
+    assert_eq!(res.body[0]["email"], "g@example.com");
+    assert_eq!(app.post_authed(&format!("/api/v1/admin/clients/{id}/anonymise"), &admin).await.status, StatusCode::NO_CONTENT);
+    app.login("g@example.com", PW).await.problem(401);
+    assert!(app.get("/api/v1/admin/deletion-requests", Some(&admin)).await.body.as_array().unwrap().is_empty());
+    let clients = app.get("/api/v1/admin/clients", Some(&admin)).await;
+    let row = clients.body["items"].as_array().unwrap().iter().find(|c| c["id"] == id.as_str()).unwrap().clone();
+    assert_eq!(row["first_name"], "Deleted");
+    assert!(row["email"].as_str().unwrap().ends_with("@invalid"));
+    let left: Option<String> = keel_api::schema::client_profiles::table.find(&id).select(keel_api::schema::client_profiles::tax_id).first(&mut app.conn()).unwrap();
+    assert_eq!(left, None);
+});

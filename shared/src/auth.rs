@@ -352,3 +352,50 @@ pub struct DisableTwoFactorRequest {
 pub struct RecoveryCodes {
     pub codes: Vec<String>,
 }
+
+/// A postal address.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Address {
+    #[validate(length(min = 1, max = 120))]
+    pub line1: String,
+    #[serde(default)]
+    #[validate(length(max = 120))]
+    pub line2: String,
+    #[validate(length(min = 1, max = 80))]
+    pub city: String,
+    #[serde(default)]
+    #[validate(length(max = 80))]
+    pub region: String,
+    #[validate(length(min = 1, max = 20))]
+    pub postcode: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. `DE`.
+    #[validate(length(min = 2, max = 2), custom(function = "validation::country"))]
+    pub country: String,
+}
+
+/// The client's profile: who they are and where invoices go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Profile {
+    #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    pub first_name: String,
+    #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    pub last_name: String,
+    #[validate(length(max = 120))]
+    pub company: Option<String>,
+    #[validate(length(max = 30), custom(function = "validation::phone"))]
+    pub phone: Option<String>,
+    #[validate(nested)]
+    pub address: Option<Address>,
+    /// Where invoices are addressed; absent: the same as `address`.
+    #[validate(nested)]
+    pub billing_address: Option<Address>,
+    /// VAT or other tax number.
+    #[validate(length(max = 40))]
+    pub tax_id: Option<String>,
+    pub currency: crate::money::Currency,
+    /// Language of e-mails and the portal, e.g. `en`.
+    #[validate(length(min = 2, max = 5))]
+    pub language: String,
+}

@@ -168,3 +168,22 @@ mod tests {
         assert_eq!(normalize_email("  Ann@Example.COM "), "ann@example.com");
     }
 }
+
+/// Two upper-case ASCII letters (ISO 3166-1 alpha-2).
+pub fn country(value: &str) -> Result<(), ValidationError> {
+    if value.len() == 2 && value.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(error("country", "must be a two-letter country code such as DE"))
+    }
+}
+
+/// Digits, spaces and `+ - ( ) .`, with at least six digits.
+pub fn phone(value: &str) -> Result<(), ValidationError> {
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if digits >= 6 && value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+        Ok(())
+    } else {
+        Err(error("phone", "must be a phone number, e.g. +49 30 1234567"))
+    }
+}

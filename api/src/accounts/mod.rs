@@ -15,6 +15,7 @@ pub mod limits;
 pub mod models;
 pub mod password;
 pub mod policy;
+pub mod profile;
 pub mod routes;
 pub mod service;
 pub mod tokens;

@@ -1,7 +1,7 @@
 //! Sign-in and account routes. Thin: extract, call the service on a blocking thread, answer.
 
 use actix_web::cookie::{time, Cookie, SameSite};
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::auth::{ClientSummary, LoginRequest, Me, RegisterRequest, TokenResponse};
 use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,8 +13,8 @@ use crate::db;
 use crate::error::ApiError;
 use crate::http::auth::{AdminOnly, Auth};
 use crate::http::extract::{ValidJson, ValidQuery};
-use super::{api_keys, identity, limits, two_factor};
-use keel_shared::auth::{CodeRequest, DisableTwoFactorRequest, MfaChallenge, MfaLoginRequest, RecoveryCodes, TwoFactorSetup, ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, AuditFilter, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest, SessionInfo, TokenRequest};
+use super::{api_keys, identity, limits, profile, two_factor};
+use keel_shared::auth::{Profile, CodeRequest, DisableTwoFactorRequest, MfaChallenge, MfaLoginRequest, RecoveryCodes, TwoFactorSetup, ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, AuditFilter, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest, SessionInfo, TokenRequest};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -36,6 +36,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(revoke_session)
         .service(revoke_other_sessions)
         .service(my_audit)
+        .service(get_profile)
+        .service(update_profile)
+        .service(export_data)
+        .service(request_deletion)
+        .service(deletion_requests)
+        .service(anonymise_client)
         .service(list_api_keys)
         .service(create_api_key)
         .service(revoke_api_key)
@@ -403,5 +409,62 @@ async fn disable_two_factor(req: HttpRequest, state: web::Data<AppState>, auth: 
     let actor = meta(&req).actor(Some(&user));
     let ValidJson(DisableTwoFactorRequest { password, code }) = body;
     db::run(&state.pool, move |c| two_factor::disable(c, now, &secret, &user, &password, &code, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Your profile: names, company, phone, addresses, tax id, currency, language.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = Profile), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/me/profile")]
+async fn get_profile(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Profile>, ApiError> {
+    let user = auth.user_id().to_string();
+    Ok(web::Json(db::run(&state.pool, move |c| profile::get(c, &user)).await?))
+}
+
+/// Update your profile.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = Profile,
+    responses((status = 200, body = Profile), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[put("/me/profile")]
+async fn update_profile(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<Profile>) -> Result<web::Json<Profile>, ApiError> {
+    let (now, user) = (state.clock.now(), auth.user_id().to_string());
+    let actor = meta(&req).actor(Some(&user));
+    Ok(web::Json(db::run(&state.pool, move |c| profile::update(c, now, &user, &body.0, &actor)).await?))
+}
+
+/// Download everything Keel holds about you (GDPR), as JSON.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, description = "The data, as an attachment", body = Object)))]
+#[get("/me/export")]
+async fn export_data(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let user = auth.user_id().to_string();
+    let data = db::run(&state.pool, move |c| profile::export(c, &user)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("content-disposition", "attachment; filename=\"keel-my-data.json\""))
+        .json(data))
+}
+
+/// Ask for your account to be deleted; an administrator approves it.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 202, description = "Requested")))]
+#[post("/me/deletion-request")]
+async fn request_deletion(req: HttpRequest, state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let (now, user) = (state.clock.now(), auth.user_id().to_string());
+    let actor = meta(&req).actor(Some(&user));
+    db::run(&state.pool, move |c| profile::request_deletion(c, now, &user, &actor)).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Clients who asked to be deleted, oldest request first.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<ClientSummary>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/deletion-requests")]
+async fn deletion_requests(state: web::Data<AppState>, _: AdminOnly) -> Result<web::Json<Vec<ClientSummary>>, ApiError> {
+    Ok(web::Json(db::run(&state.pool, profile::deletion_requests).await?))
+}
+
+/// Approve a deletion request: the client's personal data is anonymised.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")),
+    responses((status = 204, description = "Anonymised"), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "No request, or not a client", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/clients/{id}/anonymise")]
+async fn anonymise_client(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
+    db::run(&state.pool, move |c| profile::anonymise(c, now, &id, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
