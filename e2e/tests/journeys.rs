@@ -565,3 +565,45 @@ async fn two_factor_login_with_a_computed_code() {
     h.wait_text("[data-testid=me-email]", email).await;
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_and_gdpr_deletion() {
+    let h = Harness::start("profile").await;
+    h.goto("/register").await;
+    h.fill("#f-first_name", "Pia").await;
+    h.fill("#f-last_name", "Profile").await;
+    h.fill("#f-email", "pia@example.com").await;
+    h.fill("#f-password", "pia long password").await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard").await;
+
+    h.goto("/dashboard/profile").await;
+    h.wait_css("[data-testid=profile-form]").await;
+    h.fill("[id='f-company']", "Pia Hosting Ltd").await;
+    h.fill("[id='f-phone']", "+44 20 7946 0000").await;
+    h.fill("[id='f-address.line1']", "1 High Street").await;
+    h.fill("[id='f-address.city']", "London").await;
+    h.fill("[id='f-address.postcode']", "EC1A 1BB").await;
+    h.fill("[id='f-address.country']", "England").await;
+    h.click("[data-testid=profile-form] button[type=submit]").await;
+    h.wait_text(".field.has-error .field-error", "two-letter country code").await;
+    h.fill("[id='f-address.country']", "GB").await;
+    h.click("[data-testid=profile-form] button[type=submit]").await;
+    h.wait_text("[data-testid=profile-form] .alert-info", "Profile saved").await;
+    h.screenshot("profile").await;
+    h.goto("/dashboard/profile").await;
+    h.wait_css("[id='f-company']").await;
+    assert_eq!(h.browser.find(Locator::Css("[id='f-company']")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("Pia Hosting Ltd"));
+    h.click_text("[data-testid=your-data] button", "Request deletion").await;
+    h.wait_text("[data-testid=your-data]", "Deletion requested").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.wait_text("[data-testid=deletion-requests]", "pia@example.com").await;
+    h.screenshot("deletion-requests").await;
+    h.click_text("[data-testid=deletion-requests] button", "Approve and anonymise").await;
+    h.wait_text("table.table tbody", "Deleted Client").await;
+    h.finish().await;
+}

@@ -370,7 +370,7 @@ pub struct Address {
     #[validate(length(min = 1, max = 20))]
     pub postcode: String,
     /// ISO 3166-1 alpha-2 country code, e.g. `DE`.
-    #[validate(length(min = 2, max = 2), custom(function = "validation::country"))]
+    #[validate(custom(function = "validation::country"))]
     pub country: String,
 }
 

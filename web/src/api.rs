@@ -2,7 +2,7 @@
 //! [`ClientError`]s the pages can show, and retries once after refreshing an expired access token.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use keel_shared::auth::{CodeRequest, DisableTwoFactorRequest, MfaChallenge, MfaLoginRequest, RecoveryCodes, TwoFactorSetup, ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, ChangePasswordRequest, ClientSummary, ForgotPasswordRequest, LoginRequest, Me, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest, TokenResponse};
+use keel_shared::auth::{Profile, CodeRequest, DisableTwoFactorRequest, MfaChallenge, MfaLoginRequest, RecoveryCodes, TwoFactorSetup, ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, ChangePasswordRequest, ClientSummary, ForgotPasswordRequest, LoginRequest, Me, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest, TokenResponse};
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, Job, JobState, ScheduledTask, UpdateTaskRequest, UpdateTemplateRequest};
 use keel_shared::catalog::Product;
 use keel_shared::{Page, Problem};
@@ -307,4 +307,29 @@ pub async fn create_api_key(session: SessionCtx, body: &CreateApiKeyRequest) -> 
 
 pub async fn revoke_api_key(session: SessionCtx, id: &str) -> Result<(), ClientError> {
     authed::<Option<()>>(session, Method::Delete, &format!("/me/api-keys/{id}"), None).await.map(|_| ())
+}
+
+pub async fn profile(session: SessionCtx) -> Result<Profile, ClientError> {
+    get_authed(session, "/me/profile").await
+}
+
+pub async fn save_profile(session: SessionCtx, body: &Profile) -> Result<Profile, ClientError> {
+    authed(session, Method::Put, "/me/profile", to_json(body)).await
+}
+
+/// The GDPR export as pretty JSON text (the page offers it as a download).
+pub async fn export_data(session: SessionCtx) -> Result<serde_json::Value, ClientError> {
+    get_authed(session, "/me/export").await
+}
+
+pub async fn request_deletion(session: SessionCtx) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, "/me/deletion-request", None).await.map(|_| ())
+}
+
+pub async fn deletion_requests(session: SessionCtx) -> Result<Vec<ClientSummary>, ClientError> {
+    get_authed(session, "/admin/deletion-requests").await
+}
+
+pub async fn anonymise(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, &format!("/admin/clients/{id}/anonymise"), None).await.map(|_| ())
 }

@@ -13,7 +13,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use components::layout::{AdminShell, PortalShell, PublicFrame, PublicShell};
-use pages::{account, admin, auth, automation, emails, portal, storefront, NotFoundPage};
+use pages::{account, admin, auth, automation, emails, portal, profile, storefront, NotFoundPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -33,6 +33,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("dashboard") view=PortalShell>
                     <Route path=path!("") view=portal::DashboardPage/>
                     <Route path=path!("emails") view=emails::MyEmailsPage/>
+                    <Route path=path!("profile") view=profile::ProfilePage/>
                     <Route path=path!("security") view=account::SecurityPage/>
                     <Route path=path!("activity") view=account::ActivityPage/>
                 </ParentRoute>

@@ -170,6 +170,7 @@ pub fn PortalShell() -> impl IntoView {
     require_session(|| {
         let nav = vec![
             NavItem { href: "/dashboard", label: "Overview", icon: "home" },
+            NavItem { href: "/dashboard/profile", label: "Profile", icon: "user" },
             NavItem { href: "/dashboard/emails", label: "E-mails", icon: "mail" },
             NavItem { href: "/dashboard/security", label: "Security", icon: "shield" },
             NavItem { href: "/dashboard/activity", label: "Activity", icon: "queue" },

@@ -13,7 +13,11 @@ const PER_PAGE: u32 = 20;
 pub fn ClientsPage() -> impl IntoView {
     let session = use_session();
     let page = RwSignal::new(1u32);
-    let clients = LocalResource::new(move || api::admin_clients(session, page.get(), PER_PAGE));
+    let changed = RwSignal::new(0u32);
+    let clients = LocalResource::new(move || {
+        changed.track();
+        api::admin_clients(session, page.get(), PER_PAGE)
+    });
     view! {
         <header class="page-head">
             <div>
@@ -21,6 +25,7 @@ pub fn ClientsPage() -> impl IntoView {
                 <p class="muted">"Everyone with a client account, newest first."</p>
             </div>
         </header>
+        <crate::pages::profile::DeletionRequests changed=changed/>
         {move || match clients.get() {
             None => view! { <Loading label="Loading clients…"/> }.into_any(),
             Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),

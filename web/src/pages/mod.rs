@@ -4,6 +4,7 @@ pub mod auth;
 pub mod automation;
 pub mod emails;
 pub mod portal;
+pub mod profile;
 pub mod storefront;
 
 use leptos::prelude::*;
