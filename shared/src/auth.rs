@@ -214,19 +214,12 @@ pub struct AuditFilter {
     /// Only entries of this account.
     #[validate(length(max = 64))]
     pub account_id: Option<String>,
-    #[serde(default = "one")]
+    #[serde(default = "crate::page::default_page")]
     #[validate(range(min = 1, max = 1_000_000))]
     pub page: u32,
-    #[serde(default = "twenty_five")]
+    #[serde(default = "crate::page::default_per_page")]
     #[validate(range(min = 1, max = 100))]
     pub per_page: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-fn twenty_five() -> u32 {
-    25
 }
 
 /// What an API key may do.

@@ -68,19 +68,12 @@ pub struct JobFilter {
     /// Only jobs of this kind.
     #[validate(length(max = 100))]
     pub kind: Option<String>,
-    #[serde(default = "one")]
+    #[serde(default = "crate::page::default_page")]
     #[validate(range(min = 1, max = 1_000_000))]
     pub page: u32,
-    #[serde(default = "twenty_five")]
+    #[serde(default = "crate::page::default_per_page")]
     #[validate(range(min = 1, max = 100))]
     pub per_page: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-fn twenty_five() -> u32 {
-    25
 }
 
 /// A recurring task of the scheduler.

@@ -21,10 +21,10 @@ pub struct PageQuery {
     pub per_page: u32,
 }
 
-fn default_page() -> u32 {
+pub(crate) fn default_page() -> u32 {
     1
 }
-fn default_per_page() -> u32 {
+pub(crate) fn default_per_page() -> u32 {
     DEFAULT_PER_PAGE
 }
 

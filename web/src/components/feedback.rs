@@ -62,3 +62,12 @@ pub fn Pager(page: RwSignal<u32>, current: u32, pages: u32, #[prop(optional)] la
         </div>
     }
 }
+
+/// The usual three states of a loaded resource: loading, the error, or `f` of the value.
+pub fn loaded<T: Clone + 'static>(res: LocalResource<Result<T, ClientError>>, f: impl Fn(T) -> AnyView + 'static) -> impl Fn() -> AnyView {
+    move || match res.get() {
+        None => view! { <Loading/> }.into_any(),
+        Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+        Some(Ok(v)) => f(v),
+    }
+}

@@ -13,7 +13,7 @@ use validator::Validate;
 
 use super::auth::{show_error, Field, FieldErrors};
 use crate::api;
-use crate::components::feedback::{Empty, ErrorPanel, Loading, Pager};
+use crate::components::feedback::{loaded, Empty, ErrorPanel, Loading, Pager};
 use crate::session::use_session;
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -496,11 +496,7 @@ pub fn ActivityPage() -> impl IntoView {
     let entries = LocalResource::new(move || api::my_audit(session, page.get()));
     view! {
         <header class="page-head"><div><h1>"Account activity"</h1><p class="muted">"Sign-ins, password changes and other events on your account."</p></div></header>
-        {move || match entries.get() {
-            None => view! { <Loading/> }.into_any(),
-            Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
-            Some(Ok(list)) => audit_table(list, page, false),
-        }}
+        {loaded(entries, move |list| audit_table(list, page, false))}
     }
 }
 
@@ -517,10 +513,6 @@ pub fn AdminAuditPage() -> impl IntoView {
                 <input type="search" placeholder="e.g. auth.login_failed" bind:value=action on:input=move |_| page.set(1)/>
             </label>
         </div>
-        {move || match entries.get() {
-            None => view! { <Loading/> }.into_any(),
-            Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
-            Some(Ok(list)) => audit_table(list, page, true),
-        }}
+        {loaded(entries, move |list| audit_table(list, page, true))}
     }
 }

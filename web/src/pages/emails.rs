@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::components::feedback::{Empty, ErrorPanel, Loading, Pager};
+use crate::components::feedback::{loaded, Empty, ErrorPanel, Loading, Pager};
 use crate::session::use_session;
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -58,11 +58,7 @@ pub fn AdminEmailsPage() -> impl IntoView {
     });
     view! {
         <header class="page-head"><div><h1>"E-mail log"</h1><p class="muted">"Every e-mail Keel sent or will send, with its delivery status."</p></div></header>
-        {move || match emails.get() {
-            None => view! { <Loading/> }.into_any(),
-            Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
-            Some(Ok(list)) => email_table(list, page, Some(open)),
-        }}
+        {loaded(emails, move |list| email_table(list, page, Some(open)))}
         {move || detail.get().flatten().map(|d| match d {
             Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
             Ok(d) => view! {
@@ -89,11 +85,7 @@ pub fn MyEmailsPage() -> impl IntoView {
     let emails = LocalResource::new(move || api::my_emails(session, page.get()));
     view! {
         <header class="page-head"><div><h1>"E-mails"</h1><p class="muted">"Messages we sent you."</p></div></header>
-        {move || match emails.get() {
-            None => view! { <Loading/> }.into_any(),
-            Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
-            Some(Ok(list)) => email_table(list, page, None),
-        }}
+        {loaded(emails, move |list| email_table(list, page, None))}
     }
 }
 
