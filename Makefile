@@ -15,7 +15,7 @@ run: setup web
 
 test: setup-test web
 	cargo build -p keel-api --bin keel
-	cargo test --workspace --no-fail-fast
+	cargo test --no-fail-fast
 
 setup:
 	@scripts/setup

@@ -451,3 +451,25 @@ both_backends!(profile_export_and_gdpr_deletion, |app: TestApp| async move {
     let left: Option<String> = keel_api::schema::client_profiles::table.find(&id).select(keel_api::schema::client_profiles::tax_id).first(&mut app.conn()).unwrap();
     assert_eq!(left, None);
 });
+
+both_backends!(admins_log_in_as_a_client_visibly, |app: TestApp| async move {
+    let (client, _, id) = app.register("imp@example.com").await;
+    let admin = app.admin_token().await;
+    app.post_authed(&format!("/api/v1/admin/clients/{id}/impersonate"), &client).await.problem(403);
+    let res = app.post_authed(&format!("/api/v1/admin/clients/{id}/impersonate"), &admin).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert!(res.refresh_cookie().is_none(), "no refresh token for a support view");
+    let token = res.body["access_token"].as_str().unwrap().to_string();
+    let me = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!((me.body["id"].as_str(), me.body["impersonator"].as_str()), (Some(id.as_str()), Some(support::ADMIN_EMAIL)));
+    assert_eq!(app.get("/api/v1/me", Some(&client)).await.body.get("impersonator"), None);
+    // Not for passwords, sessions, keys or the admin.
+    app.get("/api/v1/me/sessions", Some(&token)).await.problem(403);
+    app.get("/api/v1/admin/clients", Some(&token)).await.problem(403);
+    // In the client's own trail.
+    let trail = app.get("/api/v1/me/audit", Some(&client)).await;
+    assert_eq!(trail.body["items"][0]["action"], "admin.impersonation_started");
+    // Only clients.
+    let admin_id = app.get("/api/v1/me", Some(&admin)).await.body["id"].as_str().unwrap().to_string();
+    app.post_authed(&format!("/api/v1/admin/clients/{admin_id}/impersonate"), &admin).await.problem(409);
+});

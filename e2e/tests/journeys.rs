@@ -349,6 +349,15 @@ async fn admin_sees_clients() {
     h.wait_text("[data-testid=client-total]", "1").await;
     h.wait_text("table.table tbody", "carl@example.com").await;
     h.screenshot("admin-clients").await;
+    // Log in as the client for support, with a banner, and return.
+    h.click_text("table.table tbody button", "Log in as").await;
+    h.wait_path("/dashboard").await;
+    h.wait_text("[data-testid=impersonation-banner]", "carl@example.com").await;
+    h.wait_text("[data-testid=me-email]", "carl@example.com").await;
+    h.screenshot("impersonating").await;
+    h.click_text("[data-testid=impersonation-banner] button", "Return to admin").await;
+    h.wait_path("/admin").await;
+    h.wait_text("table.table tbody", "carl@example.com").await;
     h.finish().await;
 }
 

@@ -84,6 +84,9 @@ pub struct Me {
     /// Whether sign-in asks for a TOTP code.
     pub two_factor: bool,
     pub created_at: DateTime<Utc>,
+    /// Set while an administrator views the account as the client: the admin's e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impersonator: Option<String>,
 }
 
 /// Answer to a successful login, registration or refresh. The refresh token travels only in the

@@ -333,3 +333,7 @@ pub async fn deletion_requests(session: SessionCtx) -> Result<Vec<ClientSummary>
 pub async fn anonymise(session: SessionCtx, id: &str) -> Result<(), ClientError> {
     authed::<Option<()>>(session, Method::Post, &format!("/admin/clients/{id}/anonymise"), None).await.map(|_| ())
 }
+
+pub async fn impersonate(session: SessionCtx, id: &str) -> Result<TokenResponse, ClientError> {
+    authed(session, Method::Post, &format!("/admin/clients/{id}/impersonate"), None).await
+}

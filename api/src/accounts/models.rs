@@ -42,6 +42,7 @@ impl UserRow {
             email_verified: self.email_verified_at.is_some(),
             two_factor: self.totp_enabled_at.is_some(),
             created_at: self.created_at.and_utc(),
+            impersonator: None,
         }
     }
 

@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(request_deletion)
         .service(deletion_requests)
         .service(anonymise_client)
+        .service(impersonate_client)
         .service(list_api_keys)
         .service(create_api_key)
         .service(revoke_api_key)
@@ -194,9 +195,16 @@ async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
 )]
 #[get("/me")]
 async fn me(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Me>, ApiError> {
-    let id = auth.user_id().to_string();
-    let user = db::run(&state.pool, move |c| service::find_user(c, &id)).await?;
-    Ok(web::Json(user.to_me()))
+    let (id, imp) = (auth.user_id().to_string(), auth.claims.imp.clone());
+    let me = db::run(&state.pool, move |c| {
+        let mut me = service::find_user(c, &id)?.to_me();
+        if let Some(admin) = imp {
+            me.impersonator = Some(service::find_user(c, &admin)?.email);
+        }
+        Ok(me)
+    })
+    .await?;
+    Ok(web::Json(me))
 }
 
 /// List client accounts, newest first (administrators only).
@@ -467,4 +475,29 @@ async fn anonymise_client(req: HttpRequest, state: web::Data<AppState>, admin: A
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     db::run(&state.pool, move |c| profile::anonymise(c, now, &id, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Log in as a client (support): a 15-minute access token for the client's account, without a
+/// refresh token. Recorded in the client's audit trail; the SPA shows a banner meanwhile.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, body = TokenResponse), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not a client account", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/clients/{id}/impersonate")]
+async fn impersonate_client(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, id: web::Path<String>) -> Result<web::Json<TokenResponse>, ApiError> {
+    let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
+    let (admin_id, admin_session) = (admin.0.user_id().to_string(), admin.0.session_id().to_string());
+    let (client, admin_email) = db::run(&state.pool, move |c| {
+        let client = service::find_user(c, &id)?;
+        if client.role() != keel_shared::auth::Role::Client {
+            return Err(ApiError::Conflict { code: "not_a_client", detail: "only client accounts can be viewed this way".into(), field: None });
+        }
+        let admin_email = service::find_user(c, &admin_id)?.email;
+        crate::admin::audit::record(c, now, &actor, crate::admin::audit::Event::new("admin.impersonation_started").account(&client.id).target("user", &client.id).details(serde_json::json!({ "admin": admin_email })))?;
+        Ok((client, admin_email))
+    })
+    .await?;
+    let access_token = state.jwt.issue_impersonation(&client.id, admin.0.user_id(), &admin_session, now)?;
+    let mut user = client.to_me();
+    user.impersonator = Some(admin_email);
+    Ok(web::Json(TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TTL.num_seconds(), user }))
 }

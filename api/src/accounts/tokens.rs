@@ -22,6 +22,9 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// Set when an administrator is viewing the account as the client: the admin's user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imp: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +61,21 @@ impl JwtKeys {
             role,
             iat: now.timestamp(),
             exp: (now + ACCESS_TTL).timestamp(),
+            imp: None,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
+    }
+
+    /// An access token for `client_id`, held by administrator `admin_id` ("log in as client").
+    /// It has no refresh token: when it expires, the admin is back in their own session.
+    pub fn issue_impersonation(&self, client_id: &str, admin_id: &str, admin_session: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let claims = Claims {
+            sub: client_id.to_string(),
+            sid: format!("imp:{admin_session}"),
+            role: Role::Client,
+            iat: now.timestamp(),
+            exp: (now + ACCESS_TTL).timestamp(),
+            imp: Some(admin_id.to_string()),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
     }

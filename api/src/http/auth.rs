@@ -89,10 +89,14 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("application state is missing"))?;
     let token = bearer(req)?;
     let now = state.clock.now();
-    if !token.starts_with(PREFIX) {
-        return Ok(Auth { claims: state.jwt.verify(&token, now)?, api_key: None });
-    }
     let path = req.path();
+    if !token.starts_with(PREFIX) {
+        let claims = state.jwt.verify(&token, now)?;
+        if claims.imp.is_some() && (SESSION_ONLY.iter().any(|p| path.starts_with(p)) || path.starts_with("/api/v1/admin")) {
+            return Err(ApiError::Forbidden("not while viewing as a client; return to the admin first".into()));
+        }
+        return Ok(Auth { claims, api_key: None });
+    }
     if SESSION_ONLY.iter().any(|p| path.starts_with(p)) {
         return Err(ApiError::Forbidden("this needs a signed-in session, not an API key".into()));
     }
@@ -106,7 +110,7 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
         return Err(ApiError::Forbidden(format!("this API key lacks the '{}' scope", needed.as_str())));
     }
     Ok(Auth {
-        claims: Claims { sub: key.user_id, sid: key.key_id, role: key.role, iat: now.timestamp(), exp: now.timestamp() + 60 },
+        claims: Claims { sub: key.user_id, sid: key.key_id, role: key.role, iat: now.timestamp(), exp: now.timestamp() + 60, imp: None },
         api_key: Some(key.scopes),
     })
 }

@@ -139,8 +139,39 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
                     </div>
                 </div>
             </aside>
-            <main class="app-main"><Outlet/></main>
+            <main class="app-main"><ImpersonationBanner/><Outlet/></main>
         </div>
+    }
+}
+
+/// Shown while an administrator views the portal as a client.
+#[component]
+fn ImpersonationBanner() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let back = move |_| {
+        let navigate = navigate.clone();
+        // The admin's own refresh cookie was never replaced: refreshing returns to their session.
+        spawn_local(async move {
+            match crate::api::refresh().await {
+                Ok(t) => {
+                    session.set(t);
+                    navigate("/admin", Default::default());
+                }
+                Err(_) => {
+                    session.sign_out();
+                    navigate("/login", Default::default());
+                }
+            }
+        });
+    };
+    view! {
+        {move || session.user().and_then(|u| u.impersonator.clone().map(|admin| (u, admin))).map(|(u, admin)| view! {
+            <div class="alert alert-warn banner" role="status" data-testid="impersonation-banner">
+                <span>{format!("You are viewing {}'s account ({}) as {}.", u.first_name, u.email, admin)}</span>
+                <button class="btn btn-outline btn-sm" type="button" on:click=back.clone()>"Return to admin"</button>
+            </div>
+        })}
     }
 }
 

@@ -43,13 +43,14 @@ pub fn ClientsPage() -> impl IntoView {
                         view! {
                             <div class="card table-card">
                                 <table class="table">
-                                    <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Joined"</th></tr></thead>
+                                    <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Joined"</th><th></th></tr></thead>
                                     <tbody>
                                         {list.items.into_iter().map(|c| view! {
                                             <tr>
                                                 <td>{format!("{} {}", c.first_name, c.last_name)}</td>
                                                 <td>{c.email}</td>
                                                 <td>{c.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                                <td class="row-actions"><LogInAs id=c.id.clone()/></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -62,4 +63,21 @@ pub fn ClientsPage() -> impl IntoView {
             }
         }}
     }
+}
+
+/// "Log in as" a client, for support: the SPA switches to the client's view with a banner.
+#[component]
+fn LogInAs(id: String) -> impl IntoView {
+    let session = use_session();
+    let navigate = leptos_router::hooks::use_navigate();
+    let go = move |_| {
+        let (id, navigate) = (id.clone(), navigate.clone());
+        leptos::task::spawn_local(async move {
+            if let Ok(t) = api::impersonate(session, &id).await {
+                session.set(t);
+                navigate("/dashboard", Default::default());
+            }
+        });
+    };
+    view! { <button class="btn btn-ghost btn-sm" type="button" on:click=go>"Log in as"</button> }
 }
