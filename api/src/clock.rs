@@ -32,10 +32,6 @@ impl FixedClock {
         let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *t += by;
     }
-
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = at;
-    }
 }
 
 impl Clock for FixedClock {

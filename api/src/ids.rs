@@ -3,8 +3,3 @@
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
-
-/// Whether `s` looks like an id we issued (lets handlers answer 404 for junk without a query).
-pub fn is_valid(s: &str) -> bool {
-    uuid::Uuid::parse_str(s).is_ok()
-}

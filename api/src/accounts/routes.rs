@@ -59,10 +59,7 @@ async fn limit_ip(state: &AppState, limit: limits::Limit, meta: &ClientMeta) -> 
 const COOKIE_PATH: &str = "/api/v1/auth";
 
 fn meta(req: &HttpRequest) -> ClientMeta {
-    ClientMeta {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
-        user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_string),
-    }
+    ClientMeta::of(req)
 }
 
 fn secure(req: &HttpRequest, state: &AppState) -> bool {

@@ -218,6 +218,14 @@ fn known_device(conn: &mut DbConn, user_id: &str, user_agent: Option<&str>) -> R
 }
 
 impl ClientMeta {
+    /// The caller's IP address and user agent.
+    pub fn of(req: &actix_web::HttpRequest) -> ClientMeta {
+        ClientMeta {
+            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_string),
+        }
+    }
+
     /// The audit actor for this request.
     pub fn actor(&self, user_id: Option<&str>) -> Actor {
         Actor { user_id: user_id.map(str::to_string), ip: self.ip.clone(), user_agent: self.user_agent.clone() }

@@ -12,6 +12,8 @@ use crate::error::ApiError;
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
 pub const REFRESH_TTL: Duration = Duration::days(7);
 pub const REFRESH_COOKIE: &str = "keel_refresh";
+/// How long the password step of a two-factor sign-in stays valid.
+pub const MFA_TTL: Duration = Duration::minutes(5);
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -83,7 +85,7 @@ impl JwtKeys {
     /// A 5-minute token proving the password step of a two-factor sign-in. It cannot be used as an
     /// access token (it has no session or role).
     pub fn issue_mfa(&self, user_id: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
-        let claims = MfaClaims { sub: user_id.to_string(), purpose: "mfa".into(), exp: (now + Duration::minutes(5)).timestamp() };
+        let claims = MfaClaims { sub: user_id.to_string(), purpose: "mfa".into(), exp: (now + MFA_TTL).timestamp() };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
     }
 

@@ -1,7 +1,7 @@
 //! Two-factor sign-in with TOTP: set up (QR made here), confirm with a code (recovery codes
 //! issued), use at login (code or recovery code, each usable once), turn off with password + code.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use keel_shared::auth::{RecoveryCodes, TwoFactorSetup};
 use rand::RngCore;
@@ -15,8 +15,6 @@ use crate::crypto;
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::schema::{recovery_codes, users};
-
-pub const MFA_TTL: Duration = Duration::minutes(5);
 
 pub fn setup(conn: &mut DbConn, secret_key: &[u8], issuer: &str, user_id: &str) -> Result<TwoFactorSetup, ApiError> {
     let user = find_user(conn, user_id)?;

@@ -311,11 +311,6 @@ pub fn list(conn: &mut DbConn, filter: &JobFilter) -> Result<Page<JobRow>, ApiEr
     Ok(Page::new(items, page, total))
 }
 
-/// Counts of jobs per state, for the admin overview.
-pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, ApiError> {
-    Ok(jobs::table.group_by(jobs::state).select((jobs::state, diesel::dsl::count_star())).load(conn)?)
-}
-
 /// Deletes succeeded jobs finished before `before` (housekeeping).
 pub fn purge_succeeded(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize, ApiError> {
     Ok(diesel::delete(

@@ -22,9 +22,8 @@ use crate::state::AppState;
 /// A verified caller.
 #[derive(Debug, Clone)]
 pub struct Auth {
+    /// For an API key caller, `claims.sid` is the key id.
     pub claims: Claims,
-    /// Set when the caller used an API key (then `claims.sid` is the key id).
-    pub api_key: Option<Vec<ApiScope>>,
 }
 
 impl Auth {
@@ -95,7 +94,7 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
         if claims.imp.is_some() && (SESSION_ONLY.iter().any(|p| path.starts_with(p)) || path.starts_with("/api/v1/admin")) {
             return Err(ApiError::Forbidden("not while viewing as a client; return to the admin first".into()));
         }
-        return Ok(Auth { claims, api_key: None });
+        return Ok(Auth { claims });
     }
     if SESSION_ONLY.iter().any(|p| path.starts_with(p)) {
         return Err(ApiError::Forbidden("this needs a signed-in session, not an API key".into()));
@@ -111,7 +110,6 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
     }
     Ok(Auth {
         claims: Claims { sub: key.user_id, sid: key.key_id, role: key.role, iat: now.timestamp(), exp: now.timestamp() + 60, imp: None },
-        api_key: Some(key.scopes),
     })
 }
 
@@ -143,10 +141,6 @@ impl FromRequest for AdminOnly {
 impl AdminOnly {
     /// The audit actor for this admin's request.
     pub fn actor(&self, req: &HttpRequest) -> crate::admin::audit::Actor {
-        crate::admin::audit::Actor {
-            user_id: Some(self.0.user_id().to_string()),
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
-            user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_string),
-        }
+        crate::accounts::service::ClientMeta::of(req).actor(Some(self.0.user_id()))
     }
 }

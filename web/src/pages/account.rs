@@ -13,12 +13,10 @@ use validator::Validate;
 
 use super::auth::{show_error, Field, FieldErrors};
 use crate::api;
+use crate::components::when;
 use crate::components::feedback::{loaded, Empty, ErrorPanel, Loading, Pager};
 use crate::session::use_session;
 
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
-}
 
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {

@@ -5,12 +5,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::when_exact as when;
 use crate::components::feedback::{Empty, ErrorPanel, Loading, Pager};
 use crate::session::use_session;
 
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
-}
 
 #[component]
 pub fn JobsPage() -> impl IntoView {

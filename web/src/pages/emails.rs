@@ -5,12 +5,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::when;
 use crate::components::feedback::{loaded, Empty, ErrorPanel, Loading, Pager};
 use crate::session::use_session;
 
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
-}
 
 fn email_table(list: keel_shared::Page<keel_shared::automation::Email>, page: RwSignal<u32>, open: Option<RwSignal<Option<String>>>) -> AnyView {
     if list.items.is_empty() {
