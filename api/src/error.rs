@@ -2,7 +2,7 @@
 //! every `ApiError` is answered as RFC 9457 `application/problem+json` with a stable snake_case
 //! `code`. Which variant to use:
 //! - input the client can fix: `Validation` (422, names the fields) or `BadRequest` (400);
-//! - who is asking: `Unauthenticated` (401), `Forbidden` (403);
+//! - who is asking: `Unauthenticated` (401), `Forbidden` and `TwoFactorRequired` (403);
 //! - what is asked for: `NotFound` (404, also for other people's resources), `Conflict` (409);
 //! - too much: `TooManyRequests` (429) and `Locked` (423, an account locked after failed
 //!   sign-ins), both with `Retry-After`;
@@ -27,6 +27,9 @@ pub enum ApiError {
     Unauthenticated(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A staff member without two-factor authentication while administrators require it.
+    #[error("your administrator requires two-factor authentication for staff; turn it on under Security first")]
+    TwoFactorRequired,
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::TwoFactorRequired => "two_factor_required",
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -86,7 +90,7 @@ impl ApiError {
             ApiError::Validation { .. } => "Your request has invalid fields",
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::Unauthenticated(_) => "Authentication required",
-            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::Forbidden(_) | ApiError::TwoFactorRequired => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
@@ -128,7 +132,7 @@ impl ResponseError for ApiError {
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::TwoFactorRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

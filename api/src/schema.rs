@@ -249,3 +249,31 @@ diesel::table! {
 
 diesel::joinable!(client_profiles -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(client_profiles, users);
+
+diesel::table! {
+    staff_members (user_id) {
+        user_id -> Text,
+        permissions -> Text,
+        disabled_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_members (id) {
+        id -> Text,
+        account_id -> Text,
+        email -> Text,
+        user_id -> Nullable<Text>,
+        permissions -> Text,
+        token_hash -> Nullable<Text>,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(staff_members -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(staff_members, users);
+diesel::allow_tables_to_appear_in_same_query!(account_members, users);

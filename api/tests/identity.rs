@@ -11,30 +11,11 @@ use keel_api::clock::Clock;
 use diesel::prelude::*;
 use keel_api::schema::emails;
 use serde_json::{json, Value};
-use support::{Res, TestApp};
+use support::{mail_count, token_from_mail, Res, TestApp};
 
 const PW: &str = "correct horse battery";
 const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
-
-/// The `token=` value in the newest e-mail of `template` to `to`.
-fn token_from_mail(app: &TestApp, to: &str, template: &str) -> Option<String> {
-    let body: Option<String> = emails::table
-        .filter(emails::to_addr.eq(to))
-        .filter(emails::template.eq(template))
-        .order(emails::created_at.desc())
-        .select(emails::body_text)
-        .first(&mut app.conn())
-        .optional()
-        .unwrap();
-    let body = body?;
-    let at = body.find("token=")? + 6;
-    Some(body[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect())
-}
-
-fn mail_count(app: &TestApp, to: &str, template: &str) -> i64 {
-    emails::table.filter(emails::to_addr.eq(to)).filter(emails::template.eq(template)).count().get_result(&mut app.conn()).unwrap()
-}
 
 async fn login_from(app: &TestApp, email: &str, password: &str, ip: &str, ua: &str) -> Res {
     app.request(
@@ -292,13 +273,30 @@ both_backends!(api_keys_authenticate_with_scopes_expiry_and_ip_rules, |app: Test
     assert!(actions.contains(&"api_key.created".to_string()) && actions.contains(&"api_key.revoked".to_string()));
 });
 
+/// Adds a staff member with `permissions` and signs them in.
+async fn staff_token(app: &TestApp, admin: &str, email: &str, permissions: Value) -> String {
+    let res = app
+        .request(TestRequest::post().uri("/api/v1/admin/staff").insert_header(("authorization", format!("Bearer {admin}"))).set_json(json!({
+            "email": email, "first_name": "Sam", "last_name": "Staff", "role": "staff", "permissions": permissions
+        })))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let link = token_from_mail(app, email, "staff_invite").unwrap();
+    app.post_json("/api/v1/auth/reset-password", json!({"token": link, "password": PW})).await;
+    app.login(email, PW).await.body["access_token"].as_str().unwrap().to_string()
+}
+
 // Walks every operation in the OpenAPI document with every kind of caller and checks the API
 // refuses exactly those it must: anonymous callers everywhere but the public routes, clients on
-// /admin, read-only keys on changes.
+// /admin, staff without the permission on /admin, staff with every permission only on the
+// administrator-only routes, read-only keys on changes.
 both_backends!(every_route_enforces_roles, |app: TestApp| async move {
     let spec: Value = serde_json::from_str(&keel_api::http::openapi::document()).unwrap();
     let (client, _, _) = app.register("role@example.com").await;
     let admin = app.admin_token().await;
+    let no_perms = staff_token(&app, &admin, "none@keel.test", json!([])).await;
+    let all: Vec<&str> = keel_shared::access::Permission::ALL.iter().map(|p| p.as_str()).collect();
+    let all_perms = staff_token(&app, &admin, "all@keel.test", json!(all)).await;
     let key = app
         .request(TestRequest::post().uri("/api/v1/me/api-keys").insert_header(("authorization", format!("Bearer {client}"))).set_json(json!({"name": "r", "scopes": ["read"]})))
         .await
@@ -306,11 +304,16 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
         .as_str()
         .unwrap()
         .to_string();
-    let public = ["/healthz", "/readyz", "/api/v1/products", "/api/v1/email/unsubscribe"];
+    let public = ["/healthz", "/readyz", "/api/v1/products", "/api/v1/email/unsubscribe", "/api/v1/team/invitations/{token}", "/api/v1/team/invitations/{token}/accept"];
     let public_auth = ["/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/login/2fa", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/verify-email", "/api/v1/auth/forgot-password", "/api/v1/auth/reset-password"];
+    let admin_only = ["/api/v1/admin/staff", "/api/v1/admin/staff/{id}", "/api/v1/admin/settings/security"];
     let mut checked = 0;
     for (path, ops) in spec["paths"].as_object().unwrap() {
-        let concrete = path.replace("{id}", "01a20000-0000-7000-8000-000000000000").replace("{name}", "housekeeping").replace("{key}", "welcome");
+        let concrete = path
+            .replace("{id}", "01a20000-0000-7000-8000-000000000000")
+            .replace("{name}", "housekeeping")
+            .replace("{key}", "welcome")
+            .replace("{token}", "00ff00ff");
         for method in ops.as_object().unwrap().keys() {
             let call = |token: Option<&str>| {
                 let mut r = TestRequest::default().method(method.to_uppercase().parse().unwrap()).uri(&concrete);
@@ -327,6 +330,8 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
             let as_client = status(&app.request(call(Some(&client))).await);
             let as_admin = status(&app.request(call(Some(&admin))).await);
             let as_key = status(&app.request(call(Some(&key))).await);
+            let as_no_perms = status(&app.request(call(Some(&no_perms))).await);
+            let as_all_perms = status(&app.request(call(Some(&all_perms))).await);
             let what = format!("{} {path}", method.to_uppercase());
             if public.contains(&path.as_str()) || public_auth.contains(&path.as_str()) {
                 assert!(anon != 403 && (anon != 401 || path.ends_with("/refresh")), "{what}: public, anonymous got {anon}");
@@ -336,8 +341,15 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
                     assert_eq!(as_client, 403, "{what}: a client must be refused");
                     assert!(as_admin != 401 && as_admin != 403, "{what}: admin got {as_admin}");
                     assert_eq!(as_key, 403, "{what}: a client's key must be refused");
+                    assert_eq!(as_no_perms, 403, "{what}: staff without permissions must be refused");
+                    if admin_only.contains(&path.as_str()) {
+                        assert_eq!(as_all_perms, 403, "{what}: administrators only");
+                    } else {
+                        assert!(as_all_perms != 401 && as_all_perms != 403, "{what}: staff with every permission got {as_all_perms}");
+                    }
                 } else {
                     assert!(as_client != 401 && as_client != 403, "{what}: client got {as_client}");
+                    assert!(as_no_perms != 401 && as_no_perms != 403, "{what}: staff on their own account got {as_no_perms}");
                     if method != "get" || path.starts_with("/api/v1/me/api-keys") || path.starts_with("/api/v1/me/sessions") {
                         assert_eq!(as_key, 403, "{what}: a read-only key must be refused");
                     } else {
@@ -345,11 +357,11 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
                     }
                 }
             }
-            assert!(anon < 500 && as_client < 500 && as_admin < 500 && as_key < 500, "{what}: {anon} {as_client} {as_admin} {as_key}");
+            assert!(anon < 500 && as_client < 500 && as_admin < 500 && as_key < 500 && as_no_perms < 500 && as_all_perms < 500, "{what}: {anon} {as_client} {as_admin} {as_key} {as_no_perms} {as_all_perms}");
             checked += 1;
         }
     }
-    assert!(checked >= 30, "only {checked} operations in the spec");
+    assert!(checked >= 45, "only {checked} operations in the spec");
 });
 
 both_backends!(two_factor_sign_in_with_codes_and_recovery_codes, |app: TestApp| async move {

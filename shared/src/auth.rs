@@ -13,7 +13,7 @@ use crate::validation::{self, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
 pub enum Role {
     /// Everything.
     Admin,
-    /// Back-office staff (permissions come with the identity work).
+    /// Back-office staff with the permissions an administrator granted.
     Staff,
     /// A customer.
     Client,
@@ -87,6 +87,9 @@ pub struct Me {
     /// Set while an administrator views the account as the client: the admin's e-mail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impersonator: Option<String>,
+    /// Back-office permissions (all of them for administrators, none for clients).
+    #[serde(default)]
+    pub permissions: Vec<crate::access::Permission>,
 }
 
 /// Answer to a successful login, registration or refresh. The refresh token travels only in the
@@ -234,7 +237,7 @@ pub enum ApiScope {
     Read,
     /// Changes (POST, PUT, PATCH, DELETE) on the owner's resources.
     Write,
-    /// The /admin routes (keys of administrators only).
+    /// The /admin routes (keys of administrators and staff; staff keys hold the staff member's permissions).
     Admin,
 }
 

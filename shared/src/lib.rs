@@ -4,6 +4,7 @@
 //!
 //! The `openapi` feature adds `utoipa::ToSchema` derives; the SPA leaves it off.
 
+pub mod access;
 pub mod auth;
 pub mod automation;
 pub mod catalog;

@@ -10,7 +10,7 @@ pub const PASSWORD_MAX: u64 = 128;
 pub const EMAIL_MAX: u64 = 254;
 pub const NAME_MAX: u64 = 100;
 
-fn error(code: &'static str, message: &'static str) -> ValidationError {
+pub fn error(code: &'static str, message: &'static str) -> ValidationError {
     let mut e = ValidationError::new(code);
     e.message = Some(Cow::Borrowed(message));
     e

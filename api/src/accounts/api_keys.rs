@@ -53,8 +53,8 @@ impl ApiKeyRow {
 }
 
 pub fn create(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, role: Role, req: &CreateApiKeyRequest, actor: &Actor) -> Result<CreatedApiKey, ApiError> {
-    if req.scopes.contains(&ApiScope::Admin) && role != Role::Admin {
-        return Err(ApiError::field("scopes", "only administrators can create keys with the admin scope"));
+    if req.scopes.contains(&ApiScope::Admin) && !role.is_back_office() {
+        return Err(ApiError::field("scopes", "only administrators and staff can create keys with the admin scope"));
     }
     if req.expires_at.is_some_and(|t| t <= now) {
         return Err(ApiError::field("expires_at", "must be in the future"));

@@ -9,6 +9,7 @@
 //!   use; presenting a used refresh token again revokes the whole session (token theft);
 //! - access tokens are short-lived HS256 JWTs carrying the user id, session id and role.
 
+pub mod access_routes;
 pub mod api_keys;
 pub mod identity;
 pub mod limits;
@@ -18,6 +19,8 @@ pub mod policy;
 pub mod profile;
 pub mod routes;
 pub mod service;
+pub mod staff;
+pub mod team;
 pub mod tokens;
 pub mod totp;
 pub mod two_factor;

@@ -43,6 +43,7 @@ impl UserRow {
             two_factor: self.totp_enabled_at.is_some(),
             created_at: self.created_at.and_utc(),
             impersonator: None,
+            permissions: if self.role() == Role::Admin { keel_shared::access::Permission::ALL.to_vec() } else { Vec::new() },
         }
     }
 

@@ -12,7 +12,7 @@ use super::{api_keys, password};
 use crate::admin::audit::{self, Actor, Event};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
-use crate::schema::{api_keys as api_keys_t, audit_log, client_profiles, emails, recovery_codes, sessions, users};
+use crate::schema::{account_members, api_keys as api_keys_t, audit_log, client_profiles, emails, recovery_codes, sessions, users};
 
 #[derive(Debug, Clone, Default, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = client_profiles, treat_none_as_null = true)]
@@ -183,6 +183,8 @@ pub fn anonymise(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, actor: &A
             .set(api_keys_t::revoked_at.eq(Some(at)))
             .execute(conn)?;
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
+        // Team access ends both ways: nobody acts for this account, it acts for no one.
+        diesel::delete(account_members::table.filter(account_members::account_id.eq(user_id).or(account_members::user_id.eq(user_id)))).execute(conn)?;
         diesel::update(emails::table.filter(emails::user_id.eq(user_id)))
             .set((emails::to_addr.eq("deleted@invalid"), emails::body_text.eq(""), emails::body_html.eq("")))
             .execute(conn)?;

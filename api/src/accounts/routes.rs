@@ -11,9 +11,9 @@ use super::service::{self, ClientMeta, IssuedSession};
 use super::tokens::{ACCESS_TTL, REFRESH_COOKIE};
 use crate::db;
 use crate::error::ApiError;
-use crate::http::auth::{AdminOnly, Auth};
+use crate::http::auth::{area, can, AccountHeader, Auth, BackOffice, ForAccount};
 use crate::http::extract::{ValidJson, ValidQuery};
-use super::{api_keys, identity, limits, profile, two_factor};
+use super::{api_keys, identity, limits, profile, staff, two_factor};
 use keel_shared::auth::{Profile, CodeRequest, DisableTwoFactorRequest, MfaChallenge, MfaLoginRequest, RecoveryCodes, TwoFactorSetup, ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, AuditFilter, ChangePasswordRequest, ForgotPasswordRequest, ResetPasswordRequest, SessionInfo, TokenRequest};
 use crate::state::AppState;
 
@@ -51,7 +51,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Counts a hit against a per-IP limit (committed on its own, whatever the request's outcome).
-async fn limit_ip(state: &AppState, limit: limits::Limit, meta: &ClientMeta) -> Result<(), ApiError> {
+pub(crate) async fn limit_ip(state: &AppState, limit: limits::Limit, meta: &ClientMeta) -> Result<(), ApiError> {
     let (now, ip) = (state.clock.now(), meta.ip.clone().unwrap_or_else(|| "unknown".into()));
     db::run(&state.pool, move |c| limits::hit(c, now, limit, &ip)).await
 }
@@ -67,8 +67,15 @@ fn secure(req: &HttpRequest, state: &AppState) -> bool {
 }
 
 /// Answers with an access token and sets the rotating refresh cookie.
-fn signed_in(req: &HttpRequest, state: &AppState, user: &UserRow, session: &IssuedSession, status: actix_web::http::StatusCode) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn signed_in(req: &HttpRequest, state: &AppState, user: &UserRow, session: &IssuedSession, status: actix_web::http::StatusCode) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
+    let profile = match user.role() {
+        keel_shared::auth::Role::Staff => {
+            let user = user.clone();
+            db::run(&state.pool, move |c| staff::me(c, &user)).await?
+        }
+        _ => user.to_me(),
+    };
     let access_token = state.jwt.issue(&user.id, &session.session_id, user.role(), now)?;
     let max_age = (session.expires_at - now).num_seconds().max(0);
     let cookie = Cookie::build(REFRESH_COOKIE, session.refresh_token.clone())
@@ -82,7 +89,7 @@ fn signed_in(req: &HttpRequest, state: &AppState, user: &UserRow, session: &Issu
         access_token,
         token_type: "Bearer".into(),
         expires_in: ACCESS_TTL.num_seconds(),
-        user: user.to_me(),
+        user: profile,
     }))
 }
 
@@ -114,7 +121,7 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<
     limit_ip(&state, limits::REGISTER_PER_IP, &meta).await?;
     let (user, session) = db::run(&state.pool, move |c| service::register(c, now, &body.0, &meta, &mail)).await?;
     tracing::info!(user = %user.id, "client registered");
-    signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::CREATED)
+    signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::CREATED).await
 }
 
 /// Sign in with e-mail and password.
@@ -136,7 +143,7 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<Log
     limit_ip(&state, limits::LOGIN_PER_IP, &meta).await?;
     let ValidJson(LoginRequest { email, password }) = body;
     match db::run(&state.pool, move |c| service::login(c, now, &email, &password, &meta, &mail)).await? {
-        service::LoginOutcome::SignedIn(user, session) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK),
+        service::LoginOutcome::SignedIn(user, session) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await,
         service::LoginOutcome::NeedsCode(user) => {
             Ok(HttpResponse::Accepted().json(MfaChallenge { mfa_required: true, mfa_token: state.jwt.issue_mfa(&user.id, now)? }))
         }
@@ -160,7 +167,7 @@ async fn refresh(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         .ok_or_else(|| ApiError::Unauthenticated("not signed in".into()))?;
     let now = state.clock.now();
     match db::run(&state.pool, move |c| service::refresh(c, now, &token)).await {
-        Ok((user, session)) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK),
+        Ok((user, session)) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await,
         Err(e @ ApiError::Unauthenticated(_)) => {
             let mut res = actix_web::ResponseError::error_response(&e);
             res.add_cookie(&clear_cookie(&req, &state)).map_err(ApiError::internal)?;
@@ -194,7 +201,8 @@ async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
 async fn me(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Me>, ApiError> {
     let (id, imp) = (auth.user_id().to_string(), auth.claims.imp.clone());
     let me = db::run(&state.pool, move |c| {
-        let mut me = service::find_user(c, &id)?.to_me();
+        let user = service::find_user(c, &id)?;
+        let mut me = staff::me(c, &user)?;
         if let Some(admin) = imp {
             me.impersonator = Some(service::find_user(c, &admin)?.email);
         }
@@ -217,7 +225,7 @@ async fn me(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Me>, Api
     )
 )]
 #[get("/admin/clients")]
-async fn list_clients(state: web::Data<AppState>, _admin: AdminOnly, query: ValidQuery<PageQuery>) -> Result<web::Json<Page<ClientSummary>>, ApiError> {
+async fn list_clients(state: web::Data<AppState>, _: BackOffice<can::ClientsRead>, query: ValidQuery<PageQuery>) -> Result<web::Json<Page<ClientSummary>>, ApiError> {
     let page = query.0;
     let rows = db::run(&state.pool, move |c| service::list_clients(c, page)).await?;
     Ok(web::Json(rows.map(|u| u.to_client_summary())))
@@ -278,7 +286,7 @@ async fn reset_password(req: HttpRequest, state: web::Data<AppState>, body: Vali
 #[post("/me/password")]
 async fn change_password(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<ChangePasswordRequest>) -> Result<HttpResponse, ApiError> {
     let (now, mail) = (state.clock.now(), state.mail());
-    let actor = meta(&req).actor(Some(auth.user_id()));
+    let actor = auth.actor(&req);
     let (user, sid) = (auth.user_id().to_string(), auth.session_id().to_string());
     let ValidJson(ChangePasswordRequest { current_password, new_password }) = body;
     db::run(&state.pool, move |c| identity::change_password(c, now, &user, &sid, &current_password, &new_password, &mail, &actor)).await?;
@@ -299,7 +307,7 @@ async fn list_sessions(state: web::Data<AppState>, auth: Auth) -> Result<web::Js
 #[delete("/me/sessions/{id}")]
 async fn revoke_session(req: HttpRequest, state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (now, user, id) = (state.clock.now(), auth.user_id().to_string(), id.into_inner());
-    let actor = meta(&req).actor(Some(&user));
+    let actor = auth.actor(&req);
     db::run(&state.pool, move |c| identity::revoke_own(c, now, &user, &id, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -309,7 +317,7 @@ async fn revoke_session(req: HttpRequest, state: web::Data<AppState>, auth: Auth
 #[delete("/me/sessions")]
 async fn revoke_other_sessions(req: HttpRequest, state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let (now, user, sid) = (state.clock.now(), auth.user_id().to_string(), auth.session_id().to_string());
-    let actor = meta(&req).actor(Some(&user));
+    let actor = auth.actor(&req);
     db::run(&state.pool, move |c| identity::revoke_all_others(c, now, &user, &sid, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -327,7 +335,7 @@ async fn my_audit(state: web::Data<AppState>, auth: Auth, filter: ValidQuery<Aud
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(AuditFilter),
     responses((status = 200, body = Page<AuditEntry>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/audit")]
-async fn admin_audit(state: web::Data<AppState>, _: AdminOnly, filter: ValidQuery<AuditFilter>) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
+async fn admin_audit(state: web::Data<AppState>, _: BackOffice<can::AuditRead>, filter: ValidQuery<AuditFilter>) -> Result<web::Json<Page<AuditEntry>>, ApiError> {
     let filter = filter.0;
     let rows = db::run(&state.pool, move |c| crate::admin::audit::list(c, &filter, None)).await?;
     Ok(web::Json(rows.map(|r| r.to_dto())))
@@ -347,7 +355,7 @@ async fn list_api_keys(state: web::Data<AppState>, auth: Auth) -> Result<web::Js
 #[post("/me/api-keys")]
 async fn create_api_key(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<CreateApiKeyRequest>) -> Result<HttpResponse, ApiError> {
     let (now, user, role) = (state.clock.now(), auth.user_id().to_string(), auth.role());
-    let actor = meta(&req).actor(Some(&user));
+    let actor = auth.actor(&req);
     let created = db::run(&state.pool, move |c| api_keys::create(c, now, &user, role, &body.0, &actor)).await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -358,7 +366,7 @@ async fn create_api_key(req: HttpRequest, state: web::Data<AppState>, auth: Auth
 #[delete("/me/api-keys/{id}")]
 async fn revoke_api_key(req: HttpRequest, state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (now, user, id) = (state.clock.now(), auth.user_id().to_string(), id.into_inner());
-    let actor = meta(&req).actor(Some(&user));
+    let actor = auth.actor(&req);
     db::run(&state.pool, move |c| api_keys::revoke(c, now, &user, &id, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -384,7 +392,7 @@ async fn login_two_factor(req: HttpRequest, state: web::Data<AppState>, body: Va
         Ok((user, session))
     })
     .await?;
-    signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK)
+    signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await
 }
 
 /// Start turning on two-factor: a new secret and its QR code (made on the server).
@@ -401,7 +409,7 @@ async fn setup_two_factor(state: web::Data<AppState>, auth: Auth) -> Result<web:
 #[post("/me/2fa/enable")]
 async fn enable_two_factor(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<CodeRequest>) -> Result<web::Json<RecoveryCodes>, ApiError> {
     let (now, user, secret) = (state.clock.now(), auth.user_id().to_string(), state.secret.clone());
-    let actor = meta(&req).actor(Some(&user));
+    let actor = auth.actor(&req);
     Ok(web::Json(db::run(&state.pool, move |c| two_factor::enable(c, now, &secret, &user, &body.0.code, &actor)).await?))
 }
 
@@ -411,28 +419,34 @@ async fn enable_two_factor(req: HttpRequest, state: web::Data<AppState>, auth: A
 #[post("/me/2fa/disable")]
 async fn disable_two_factor(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<DisableTwoFactorRequest>) -> Result<HttpResponse, ApiError> {
     let (now, user, secret) = (state.clock.now(), auth.user_id().to_string(), state.secret.clone());
-    let actor = meta(&req).actor(Some(&user));
+    let actor = auth.actor(&req);
     let ValidJson(DisableTwoFactorRequest { password, code }) = body;
     db::run(&state.pool, move |c| two_factor::disable(c, now, &secret, &user, &password, &code, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Your profile: names, company, phone, addresses, tax id, currency, language.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = Profile), (status = 401, body = Problem, content_type = "application/problem+json")))]
+/// Your profile (or, with `X-Keel-Account`, the billing details of an account you have billing
+/// access to): names, company, phone, addresses, tax id, currency, language.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(AccountHeader),
+    responses((status = 200, body = Profile), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "A team member without billing access", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Not a member of that account", body = Problem, content_type = "application/problem+json")))]
 #[get("/me/profile")]
-async fn get_profile(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Profile>, ApiError> {
-    let user = auth.user_id().to_string();
-    Ok(web::Json(db::run(&state.pool, move |c| profile::get(c, &user)).await?))
+async fn get_profile(state: web::Data<AppState>, access: ForAccount<area::Billing>) -> Result<web::Json<Profile>, ApiError> {
+    let account = access.account_id;
+    Ok(web::Json(db::run(&state.pool, move |c| profile::get(c, &account)).await?))
 }
 
 /// Update your profile.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = Profile,
-    responses((status = 200, body = Profile), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = Profile, params(AccountHeader),
+    responses((status = 200, body = Profile), (status = 422, body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "A team member without billing access", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Not a member of that account", body = Problem, content_type = "application/problem+json")))]
 #[put("/me/profile")]
-async fn update_profile(req: HttpRequest, state: web::Data<AppState>, auth: Auth, body: ValidJson<Profile>) -> Result<web::Json<Profile>, ApiError> {
-    let (now, user) = (state.clock.now(), auth.user_id().to_string());
-    let actor = meta(&req).actor(Some(&user));
-    Ok(web::Json(db::run(&state.pool, move |c| profile::update(c, now, &user, &body.0, &actor)).await?))
+async fn update_profile(req: HttpRequest, state: web::Data<AppState>, access: ForAccount<area::Billing>, body: ValidJson<Profile>) -> Result<web::Json<Profile>, ApiError> {
+    let (now, actor) = (state.clock.now(), access.actor(&req));
+    let account = access.account_id;
+    Ok(web::Json(db::run(&state.pool, move |c| profile::update(c, now, &account, &body.0, &actor)).await?))
 }
 
 /// Download everything Keel holds about you (GDPR), as JSON.
@@ -451,7 +465,7 @@ async fn export_data(state: web::Data<AppState>, auth: Auth) -> Result<HttpRespo
 #[post("/me/deletion-request")]
 async fn request_deletion(req: HttpRequest, state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let (now, user) = (state.clock.now(), auth.user_id().to_string());
-    let actor = meta(&req).actor(Some(&user));
+    let actor = auth.actor(&req);
     db::run(&state.pool, move |c| profile::request_deletion(c, now, &user, &actor)).await?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -459,7 +473,7 @@ async fn request_deletion(req: HttpRequest, state: web::Data<AppState>, auth: Au
 /// Clients who asked to be deleted, oldest request first.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<ClientSummary>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/deletion-requests")]
-async fn deletion_requests(state: web::Data<AppState>, _: AdminOnly) -> Result<web::Json<Vec<ClientSummary>>, ApiError> {
+async fn deletion_requests(state: web::Data<AppState>, _: BackOffice<can::ClientsRead>) -> Result<web::Json<Vec<ClientSummary>>, ApiError> {
     Ok(web::Json(db::run(&state.pool, profile::deletion_requests).await?))
 }
 
@@ -468,7 +482,7 @@ async fn deletion_requests(state: web::Data<AppState>, _: AdminOnly) -> Result<w
     responses((status = 204, description = "Anonymised"), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "No request, or not a client", body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/clients/{id}/anonymise")]
-async fn anonymise_client(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn anonymise_client(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::ClientsWrite>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     db::run(&state.pool, move |c| profile::anonymise(c, now, &id, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -480,7 +494,7 @@ async fn anonymise_client(req: HttpRequest, state: web::Data<AppState>, admin: A
     responses((status = 200, body = TokenResponse), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Not a client account", body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/clients/{id}/impersonate")]
-async fn impersonate_client(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, id: web::Path<String>) -> Result<web::Json<TokenResponse>, ApiError> {
+async fn impersonate_client(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::ClientsImpersonate>, id: web::Path<String>) -> Result<web::Json<TokenResponse>, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     let (admin_id, admin_session) = (admin.0.user_id().to_string(), admin.0.session_id().to_string());
     let (client, admin_email) = db::run(&state.pool, move |c| {

@@ -168,6 +168,9 @@ pub fn login(
     if user.failed_logins != 0 {
         diesel::update(users::table.find(&user.id)).set(users::failed_logins.eq(0)).execute(conn)?;
     }
+    if super::staff::is_disabled(conn, &user)? {
+        return Err(ApiError::Forbidden("this staff account is disabled; ask an administrator".into()));
+    }
     if user.totp_enabled_at.is_some() {
         return Ok(LoginOutcome::NeedsCode(user));
     }
@@ -228,7 +231,7 @@ impl ClientMeta {
 
     /// The audit actor for this request.
     pub fn actor(&self, user_id: Option<&str>) -> Actor {
-        Actor { user_id: user_id.map(str::to_string), ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+        Actor { user_id: user_id.map(str::to_string), on_behalf_of: None, ip: self.ip.clone(), user_agent: self.user_agent.clone() }
     }
 }
 

@@ -15,6 +15,8 @@ use crate::schema::audit_log;
 #[derive(Debug, Clone, Default)]
 pub struct Actor {
     pub user_id: Option<String>,
+    /// The account acted on when it is not the actor's own (an admin viewing as a client).
+    pub on_behalf_of: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -83,7 +85,7 @@ pub fn record(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, event: Event
     let row = AuditRow {
         id: ids::new_id(),
         actor_id: actor.user_id.clone(),
-        account_id: event.account_id.map(str::to_string).or_else(|| actor.user_id.clone()),
+        account_id: event.account_id.map(str::to_string).or_else(|| actor.on_behalf_of.clone()).or_else(|| actor.user_id.clone()),
         action: event.action.to_string(),
         target_type: event.target.map(|t| t.0.to_string()),
         target_id: event.target.map(|t| t.1.to_string()),

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{queue, scheduler};
 use crate::db;
 use crate::error::ApiError;
-use crate::http::auth::AdminOnly;
+use crate::http::auth::{can, BackOffice};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     responses((status = 200, body = Page<Job>), (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/jobs")]
-async fn list_jobs(state: web::Data<AppState>, _: AdminOnly, filter: ValidQuery<JobFilter>) -> Result<web::Json<Page<Job>>, ApiError> {
+async fn list_jobs(state: web::Data<AppState>, _: BackOffice<can::AutomationManage>, filter: ValidQuery<JobFilter>) -> Result<web::Json<Page<Job>>, ApiError> {
     let filter = filter.0;
     let page = db::run(&state.pool, move |c| queue::list(c, &filter)).await?;
     Ok(web::Json(page.map(|j| j.to_dto())))
@@ -35,7 +35,7 @@ async fn list_jobs(state: web::Data<AppState>, _: AdminOnly, filter: ValidQuery<
     responses((status = 200, body = Job), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Not failed or dead", body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/jobs/{id}/retry")]
-async fn retry_job(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, id: web::Path<String>) -> Result<web::Json<Job>, ApiError> {
+async fn retry_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::AutomationManage>, id: web::Path<String>) -> Result<web::Json<Job>, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     let job = db::run(&state.pool, move |c| {
         c.transaction(|c| {
@@ -53,7 +53,7 @@ async fn retry_job(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnl
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Running", body = Problem, content_type = "application/problem+json")))]
 #[delete("/admin/jobs/{id}")]
-async fn delete_job(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn delete_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::AutomationManage>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     db::run(&state.pool, move |c| {
         c.transaction(|c| {
@@ -68,7 +68,7 @@ async fn delete_job(req: HttpRequest, state: web::Data<AppState>, admin: AdminOn
 /// Scheduled tasks with their last and next run.
 #[utoipa::path(tag = "automation", security(("bearer" = [])), responses((status = 200, body = Vec<ScheduledTask>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/tasks")]
-async fn list_tasks(state: web::Data<AppState>, _: AdminOnly) -> Result<web::Json<Vec<ScheduledTask>>, ApiError> {
+async fn list_tasks(state: web::Data<AppState>, _: BackOffice<can::AutomationManage>) -> Result<web::Json<Vec<ScheduledTask>>, ApiError> {
     let now = state.clock.now();
     Ok(web::Json(db::run(&state.pool, move |c| scheduler::list(c, now)).await?))
 }
@@ -78,7 +78,7 @@ async fn list_tasks(state: web::Data<AppState>, _: AdminOnly) -> Result<web::Jso
     responses((status = 200, body = ScheduledTask), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/admin/tasks/{name}")]
-async fn update_task(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, name: web::Path<String>, body: ValidJson<UpdateTaskRequest>) -> Result<web::Json<ScheduledTask>, ApiError> {
+async fn update_task(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::AutomationManage>, name: web::Path<String>, body: ValidJson<UpdateTaskRequest>) -> Result<web::Json<ScheduledTask>, ApiError> {
     let (now, name, actor, body) = (state.clock.now(), name.into_inner(), admin.actor(&req), body.0);
     Ok(web::Json(
         db::run(&state.pool, move |c| {

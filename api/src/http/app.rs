@@ -28,6 +28,7 @@ where
         .service(
             scope::scope("/api/v1")
                 .configure(accounts::routes::configure)
+                .configure(accounts::access_routes::configure)
                 .configure(catalog::routes::configure)
                 .configure(automation::routes::configure)
                 .configure(notifications::routes::configure)

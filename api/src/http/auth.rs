@@ -1,19 +1,28 @@
 //! Who is asking: the [`Auth`] extractor accepts a session's access token (JWT) or an API key
-//! (`keel_…`), both as `Authorization: Bearer`. [`AdminOnly`] additionally requires the admin
-//! role. Roles and API-key scopes are enforced here, in the API, whatever the SPA shows:
+//! (`keel_…`), both as `Authorization: Bearer`. [`BackOffice`] additionally requires an
+//! administrator or a staff member holding the route's permission, [`AdminOnly`] an
+//! administrator, and [`ForAccount`] the caller's own client account or one they are a team
+//! member of. Roles, permissions and API-key scopes are enforced here, in the API, whatever the
+//! SPA shows:
 //! - a key needs `read` for GET, `write` for anything else, and `admin` for /api/v1/admin;
 //! - managing keys, passwords and sessions needs a signed-in session, never a key.
 
 use std::future::{ready, Ready};
+use std::marker::PhantomData;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use keel_shared::access::{MemberPermission, Permission};
 use keel_shared::auth::{ApiScope, Role};
 
 use crate::accounts::api_keys::{self, PREFIX};
+use crate::accounts::service::ClientMeta;
+use crate::accounts::{staff, team};
+use crate::admin::audit::Actor;
 use crate::accounts::tokens::Claims;
 use crate::db;
 use crate::error::ApiError;
@@ -122,25 +131,160 @@ impl FromRequest for Auth {
     }
 }
 
-/// A verified caller with the admin role.
-#[derive(Debug, Clone)]
-pub struct AdminOnly(pub Auth);
-
-impl FromRequest for AdminOnly {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|auth| match auth.role() {
-            Role::Admin => Ok(AdminOnly(auth)),
-            _ => Err(ApiError::Forbidden("this needs an administrator account".into())),
-        }))
+impl Auth {
+    /// The audit actor: the person behind the request (the administrator while they view the
+    /// portal as a client, with the client's account as the one acted on).
+    pub fn actor(&self, req: &HttpRequest) -> Actor {
+        let mut actor = ClientMeta::of(req).actor(Some(self.claims.imp.as_deref().unwrap_or(self.user_id())));
+        if self.claims.imp.is_some() {
+            actor.on_behalf_of = Some(self.user_id().to_string());
+        }
+        actor
     }
 }
 
-impl AdminOnly {
-    /// The audit actor for this admin's request.
-    pub fn actor(&self, req: &HttpRequest) -> crate::admin::audit::Actor {
-        crate::accounts::service::ClientMeta::of(req).actor(Some(self.0.user_id()))
+/// What a back-office route needs: a permission, or (`None`) an administrator.
+pub trait Needs {
+    const PERMISSION: Option<Permission>;
+}
+
+/// Marker types naming what a [`BackOffice`] route needs, e.g. `BackOffice<can::ClientsRead>`.
+pub mod can {
+    use keel_shared::access::Permission;
+
+    macro_rules! needs {
+        ($($name:ident => $perm:expr),+ $(,)?) => {$(
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl super::Needs for $name {
+                const PERMISSION: Option<Permission> = $perm;
+            }
+        )+};
+    }
+
+    needs! {
+        Administer => None,
+        ClientsRead => Some(Permission::ClientsRead),
+        ClientsWrite => Some(Permission::ClientsWrite),
+        ClientsImpersonate => Some(Permission::ClientsImpersonate),
+        AutomationManage => Some(Permission::AutomationManage),
+        EmailsRead => Some(Permission::EmailsRead),
+        EmailsManage => Some(Permission::EmailsManage),
+        AuditRead => Some(Permission::AuditRead),
+    }
+}
+
+/// A verified back-office caller allowed to use the route: an administrator, or a staff member
+/// holding `N`'s permission (checked against the database on every request; see
+/// [`staff::authorize`]).
+#[derive(Debug, Clone)]
+pub struct BackOffice<N: Needs>(pub Auth, PhantomData<N>);
+
+/// Routes only administrators may use (staff management, platform security settings).
+pub type AdminOnly = BackOffice<can::Administer>;
+
+impl<N: Needs + 'static> FromRequest for BackOffice<N> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let auth = authenticate(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let auth = auth?;
+            if !auth.role().is_back_office() {
+                return Err(ApiError::Forbidden("this needs a back-office account".into()));
+            }
+            let state = state.ok_or_else(|| ApiError::internal("application state is missing"))?;
+            let id = auth.user_id().to_string();
+            db::run(&state.pool, move |c| staff::authorize(c, &id, N::PERMISSION)).await?;
+            Ok(BackOffice(auth, PhantomData))
+        })
+    }
+}
+
+impl<N: Needs> BackOffice<N> {
+    /// The audit actor for this request.
+    pub fn actor(&self, req: &HttpRequest) -> Actor {
+        ClientMeta::of(req).actor(Some(self.0.user_id()))
+    }
+}
+
+/// The header a team member sends to act for an account they were invited to.
+pub const ACCOUNT_HEADER: &str = "X-Keel-Account";
+
+/// OpenAPI description of the [`ACCOUNT_HEADER`] parameter.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("X-Keel-Account"), parameter_in = Header)]
+#[allow(dead_code)]
+pub struct AccountHeader(
+    /// Act for this client account (its id, from `GET /me/memberships`) as a team member; leave
+    /// out for your own account.
+    Option<String>,
+);
+
+/// An area of a client account a route belongs to, e.g. `ForAccount<area::Billing>`.
+pub trait Area {
+    const AREA: MemberPermission;
+}
+
+pub mod area {
+    use keel_shared::access::MemberPermission;
+
+    macro_rules! areas {
+        ($($name:ident),+) => {$(
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl super::Area for $name {
+                const AREA: MemberPermission = MemberPermission::$name;
+            }
+        )+};
+    }
+    areas!(Billing, Services, Domains, Support);
+}
+
+/// A caller acting for a client account: their own, or (with the `X-Keel-Account` header) one
+/// they are a team member of with access to area `A`. Someone else's account without an accepted
+/// membership is answered 404, as if it did not exist.
+#[derive(Debug, Clone)]
+pub struct ForAccount<A: Area> {
+    pub auth: Auth,
+    /// Whose account the request is about.
+    pub account_id: String,
+    _area: PhantomData<A>,
+}
+
+impl<A: Area + 'static> FromRequest for ForAccount<A> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let auth = authenticate(req);
+        let header = req.headers().get(ACCOUNT_HEADER).map(|v| v.to_str().map(|s| s.trim().to_string()));
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let auth = auth?;
+            let account_id = match header {
+                None => return Ok(ForAccount { account_id: auth.user_id().to_string(), auth, _area: PhantomData }),
+                Some(Err(_)) => return Err(ApiError::bad_request("invalid_header", format!("the {ACCOUNT_HEADER} header is not text"))),
+                Some(Ok(id)) if id == auth.user_id() || id.is_empty() => return Ok(ForAccount { account_id: auth.user_id().to_string(), auth, _area: PhantomData }),
+                Some(Ok(id)) => id,
+            };
+            let state = state.ok_or_else(|| ApiError::internal("application state is missing"))?;
+            let (member, account) = (auth.user_id().to_string(), account_id.clone());
+            db::run(&state.pool, move |c| team::authorize(c, &member, &account, A::AREA)).await?;
+            Ok(ForAccount { auth, account_id, _area: PhantomData })
+        })
+    }
+}
+
+impl<A: Area> ForAccount<A> {
+    /// The audit actor; the account acted on goes into the account's trail.
+    pub fn actor(&self, req: &HttpRequest) -> Actor {
+        let mut actor = self.auth.actor(req);
+        if actor.user_id.as_deref() != Some(self.account_id.as_str()) {
+            actor.on_behalf_of = Some(self.account_id.clone());
+        }
+        actor
     }
 }

@@ -18,8 +18,9 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Sign-in, sessions and tokens"),
         (name = "accounts", description = "The signed-in user's account"),
         (name = "catalog", description = "Products and prices"),
-        (name = "admin", description = "Back-office (administrators)"),
-        (name = "automation", description = "Job queue and scheduled tasks (administrators)"),
+        (name = "team", description = "Team members: people a client lets use their account, and the accounts you are a member of"),
+        (name = "admin", description = "Back-office: administrators, and staff holding the route's permission"),
+        (name = "automation", description = "Job queue and scheduled tasks (back-office, `automation.manage`)"),
         (name = "notifications", description = "E-mail log, templates and unsubscribe"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -13,7 +13,7 @@ use validator::Validate;
 use super::outbox;
 use crate::db;
 use crate::error::ApiError;
-use crate::http::auth::{AdminOnly, Auth};
+use crate::http::auth::{can, Auth, BackOffice};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
 
@@ -41,7 +41,7 @@ async fn my_emails(state: web::Data<AppState>, auth: Auth, page: ValidQuery<Page
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<Email>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/emails")]
-async fn list_emails(state: web::Data<AppState>, _: AdminOnly, page: ValidQuery<PageQuery>) -> Result<web::Json<Page<Email>>, ApiError> {
+async fn list_emails(state: web::Data<AppState>, _: BackOffice<can::EmailsRead>, page: ValidQuery<PageQuery>) -> Result<web::Json<Page<Email>>, ApiError> {
     let page = page.0;
     let rows = db::run(&state.pool, move |c| outbox::list(c, None, page)).await?;
     Ok(web::Json(rows.map(|e| e.to_dto())))
@@ -51,7 +51,7 @@ async fn list_emails(state: web::Data<AppState>, _: AdminOnly, page: ValidQuery<
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(("id" = String, Path, description = "E-mail id")),
     responses((status = 200, body = EmailDetail), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/emails/{id}")]
-async fn get_email(state: web::Data<AppState>, _: AdminOnly, id: web::Path<String>) -> Result<web::Json<EmailDetail>, ApiError> {
+async fn get_email(state: web::Data<AppState>, _: BackOffice<can::EmailsRead>, id: web::Path<String>) -> Result<web::Json<EmailDetail>, ApiError> {
     let id = id.into_inner();
     Ok(web::Json(db::run(&state.pool, move |c| outbox::find(c, &id)).await?.to_detail()))
 }
@@ -59,7 +59,7 @@ async fn get_email(state: web::Data<AppState>, _: AdminOnly, id: web::Path<Strin
 /// Every template Keel sends, as shipped or as edited.
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), responses((status = 200, body = Vec<EmailTemplate>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/email-templates")]
-async fn list_templates(state: web::Data<AppState>, _: AdminOnly) -> Result<web::Json<Vec<EmailTemplate>>, ApiError> {
+async fn list_templates(state: web::Data<AppState>, _: BackOffice<can::EmailsManage>) -> Result<web::Json<Vec<EmailTemplate>>, ApiError> {
     Ok(web::Json(db::run(&state.pool, outbox::all_templates).await?))
 }
 
@@ -68,7 +68,7 @@ async fn list_templates(state: web::Data<AppState>, _: AdminOnly) -> Result<web:
     responses((status = 200, body = EmailTemplate), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/admin/email-templates/{key}")]
-async fn update_template(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, key: web::Path<String>, body: ValidJson<UpdateTemplateRequest>) -> Result<web::Json<EmailTemplate>, ApiError> {
+async fn update_template(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::EmailsManage>, key: web::Path<String>, body: ValidJson<UpdateTemplateRequest>) -> Result<web::Json<EmailTemplate>, ApiError> {
     let (now, key, body, actor) = (state.clock.now(), key.into_inner(), body.0, admin.actor(&req));
     Ok(web::Json(
         db::run(&state.pool, move |c| {
@@ -86,7 +86,7 @@ async fn update_template(req: HttpRequest, state: web::Data<AppState>, admin: Ad
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(("key" = String, Path, description = "Template key")),
     responses((status = 200, body = EmailTemplate), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/admin/email-templates/{key}")]
-async fn reset_template(req: HttpRequest, state: web::Data<AppState>, admin: AdminOnly, key: web::Path<String>) -> Result<web::Json<EmailTemplate>, ApiError> {
+async fn reset_template(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::EmailsManage>, key: web::Path<String>) -> Result<web::Json<EmailTemplate>, ApiError> {
     let (now, key, actor) = (state.clock.now(), key.into_inner(), admin.actor(&req));
     Ok(web::Json(
         db::run(&state.pool, move |c| {

@@ -230,6 +230,29 @@ impl TestApp {
     }
 }
 
+/// The `token=` value in the newest e-mail of `template` to `to`.
+pub fn token_from_mail(app: &TestApp, to: &str, template: &str) -> Option<String> {
+    use diesel::prelude::*;
+    use keel_api::schema::emails;
+    let body: Option<String> = emails::table
+        .filter(emails::to_addr.eq(to))
+        .filter(emails::template.eq(template))
+        .order(emails::created_at.desc())
+        .select(emails::body_text)
+        .first(&mut app.conn())
+        .optional()
+        .unwrap();
+    let body = body?;
+    let at = body.find("token=")? + 6;
+    Some(body[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect())
+}
+
+pub fn mail_count(app: &TestApp, to: &str, template: &str) -> i64 {
+    use diesel::prelude::*;
+    use keel_api::schema::emails;
+    emails::table.filter(emails::to_addr.eq(to)).filter(emails::template.eq(template)).count().get_result(&mut app.conn()).unwrap()
+}
+
 async fn read<B: MessageBody>(res: ServiceResponse<B>) -> Res {
     let status = res.status();
     let headers = res.headers().clone();
