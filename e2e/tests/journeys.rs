@@ -358,6 +358,12 @@ async fn admin_sees_clients() {
     h.click_text("[data-testid=impersonation-banner] button", "Return to admin").await;
     h.wait_path("/admin").await;
     h.wait_text("table.table tbody", "carl@example.com").await;
+    // "Log out" while viewing as the client ends only that view, not the admin's session.
+    h.click_text("table.table tbody button", "Log in as").await;
+    h.wait_text("[data-testid=impersonation-banner]", "carl@example.com").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/admin").await;
+    h.wait_text("[data-testid=user-email]", ADMIN_EMAIL).await;
     h.finish().await;
 }
 
@@ -609,12 +615,21 @@ async fn profile_and_gdpr_deletion() {
     h.click("[data-testid=profile-form] button[type=submit]").await;
     h.wait_text(".field.has-error .field-error", "two-letter country code").await;
     h.fill("[id='f-address.country']", "GB").await;
+    // Invoices go to the accounts department.
+    h.click("input[name=separate_billing]").await;
+    h.fill("[id='f-billing_address.line1']", "Accounts, 9 Quay Road").await;
+    h.fill("[id='f-billing_address.city']", "Bristol").await;
+    h.fill("[id='f-billing_address.postcode']", "BS1 4DJ").await;
+    h.fill("[id='f-billing_address.country']", "gb").await;
     h.click("[data-testid=profile-form] button[type=submit]").await;
     h.wait_text("[data-testid=profile-form] .alert-info", "Profile saved").await;
     h.screenshot("profile").await;
     h.goto("/dashboard/profile").await;
     h.wait_css("[id='f-company']").await;
-    assert_eq!(h.browser.find(Locator::Css("[id='f-company']")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("Pia Hosting Ltd"));
+    let value = |css: &'static str| async { h.browser.find(Locator::Css(css)).await.unwrap().prop("value").await.unwrap() };
+    assert_eq!(value("[id='f-company']").await.as_deref(), Some("Pia Hosting Ltd"));
+    assert_eq!(value("[id='f-billing_address.city']").await.as_deref(), Some("Bristol"));
+    assert_eq!(value("[id='f-billing_address.country']").await.as_deref(), Some("GB"));
     h.click_text("[data-testid=your-data] button", "Request deletion").await;
     h.wait_text("[data-testid=your-data]", "Deletion requested").await;
     h.click_text(".sidebar button", "Log out").await;
@@ -626,5 +641,131 @@ async fn profile_and_gdpr_deletion() {
     h.screenshot("deletion-requests").await;
     h.click_text("[data-testid=deletion-requests] button", "Approve and anonymise").await;
     h.wait_text("table.table tbody", "Deleted Client").await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_get_only_their_permissions() {
+    let h = Harness::start("staff").await;
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.goto("/admin/staff").await;
+    h.wait_text("[data-testid=staff-list]", ADMIN_EMAIL).await;
+    h.click_text("button", "Add staff member").await;
+    h.fill("[data-testid=add-staff] #f-email", "sue@keel.test").await;
+    h.fill("[data-testid=add-staff] #f-first_name", "Sue").await;
+    h.fill("[data-testid=add-staff] #f-last_name", "Support").await;
+    // Default boxes: clients.read, support.read, support.reply. Keep those, nothing else.
+    h.click("[data-testid=add-staff] button[type=submit]").await;
+    h.wait_text("[data-testid=staff-list]", "sue@keel.test").await;
+    h.wait_text("[data-testid=staff-row][data-email='sue@keel.test']", "clients.read").await;
+    h.screenshot("staff").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // Sue chooses her password from the e-mailed link and signs in.
+    let token = h.token_from_mail("/reset-password?token=").await;
+    h.goto(&format!("/reset-password?token={token}")).await;
+    h.fill("#f-password", "sue support password").await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/login").await;
+    h.wait_text(".alert-info", "password was changed").await;
+    h.log_in("sue@keel.test", "sue support password").await;
+    h.wait_path("/admin").await;
+    h.wait_text(".app-main", "Clients").await;
+    // Only what she may use is in the menu; the API refuses the rest.
+    h.wait_text(".side-nav", "Clients").await;
+    let nav = h.wait_css(".side-nav").await.text().await.unwrap();
+    assert!(!nav.contains("Jobs") && !nav.contains("Staff") && !nav.contains("Audit"), "{nav}");
+    h.goto("/admin/jobs").await;
+    h.wait_text(".state-error", "automation.manage").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // The admin requires two-factor for staff: Sue is sent to set it up.
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.goto("/admin/staff").await;
+    h.click("input[name=require_staff_two_factor]").await;
+    h.wait_text("[data-testid=security-rules]", "now need two-factor").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+    h.log_in("sue@keel.test", "sue support password").await;
+    h.wait_path("/admin").await;
+    h.wait_css(".state-error[data-code=two_factor_required]").await;
+    h.screenshot("two-factor-required").await;
+    h.click_text(".state-error a", "Set up two-factor authentication").await;
+    h.wait_path("/dashboard/security").await;
+    h.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn team_member_joins_and_sees_only_granted_areas() {
+    let h = Harness::start("team").await;
+    h.goto("/register").await;
+    h.fill("#f-first_name", "Olga").await;
+    h.fill("#f-last_name", "Owner").await;
+    h.fill("#f-email", "olga@example.com").await;
+    h.fill("#f-password", "olga long password").await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard").await;
+    h.goto("/dashboard/profile").await;
+    h.fill("[id='f-company']", "Olga Web Studio").await;
+    h.click("[data-testid=profile-form] button[type=submit]").await;
+    h.wait_text("[data-testid=profile-form] .alert-info", "Profile saved").await;
+
+    // Invite Ben with billing only (the default box).
+    h.goto("/dashboard/team").await;
+    h.fill("[data-testid=invite-form] #f-email", "ben@example.com").await;
+    h.click("[data-testid=invite-form] button[type=submit]").await;
+    h.wait_text("[data-testid=invite-form] .alert-info", "Invitation sent to ben@example.com").await;
+    h.wait_text("[data-testid=team-list]", "Invited").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // Ben opens the link, creates his login and lands in Olga's account.
+    let token = h.token_from_mail("/team/accept?token=").await;
+    h.goto(&format!("/team/accept?token={token}")).await;
+    h.wait_text("[data-testid=invitation-summary]", "Olga Web Studio").await;
+    h.fill("#f-first_name", "Ben").await;
+    h.fill("#f-last_name", "Books").await;
+    h.fill("#f-password", "ben long password").await;
+    h.click("[data-testid=accept-form] button[type=submit]").await;
+    h.wait_path("/dashboard").await;
+    h.wait_text("[data-testid=acting-banner]", "Olga Web Studio").await;
+    let nav = h.wait_css(".side-nav").await.text().await.unwrap();
+    assert!(nav.contains("Profile") && !nav.contains("Security") && !nav.contains("Team"), "{nav}");
+    h.click_text(".side-nav a", "Profile").await;
+    h.wait_text("h1", "Billing details of Olga Web Studio").await;
+    h.wait_css("[id='f-company']").await;
+    h.screenshot("acting-for-account").await;
+    // Back on his own account, his own (empty) profile and the switch.
+    h.click_text("[data-testid=acting-banner] button", "Back to my account").await;
+    h.goto("/dashboard/team").await;
+    h.wait_text("[data-testid=memberships]", "Olga Web Studio").await;
+    h.screenshot("team-memberships").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // Olga takes billing away; Ben's account switch no longer offers the profile.
+    h.log_in("olga@example.com", "olga long password").await;
+    h.wait_path("/dashboard").await;
+    h.goto("/dashboard/team").await;
+    h.wait_text("[data-testid=team-list]", "Ben Books").await;
+    h.screenshot("team").await;
+    h.click_text("[data-testid=member-row] button", "Change access").await;
+    h.click("[data-testid=team-list] input[data-area=billing]").await;
+    h.click("[data-testid=team-list] input[data-area=support]").await;
+    h.click_text("[data-testid=team-list] button", "Save access").await;
+    h.wait_text("[data-testid=member-row]", "Support").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+    h.log_in("ben@example.com", "ben long password").await;
+    h.wait_path("/dashboard").await;
+    h.goto("/dashboard/team").await;
+    h.click_text("[data-testid=memberships] button", "Switch to Olga Web Studio").await;
+    h.wait_text("[data-testid=acting-banner]", "Support").await;
+    let nav = h.wait_css(".side-nav").await.text().await.unwrap();
+    assert!(!nav.contains("Profile"), "{nav}");
     h.finish().await;
 }

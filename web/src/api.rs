@@ -3,6 +3,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use keel_shared::auth::{Profile, CodeRequest, DisableTwoFactorRequest, MfaChallenge, MfaLoginRequest, RecoveryCodes, TwoFactorSetup, ApiKey, CreateApiKeyRequest, CreatedApiKey, AuditEntry, ChangePasswordRequest, ClientSummary, ForgotPasswordRequest, LoginRequest, Me, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest, TokenResponse};
+use keel_shared::access::{AcceptInvitationRequest, CreateStaffRequest, InviteMemberRequest, Invitation, Membership, SecuritySettings, StaffMember, TeamMember, UpdateMemberRequest, UpdateStaffRequest};
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, Job, JobState, ScheduledTask, UpdateTaskRequest, UpdateTemplateRequest};
 use keel_shared::catalog::Product;
 use keel_shared::{Page, Problem};
@@ -96,14 +97,17 @@ enum Method {
     Delete,
 }
 
-fn build(method: Method, url: &str, token: &str, body: Option<&serde_json::Value>) -> Result<Request, gloo_net::Error> {
+fn build(method: Method, url: &str, token: &str, acting: Option<&str>, body: Option<&serde_json::Value>) -> Result<Request, gloo_net::Error> {
     let b = match method {
         Method::Get => Request::get(url),
         Method::Post => Request::post(url),
         Method::Put => Request::put(url),
         Method::Delete => Request::delete(url),
     };
-    let b = with_token(b, token);
+    let mut b = with_token(b, token);
+    if let Some(account) = acting {
+        b = b.header("X-Keel-Account", account);
+    }
     match body {
         Some(v) => b.json(v),
         None => b.build(),
@@ -114,7 +118,8 @@ fn build(method: Method, url: &str, token: &str, body: Option<&serde_json::Value
 async fn authed<T: DeserializeOwned>(session: SessionCtx, method: Method, path: &str, body: Option<serde_json::Value>) -> Result<T, ClientError> {
     let url = format!("{BASE}{path}");
     let token = session.token().unwrap_or_default();
-    match send(build(method, &url, &token, body.as_ref())).await {
+    let acting = session.acting_for();
+    match send(build(method, &url, &token, acting.as_deref(), body.as_ref())).await {
         Err(ClientError::Unauthorized(p)) => {
             let Ok(fresh) = refresh().await else {
                 session.clear();
@@ -122,7 +127,7 @@ async fn authed<T: DeserializeOwned>(session: SessionCtx, method: Method, path: 
             };
             let token = fresh.access_token.clone();
             session.set(fresh);
-            send(build(method, &url, &token, body.as_ref())).await
+            send(build(method, &url, &token, acting.as_deref(), body.as_ref())).await
         }
         other => other,
     }
@@ -336,4 +341,60 @@ pub async fn anonymise(session: SessionCtx, id: &str) -> Result<(), ClientError>
 
 pub async fn impersonate(session: SessionCtx, id: &str) -> Result<TokenResponse, ClientError> {
     authed(session, Method::Post, &format!("/admin/clients/{id}/impersonate"), None).await
+}
+
+pub async fn staff(session: SessionCtx) -> Result<Vec<StaffMember>, ClientError> {
+    get_authed(session, "/admin/staff").await
+}
+
+pub async fn create_staff(session: SessionCtx, body: &CreateStaffRequest) -> Result<StaffMember, ClientError> {
+    authed(session, Method::Post, "/admin/staff", to_json(body)).await
+}
+
+pub async fn update_staff(session: SessionCtx, id: &str, body: &UpdateStaffRequest) -> Result<StaffMember, ClientError> {
+    authed(session, Method::Put, &format!("/admin/staff/{id}"), to_json(body)).await
+}
+
+pub async fn security_settings(session: SessionCtx) -> Result<SecuritySettings, ClientError> {
+    get_authed(session, "/admin/settings/security").await
+}
+
+pub async fn save_security_settings(session: SessionCtx, body: &SecuritySettings) -> Result<SecuritySettings, ClientError> {
+    authed(session, Method::Put, "/admin/settings/security", to_json(body)).await
+}
+
+pub async fn team(session: SessionCtx) -> Result<Vec<TeamMember>, ClientError> {
+    get_authed(session, "/me/team").await
+}
+
+pub async fn invite_member(session: SessionCtx, body: &InviteMemberRequest) -> Result<TeamMember, ClientError> {
+    authed(session, Method::Post, "/me/team", to_json(body)).await
+}
+
+pub async fn update_member(session: SessionCtx, id: &str, body: &UpdateMemberRequest) -> Result<TeamMember, ClientError> {
+    authed(session, Method::Put, &format!("/me/team/{id}"), to_json(body)).await
+}
+
+pub async fn remove_member(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/me/team/{id}"), None).await.map(|_| ())
+}
+
+pub async fn invitation(token: &str) -> Result<Invitation, ClientError> {
+    send(Request::get(&format!("{BASE}/team/invitations/{}", js_sys_encode(token))).build()).await
+}
+
+pub async fn accept_invitation(token: &str, body: &AcceptInvitationRequest) -> Result<TokenResponse, ClientError> {
+    send(post_json(&format!("/team/invitations/{}/accept", js_sys_encode(token)), body)).await
+}
+
+pub async fn memberships(session: SessionCtx) -> Result<Vec<Membership>, ClientError> {
+    get_authed(session, "/me/memberships").await
+}
+
+pub async fn join_account(session: SessionCtx, token: String) -> Result<Membership, ClientError> {
+    authed(session, Method::Post, "/me/memberships", to_json(&TokenRequest { token })).await
+}
+
+pub async fn leave_account(session: SessionCtx, account_id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/me/memberships/{account_id}"), None).await.map(|_| ())
 }

@@ -13,7 +13,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use components::layout::{AdminShell, PortalShell, PublicFrame, PublicShell};
-use pages::{account, admin, auth, automation, emails, portal, profile, storefront, NotFoundPage};
+use pages::{account, admin, auth, automation, emails, portal, profile, staff, storefront, team, NotFoundPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -29,6 +29,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("verify-email") view=account::VerifyEmailPage/>
                     <Route path=path!("forgot-password") view=account::ForgotPasswordPage/>
                     <Route path=path!("reset-password") view=account::ResetPasswordPage/>
+                    <Route path=path!("team/accept") view=team::AcceptInvitationPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=PortalShell>
                     <Route path=path!("") view=portal::DashboardPage/>
@@ -36,6 +37,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile") view=profile::ProfilePage/>
                     <Route path=path!("security") view=account::SecurityPage/>
                     <Route path=path!("activity") view=account::ActivityPage/>
+                    <Route path=path!("team") view=team::TeamPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminShell>
                     <Route path=path!("") view=admin::ClientsPage/>
@@ -45,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("emails") view=emails::AdminEmailsPage/>
                     <Route path=path!("email-templates") view=emails::TemplatesPage/>
                     <Route path=path!("audit") view=account::AdminAuditPage/>
+                    <Route path=path!("staff") view=staff::StaffPage/>
                 </ParentRoute>
             </Routes>
         </Router>

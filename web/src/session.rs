@@ -1,6 +1,7 @@
 //! The signed-in user, shared through context. The access token lives only in memory; on load
 //! the app asks `/auth/refresh` (the httpOnly cookie) to restore a session.
 
+use keel_shared::access::{MemberPermission, Membership, Permission};
 use keel_shared::auth::{Me, Role, TokenResponse};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,20 +19,44 @@ pub struct SessionCtx {
     pub ready: RwSignal<bool>,
     /// True after the user signed out on purpose (guarded pages then go home, not to /login).
     pub signed_out: RwSignal<bool>,
+    /// The client account a team member is acting for (sent as `X-Keel-Account`); `None`: their own.
+    pub acting: RwSignal<Option<Membership>>,
 }
 
 impl SessionCtx {
     pub fn set(&self, t: TokenResponse) {
         self.signed_out.set(false);
+        // Another user (or the admin returning from a client's view) starts on their own account.
+        if self.current.with_untracked(|s| s.as_ref().map(|s| s.user.id.clone())) != Some(t.user.id.clone()) {
+            self.acting.set(None);
+        }
         self.current.set(Some(Session { token: t.access_token, user: t.user }));
     }
     /// Forgets the session because the user signed out.
     pub fn sign_out(&self) {
         self.signed_out.set(true);
+        self.acting.set(None);
         self.current.set(None);
     }
     pub fn clear(&self) {
+        self.acting.set(None);
         self.current.set(None);
+    }
+    /// The account id to send as `X-Keel-Account`, while acting for another account.
+    pub fn acting_for(&self) -> Option<String> {
+        self.acting.with_untracked(|a| a.as_ref().map(|m| m.account_id.clone()))
+    }
+    /// Whether the portal page for `area` is open: always on one's own account, else when the
+    /// membership grants it.
+    pub fn may_use(&self, area: MemberPermission) -> bool {
+        self.acting.with(|a| a.as_ref().is_none_or(|m| m.permissions.contains(&area)))
+    }
+    /// Whether the back-office user holds `p` (administrators hold all).
+    pub fn can(&self, p: Permission) -> bool {
+        self.current.with(|s| s.as_ref().is_some_and(|s| s.user.role == Role::Admin || s.user.permissions.contains(&p)))
+    }
+    pub fn is_back_office(&self) -> bool {
+        self.current.with(|s| s.as_ref().is_some_and(|s| s.user.role.is_back_office()))
     }
     pub fn token(&self) -> Option<String> {
         self.current.with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
@@ -45,7 +70,7 @@ impl SessionCtx {
 }
 
 pub fn provide_session() -> SessionCtx {
-    let ctx = SessionCtx { current: RwSignal::new(None), ready: RwSignal::new(false), signed_out: RwSignal::new(false) };
+    let ctx = SessionCtx { current: RwSignal::new(None), ready: RwSignal::new(false), signed_out: RwSignal::new(false), acting: RwSignal::new(None) };
     provide_context(ctx);
     spawn_local(async move {
         if let Ok(t) = crate::api::refresh().await {

@@ -27,11 +27,13 @@ pub fn ErrorPanel(error: ClientError) -> impl IntoView {
         ClientError::Forbidden(p) | ClientError::Unauthorized(p) | ClientError::NotFound(p) | ClientError::Problem(p) => p.code.clone(),
         ClientError::Network(_) => "network".to_string(),
     };
+    let needs_two_factor = code == "two_factor_required";
     view! {
         <div class="state state-error" role="alert" data-code=code>
             <h2>{title}</h2>
             <p class="muted">{hint}</p>
             <p class="state-detail">{error.message()}</p>
+            {needs_two_factor.then(|| view! { <a class="btn btn-primary" href="/dashboard/security">"Set up two-factor authentication"</a> })}
         </div>
     }
 }

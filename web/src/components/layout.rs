@@ -9,7 +9,8 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use super::feedback::Loading;
 use super::icons::{Icon, Logo};
-use crate::session::use_session;
+use crate::session::{use_session, SessionCtx};
+use keel_shared::access::{MemberPermission, Permission};
 
 #[component]
 fn ThemeToggle() -> impl IntoView {
@@ -23,14 +24,36 @@ fn ThemeToggle() -> impl IntoView {
     }
 }
 
-/// Signs out on the server, forgets the session and goes home.
+/// Signs out on the server, forgets the session and goes home. While an administrator views the
+/// portal as a client, it ends only that view: the admin's own session continues.
 fn sign_out() {
     let session = use_session();
     let navigate = use_navigate();
+    if session.user().is_some_and(|u| u.impersonator.is_some()) {
+        return_to_admin(session, navigate);
+        return;
+    }
     spawn_local(async move {
         let _ = crate::api::logout().await;
         session.sign_out();
         navigate("/", Default::default());
+    });
+}
+
+/// Ends a "log in as client" view: the admin's refresh cookie was never replaced, so refreshing
+/// returns to their own session.
+fn return_to_admin(session: crate::session::SessionCtx, navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static) {
+    spawn_local(async move {
+        match crate::api::refresh().await {
+            Ok(t) => {
+                session.set(t);
+                navigate("/admin", Default::default());
+            }
+            Err(_) => {
+                session.sign_out();
+                navigate("/login", Default::default());
+            }
+        }
     });
 }
 
@@ -46,7 +69,7 @@ fn AccountLinks() -> impl IntoView {
             }
         >
             <A href="/dashboard" attr:class="btn btn-ghost">"Dashboard"</A>
-            <Show when=move || session.is_admin()>
+            <Show when=move || session.is_back_office()>
                 <A href="/admin" attr:class="btn btn-ghost">"Admin"</A>
             </Show>
             <button class="btn btn-outline" type="button" on:click=move |_| sign_out()>"Log out"</button>
@@ -94,6 +117,17 @@ struct NavItem {
     href: &'static str,
     label: &'static str,
     icon: &'static str,
+    /// Whether the signed-in user may use the page (the API checks again on every call).
+    shown: fn(&SessionCtx) -> bool,
+}
+
+fn always(_: &SessionCtx) -> bool {
+    true
+}
+
+/// Pages of one's own account, hidden while acting for another account.
+fn own_account(s: &SessionCtx) -> bool {
+    s.acting.with(Option::is_none)
 }
 
 #[component]
@@ -112,9 +146,11 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
                 within(item.href) && !hrefs.iter().any(|h| h.len() > item.href.len() && within(h))
             };
             view! {
-                <A href=item.href attr:class=move || if active() { "side-link active" } else { "side-link" }>
-                    <Icon name=item.icon/><span>{item.label}</span>
-                </A>
+                <Show when=move || (item.shown)(&session)>
+                    <A href=item.href attr:class=move || if active() { "side-link active" } else { "side-link" }>
+                        <Icon name=item.icon/><span>{item.label}</span>
+                    </A>
+                </Show>
             }
         })
         .collect_view();
@@ -139,7 +175,7 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
                     </div>
                 </div>
             </aside>
-            <main class="app-main"><ImpersonationBanner/><Outlet/></main>
+            <main class="app-main"><ImpersonationBanner/><crate::pages::team::ActingBanner/><Outlet/></main>
         </div>
     }
 }
@@ -149,22 +185,7 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
 fn ImpersonationBanner() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let back = move |_| {
-        let navigate = navigate.clone();
-        // The admin's own refresh cookie was never replaced: refreshing returns to their session.
-        spawn_local(async move {
-            match crate::api::refresh().await {
-                Ok(t) => {
-                    session.set(t);
-                    navigate("/admin", Default::default());
-                }
-                Err(_) => {
-                    session.sign_out();
-                    navigate("/login", Default::default());
-                }
-            }
-        });
-    };
+    let back = move |_| return_to_admin(session, navigate.clone());
     view! {
         {move || session.user().and_then(|u| u.impersonator.clone().map(|admin| (u, admin))).map(|(u, admin)| view! {
             <div class="alert alert-warn banner" role="status" data-testid="impersonation-banner">
@@ -200,12 +221,13 @@ fn require_session(inner: impl Fn() -> AnyView + Send + Sync + 'static) -> impl 
 pub fn PortalShell() -> impl IntoView {
     require_session(|| {
         let nav = vec![
-            NavItem { href: "/dashboard", label: "Overview", icon: "home" },
-            NavItem { href: "/dashboard/profile", label: "Profile", icon: "user" },
-            NavItem { href: "/dashboard/emails", label: "E-mails", icon: "mail" },
-            NavItem { href: "/dashboard/security", label: "Security", icon: "shield" },
-            NavItem { href: "/dashboard/activity", label: "Activity", icon: "queue" },
-            NavItem { href: "/", label: "Order hosting", icon: "store" },
+            NavItem { href: "/dashboard", label: "Overview", icon: "home", shown: always },
+            NavItem { href: "/dashboard/profile", label: "Profile", icon: "user", shown: |s| s.may_use(MemberPermission::Billing) },
+            NavItem { href: "/dashboard/team", label: "Team", icon: "users", shown: own_account },
+            NavItem { href: "/dashboard/emails", label: "E-mails", icon: "mail", shown: own_account },
+            NavItem { href: "/dashboard/security", label: "Security", icon: "shield", shown: own_account },
+            NavItem { href: "/dashboard/activity", label: "Activity", icon: "queue", shown: own_account },
+            NavItem { href: "/", label: "Order hosting", icon: "store", shown: always },
         ];
         view! { <AppShell area="Client area" nav=nav/> }.into_any()
     })
@@ -215,13 +237,14 @@ pub fn PortalShell() -> impl IntoView {
 pub fn AdminShell() -> impl IntoView {
     require_session(|| {
         let nav = vec![
-            NavItem { href: "/admin", label: "Clients", icon: "users" },
-            NavItem { href: "/admin/jobs", label: "Jobs", icon: "queue" },
-            NavItem { href: "/admin/tasks", label: "Scheduled tasks", icon: "clock" },
-            NavItem { href: "/admin/emails", label: "E-mail log", icon: "mail" },
-            NavItem { href: "/admin/email-templates", label: "E-mail templates", icon: "template" },
-            NavItem { href: "/admin/audit", label: "Audit log", icon: "shield" },
-            NavItem { href: "/dashboard", label: "My account", icon: "user" },
+            NavItem { href: "/admin", label: "Clients", icon: "users", shown: |s| s.can(Permission::ClientsRead) },
+            NavItem { href: "/admin/jobs", label: "Jobs", icon: "queue", shown: |s| s.can(Permission::AutomationManage) },
+            NavItem { href: "/admin/tasks", label: "Scheduled tasks", icon: "clock", shown: |s| s.can(Permission::AutomationManage) },
+            NavItem { href: "/admin/emails", label: "E-mail log", icon: "mail", shown: |s| s.can(Permission::EmailsRead) },
+            NavItem { href: "/admin/email-templates", label: "E-mail templates", icon: "template", shown: |s| s.can(Permission::EmailsManage) },
+            NavItem { href: "/admin/audit", label: "Audit log", icon: "shield", shown: |s| s.can(Permission::AuditRead) },
+            NavItem { href: "/admin/staff", label: "Staff", icon: "user", shown: SessionCtx::is_admin },
+            NavItem { href: "/dashboard", label: "My account", icon: "user", shown: always },
         ];
         view! { <AppShell area="Admin" nav=nav/> }.into_any()
     })

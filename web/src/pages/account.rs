@@ -418,7 +418,7 @@ fn ApiKeys() -> impl IntoView {
                     <legend>"Scopes"</legend>
                     <label><input type="checkbox" bind:checked=read/>" read"</label>
                     <label><input type="checkbox" bind:checked=write/>" write"</label>
-                    <Show when=move || session.is_admin()><label><input type="checkbox" bind:checked=admin/>" admin"</label></Show>
+                    <Show when=move || session.is_back_office()><label><input type="checkbox" bind:checked=admin/>" admin"</label></Show>
                     {move || errors.with(|e| e.get("scopes").and_then(|v| v.first().cloned())).map(|m| view! { <p class="field-error">{m}</p> })}
                 </fieldset>
                 <label class="field"><span>"Expires"</span>

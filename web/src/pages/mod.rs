@@ -5,7 +5,9 @@ pub mod automation;
 pub mod emails;
 pub mod portal;
 pub mod profile;
+pub mod staff;
 pub mod storefront;
+pub mod team;
 
 use leptos::prelude::*;
 use leptos_router::components::A;

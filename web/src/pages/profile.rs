@@ -17,12 +17,21 @@ use crate::session::use_session;
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let session = use_session();
-    let loaded = LocalResource::new(move || api::profile(session));
+    let loaded = LocalResource::new(move || {
+        // Switching accounts loads the other account's details.
+        session.acting.track();
+        api::profile(session)
+    });
+    let acting = move || session.acting.get().map(|m| m.account_name);
     view! {
-        <header class="page-head"><div><h1>"Profile"</h1><p class="muted">"Your details and the address on your invoices."</p></div></header>
+        <header class="page-head"><div>
+            <h1>{move || match acting() { Some(name) => format!("Billing details of {name}"), None => "Profile".to_string() }}</h1>
+            <p class="muted">"The account's details and the address on its invoices."</p>
+        </div></header>
         {move || match loaded.get() {
             None => view! { <Loading/> }.into_any(),
             Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
+            Some(Ok(p)) if acting().is_some() => view! { <ProfileForm profile=p/> }.into_any(),
             Some(Ok(p)) => view! { <ProfileForm profile=p/> <YourData/> }.into_any(),
         }}
     }
@@ -38,6 +47,9 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
     let phone = s(profile.phone.as_deref().unwrap_or(""));
     let tax = s(profile.tax_id.as_deref().unwrap_or(""));
     let (line1, line2, city, region, postcode, country) = (s(&a.line1), s(&a.line2), s(&a.city), s(&a.region), s(&a.postcode), s(&a.country));
+    let b = profile.billing_address.clone().unwrap_or_default();
+    let separate_billing = RwSignal::new(profile.billing_address.is_some());
+    let (b_line1, b_line2, b_city, b_region, b_postcode, b_country) = (s(&b.line1), s(&b.line2), s(&b.city), s(&b.region), s(&b.postcode), s(&b.country));
     let currency = RwSignal::new(profile.currency);
     let language = s(&profile.language);
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
@@ -49,20 +61,21 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
         banner.set(None);
         saved.set(false);
         let any_address = [line1, city, postcode, country].iter().any(|f| !f.get_untracked().trim().is_empty());
+        let read = |line1: RwSignal<String>, line2: RwSignal<String>, city: RwSignal<String>, region: RwSignal<String>, postcode: RwSignal<String>, country: RwSignal<String>| Address {
+            line1: line1.get_untracked().trim().into(),
+            line2: line2.get_untracked().trim().into(),
+            city: city.get_untracked().trim().into(),
+            region: region.get_untracked().trim().into(),
+            postcode: postcode.get_untracked().trim().into(),
+            country: country.get_untracked().trim().to_uppercase(),
+        };
         let req = Profile {
             first_name: first.get_untracked().trim().into(),
             last_name: last.get_untracked().trim().into(),
             company: opt(company),
             phone: opt(phone),
-            address: any_address.then(|| Address {
-                line1: line1.get_untracked().trim().into(),
-                line2: line2.get_untracked().trim().into(),
-                city: city.get_untracked().trim().into(),
-                region: region.get_untracked().trim().into(),
-                postcode: postcode.get_untracked().trim().into(),
-                country: country.get_untracked().trim().to_uppercase(),
-            }),
-            billing_address: None,
+            address: any_address.then(|| read(line1, line2, city, region, postcode, country)),
+            billing_address: separate_billing.get_untracked().then(|| read(b_line1, b_line2, b_city, b_region, b_postcode, b_country)),
             tax_id: opt(tax),
             currency: currency.get_untracked(),
             language: language.get_untracked().trim().into(),
@@ -76,7 +89,9 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             match api::save_profile(session, &req).await {
                 Ok(p) => {
                     saved.set(true);
-                    session.current.update(|s| if let Some(s) = s { s.user.first_name = p.first_name.clone(); s.user.last_name = p.last_name.clone(); });
+                    if session.acting_for().is_none() {
+                        session.current.update(|s| if let Some(s) = s { s.user.first_name = p.first_name.clone(); s.user.last_name = p.last_name.clone(); });
+                    }
                 }
                 Err(e) => show_error(e, errors, banner),
             }
@@ -107,6 +122,19 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
                 <Field label="Country code" name="address.country" autocomplete="country" hint="Two letters, e.g. DE" value=country errors=errors/>
             </div>
             <h2>"Billing"</h2>
+            <label class="check"><input type="checkbox" name="separate_billing" bind:checked=separate_billing/>" Send invoices to a different address"</label>
+            <div class="billing-address" class:hidden=move || !separate_billing.get() data-testid="billing-address">
+                <Field label="Billing street and number" name="billing_address.line1" autocomplete="billing address-line1" value=b_line1 errors=errors/>
+                <Field label="Billing address line 2 (optional)" name="billing_address.line2" autocomplete="billing address-line2" value=b_line2 errors=errors/>
+                <div class="field-row">
+                    <Field label="Billing city" name="billing_address.city" autocomplete="billing address-level2" value=b_city errors=errors/>
+                    <Field label="Billing postcode" name="billing_address.postcode" autocomplete="billing postal-code" value=b_postcode errors=errors/>
+                </div>
+                <div class="field-row">
+                    <Field label="Billing region (optional)" name="billing_address.region" autocomplete="billing address-level1" value=b_region errors=errors/>
+                    <Field label="Billing country code" name="billing_address.country" autocomplete="billing country" hint="Two letters, e.g. DE" value=b_country errors=errors/>
+                </div>
+            </div>
             <div class="field-row">
                 <Field label="Tax / VAT number (optional)" name="tax_id" value=tax errors=errors/>
                 <label class="field"><span>"Currency"</span>
