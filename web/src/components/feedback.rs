@@ -28,6 +28,7 @@ pub fn ErrorPanel(error: ClientError) -> impl IntoView {
         ClientError::Network(_) => "network".to_string(),
     };
     let needs_two_factor = code == "two_factor_required";
+    let (title, hint) = if needs_two_factor { ("Two-factor authentication required", "Staff must protect their sign-in with a code before using the back office.") } else { (title, hint) };
     view! {
         <div class="state state-error" role="alert" data-code=code>
             <h2>{title}</h2>

@@ -140,14 +140,14 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
         .map(|item| {
             let hrefs = hrefs.clone();
             // The most specific link that contains the current path is the active one.
-            let active = move || {
+            let active = Memo::new(move |_| {
                 let path = location.pathname.get();
                 let within = |h: &str| path == h || (h.len() > 1 && path.starts_with(&format!("{h}/")));
                 within(item.href) && !hrefs.iter().any(|h| h.len() > item.href.len() && within(h))
-            };
+            });
             view! {
                 <Show when=move || (item.shown)(&session)>
-                    <A href=item.href attr:class=move || if active() { "side-link active" } else { "side-link" }>
+                    <A href=item.href attr:class=move || if active.get() { "side-link active" } else { "side-link" }>
                         <Icon name=item.icon/><span>{item.label}</span>
                     </A>
                 </Show>

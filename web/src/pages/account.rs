@@ -11,7 +11,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use validator::Validate;
 
-use super::auth::{show_error, Field, FieldErrors};
+use super::auth::{Field, FieldErrors, checked, show_error};
 use crate::api;
 use crate::components::when;
 use crate::components::feedback::{loaded, Empty, ErrorPanel, Loading, Pager};
@@ -59,11 +59,9 @@ pub fn ForgotPasswordPage() -> impl IntoView {
         ev.prevent_default();
         banner.set(None);
         let req = ForgotPasswordRequest { email: email.get_untracked().trim().to_string() };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         spawn_local(async move {
             match api::forgot_password(req.email).await {
                 Ok(()) => sent.set(true),
@@ -182,11 +180,9 @@ pub fn SecurityPage() -> impl IntoView {
         banner.set(None);
         done.set(None);
         let req = ChangePasswordRequest { current_password: current.get_untracked(), new_password: new.get_untracked() };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         spawn_local(async move {
             match api::change_password(session, &req).await {
                 Ok(()) => {
@@ -377,11 +373,9 @@ fn ApiKeys() -> impl IntoView {
             .collect();
         let expires_at = days.get_untracked().parse::<i64>().ok().map(|d| chrono::Utc::now() + chrono::Duration::days(d));
         let req = CreateApiKeyRequest { name: name.get_untracked().trim().to_string(), scopes, expires_at, allowed_ips: vec![] };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         spawn_local(async move {
             match api::create_api_key(session, &req).await {
                 Ok(k) => {

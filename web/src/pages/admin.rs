@@ -1,6 +1,7 @@
 //! Admin: the client list (`GET /admin/clients`). The API decides who may see it; a client who
 //! opens this page gets the API's refusal.
 
+use keel_shared::access::Permission;
 use leptos::prelude::*;
 
 use crate::api;
@@ -79,5 +80,9 @@ fn LogInAs(id: String) -> impl IntoView {
             }
         });
     };
-    view! { <button class="btn btn-ghost btn-sm" type="button" on:click=go>"Log in as"</button> }
+    view! {
+        <Show when=move || session.can(Permission::ClientsImpersonate)>
+            <button class="btn btn-ghost btn-sm" type="button" on:click=go.clone()>"Log in as"</button>
+        </Show>
+    }
 }

@@ -43,6 +43,21 @@ pub fn Field(
     }
 }
 
+/// Runs the shared validation rules before a form is sent: shows the per-field messages and
+/// answers false when something is wrong; clears earlier messages and answers true otherwise.
+pub fn checked<T: Validate>(req: &T, errors: FieldErrors) -> bool {
+    match req.validate() {
+        Err(e) => {
+            errors.set(field_messages(&e));
+            false
+        }
+        Ok(()) => {
+            errors.set(BTreeMap::new());
+            true
+        }
+    }
+}
+
 pub fn show_error(err: ClientError, errors: FieldErrors, banner: RwSignal<Option<String>>) {
     match &err {
         ClientError::Problem(p) if !p.errors.is_empty() => errors.set(p.errors.clone()),
@@ -87,11 +102,9 @@ pub fn LoginPage() -> impl IntoView {
             ev.prevent_default();
             banner.set(None);
             let req = LoginRequest { email: email.get_untracked().trim().to_string(), password: password.get_untracked() };
-            if let Err(e) = req.validate() {
-                errors.set(field_messages(&e));
+            if !checked(&req, errors) {
                 return;
             }
-            errors.set(BTreeMap::new());
             busy.set(true);
             let navigate = navigate.clone();
             let next = query.with_untracked(|q| q.get("next"));
@@ -109,11 +122,9 @@ pub fn LoginPage() -> impl IntoView {
         ev.prevent_default();
         banner.set(None);
         let req = MfaLoginRequest { mfa_token: challenge.get_untracked().unwrap_or_default(), code: code.get_untracked().trim().to_string() };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         let navigate = navigate.clone();
         let next = query.with_untracked(|q| q.get("next"));
         spawn_local(async move {
@@ -180,11 +191,9 @@ pub fn RegisterPage() -> impl IntoView {
             first_name: first_name.get_untracked().trim().to_string(),
             last_name: last_name.get_untracked().trim().to_string(),
         };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         busy.set(true);
         let navigate = navigate.clone();
         spawn_local(async move {

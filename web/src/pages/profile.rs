@@ -3,13 +3,11 @@
 use std::collections::BTreeMap;
 
 use keel_shared::auth::{Address, Profile};
-use keel_shared::validation::field_messages;
 use keel_shared::Currency;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use validator::Validate;
 
-use super::auth::{show_error, Field, FieldErrors};
+use super::auth::{Field, FieldErrors, checked, show_error};
 use crate::api;
 use crate::components::feedback::{ErrorPanel, Loading};
 use crate::session::use_session;
@@ -37,6 +35,55 @@ pub fn ProfilePage() -> impl IntoView {
     }
 }
 
+/// One address's form fields.
+#[derive(Clone, Copy)]
+struct AddressSignals {
+    line1: RwSignal<String>,
+    line2: RwSignal<String>,
+    city: RwSignal<String>,
+    region: RwSignal<String>,
+    postcode: RwSignal<String>,
+    country: RwSignal<String>,
+}
+
+impl AddressSignals {
+    fn new(a: &Address) -> Self {
+        let s = |v: &str| RwSignal::new(v.to_string());
+        AddressSignals { line1: s(&a.line1), line2: s(&a.line2), city: s(&a.city), region: s(&a.region), postcode: s(&a.postcode), country: s(&a.country) }
+    }
+    /// Whether any of the required parts was typed in.
+    fn filled(&self) -> bool {
+        [self.line1, self.city, self.postcode, self.country].iter().any(|f| !f.get_untracked().trim().is_empty())
+    }
+    fn read(&self) -> Address {
+        let t = |v: RwSignal<String>| v.get_untracked().trim().to_string();
+        Address { line1: t(self.line1), line2: t(self.line2), city: t(self.city), region: t(self.region), postcode: t(self.postcode), country: t(self.country).to_uppercase() }
+    }
+}
+
+/// Field names (as the API names errors) of an address: line1, line2, city, postcode, region,
+/// country.
+type AddressNames = [&'static str; 6];
+const ADDRESS: AddressNames = ["address.line1", "address.line2", "address.city", "address.postcode", "address.region", "address.country"];
+const BILLING_ADDRESS: AddressNames =
+    ["billing_address.line1", "billing_address.line2", "billing_address.city", "billing_address.postcode", "billing_address.region", "billing_address.country"];
+
+#[component]
+fn AddressFields(names: &'static AddressNames, a: AddressSignals, errors: FieldErrors) -> impl IntoView {
+    view! {
+        <Field label="Street and number" name=names[0] autocomplete="address-line1" value=a.line1 errors=errors/>
+        <Field label="Address line 2 (optional)" name=names[1] autocomplete="address-line2" value=a.line2 errors=errors/>
+        <div class="field-row">
+            <Field label="City" name=names[2] autocomplete="address-level2" value=a.city errors=errors/>
+            <Field label="Postcode" name=names[3] autocomplete="postal-code" value=a.postcode errors=errors/>
+        </div>
+        <div class="field-row">
+            <Field label="Region (optional)" name=names[4] autocomplete="address-level1" value=a.region errors=errors/>
+            <Field label="Country code" name=names[5] autocomplete="country" hint="Two letters, e.g. DE" value=a.country errors=errors/>
+        </div>
+    }
+}
+
 #[component]
 fn ProfileForm(profile: Profile) -> impl IntoView {
     let session = use_session();
@@ -46,10 +93,9 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
     let company = s(profile.company.as_deref().unwrap_or(""));
     let phone = s(profile.phone.as_deref().unwrap_or(""));
     let tax = s(profile.tax_id.as_deref().unwrap_or(""));
-    let (line1, line2, city, region, postcode, country) = (s(&a.line1), s(&a.line2), s(&a.city), s(&a.region), s(&a.postcode), s(&a.country));
-    let b = profile.billing_address.clone().unwrap_or_default();
+    let address = AddressSignals::new(&a);
     let separate_billing = RwSignal::new(profile.billing_address.is_some());
-    let (b_line1, b_line2, b_city, b_region, b_postcode, b_country) = (s(&b.line1), s(&b.line2), s(&b.city), s(&b.region), s(&b.postcode), s(&b.country));
+    let billing = AddressSignals::new(&profile.billing_address.clone().unwrap_or_default());
     let currency = RwSignal::new(profile.currency);
     let language = s(&profile.language);
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
@@ -60,31 +106,20 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
         ev.prevent_default();
         banner.set(None);
         saved.set(false);
-        let any_address = [line1, city, postcode, country].iter().any(|f| !f.get_untracked().trim().is_empty());
-        let read = |line1: RwSignal<String>, line2: RwSignal<String>, city: RwSignal<String>, region: RwSignal<String>, postcode: RwSignal<String>, country: RwSignal<String>| Address {
-            line1: line1.get_untracked().trim().into(),
-            line2: line2.get_untracked().trim().into(),
-            city: city.get_untracked().trim().into(),
-            region: region.get_untracked().trim().into(),
-            postcode: postcode.get_untracked().trim().into(),
-            country: country.get_untracked().trim().to_uppercase(),
-        };
         let req = Profile {
             first_name: first.get_untracked().trim().into(),
             last_name: last.get_untracked().trim().into(),
             company: opt(company),
             phone: opt(phone),
-            address: any_address.then(|| read(line1, line2, city, region, postcode, country)),
-            billing_address: separate_billing.get_untracked().then(|| read(b_line1, b_line2, b_city, b_region, b_postcode, b_country)),
+            address: address.filled().then(|| address.read()),
+            billing_address: separate_billing.get_untracked().then(|| billing.read()),
             tax_id: opt(tax),
             currency: currency.get_untracked(),
             language: language.get_untracked().trim().into(),
         };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         spawn_local(async move {
             match api::save_profile(session, &req).await {
                 Ok(p) => {
@@ -111,29 +146,11 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
                 <Field label="Phone" name="phone" kind="tel" autocomplete="tel" value=phone errors=errors/>
             </div>
             <h2>"Address"</h2>
-            <Field label="Street and number" name="address.line1" autocomplete="address-line1" value=line1 errors=errors/>
-            <Field label="Address line 2 (optional)" name="address.line2" autocomplete="address-line2" value=line2 errors=errors/>
-            <div class="field-row">
-                <Field label="City" name="address.city" autocomplete="address-level2" value=city errors=errors/>
-                <Field label="Postcode" name="address.postcode" autocomplete="postal-code" value=postcode errors=errors/>
-            </div>
-            <div class="field-row">
-                <Field label="Region (optional)" name="address.region" autocomplete="address-level1" value=region errors=errors/>
-                <Field label="Country code" name="address.country" autocomplete="country" hint="Two letters, e.g. DE" value=country errors=errors/>
-            </div>
+            <AddressFields names=&ADDRESS a=address errors=errors/>
             <h2>"Billing"</h2>
             <label class="check"><input type="checkbox" name="separate_billing" bind:checked=separate_billing/>" Send invoices to a different address"</label>
             <div class="billing-address" class:hidden=move || !separate_billing.get() data-testid="billing-address">
-                <Field label="Billing street and number" name="billing_address.line1" autocomplete="billing address-line1" value=b_line1 errors=errors/>
-                <Field label="Billing address line 2 (optional)" name="billing_address.line2" autocomplete="billing address-line2" value=b_line2 errors=errors/>
-                <div class="field-row">
-                    <Field label="Billing city" name="billing_address.city" autocomplete="billing address-level2" value=b_city errors=errors/>
-                    <Field label="Billing postcode" name="billing_address.postcode" autocomplete="billing postal-code" value=b_postcode errors=errors/>
-                </div>
-                <div class="field-row">
-                    <Field label="Billing region (optional)" name="billing_address.region" autocomplete="billing address-level1" value=b_region errors=errors/>
-                    <Field label="Billing country code" name="billing_address.country" autocomplete="billing country" hint="Two letters, e.g. DE" value=b_country errors=errors/>
-                </div>
+                <AddressFields names=&BILLING_ADDRESS a=billing errors=errors/>
             </div>
             <div class="field-row">
                 <Field label="Tax / VAT number (optional)" name="tax_id" value=tax errors=errors/>

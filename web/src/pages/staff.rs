@@ -5,12 +5,10 @@ use std::collections::BTreeMap;
 
 use keel_shared::access::{CreateStaffRequest, Permission, SecuritySettings, StaffMember, UpdateStaffRequest};
 use keel_shared::auth::Role;
-use keel_shared::validation::field_messages;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use validator::Validate;
 
-use super::auth::{show_error, Field, FieldErrors};
+use super::auth::{Field, FieldErrors, checked, show_error};
 use crate::api;
 use crate::components::feedback::loaded;
 use crate::session::use_session;
@@ -105,11 +103,11 @@ fn AddStaff(version: RwSignal<u32>) -> impl IntoView {
     let open = RwSignal::new(false);
     let (email, first, last) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let role = RwSignal::new(Role::Staff);
-    let checked = permission_signals(&[Permission::ClientsRead, Permission::SupportRead, Permission::SupportReply]);
+    let granted = permission_signals(&[Permission::ClientsRead, Permission::SupportRead, Permission::SupportReply]);
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
     let banner = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
-    let boxes = permission_boxes(&checked);
+    let boxes = permission_boxes(&granted);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         banner.set(None);
@@ -118,13 +116,11 @@ fn AddStaff(version: RwSignal<u32>) -> impl IntoView {
             first_name: first.get_untracked().trim().into(),
             last_name: last.get_untracked().trim().into(),
             role: role.get_untracked(),
-            permissions: selected(&checked),
+            permissions: selected(&granted),
         };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         spawn_local(async move {
             match api::create_staff(session, &req).await {
                 Ok(m) => {
@@ -178,12 +174,12 @@ fn StaffRow(member: StaffMember, version: RwSignal<u32>) -> impl IntoView {
     let me = session.user().map(|u| u.id) == Some(member.id.clone());
     let role = RwSignal::new(member.role);
     let disabled = RwSignal::new(member.disabled);
-    let checked = permission_signals(&member.permissions);
+    let granted = permission_signals(&member.permissions);
     let error = RwSignal::new(None::<String>);
     let id = member.id.clone();
-    let boxes = permission_boxes(&checked);
+    let boxes = permission_boxes(&granted);
     let save = move |_| {
-        let req = UpdateStaffRequest { role: role.get_untracked(), permissions: selected(&checked), disabled: disabled.get_untracked() };
+        let req = UpdateStaffRequest { role: role.get_untracked(), permissions: selected(&granted), disabled: disabled.get_untracked() };
         let id = id.clone();
         spawn_local(async move {
             match api::update_staff(session, &id, &req).await {
@@ -205,10 +201,10 @@ fn StaffRow(member: StaffMember, version: RwSignal<u32>) -> impl IntoView {
     view! {
         <tr data-testid="staff-row" data-email=member.email.clone()>
             <td><strong>{format!("{} {}", member.first_name, member.last_name)}</strong><br/><span class="muted small">{member.email.clone()}</span></td>
-            <td><span class="badge">{member.role.as_str()}</span></td>
+            <td><span class="pill pill-queued">{member.role.as_str()}</span></td>
             <td class="small perms-cell">{perms_text}</td>
             <td>{if member.two_factor { "On" } else { "Off" }}</td>
-            <td>{if member.disabled { view! { <span class="badge badge-warn">"Disabled"</span> }.into_any() } else { view! { <span class="badge badge-ok">"Active"</span> }.into_any() }}</td>
+            <td>{if member.disabled { view! { <span class="pill pill-failed">"Disabled"</span> }.into_any() } else { view! { <span class="pill pill-succeeded">"Active"</span> }.into_any() }}</td>
             <td class="row-actions">
                 {(!me).then(|| view! { <button class="btn btn-ghost btn-sm" type="button" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button> })}
             </td>

@@ -4,14 +4,12 @@
 use std::collections::BTreeMap;
 
 use keel_shared::access::{AcceptInvitationRequest, Invitation, InviteMemberRequest, MemberPermission, MemberStatus, Membership, TeamMember, UpdateMemberRequest};
-use keel_shared::validation::field_messages;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use validator::Validate;
 
-use super::auth::{show_error, Field, FieldErrors};
+use super::auth::{Field, FieldErrors, checked, show_error};
 use crate::api;
 use crate::components::feedback::{loaded, ErrorPanel, Loading};
 use crate::session::use_session;
@@ -84,21 +82,19 @@ pub fn TeamPage() -> impl IntoView {
 fn InviteForm(version: RwSignal<u32>) -> impl IntoView {
     let session = use_session();
     let email = RwSignal::new(String::new());
-    let checked = area_signals(&[MemberPermission::Billing]);
+    let granted = area_signals(&[MemberPermission::Billing]);
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
     let banner = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
-    let boxes = area_boxes(&checked);
+    let boxes = area_boxes(&granted);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         banner.set(None);
         done.set(None);
-        let req = InviteMemberRequest { email: email.get_untracked().trim().into(), permissions: selected(&checked) };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        let req = InviteMemberRequest { email: email.get_untracked().trim().into(), permissions: selected(&granted) };
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         spawn_local(async move {
             match api::invite_member(session, &req).await {
                 Ok(m) => {
@@ -130,12 +126,12 @@ fn InviteForm(version: RwSignal<u32>) -> impl IntoView {
 fn MemberRow(member: TeamMember, version: RwSignal<u32>) -> impl IntoView {
     let session = use_session();
     let editing = RwSignal::new(false);
-    let checked = area_signals(&member.permissions);
+    let granted = area_signals(&member.permissions);
     let error = RwSignal::new(None::<String>);
-    let boxes = area_boxes(&checked);
+    let boxes = area_boxes(&granted);
     let (id, id2) = (member.id.clone(), member.id.clone());
     let save = move |_| {
-        let req = UpdateMemberRequest { permissions: selected(&checked) };
+        let req = UpdateMemberRequest { permissions: selected(&granted) };
         let id = id.clone();
         spawn_local(async move {
             match api::update_member(session, &id, &req).await {
@@ -157,9 +153,9 @@ fn MemberRow(member: TeamMember, version: RwSignal<u32>) -> impl IntoView {
         });
     };
     let status = match member.status {
-        MemberStatus::Active => view! { <span class="badge badge-ok">"Active"</span> }.into_any(),
-        MemberStatus::Invited => view! { <span class="badge">"Invited"</span> }.into_any(),
-        MemberStatus::Expired => view! { <span class="badge badge-warn">"Invitation expired"</span> }.into_any(),
+        MemberStatus::Active => view! { <span class="pill pill-succeeded">"Active"</span> }.into_any(),
+        MemberStatus::Invited => view! { <span class="pill pill-queued">"Invited"</span> }.into_any(),
+        MemberStatus::Expired => view! { <span class="pill pill-failed">"Invitation expired"</span> }.into_any(),
     };
     let who = match &member.name {
         Some(n) => view! { <strong>{n.clone()}</strong><br/><span class="muted small">{member.email.clone()}</span> }.into_any(),
@@ -341,11 +337,9 @@ fn NewLogin(token: String) -> impl IntoView {
         ev.prevent_default();
         banner.set(None);
         let req = AcceptInvitationRequest { first_name: first.get_untracked().trim().into(), last_name: last.get_untracked().trim().into(), password: password.get_untracked() };
-        if let Err(e) = req.validate() {
-            errors.set(field_messages(&e));
+        if !checked(&req, errors) {
             return;
         }
-        errors.set(BTreeMap::new());
         let (token, navigate) = (token.clone(), navigate.clone());
         spawn_local(async move {
             match api::accept_invitation(&token, &req).await {
