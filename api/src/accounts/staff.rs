@@ -56,29 +56,46 @@ pub fn update_security_settings(conn: &mut DbConn, now: DateTime<Utc>, new: &Sec
     })
 }
 
-/// Lets a back-office request through when the user (as stored now, not as the token says) is an
-/// administrator, or an enabled staff member holding `needed` and meeting the two-factor rule.
-/// `needed: None` means administrators only.
-pub fn authorize(conn: &mut DbConn, user_id: &str, needed: Option<Permission>) -> Result<(), ApiError> {
+/// What a back-office user may do, as stored now (not as their token says). Loaded once per
+/// back-office request, before the handler's extractors run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffAccess {
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+    pub disabled: bool,
+    /// Two-factor is required for staff and this user has not turned it on.
+    pub lacks_required_two_factor: bool,
+}
+
+pub fn access(conn: &mut DbConn, user_id: &str) -> Result<StaffAccess, ApiError> {
     let user = find_user(conn, user_id).map_err(|_| ApiError::Unauthenticated("the account no longer exists".into()))?;
-    match user.role() {
-        Role::Admin => Ok(()),
-        Role::Client => Err(ApiError::Forbidden("this needs a back-office account".into())),
-        Role::Staff => {
-            let (perms, disabled) = staff_row(conn, user_id)?;
-            if disabled {
-                return Err(ApiError::Forbidden("this staff account is disabled".into()));
-            }
-            let Some(needed) = needed else {
-                return Err(ApiError::Forbidden("this needs an administrator account".into()));
-            };
-            if user.totp_enabled_at.is_none() && security_settings(conn)?.require_staff_two_factor {
-                return Err(ApiError::TwoFactorRequired);
-            }
-            if perms.contains(&needed) {
-                Ok(())
-            } else {
-                Err(ApiError::Forbidden(format!("this needs the '{}' permission", needed.as_str())))
+    let (permissions, disabled) = if user.role() == Role::Staff { staff_row(conn, user_id)? } else { (Vec::new(), false) };
+    let lacks_required_two_factor = user.role() == Role::Staff && user.totp_enabled_at.is_none() && security_settings(conn)?.require_staff_two_factor;
+    Ok(StaffAccess { role: user.role(), permissions, disabled, lacks_required_two_factor })
+}
+
+impl StaffAccess {
+    /// Lets an administrator through, or an enabled staff member holding `needed` and meeting
+    /// the two-factor rule. `needed: None` means administrators only.
+    pub fn allows(&self, needed: Option<Permission>) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Client => Err(ApiError::Forbidden("this needs a back-office account".into())),
+            Role::Staff => {
+                if self.disabled {
+                    return Err(ApiError::Forbidden("this staff account is disabled".into()));
+                }
+                let Some(needed) = needed else {
+                    return Err(ApiError::Forbidden("this needs an administrator account".into()));
+                };
+                if self.lacks_required_two_factor {
+                    return Err(ApiError::TwoFactorRequired);
+                }
+                if self.permissions.contains(&needed) {
+                    Ok(())
+                } else {
+                    Err(ApiError::Forbidden(format!("this needs the '{}' permission", needed.as_str())))
+                }
             }
         }
     }
@@ -200,6 +217,20 @@ pub fn update(conn: &mut DbConn, now: DateTime<Utc>, id: &str, req: &UpdateStaff
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_decisions() {
+        let staff = StaffAccess { role: Role::Staff, permissions: vec![Permission::ClientsRead], disabled: false, lacks_required_two_factor: false };
+        assert!(staff.allows(Some(Permission::ClientsRead)).is_ok());
+        assert!(matches!(staff.allows(Some(Permission::AuditRead)), Err(ApiError::Forbidden(_))));
+        assert!(matches!(staff.allows(None), Err(ApiError::Forbidden(_))));
+        let no_2fa = StaffAccess { lacks_required_two_factor: true, ..staff.clone() };
+        assert!(matches!(no_2fa.allows(Some(Permission::ClientsRead)), Err(ApiError::TwoFactorRequired)));
+        let off = StaffAccess { disabled: true, ..staff };
+        assert!(off.allows(Some(Permission::ClientsRead)).is_err());
+        let admin = StaffAccess { role: Role::Admin, permissions: vec![], disabled: false, lacks_required_two_factor: false };
+        assert!(admin.allows(None).is_ok());
+    }
 
     #[test]
     fn permissions_are_stored_sorted_and_unknown_names_grant_nothing() {

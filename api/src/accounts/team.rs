@@ -92,9 +92,8 @@ fn owned_row(conn: &mut DbConn, account_id: &str, id: &str) -> Result<MemberRow,
         .ok_or_else(|| ApiError::not_found("team member"))
 }
 
-/// Lets `member` act for `account` in `area`: an accepted membership that includes the area.
-/// No membership at all is a 404 (the account is not theirs to know about).
-pub fn authorize(conn: &mut DbConn, member: &str, account: &str, area: MemberPermission) -> Result<(), ApiError> {
+/// The areas `member` may use in `account` (an accepted membership), or `None`.
+pub fn membership(conn: &mut DbConn, member: &str, account: &str) -> Result<Option<Vec<MemberPermission>>, ApiError> {
     let row: Option<MemberRow> = account_members::table
         .filter(account_members::account_id.eq(account))
         .filter(account_members::user_id.eq(member))
@@ -102,8 +101,14 @@ pub fn authorize(conn: &mut DbConn, member: &str, account: &str, area: MemberPer
         .select(MemberRow::as_select())
         .first(conn)
         .optional()?;
-    let row = row.ok_or_else(|| ApiError::not_found("account"))?;
-    if row.permissions().contains(&area) {
+    Ok(row.map(|r| r.permissions()))
+}
+
+/// Lets a member use `area` of an account: no membership at all is a 404 (the account is not
+/// theirs to know about), a membership without the area a 403.
+pub fn allows(membership: Option<&[MemberPermission]>, area: MemberPermission) -> Result<(), ApiError> {
+    let areas = membership.ok_or_else(|| ApiError::not_found("account"))?;
+    if areas.contains(&area) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!("your access to this account does not include {}", area.as_str())))

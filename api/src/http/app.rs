@@ -64,7 +64,7 @@ pub fn build(
     } else {
         app.default_service(web::to(spa::not_built))
     };
-    app.wrap(from_fn(super::auth::api_keys))
+    app.wrap(from_fn(super::auth::identify))
         .wrap(from_fn(cache_headers))
         .wrap(
             DefaultHeaders::new()

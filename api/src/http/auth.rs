@@ -6,6 +6,10 @@
 //! SPA shows:
 //! - a key needs `read` for GET, `write` for anything else, and `admin` for /api/v1/admin;
 //! - managing keys, passwords and sessions needs a signed-in session, never a key.
+//!
+//! What needs the database (a key's owner, a staff member's current permissions, a membership) is
+//! loaded by the [`identify`] middleware before any extractor runs; the extractors then decide
+//! synchronously. So a refusal always comes first, before the body is read or validated.
 
 use std::future::{ready, Ready};
 use std::marker::PhantomData;
@@ -15,7 +19,6 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use futures_util::future::LocalBoxFuture;
 use keel_shared::access::{MemberPermission, Permission};
 use keel_shared::auth::{ApiScope, Role};
 
@@ -75,20 +78,61 @@ fn required_scope(method: &Method, path: &str) -> ApiScope {
     }
 }
 
-/// Middleware: resolves an API key before any extractor runs (it needs the database), so that a
-/// bad key is refused before the body is even read. The key's identity goes into the request's
-/// extensions for [`Auth`].
-pub async fn api_keys<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
-    let token = bearer(req.request()).ok().filter(|t| t.starts_with(PREFIX));
-    if let (Some(token), Some(state)) = (token, req.app_data::<web::Data<AppState>>().cloned()) {
-        let now = state.clock.now();
-        let ip = req.peer_addr().map(|a| a.ip().to_string());
-        match db::run(&state.pool, move |c| api_keys::authenticate(c, now, &token, ip.as_deref())).await {
-            Ok(key) => {
-                req.extensions_mut().insert(key);
+/// The areas the caller may use in the account named by `X-Keel-Account` (`None`: no accepted
+/// membership), resolved by [`identify`].
+#[derive(Debug, Clone)]
+struct AccountAccess {
+    account_id: String,
+    areas: Option<Vec<MemberPermission>>,
+}
+
+/// Middleware: reads from the database what the extractors then decide on, before any extractor
+/// runs, so that a refusal always comes before the body is even read and extractors stay
+/// synchronous: an API key's identity; for /api/v1/admin, the back-office user's current role and
+/// permissions ([`staff::StaffAccess`]); with `X-Keel-Account`, the caller's membership there.
+pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let token = bearer(req.request()).ok();
+    let now = state.clock.now();
+    let back_office = req.path().starts_with("/api/v1/admin");
+    let account = req.headers().get(ACCOUNT_HEADER).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    // Who, when it can be told without the database (a valid JWT).
+    let from_jwt = token.as_deref().filter(|t| !t.starts_with(PREFIX)).and_then(|t| state.jwt.verify(t, now).ok()).map(|c| (c.sub, c.role));
+    let key = token.filter(|t| t.starts_with(PREFIX));
+    if key.is_none() && (from_jwt.is_none() || (!back_office && account.is_none())) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let loaded = db::run(&state.pool, move |c| {
+        let key = key.map(|k| api_keys::authenticate(c, now, &k, ip.as_deref())).transpose()?;
+        let who = key.as_ref().map(|k| (k.user_id.clone(), k.role)).or(from_jwt);
+        let staff = match &who {
+            Some((id, role)) if back_office && role.is_back_office() => Some(staff::access(c, id)?),
+            _ => None,
+        };
+        let account = match (&who, account) {
+            (Some((id, _)), Some(account)) if *id != account => Some(AccountAccess { areas: team::membership(c, id, &account)?, account_id: account }),
+            _ => None,
+        };
+        Ok::<_, ApiError>((key, staff, account))
+    })
+    .await;
+    match loaded {
+        Ok((key, staff, account)) => {
+            let mut ext = req.extensions_mut();
+            if let Some(k) = key {
+                ext.insert(k);
             }
-            Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+            if let Some(s) = staff {
+                ext.insert(s);
+            }
+            if let Some(a) = account {
+                ext.insert(a);
+            }
         }
+        Err(e) => return Ok(req.error_response(e).map_into_right_body()),
     }
     Ok(next.call(req).await?.map_into_left_body())
 }
@@ -183,23 +227,19 @@ pub struct BackOffice<N: Needs>(pub Auth, PhantomData<N>);
 /// Routes only administrators may use (staff management, platform security settings).
 pub type AdminOnly = BackOffice<can::Administer>;
 
-impl<N: Needs + 'static> FromRequest for BackOffice<N> {
+impl<N: Needs> FromRequest for BackOffice<N> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let auth = authenticate(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let auth = auth?;
+        ready(authenticate(req).and_then(|auth| {
             if !auth.role().is_back_office() {
                 return Err(ApiError::Forbidden("this needs a back-office account".into()));
             }
-            let state = state.ok_or_else(|| ApiError::internal("application state is missing"))?;
-            let id = auth.user_id().to_string();
-            db::run(&state.pool, move |c| staff::authorize(c, &id, N::PERMISSION)).await?;
+            let access = req.extensions().get::<staff::StaffAccess>().cloned();
+            access.ok_or_else(|| ApiError::internal("back-office access was not loaded (route outside /api/v1/admin?)"))?.allows(N::PERMISSION)?;
             Ok(BackOffice(auth, PhantomData))
-        })
+        }))
     }
 }
 
@@ -254,27 +294,26 @@ pub struct ForAccount<A: Area> {
     _area: PhantomData<A>,
 }
 
-impl<A: Area + 'static> FromRequest for ForAccount<A> {
+impl<A: Area> FromRequest for ForAccount<A> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let auth = authenticate(req);
-        let header = req.headers().get(ACCOUNT_HEADER).map(|v| v.to_str().map(|s| s.trim().to_string()));
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let auth = auth?;
-            let account_id = match header {
-                None => return Ok(ForAccount { account_id: auth.user_id().to_string(), auth, _area: PhantomData }),
-                Some(Err(_)) => return Err(ApiError::bad_request("invalid_header", format!("the {ACCOUNT_HEADER} header is not text"))),
-                Some(Ok(id)) if id == auth.user_id() || id.is_empty() => return Ok(ForAccount { account_id: auth.user_id().to_string(), auth, _area: PhantomData }),
-                Some(Ok(id)) => id,
-            };
-            let state = state.ok_or_else(|| ApiError::internal("application state is missing"))?;
-            let (member, account) = (auth.user_id().to_string(), account_id.clone());
-            db::run(&state.pool, move |c| team::authorize(c, &member, &account, A::AREA)).await?;
-            Ok(ForAccount { auth, account_id, _area: PhantomData })
-        })
+        ready(authenticate(req).and_then(|auth| {
+            let header = req.headers().get(ACCOUNT_HEADER).map(|v| v.to_str().map(str::trim));
+            let own = |auth: Auth| Ok(ForAccount { account_id: auth.user_id().to_string(), auth, _area: PhantomData });
+            match header {
+                None => own(auth),
+                Some(Err(_)) => Err(ApiError::bad_request("invalid_header", format!("the {ACCOUNT_HEADER} header is not text"))),
+                Some(Ok(id)) if id.is_empty() || id == auth.user_id() => own(auth),
+                Some(Ok(id)) => {
+                    let access = req.extensions().get::<AccountAccess>().cloned().filter(|a| a.account_id == id);
+                    let access = access.ok_or_else(|| ApiError::internal("account membership was not loaded"))?;
+                    team::allows(access.areas.as_deref(), A::AREA)?;
+                    Ok(ForAccount { account_id: access.account_id, auth, _area: PhantomData })
+                }
+            }
+        }))
     }
 }
 
