@@ -2,12 +2,23 @@ pub mod feedback;
 pub mod icons;
 pub mod layout;
 
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+// Times are written out by hand rather than with chrono's `format`, whose format-string
+// machinery costs the wasm tens of kilobytes for three patterns.
+
 /// A UTC time as shown in tables: `2026-11-24 01:15`.
-pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
+pub fn when(t: DateTime<Utc>) -> String {
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
 }
 
 /// The same with seconds, for job queues.
-pub fn when_exact(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
+pub fn when_exact(t: DateTime<Utc>) -> String {
+    format!("{}:{:02}", when(t), t.second())
+}
+
+/// A day in words: `24 November 2026`.
+pub fn day_in_words(t: DateTime<Utc>) -> String {
+    const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    format!("{} {} {}", t.day(), MONTHS[t.month0() as usize], t.year())
 }

@@ -50,7 +50,7 @@ pub fn ClientsPage() -> impl IntoView {
                                             <tr>
                                                 <td>{format!("{} {}", c.first_name, c.last_name)}</td>
                                                 <td>{c.email}</td>
-                                                <td>{c.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                                <td>{crate::components::when(c.created_at)}</td>
                                                 <td class="row-actions"><LogInAs id=c.id.clone()/></td>
                                             </tr>
                                         }).collect_view()}

@@ -31,7 +31,7 @@ pub fn DashboardPage() -> impl IntoView {
                             <dt>"Name"</dt><dd>{format!("{} {}", user.first_name, user.last_name)}</dd>
                             <dt>"E-mail"</dt><dd data-testid="me-email">{user.email.clone()}</dd>
                             <dt>"Account type"</dt><dd><span class="pill">{user.role.as_str()}</span></dd>
-                            <dt>"Customer since"</dt><dd>{user.created_at.format("%-d %B %Y").to_string()}</dd>
+                            <dt>"Customer since"</dt><dd>{crate::components::day_in_words(user.created_at)}</dd>
                         </dl>
                     </section>
                     <section class="card card-cta">
