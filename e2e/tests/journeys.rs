@@ -682,16 +682,24 @@ async fn staff_get_only_their_permissions() {
     h.click_text(".sidebar button", "Log out").await;
     h.wait_path("/").await;
 
-    // The admin requires two-factor for staff: Sue is sent to set it up.
+    // The admin moves Sue from the client list to the audit log and requires two-factor for
+    // staff: Sue lands on the audit log and is sent to set up two-factor.
     h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     h.wait_path("/admin").await;
     h.goto("/admin/staff").await;
+    h.click_text("tr[data-email='sue@keel.test'] button", "Edit").await;
+    h.click("tr[data-email='sue@keel.test'] + tr input[data-permission='clients.read']").await;
+    h.click("tr[data-email='sue@keel.test'] + tr input[data-permission='audit.read']").await;
+    h.click_text("tr[data-email='sue@keel.test'] + tr button", "Save").await;
+    h.wait_text("tr[data-email='sue@keel.test']", "audit.read").await;
+    let row = h.wait_css("tr[data-email='sue@keel.test']").await.text().await.unwrap();
+    assert!(!row.contains("clients.read"), "{row}");
     h.click("input[name=require_staff_two_factor]").await;
     h.wait_text("[data-testid=security-rules]", "now need two-factor").await;
     h.click_text(".sidebar button", "Log out").await;
     h.wait_path("/").await;
     h.log_in("sue@keel.test", "sue support password").await;
-    h.wait_path("/admin").await;
+    h.wait_path("/admin/audit").await;
     h.wait_css(".state-error[data-code=two_factor_required]").await;
     h.screenshot("two-factor-required").await;
     h.click_text(".state-error a", "Set up two-factor authentication").await;

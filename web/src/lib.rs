@@ -40,7 +40,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("team") view=team::TeamPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminShell>
-                    <Route path=path!("") view=admin::ClientsPage/>
+                    <Route path=path!("") view=admin::AdminHome/>
                     <Route path=path!("clients") view=admin::ClientsPage/>
                     <Route path=path!("jobs") view=automation::JobsPage/>
                     <Route path=path!("tasks") view=automation::TasksPage/>

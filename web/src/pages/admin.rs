@@ -10,6 +10,30 @@ use crate::session::use_session;
 
 const PER_PAGE: u32 = 20;
 
+/// `/admin`: the client list for those who may read it; other staff go to the first page their
+/// permissions open (or their own account when none does).
+#[component]
+pub fn AdminHome() -> impl IntoView {
+    let session = use_session();
+    let first = [
+        (Permission::ClientsRead, "/admin/clients"),
+        (Permission::AutomationManage, "/admin/jobs"),
+        (Permission::EmailsRead, "/admin/emails"),
+        (Permission::EmailsManage, "/admin/email-templates"),
+        (Permission::AuditRead, "/admin/audit"),
+    ]
+    .into_iter()
+    .find(|(p, _)| session.can(*p))
+    .map(|(_, path)| path);
+    match first {
+        Some("/admin/clients") => view! { <ClientsPage/> }.into_any(),
+        Some(path) => view! { <leptos_router::components::Redirect path=path/> }.into_any(),
+        // A client who opens /admin sees the API's refusal on the client list.
+        None if !session.is_back_office() => view! { <ClientsPage/> }.into_any(),
+        None => view! { <leptos_router::components::Redirect path="/dashboard"/> }.into_any(),
+    }
+}
+
 #[component]
 pub fn ClientsPage() -> impl IntoView {
     let session = use_session();
