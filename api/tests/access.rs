@@ -256,3 +256,13 @@ both_backends!(actions_while_viewing_as_a_client_are_audited_as_the_admin, |app:
     assert_eq!(trail.body["items"][0]["actor_id"], admin_id.as_str(), "{}", trail.text);
     assert_eq!(trail.body["items"][0]["account_id"], client_id.as_str());
 });
+
+// The OpenAPI document must name permissions as the API reads and writes them.
+#[test]
+fn the_spec_names_permissions_as_they_travel() {
+    let spec: Value = serde_json::from_str(&keel_api::http::openapi::document()).unwrap();
+    let names = |schema: &str| spec["components"]["schemas"][schema]["enum"].clone();
+    let perms: Vec<&str> = keel_shared::access::Permission::ALL.iter().map(|p| p.as_str()).collect();
+    assert_eq!(names("Permission"), json!(perms));
+    assert_eq!(names("MemberPermission"), json!(["billing", "services", "domains", "support"]));
+}
