@@ -87,6 +87,7 @@ both_backends!(staff_hold_only_the_permissions_an_admin_grants, |app: TestApp| a
     assert_eq!(res.body["disabled"], true, "{}", res.text);
     app.get("/api/v1/admin/clients", Some(&sam)).await.problem(403);
     app.get("/api/v1/admin/clients", Some(&key)).await.problem(403);
+    app.get("/api/v1/me", Some(&sam)).await.problem(403);
     assert!(app.login("sam@keel.test", PW).await.problem(403)["detail"].as_str().unwrap().contains("disabled"));
 
     // Promotion to administrator grants everything.

@@ -101,7 +101,10 @@ pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<
     // Who, when it can be told without the database (a valid JWT).
     let from_jwt = token.as_deref().filter(|t| !t.starts_with(PREFIX)).and_then(|t| state.jwt.verify(t, now).ok()).map(|c| (c.sub, c.role));
     let key = token.filter(|t| t.starts_with(PREFIX));
-    if key.is_none() && (from_jwt.is_none() || (!back_office && account.is_none())) {
+    // Staff are looked up on every request (a disabled staff member's token stops working at once);
+    // others only in the back office or when acting for another account.
+    let is_staff = from_jwt.as_ref().is_some_and(|(_, role)| *role == Role::Staff);
+    if key.is_none() && (from_jwt.is_none() || (!back_office && !is_staff && account.is_none())) {
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let ip = req.peer_addr().map(|a| a.ip().to_string());
@@ -109,7 +112,7 @@ pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<
         let key = key.map(|k| api_keys::authenticate(c, now, &k, ip.as_deref())).transpose()?;
         let who = key.as_ref().map(|k| (k.user_id.clone(), k.role)).or(from_jwt);
         let staff = match &who {
-            Some((id, role)) if back_office && role.is_back_office() => Some(staff::access(c, id)?),
+            Some((id, role)) if (back_office && role.is_back_office()) || *role == Role::Staff => Some(staff::access(c, id)?),
             _ => None,
         };
         let account = match (&who, account) {
@@ -138,6 +141,9 @@ pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<
 }
 
 fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
+    if req.extensions().get::<staff::StaffAccess>().is_some_and(|a| a.disabled) {
+        return Err(ApiError::Forbidden("this staff account is disabled".into()));
+    }
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("application state is missing"))?;
     let token = bearer(req)?;
     let now = state.clock.now();
