@@ -690,6 +690,7 @@ async fn staff_get_only_their_permissions() {
     h.click_text("tr[data-email='sue@keel.test'] button", "Edit").await;
     h.click("tr[data-email='sue@keel.test'] + tr input[data-permission='clients.read']").await;
     h.click("tr[data-email='sue@keel.test'] + tr input[data-permission='audit.read']").await;
+    h.screenshot("staff-edit").await;
     h.click_text("tr[data-email='sue@keel.test'] + tr button", "Save").await;
     h.wait_text("tr[data-email='sue@keel.test']", "audit.read").await;
     let row = h.wait_css("tr[data-email='sue@keel.test']").await.text().await.unwrap();
