@@ -8,6 +8,26 @@ use validator::Validate;
 use crate::auth::Role;
 use crate::validation::{self, EMAIL_MAX, NAME_MAX};
 
+/// An enum whose values travel and are stored as fixed names (`clients.read`, `billing`).
+pub trait Named: Copy + PartialEq + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+    fn from_name(s: &str) -> Option<Self>;
+}
+
+/// A set of names as stored in a text column: a JSON array, sorted by name.
+pub fn names_to_json<T: Named>(items: &[T]) -> String {
+    let mut names: Vec<&str> = items.iter().map(|p| p.name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
+}
+
+/// Reads a stored set; unknown names (say, one a later version removed) grant nothing.
+pub fn names_from_json<T: Named>(json: &str) -> Vec<T> {
+    serde_json::from_str::<Vec<String>>(json).unwrap_or_default().iter().filter_map(|n| T::from_name(n)).collect()
+}
+
 macro_rules! named_set {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
@@ -24,6 +44,16 @@ macro_rules! named_set {
             }
             pub fn parse(s: &str) -> Option<$name> {
                 match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl Named for $name {
+            const ALL: &'static [$name] = $name::ALL;
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+            fn from_name(s: &str) -> Option<$name> {
+                $name::parse(s)
             }
         }
     };
@@ -252,6 +282,13 @@ mod tests {
         }
         assert_eq!(MemberPermission::parse("billing"), Some(MemberPermission::Billing));
         assert_eq!(MemberPermission::parse("admin"), None);
+    }
+
+    #[test]
+    fn stored_sets_are_sorted_and_unknown_names_grant_nothing() {
+        assert_eq!(names_to_json(&[Permission::SupportReply, Permission::ClientsRead]), r#"["clients.read","support.reply"]"#);
+        assert_eq!(names_from_json::<Permission>(r#"["clients.read","root.everything"]"#), vec![Permission::ClientsRead]);
+        assert!(names_from_json::<MemberPermission>("not json").is_empty());
     }
 
     #[test]

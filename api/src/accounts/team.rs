@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use keel_shared::access::{AcceptInvitationRequest, InviteMemberRequest, Invitation, MemberPermission, MemberStatus, Membership, TeamMember, UpdateMemberRequest};
+use keel_shared::access::{names_from_json, names_to_json, AcceptInvitationRequest, InviteMemberRequest, Invitation, MemberPermission, MemberStatus, Membership, TeamMember, UpdateMemberRequest};
 use keel_shared::auth::Role;
 use keel_shared::validation::normalize_email;
 
@@ -40,14 +40,8 @@ struct MemberRow {
 
 impl MemberRow {
     fn permissions(&self) -> Vec<MemberPermission> {
-        serde_json::from_str::<Vec<String>>(&self.permissions).unwrap_or_default().iter().filter_map(|p| MemberPermission::parse(p)).collect()
+        names_from_json(&self.permissions)
     }
-}
-
-fn encode(perms: &[MemberPermission]) -> String {
-    let mut p = perms.to_vec();
-    p.sort_unstable();
-    serde_json::to_string(&p.iter().map(|p| p.as_str()).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }
 
 fn describe(perms: &[MemberPermission]) -> String {
@@ -155,7 +149,7 @@ pub fn invite(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, req: &Inv
             Some(row) => {
                 diesel::update(account_members::table.find(&row.id))
                     .set((
-                        account_members::permissions.eq(encode(&req.permissions)),
+                        account_members::permissions.eq(names_to_json(&req.permissions)),
                         account_members::token_hash.eq(Some(hash_token(&token))),
                         account_members::created_at.eq(at),
                         account_members::expires_at.eq(now_micros(now + INVITE_TTL)),
@@ -169,7 +163,7 @@ pub fn invite(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, req: &Inv
                     account_id: account_id.to_string(),
                     email: email.clone(),
                     user_id: None,
-                    permissions: encode(&req.permissions),
+                    permissions: names_to_json(&req.permissions),
                     token_hash: Some(hash_token(&token)),
                     invited_by: actor.user_id.clone().unwrap_or_else(|| account_id.to_string()),
                     created_at: at,
@@ -196,7 +190,7 @@ pub fn invite(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, req: &Inv
 pub fn update(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, id: &str, req: &UpdateMemberRequest, actor: &Actor) -> Result<TeamMember, ApiError> {
     conn.transaction(|conn| {
         let before = owned_row(conn, account_id, id)?;
-        diesel::update(account_members::table.find(id)).set(account_members::permissions.eq(encode(&req.permissions))).execute(conn)?;
+        diesel::update(account_members::table.find(id)).set(account_members::permissions.eq(names_to_json(&req.permissions))).execute(conn)?;
         audit::record(
             conn,
             now,
