@@ -688,8 +688,8 @@ async fn staff_get_only_their_permissions() {
     h.wait_path("/admin").await;
     h.goto("/admin/staff").await;
     h.click_text("tr[data-email='sue@keel.test'] button", "Edit").await;
-    h.click("tr[data-email='sue@keel.test'] + tr input[data-permission='clients.read']").await;
-    h.click("tr[data-email='sue@keel.test'] + tr input[data-permission='audit.read']").await;
+    h.click("tr[data-email='sue@keel.test'] + tr input[data-value='clients.read']").await;
+    h.click("tr[data-email='sue@keel.test'] + tr input[data-value='audit.read']").await;
     h.screenshot("staff-edit").await;
     h.click_text("tr[data-email='sue@keel.test'] + tr button", "Save").await;
     h.wait_text("tr[data-email='sue@keel.test']", "audit.read").await;
@@ -763,8 +763,8 @@ async fn team_member_joins_and_sees_only_granted_areas() {
     h.wait_text("[data-testid=team-list]", "Ben Books").await;
     h.screenshot("team").await;
     h.click_text("[data-testid=member-row] button", "Change access").await;
-    h.click("[data-testid=team-list] input[data-area=billing]").await;
-    h.click("[data-testid=team-list] input[data-area=support]").await;
+    h.click("[data-testid=team-list] input[data-value=billing]").await;
+    h.click("[data-testid=team-list] input[data-value=support]").await;
     h.click_text("[data-testid=team-list] button", "Save access").await;
     h.wait_text("[data-testid=member-row]", "Support").await;
     h.click_text(".sidebar button", "Log out").await;

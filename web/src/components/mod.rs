@@ -1,3 +1,4 @@
+pub mod checks;
 pub mod feedback;
 pub mod icons;
 pub mod layout;

@@ -10,27 +10,9 @@ use leptos::task::spawn_local;
 
 use super::auth::{Field, FieldErrors, checked, show_error};
 use crate::api;
+use crate::components::checks::Checks;
 use crate::components::feedback::loaded;
 use crate::session::use_session;
-
-/// Check boxes for every permission, bound to one signal per permission.
-fn permission_boxes(checked: &[(Permission, RwSignal<bool>)]) -> impl IntoView {
-    checked
-        .iter()
-        .map(|(p, on)| {
-            let on = *on;
-            view! { <label class="perm"><input type="checkbox" bind:checked=on data-permission=p.as_str()/>" "<code>{p.as_str()}</code></label> }
-        })
-        .collect_view()
-}
-
-fn permission_signals(held: &[Permission]) -> Vec<(Permission, RwSignal<bool>)> {
-    Permission::ALL.iter().map(|p| (*p, RwSignal::new(held.contains(p)))).collect()
-}
-
-fn selected(checked: &[(Permission, RwSignal<bool>)]) -> Vec<Permission> {
-    checked.iter().filter(|(_, on)| on.get_untracked()).map(|(p, _)| *p).collect()
-}
 
 fn role_from(value: &str) -> Role {
     if value == "admin" { Role::Admin } else { Role::Staff }
@@ -103,11 +85,11 @@ fn AddStaff(version: RwSignal<u32>) -> impl IntoView {
     let open = RwSignal::new(false);
     let (email, first, last) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let role = RwSignal::new(Role::Staff);
-    let granted = permission_signals(&[Permission::ClientsRead, Permission::SupportRead, Permission::SupportReply]);
+    let granted = Checks::new(&[Permission::ClientsRead, Permission::SupportRead, Permission::SupportReply]);
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
     let banner = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
-    let boxes = permission_boxes(&granted);
+    let boxes = granted.view(Permission::as_str);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         banner.set(None);
@@ -116,7 +98,7 @@ fn AddStaff(version: RwSignal<u32>) -> impl IntoView {
             first_name: first.get_untracked().trim().into(),
             last_name: last.get_untracked().trim().into(),
             role: role.get_untracked(),
-            permissions: selected(&granted),
+            permissions: granted.selected(),
         };
         if !checked(&req, errors) {
             return;
@@ -174,12 +156,12 @@ fn StaffRow(member: StaffMember, version: RwSignal<u32>) -> impl IntoView {
     let me = session.user().map(|u| u.id) == Some(member.id.clone());
     let role = RwSignal::new(member.role);
     let disabled = RwSignal::new(member.disabled);
-    let granted = permission_signals(&member.permissions);
+    let granted = Checks::new(&member.permissions);
     let error = RwSignal::new(None::<String>);
     let id = member.id.clone();
-    let boxes = permission_boxes(&granted);
+    let boxes = granted.view(Permission::as_str);
     let save = move |_| {
-        let req = UpdateStaffRequest { role: role.get_untracked(), permissions: selected(&granted), disabled: disabled.get_untracked() };
+        let req = UpdateStaffRequest { role: role.get_untracked(), permissions: granted.selected(), disabled: disabled.get_untracked() };
         let id = id.clone();
         spawn_local(async move {
             match api::update_staff(session, &id, &req).await {

@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::auth::{Field, FieldErrors, checked, show_error};
 use crate::api;
+use crate::components::checks::Checks;
 use crate::components::feedback::{loaded, ErrorPanel, Loading};
 use crate::session::use_session;
 
@@ -25,24 +26,6 @@ fn area_label(p: MemberPermission) -> &'static str {
 
 fn areas_text(perms: &[MemberPermission]) -> String {
     perms.iter().map(|p| area_label(*p)).collect::<Vec<_>>().join(", ")
-}
-
-fn area_signals(held: &[MemberPermission]) -> Vec<(MemberPermission, RwSignal<bool>)> {
-    MemberPermission::ALL.iter().map(|p| (*p, RwSignal::new(held.contains(p)))).collect()
-}
-
-fn area_boxes(checked: &[(MemberPermission, RwSignal<bool>)]) -> impl IntoView {
-    checked
-        .iter()
-        .map(|(p, on)| {
-            let on = *on;
-            view! { <label class="perm"><input type="checkbox" bind:checked=on data-area=p.as_str()/>" "{area_label(*p)}</label> }
-        })
-        .collect_view()
-}
-
-fn selected(checked: &[(MemberPermission, RwSignal<bool>)]) -> Vec<MemberPermission> {
-    checked.iter().filter(|(_, on)| on.get_untracked()).map(|(p, _)| *p).collect()
 }
 
 #[component]
@@ -82,16 +65,16 @@ pub fn TeamPage() -> impl IntoView {
 fn InviteForm(version: RwSignal<u32>) -> impl IntoView {
     let session = use_session();
     let email = RwSignal::new(String::new());
-    let granted = area_signals(&[MemberPermission::Billing]);
+    let granted = Checks::new(&[MemberPermission::Billing]);
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
     let banner = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
-    let boxes = area_boxes(&granted);
+    let boxes = granted.view(area_label);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         banner.set(None);
         done.set(None);
-        let req = InviteMemberRequest { email: email.get_untracked().trim().into(), permissions: selected(&granted) };
+        let req = InviteMemberRequest { email: email.get_untracked().trim().into(), permissions: granted.selected() };
         if !checked(&req, errors) {
             return;
         }
@@ -126,12 +109,12 @@ fn InviteForm(version: RwSignal<u32>) -> impl IntoView {
 fn MemberRow(member: TeamMember, version: RwSignal<u32>) -> impl IntoView {
     let session = use_session();
     let editing = RwSignal::new(false);
-    let granted = area_signals(&member.permissions);
+    let granted = Checks::new(&member.permissions);
     let error = RwSignal::new(None::<String>);
-    let boxes = area_boxes(&granted);
+    let boxes = granted.view(area_label);
     let (id, id2) = (member.id.clone(), member.id.clone());
     let save = move |_| {
-        let req = UpdateMemberRequest { permissions: selected(&granted) };
+        let req = UpdateMemberRequest { permissions: granted.selected() };
         let id = id.clone();
         spawn_local(async move {
             match api::update_member(session, &id, &req).await {
