@@ -382,8 +382,10 @@ async fn two_worker_processes_run_each_job_exactly_once() {
     let attempts: Vec<i32> = jobs::table.filter(jobs::kind.eq("noop")).select(jobs::attempts).load(&mut app.conn()).unwrap();
     assert_eq!(attempts.len(), 1000);
     assert!(attempts.iter().all(|a| *a == 1), "a job was claimed twice");
-    let owners: i64 = jobs::table.filter(jobs::lease_owner.is_not_null()).count().get_result(&mut app.conn()).unwrap();
-    assert_eq!(owners, 0);
+    // Only the noop jobs: the worker processes run the scheduler on the real clock (the app was set up
+    // at a fixed past date), so the shipped tasks' jobs are due too and may be mid-run at the kill.
+    let owners: i64 = jobs::table.filter(jobs::kind.eq("noop")).filter(jobs::lease_owner.is_not_null()).count().get_result(&mut app.conn()).unwrap();
+    assert_eq!(owners, 0, "a finished job kept its lease");
 }
 
 /// A worker killed with SIGKILL mid-job: after the lease lapses another worker completes it once.
