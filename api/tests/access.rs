@@ -85,9 +85,11 @@ both_backends!(staff_hold_only_the_permissions_an_admin_grants, |app: TestApp| a
     // Disabling: the sessions end, sign-in and keys are refused.
     let res = app.put_json(&format!("/api/v1/admin/staff/{sam_id}"), &admin, json!({"role": "staff", "permissions": ["clients.read"], "disabled": true})).await;
     assert_eq!(res.body["disabled"], true, "{}", res.text);
-    app.get("/api/v1/admin/clients", Some(&sam)).await.problem(403);
+    // (Their signed-in token's session has ended: 401, as after any revocation.)
+    app.get("/api/v1/admin/clients", Some(&sam)).await.problem(401);
+    app.get("/api/v1/me", Some(&sam)).await.problem(401);
     app.get("/api/v1/admin/clients", Some(&key)).await.problem(403);
-    app.get("/api/v1/me", Some(&sam)).await.problem(403);
+    app.get("/api/v1/me", Some(&key)).await.problem(403);
     assert!(app.login("sam@keel.test", PW).await.problem(403)["detail"].as_str().unwrap().contains("disabled"));
 
     // Promotion to administrator grants everything.

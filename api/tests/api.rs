@@ -91,18 +91,23 @@ both_backends!(login_wrong_password_or_email_is_401_alike, |app: TestApp| async 
 });
 
 both_backends!(refresh_rotates_and_reuse_revokes_the_session, |app: TestApp| async move {
-    let (_, first, _) = app.register("rot@example.com").await;
+    let (access, first, _) = app.register("rot@example.com").await;
     let res = app.post_with_cookie("/api/v1/auth/refresh", &first).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     let second = res.refresh_cookie().unwrap();
     assert_ne!(first, second);
-    assert!(res.body["access_token"].is_string());
+    let newest_access = res.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/me", Some(&newest_access)).await.status, StatusCode::OK);
     // The old token again: theft suspected, the session is revoked...
     app.post_with_cookie("/api/v1/auth/refresh", &first).await.problem(401);
     // ...so the newest token is dead too.
     let res = app.post_with_cookie("/api/v1/auth/refresh", &second).await;
     res.problem(401);
     assert!(res.set_cookie_header().contains("keel_refresh=;"), "cookie cleared: {}", res.set_cookie_header());
+    // And the session's access tokens stop working at once, not when they expire.
+    for token in [&access, &newest_access] {
+        assert!(app.get("/api/v1/me", Some(token)).await.problem(401)["detail"].as_str().unwrap().contains("session has ended"));
+    }
 });
 
 both_backends!(refresh_token_expires_with_its_session, |app: TestApp| async move {
@@ -112,11 +117,14 @@ both_backends!(refresh_token_expires_with_its_session, |app: TestApp| async move
 });
 
 both_backends!(logout_revokes_the_session, |app: TestApp| async move {
-    let (_, refresh, _) = app.register("out@example.com").await;
+    let (access, refresh, _) = app.register("out@example.com").await;
+    let (other, _, _) = app.register("stays@example.com").await;
     let res = app.post_with_cookie("/api/v1/auth/logout", &refresh).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
     assert!(res.set_cookie_header().contains("Max-Age=0"));
     app.post_with_cookie("/api/v1/auth/refresh", &refresh).await.problem(401);
+    app.get("/api/v1/me", Some(&access)).await.problem(401);
+    assert_eq!(app.get("/api/v1/me", Some(&other)).await.status, StatusCode::OK, "only that session ended");
     // Logging out again, or without a cookie, is fine.
     assert_eq!(app.post_with_cookie("/api/v1/auth/logout", &refresh).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.post_json("/api/v1/auth/logout", json!({})).await.status, StatusCode::NO_CONTENT);

@@ -68,7 +68,7 @@ both_backends!(verification_resend_is_limited_to_three_an_hour, |app: TestApp| a
 });
 
 both_backends!(forgot_and_reset_password, |app: TestApp| async move {
-    let (_, refresh, _) = app.register("f@example.com").await;
+    let (access, refresh, _) = app.register("f@example.com").await;
     assert_eq!(app.post_json("/api/v1/auth/forgot-password", json!({"email": "nobody@example.com"})).await.status, StatusCode::ACCEPTED);
     assert_eq!(mail_count(&app, "nobody@example.com", "password_reset"), 0);
     assert_eq!(app.post_json("/api/v1/auth/forgot-password", json!({"email": "F@example.com"})).await.status, StatusCode::ACCEPTED);
@@ -78,6 +78,7 @@ both_backends!(forgot_and_reset_password, |app: TestApp| async move {
     let res = app.post_json("/api/v1/auth/reset-password", json!({"token": token, "password": "violet kettle orbit"})).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
     app.post_with_cookie("/api/v1/auth/refresh", &refresh).await.problem(401);
+    app.get("/api/v1/me", Some(&access)).await.problem(401);
     app.login("f@example.com", PW).await.problem(401);
     assert_eq!(app.login("f@example.com", "violet kettle orbit").await.status, StatusCode::OK);
     app.post_json("/api/v1/auth/reset-password", json!({"token": token, "password": "another fine phrase"})).await.problem(422);
@@ -123,6 +124,8 @@ both_backends!(sessions_are_listed_and_revoked_by_their_owner_only, |app: TestAp
     app.delete_authed(&format!("/api/v1/me/sessions/{phone_id}"), &other_token).await.problem(404);
     assert_eq!(app.delete_authed(&format!("/api/v1/me/sessions/{phone_id}"), &token).await.status, StatusCode::NO_CONTENT);
     app.post_with_cookie("/api/v1/auth/refresh", &second.refresh_cookie().unwrap()).await.problem(401);
+    app.get("/api/v1/me", second.body["access_token"].as_str()).await.problem(401);
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, StatusCode::OK);
     login_from(&app, "s@example.com", PW, "10.1.2.4", IPHONE).await;
     assert_eq!(app.delete_authed("/api/v1/me/sessions", &token).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/v1/me/sessions", Some(&token)).await.body.as_array().unwrap().len(), 1);
@@ -484,4 +487,10 @@ both_backends!(admins_log_in_as_a_client_visibly, |app: TestApp| async move {
     // Only clients.
     let admin_id = app.get("/api/v1/me", Some(&admin)).await.body["id"].as_str().unwrap().to_string();
     app.post_authed(&format!("/api/v1/admin/clients/{admin_id}/impersonate"), &admin).await.problem(409);
+    // The view lives by the admin's session: ending that session (here from another of the
+    // admin's sessions) ends the view at once.
+    let elsewhere = app.admin_token().await;
+    assert_eq!(app.delete_authed("/api/v1/me/sessions", &elsewhere).await.status, StatusCode::NO_CONTENT);
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
+    app.get("/api/v1/me", Some(&admin)).await.problem(401);
 });

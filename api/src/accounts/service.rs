@@ -325,6 +325,19 @@ pub fn logout(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(), 
     Ok(())
 }
 
+/// Whether a session can still be used (neither revoked nor expired). Checked on every request
+/// with an access token, so signing out, revoking a session or resetting a password ends that
+/// session's access tokens at once, not when they expire.
+pub fn session_is_live(conn: &mut DbConn, now: DateTime<Utc>, session_id: &str) -> Result<bool, ApiError> {
+    let live: i64 = sessions::table
+        .find(session_id)
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now_micros(now)))
+        .count()
+        .get_result(conn)?;
+    Ok(live == 1)
+}
+
 pub fn revoke_session(conn: &mut DbConn, now: DateTime<Utc>, session_id: &str) -> Result<(), ApiError> {
     diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
         .set(sessions::revoked_at.eq(Some(now_micros(now))))

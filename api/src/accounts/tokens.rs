@@ -29,6 +29,16 @@ pub struct Claims {
     pub imp: Option<String>,
 }
 
+/// How an impersonation token's `sid` starts: it carries the administrator's session.
+const IMPERSONATION: &str = "imp:";
+
+impl Claims {
+    /// The session the token lives by (for "log in as client", the administrator's own session).
+    pub fn session(&self) -> &str {
+        self.sid.strip_prefix(IMPERSONATION).unwrap_or(&self.sid)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct MfaClaims {
     sub: String,
@@ -73,7 +83,7 @@ impl JwtKeys {
     pub fn issue_impersonation(&self, client_id: &str, admin_id: &str, admin_session: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
         let claims = Claims {
             sub: client_id.to_string(),
-            sid: format!("imp:{admin_session}"),
+            sid: format!("{IMPERSONATION}{admin_session}"),
             role: Role::Client,
             iat: now.timestamp(),
             exp: (now + ACCESS_TTL).timestamp(),

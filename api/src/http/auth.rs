@@ -7,7 +7,8 @@
 //! - a key needs `read` for GET, `write` for anything else, and `admin` for /api/v1/admin;
 //! - managing keys, passwords and sessions needs a signed-in session, never a key.
 //!
-//! What needs the database (a key's owner, a staff member's current permissions, a membership) is
+//! What needs the database (whether a token's session is live, a key's owner, a staff member's
+//! current permissions, a membership) is
 //! loaded by the [`identify`] middleware before any extractor runs; the extractors then decide
 //! synchronously. So a refusal always comes first, before the body is read or validated.
 
@@ -24,7 +25,7 @@ use keel_shared::auth::{ApiScope, Role};
 
 use crate::accounts::api_keys::{self, PREFIX};
 use crate::accounts::service::ClientMeta;
-use crate::accounts::{staff, team};
+use crate::accounts::{service, staff, team};
 use crate::admin::audit::Actor;
 use crate::accounts::tokens::Claims;
 use crate::db;
@@ -86,10 +87,16 @@ struct AccountAccess {
     areas: Option<Vec<MemberPermission>>,
 }
 
+/// Marks a request whose access token belongs to a session that was signed out, revoked or has
+/// expired (found by [`identify`]).
+#[derive(Debug, Clone, Copy)]
+struct SessionEnded;
+
 /// Middleware: reads from the database what the extractors then decide on, before any extractor
 /// runs, so that a refusal always comes before the body is even read and extractors stay
-/// synchronous: an API key's identity; for /api/v1/admin, the back-office user's current role and
-/// permissions ([`staff::StaffAccess`]); with `X-Keel-Account`, the caller's membership there.
+/// synchronous: whether an access token's session is still live; an API key's identity; for
+/// /api/v1/admin and for staff, the back-office user's current role and permissions
+/// ([`staff::StaffAccess`]); with `X-Keel-Account`, the caller's membership there.
 pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
@@ -98,19 +105,25 @@ pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<
     let now = state.clock.now();
     let back_office = req.path().starts_with("/api/v1/admin");
     let account = req.headers().get(ACCOUNT_HEADER).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    // Who, when it can be told without the database (a valid JWT).
-    let from_jwt = token.as_deref().filter(|t| !t.starts_with(PREFIX)).and_then(|t| state.jwt.verify(t, now).ok()).map(|c| (c.sub, c.role));
+    // Who, when it can be told without the database (a valid JWT), and the session it lives by.
+    let claims = token.as_deref().filter(|t| !t.starts_with(PREFIX)).and_then(|t| state.jwt.verify(t, now).ok());
+    let session = claims.as_ref().map(|c| c.session().to_string());
+    let from_jwt = claims.map(|c| (c.sub, c.role));
     let key = token.filter(|t| t.starts_with(PREFIX));
-    // Staff are looked up on every request (a disabled staff member's token stops working at once);
-    // others only in the back office or when acting for another account.
-    let is_staff = from_jwt.as_ref().is_some_and(|(_, role)| *role == Role::Staff);
-    if key.is_none() && (from_jwt.is_none() || (!back_office && !is_staff && account.is_none())) {
+    if key.is_none() && session.is_none() {
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let ip = req.peer_addr().map(|a| a.ip().to_string());
     let loaded = db::run(&state.pool, move |c| {
+        if let Some(session) = &session {
+            if !service::session_is_live(c, now, session)? {
+                return Ok((None, None, None, true));
+            }
+        }
         let key = key.map(|k| api_keys::authenticate(c, now, &k, ip.as_deref())).transpose()?;
         let who = key.as_ref().map(|k| (k.user_id.clone(), k.role)).or(from_jwt);
+        // Staff are looked up on every request (a disabled staff member's token stops working at
+        // once); others only in the back office.
         let staff = match &who {
             Some((id, role)) if (back_office && role.is_back_office()) || *role == Role::Staff => Some(staff::access(c, id)?),
             _ => None,
@@ -119,12 +132,15 @@ pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<
             (Some((id, _)), Some(account)) if *id != account => Some(AccountAccess { areas: team::membership(c, id, &account)?, account_id: account }),
             _ => None,
         };
-        Ok::<_, ApiError>((key, staff, account))
+        Ok::<_, ApiError>((key, staff, account, false))
     })
     .await;
     match loaded {
-        Ok((key, staff, account)) => {
+        Ok((key, staff, account, ended)) => {
             let mut ext = req.extensions_mut();
+            if ended {
+                ext.insert(SessionEnded);
+            }
             if let Some(k) = key {
                 ext.insert(k);
             }
@@ -150,6 +166,9 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
     let path = req.path();
     if !token.starts_with(PREFIX) {
         let claims = state.jwt.verify(&token, now)?;
+        if req.extensions().get::<SessionEnded>().is_some() {
+            return Err(ApiError::Unauthenticated("this session has ended (signed out or revoked); please sign in again".into()));
+        }
         if claims.imp.is_some() && (SESSION_ONLY.iter().any(|p| path.starts_with(p)) || path.starts_with("/api/v1/admin")) {
             return Err(ApiError::Forbidden("not while viewing as a client; return to the admin first".into()));
         }
