@@ -8,9 +8,9 @@
 //! - managing keys, passwords and sessions needs a signed-in session, never a key.
 //!
 //! What needs the database (whether a token's session is live, a key's owner, a staff member's
-//! current permissions, a membership) is
-//! loaded by the [`identify`] middleware before any extractor runs; the extractors then decide
-//! synchronously. So a refusal always comes first, before the body is read or validated.
+//! current permissions, a membership) is loaded by the [`identify`] middleware before any
+//! extractor runs; the extractors then decide synchronously. So a refusal always comes first,
+//! before the body is read or validated.
 
 use std::future::{ready, Ready};
 use std::marker::PhantomData;
