@@ -203,7 +203,7 @@ pub async fn admin_jobs(session: SessionCtx, state: Option<JobState>, kind: Stri
         q.push_str(&format!("&state={}", s.as_str()));
     }
     if !kind.trim().is_empty() {
-        q.push_str(&format!("&kind={}", js_sys_encode(kind.trim())));
+        q.push_str(&format!("&kind={}", percent_encode(kind.trim())));
     }
     get_authed(session, &q).await
 }
@@ -248,8 +248,8 @@ pub async fn reset_template(session: SessionCtx, key: &str) -> Result<EmailTempl
     authed(session, Method::Delete, &format!("/admin/email-templates/{key}"), None).await
 }
 
-/// Percent-encodes a query value.
-fn js_sys_encode(s: &str) -> String {
+/// Percent-encodes a URL component (query value, path segment, data: URL body).
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
@@ -297,7 +297,7 @@ pub async fn my_audit(session: SessionCtx, page: u32) -> Result<Page<AuditEntry>
 pub async fn admin_audit(session: SessionCtx, action: String, page: u32) -> Result<Page<AuditEntry>, ClientError> {
     let mut q = format!("/admin/audit?page={page}&per_page=25");
     if !action.trim().is_empty() {
-        q.push_str(&format!("&action={}", js_sys_encode(action.trim())));
+        q.push_str(&format!("&action={}", percent_encode(action.trim())));
     }
     get_authed(session, &q).await
 }
@@ -380,11 +380,11 @@ pub async fn remove_member(session: SessionCtx, id: &str) -> Result<(), ClientEr
 }
 
 pub async fn invitation(token: &str) -> Result<Invitation, ClientError> {
-    send(Request::get(&format!("{BASE}/team/invitations/{}", js_sys_encode(token))).build()).await
+    send(Request::get(&format!("{BASE}/team/invitations/{}", percent_encode(token))).build()).await
 }
 
 pub async fn accept_invitation(token: &str, body: &AcceptInvitationRequest) -> Result<TokenResponse, ClientError> {
-    send(post_json(&format!("/team/invitations/{}/accept", js_sys_encode(token)), body)).await
+    send(post_json(&format!("/team/invitations/{}/accept", percent_encode(token)), body)).await
 }
 
 pub async fn memberships(session: SessionCtx) -> Result<Vec<Membership>, ClientError> {

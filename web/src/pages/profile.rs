@@ -204,7 +204,7 @@ fn YourData() -> impl IntoView {
 fn download(name: &str, text: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     let Ok(a) = doc.create_element("a") else { return };
-    let href = format!("data:application/json;charset=utf-8,{}", js_encode(text));
+    let href = format!("data:application/json;charset=utf-8,{}", api::percent_encode(text));
     let _ = a.set_attribute("href", &href);
     let _ = a.set_attribute("download", name);
     if let Some(body) = doc.body() {
@@ -214,15 +214,6 @@ fn download(name: &str, text: &str) {
         }
         let _ = body.remove_child(&a);
     }
-}
-
-fn js_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Pending deletion requests; `changed` is bumped after an approval so the client list reloads.
