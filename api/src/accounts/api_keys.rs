@@ -83,7 +83,7 @@ pub fn create(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, role: Role, 
         created_at: now_micros(now),
         revoked_at: None,
     };
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         diesel::insert_into(api_keys::table).values(&row).execute(conn)?;
         audit::record(conn, now, actor, Event::new("api_key.created").account(user_id).target("api_key", &row.id).details(serde_json::json!({ "name": row.name, "scopes": scopes })))
     })?;
@@ -101,7 +101,7 @@ pub fn list(conn: &mut DbConn, user_id: &str) -> Result<Vec<ApiKey>, ApiError> {
 }
 
 pub fn revoke(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, id: &str, actor: &Actor) -> Result<(), ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let n = diesel::update(api_keys::table.find(id).filter(api_keys::user_id.eq(user_id)).filter(api_keys::revoked_at.is_null()))
             .set(api_keys::revoked_at.eq(Some(now_micros(now))))
             .execute(conn)?;

@@ -84,7 +84,7 @@ pub fn send_welcome(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, u
 }
 
 pub fn verify_email(conn: &mut DbConn, now: DateTime<Utc>, token: &str, actor: &Actor) -> Result<UserRow, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let user_id = consume_token(conn, now, token, Purpose::VerifyEmail)?;
         diesel::update(users::table.find(&user_id).filter(users::email_verified_at.is_null()))
             .set(users::email_verified_at.eq(Some(now_micros(now))))
@@ -100,7 +100,7 @@ pub fn resend_verification(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str,
         return Err(ApiError::Conflict { code: "already_verified", detail: "this e-mail address is already confirmed".into(), field: None });
     }
     limits::hit(conn, now, limits::VERIFY_RESEND_PER_USER, user_id)?;
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let token = issue_token(conn, now, user_id, Purpose::VerifyEmail, VERIFY_TTL)?;
         let vars = serde_json::json!({ "first_name": user.first_name, "verify_url": verify_url(mail, &token) });
         outbox::queue_email(conn, now, mail, Outgoing { to: &user.email, user_id: Some(user_id), template: "email_verification", category: Category::Transactional, vars: &vars })?;
@@ -111,7 +111,7 @@ pub fn resend_verification(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str,
 /// Sends a reset link when the address has an account; answers the same either way.
 pub fn forgot_password(conn: &mut DbConn, now: DateTime<Utc>, email: &str, mail: &MailContext, actor: &Actor) -> Result<(), ApiError> {
     let Some(user) = super::service::find_by_email(conn, email)? else { return Ok(()) };
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let token = issue_token(conn, now, &user.id, Purpose::ResetPassword, RESET_TTL)?;
         let vars = serde_json::json!({ "first_name": user.first_name, "reset_url": format!("{}/reset-password?token={token}", mail.public_url) });
         outbox::queue_email(conn, now, mail, Outgoing { to: &user.email, user_id: Some(&user.id), template: "password_reset", category: Category::Transactional, vars: &vars })?;
@@ -140,7 +140,7 @@ fn password_changed_mail(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailConte
 
 /// Sets a new password with a reset token; every session of the account ends.
 pub fn reset_password(conn: &mut DbConn, now: DateTime<Utc>, token: &str, new_password: &str, mail: &MailContext, actor: &Actor) -> Result<(), ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let user_id = consume_token(conn, now, token, Purpose::ResetPassword)?;
         let user = find_user(conn, &user_id)?;
         set_password(conn, now, &user, new_password, "password")?;
@@ -174,7 +174,7 @@ pub fn change_password(
     if current == new_password {
         return Err(ApiError::field("new_password", "must differ from the current password"));
     }
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         set_password(conn, now, &user, new_password, "new_password")?;
         revoke_others(conn, now, user_id, current_session)?;
         password_changed_mail(conn, now, mail, &user)?;
@@ -223,14 +223,14 @@ pub fn revoke_own(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, session_
     if owner.as_deref() != Some(user_id) {
         return Err(ApiError::not_found("session"));
     }
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         revoke_session(conn, now, session_id)?;
         audit::record(conn, now, actor, Event::new("session.revoked").account(user_id).target("session", session_id))
     })
 }
 
 pub fn revoke_all_others(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, current: &str, actor: &Actor) -> Result<usize, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let n = revoke_others(conn, now, user_id, current)?;
         audit::record(conn, now, actor, Event::new("session.revoked_others").account(user_id).details(serde_json::json!({ "count": n })))?;
         Ok(n)

@@ -106,7 +106,7 @@ pub fn register(
     meta: &ClientMeta,
     mail: &MailContext,
 ) -> Result<(UserRow, IssuedSession), ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let user = create_user(conn, now, &req.email, &req.password, &req.first_name, &req.last_name, Role::Client)?;
         policy::check("password", &req.password, &user.email)?;
         let session = open_session(conn, now, &user.id, meta)?;
@@ -144,7 +144,7 @@ pub fn login(
     if !password::verify(password_plain, &user.password_hash) {
         let failures = user.failed_logins + 1;
         let locks = failures >= LOCK_AFTER;
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             diesel::update(users::table.find(&user.id))
                 .set((
                     users::failed_logins.eq(if locks { 0 } else { failures }),
@@ -188,7 +188,7 @@ pub enum LoginOutcome {
 
 /// Opens the session of a successful sign-in, alerts about a new device and audits it.
 pub fn complete_login(conn: &mut DbConn, now: DateTime<Utc>, user: &UserRow, meta: &ClientMeta, mail: &MailContext, method: &str) -> Result<IssuedSession, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let known_device = known_device(conn, &user.id, meta.user_agent.as_deref())?;
         let session = open_session(conn, now, &user.id, meta)?;
         if !known_device {
@@ -271,7 +271,7 @@ fn insert_refresh_token(conn: &mut DbConn, now: DateTime<Utc>, session_id: &str)
 pub fn refresh(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(UserRow, IssuedSession), ApiError> {
     let invalid = |why: &str| ApiError::Unauthenticated(format!("the session is {why}; please sign in again"));
     let hash = hash_token(token);
-    let outcome = conn.transaction(|conn| {
+    let outcome = crate::db::transaction(conn, |conn| {
         let found: Option<(RefreshTokenRow, SessionRow)> = refresh_tokens::table
             .inner_join(sessions::table)
             .filter(refresh_tokens::token_hash.eq(&hash))

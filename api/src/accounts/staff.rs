@@ -37,7 +37,7 @@ pub fn security_settings(conn: &mut DbConn) -> Result<SecuritySettings, ApiError
 }
 
 pub fn update_security_settings(conn: &mut DbConn, now: DateTime<Utc>, new: &SecuritySettings, actor: &Actor) -> Result<SecuritySettings, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let before = security_settings(conn)?;
         settings::set(conn, now, SECURITY_KEY, new)?;
         audit::record(conn, now, actor, Event::new("settings.security_updated").details(serde_json::json!({ "before": before, "after": new })))?;
@@ -154,7 +154,7 @@ fn write_permissions(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, role:
 
 /// Adds an administrator or staff member and e-mails them a link to choose their password.
 pub fn create(conn: &mut DbConn, now: DateTime<Utc>, req: &CreateStaffRequest, actor: &Actor, mail: &MailContext) -> Result<StaffMember, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         // Nobody knows this password: the e-mailed link sets the real one.
         let placeholder = super::tokens::new_refresh_token();
         let user = service::create_user(conn, now, &req.email, &placeholder, &req.first_name, &req.last_name, req.role)?;
@@ -185,7 +185,7 @@ pub fn update(conn: &mut DbConn, now: DateTime<Utc>, id: &str, req: &UpdateStaff
     if req.role == Role::Admin && req.disabled {
         return Err(ApiError::field("disabled", "an administrator cannot be disabled; make them staff first"));
     }
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let user = back_office_user(conn, id)?;
         let before = to_member(conn, &user)?;
         diesel::update(users::table.find(id)).set((users::role.eq(req.role.as_str()), users::updated_at.eq(now_micros(now)))).execute(conn)?;

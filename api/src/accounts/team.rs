@@ -135,7 +135,7 @@ pub fn invite(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, req: &Inv
     limits::hit(conn, now, limits::INVITES_PER_ACCOUNT, account_id)?;
     let token = new_refresh_token();
     let at = now_micros(now);
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let existing: Option<MemberRow> = account_members::table
             .filter(account_members::account_id.eq(account_id))
             .filter(account_members::email.eq(&email))
@@ -188,7 +188,7 @@ pub fn invite(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, req: &Inv
 }
 
 pub fn update(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, id: &str, req: &UpdateMemberRequest, actor: &Actor) -> Result<TeamMember, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let before = owned_row(conn, account_id, id)?;
         diesel::update(account_members::table.find(id)).set(account_members::permissions.eq(names_to_json(&req.permissions))).execute(conn)?;
         audit::record(
@@ -204,7 +204,7 @@ pub fn update(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, id: &str,
 
 /// Removes a member or withdraws an invitation; their access ends with the next request.
 pub fn remove(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, id: &str, actor: &Actor) -> Result<(), ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let row = owned_row(conn, account_id, id)?;
         diesel::delete(account_members::table.find(id)).execute(conn)?;
         audit::record(conn, now, actor, Event::new("team.removed").account(account_id).target("team_member", id).details(serde_json::json!({ "email": row.email })))
@@ -247,7 +247,7 @@ fn link(conn: &mut DbConn, now: DateTime<Utc>, row: &MemberRow, user: &UserRow, 
 /// Accepts an invitation by opening a login for the invited address (which the link proves the
 /// invitee reads, so it counts as confirmed) and signs in.
 pub fn accept_new(conn: &mut DbConn, now: DateTime<Utc>, token: &str, req: &AcceptInvitationRequest, meta: &ClientMeta, mail: &MailContext) -> Result<(UserRow, IssuedSession), ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let row = open_invitation(conn, now, token)?;
         if find_by_email(conn, &row.email)?.is_some() {
             return Err(ApiError::Conflict { code: "account_exists", detail: "this address already has a login; sign in and accept the invitation from there".into(), field: None });
@@ -263,7 +263,7 @@ pub fn accept_new(conn: &mut DbConn, now: DateTime<Utc>, token: &str, req: &Acce
 
 /// Accepts an invitation with the login the caller already has (the invited address must be theirs).
 pub fn accept_existing(conn: &mut DbConn, now: DateTime<Utc>, token: &str, user_id: &str, actor: &Actor) -> Result<Membership, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let row = open_invitation(conn, now, token)?;
         let user = find_user(conn, user_id)?;
         if user.email != row.email {
@@ -299,7 +299,7 @@ pub fn memberships(conn: &mut DbConn, user_id: &str) -> Result<Vec<Membership>, 
 
 /// The member leaves an account.
 pub fn leave(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, account_id: &str, actor: &Actor) -> Result<(), ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let n = diesel::delete(account_members::table.filter(account_members::account_id.eq(account_id)).filter(account_members::user_id.eq(user_id))).execute(conn)?;
         if n == 0 {
             return Err(ApiError::not_found("membership"));

@@ -53,7 +53,7 @@ pub fn enable(conn: &mut DbConn, now: DateTime<Utc>, secret_key: &[u8], user_id:
     let sealed = user.totp_pending.clone().ok_or_else(|| ApiError::bad_request("no_setup", "start the set-up first"))?;
     let raw = crypto::open(secret_key, &sealed)?;
     let step = totp::verify(&raw, code, now.timestamp()).ok_or_else(|| ApiError::field("code", "this code is not valid; check the time on your phone"))?;
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         diesel::update(users::table.find(user_id))
             .set((
                 users::totp_secret.eq(Some(sealed.clone())),
@@ -103,7 +103,7 @@ pub fn disable(conn: &mut DbConn, now: DateTime<Utc>, secret_key: &[u8], user_id
     if !check_code(conn, now, secret_key, &user, code)? {
         return Err(ApiError::field("code", "this code is not valid"));
     }
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         diesel::update(users::table.find(user_id))
             .set((users::totp_secret.eq(None::<String>), users::totp_enabled_at.eq(None::<chrono::NaiveDateTime>), users::totp_last_step.eq(None::<i64>)))
             .execute(conn)?;

@@ -20,7 +20,7 @@ pub fn get<T: DeserializeOwned>(conn: &mut DbConn, key: &str) -> Result<Option<T
 pub fn set<T: Serialize>(conn: &mut DbConn, now: DateTime<Utc>, key: &str, value: &T) -> Result<(), ApiError> {
     let json = serde_json::to_string(value).map_err(ApiError::internal)?;
     let at = now_micros(now);
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let updated = diesel::update(settings::table.find(key))
             .set((settings::value.eq(&json), settings::updated_at.eq(at)))
             .execute(conn)?;

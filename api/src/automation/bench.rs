@@ -28,7 +28,7 @@ pub fn jobs(state: &AppState, count: usize, workers: usize, batch: i64) -> Resul
         .collect();
     let t = Instant::now();
     for chunk in new.chunks(5_000) {
-        conn.transaction(|c| queue::enqueue_many(c, now, chunk)).map_err(|e| e.to_string())?;
+        crate::db::transaction(&mut conn, |c| queue::enqueue_many(c, now, chunk)).map_err(|e| e.to_string())?;
     }
     let enqueue_secs = t.elapsed().as_secs_f64();
     drop(conn);

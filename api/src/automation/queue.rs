@@ -252,7 +252,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<JobRow, ApiError> {
 
 /// Admin: run a failed or dead job again now, with a fresh set of attempts.
 pub fn retry(conn: &mut DbConn, now: DateTime<Utc>, id: &str) -> Result<JobRow, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let job = find(conn, id)?;
         if !matches!(JobState::parse(&job.state), Some(JobState::Failed | JobState::Dead)) {
             return Err(ApiError::Conflict {
@@ -277,7 +277,7 @@ pub fn retry(conn: &mut DbConn, now: DateTime<Utc>, id: &str) -> Result<JobRow, 
 
 /// Admin: delete a job that is not running.
 pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let job = find(conn, id)?;
         if job.state == JobState::Running.as_str() {
             return Err(ApiError::Conflict { code: "job_running", detail: "a running job cannot be deleted".into(), field: None });

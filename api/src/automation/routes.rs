@@ -1,7 +1,6 @@
 //! Admin routes for the job queue and the scheduler.
 
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
-use diesel::Connection;
 
 use crate::admin::audit::{self, Event};
 use keel_shared::automation::{Job, JobFilter, ScheduledTask, UpdateTaskRequest};
@@ -38,7 +37,7 @@ async fn list_jobs(state: web::Data<AppState>, _: BackOffice<can::AutomationMana
 async fn retry_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::AutomationManage>, id: web::Path<String>) -> Result<web::Json<Job>, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     let job = db::run(&state.pool, move |c| {
-        c.transaction(|c| {
+        crate::db::transaction(c, |c| {
             let job = queue::retry(c, now, &id)?;
             audit::record(c, now, &actor, Event::new("job.retried").target("job", &id).details(serde_json::json!({ "kind": job.kind })))?;
             Ok(job)
@@ -56,7 +55,7 @@ async fn retry_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOffi
 async fn delete_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::AutomationManage>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     db::run(&state.pool, move |c| {
-        c.transaction(|c| {
+        crate::db::transaction(c, |c| {
             queue::delete(c, &id)?;
             audit::record(c, now, &actor, Event::new("job.deleted").target("job", &id))
         })
@@ -82,7 +81,7 @@ async fn update_task(req: HttpRequest, state: web::Data<AppState>, admin: BackOf
     let (now, name, actor, body) = (state.clock.now(), name.into_inner(), admin.actor(&req), body.0);
     Ok(web::Json(
         db::run(&state.pool, move |c| {
-            c.transaction(|c| {
+            crate::db::transaction(c, |c| {
                 let task = scheduler::update(c, now, &name, &body.cron, body.enabled)?;
                 audit::record(c, now, &actor, Event::new("task.updated").target("task", &name).details(serde_json::json!({ "cron": body.cron, "enabled": body.enabled })))?;
                 Ok(task)

@@ -94,7 +94,7 @@ pub fn preview(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<Due>, ApiErr
 pub fn tick(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<Due>, ApiError> {
     let mut started = Vec::new();
     for due in due_tasks(conn, now)? {
-        let won = conn.transaction(|conn| {
+        let won = crate::db::transaction(conn, |conn| {
             let run_id = ids::new_id();
             let inserted = {
                 let values = (

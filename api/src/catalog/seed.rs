@@ -107,7 +107,7 @@ const PLANS: &[Plan] = &[
 
 /// Loads the demo plans into an empty catalog. Returns how many products were created.
 pub fn load_demo_catalog(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         if super::service::count(conn)? > 0 {
             return Ok(0);
         }

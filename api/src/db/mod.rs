@@ -172,6 +172,43 @@ where
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
 }
 
+/// Runs `f` in a transaction; every transaction in Keel goes through here.
+///
+/// On SQLite it begins with `BEGIN IMMEDIATE`, taking the write lock up front. A plain (deferred)
+/// transaction that reads and then writes cannot wait for that lock: when another connection is
+/// writing, SQLite answers "database is locked" at once instead of using `busy_timeout`, because
+/// waiting could deadlock. Taking the lock first makes such transactions queue like single writes.
+/// On PostgreSQL, and when already inside a transaction (a savepoint), it is diesel's `transaction`.
+pub fn transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let outermost_sqlite = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?.is_none(),
+        DbConn::Postgresql(_) => false,
+    };
+    if !outermost_sqlite {
+        return conn.transaction(f);
+    }
+    if let DbConn::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    let outcome = f(conn);
+    let DbConn::Sqlite(c) = conn else { return outcome };
+    match outcome {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(c)?;
+            Ok(value)
+        }
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(c)?;
+            Err(e)
+        }
+    }
+}
+
 /// Cuts a timestamp to whole microseconds, the precision both backends keep.
 pub fn now_micros(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     use chrono::{SubsecRound, Timelike};
@@ -191,5 +228,44 @@ mod tests {
         assert_eq!(DbUrl::parse("./keel.db").map(|u| u.backend), Ok(Backend::Sqlite));
         assert!(DbUrl::parse("mysql://x").is_err());
         assert!(DbUrl::parse("  ").is_err());
+    }
+
+    /// Many connections running read-then-write transactions at once on one SQLite file: each one
+    /// waits its turn. With deferred transactions some fail with "database is locked" (CI saw it).
+    #[test]
+    fn sqlite_transactions_that_read_then_write_queue_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DbUrl::parse(&dir.path().join("t.db").display().to_string()).unwrap();
+        let pool = connect(&url, 4).unwrap();
+        pool.get().unwrap().batch_execute("CREATE TABLE t (n INTEGER NOT NULL)").unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let pool = pool.clone();
+                std::thread::spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    (0..25)
+                        .map(|_| {
+                            transaction(&mut *conn, |c| {
+                                c.batch_execute("SELECT count(*) FROM t")?;
+                                std::thread::sleep(Duration::from_millis(1));
+                                // Nested: a savepoint inside the immediate transaction.
+                                transaction(c, |c| c.batch_execute("INSERT INTO t (n) VALUES (1)"))
+                            })
+                        })
+                        .collect::<Result<Vec<()>, diesel::result::Error>>()
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let DbConn::Sqlite(c) = &mut *pool.get().unwrap() else { panic!("not sqlite") };
+        let count: Count = diesel::sql_query("SELECT count(*) AS n FROM t").get_result(c).unwrap();
+        assert_eq!(count.n, 100);
     }
 }

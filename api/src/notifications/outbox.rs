@@ -118,7 +118,7 @@ pub fn save_template(conn: &mut DbConn, now: DateTime<Utc>, key: &str, subject: 
     templates::shipped(key).ok_or_else(|| ApiError::not_found("e-mail template"))?;
     templates::check(subject, text, html)?;
     let at = now_micros(now);
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let n = diesel::update(email_templates::table.find(key))
             .set((email_templates::subject.eq(subject), email_templates::body_text.eq(text), email_templates::body_html.eq(html), email_templates::updated_at.eq(at)))
             .execute(conn)?;

@@ -1,7 +1,6 @@
 //! E-mail log, templates and unsubscribe.
 
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
-use diesel::Connection;
 
 use crate::admin::audit::{self, Event};
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, UpdateTemplateRequest};
@@ -72,7 +71,7 @@ async fn update_template(req: HttpRequest, state: web::Data<AppState>, admin: Ba
     let (now, key, body, actor) = (state.clock.now(), key.into_inner(), body.0, admin.actor(&req));
     Ok(web::Json(
         db::run(&state.pool, move |c| {
-            c.transaction(|c| {
+            crate::db::transaction(c, |c| {
                 let t = outbox::save_template(c, now, &key, &body.subject, &body.body_text, &body.body_html)?;
                 audit::record(c, now, &actor, Event::new("email_template.updated").target("email_template", &key))?;
                 Ok(t)
@@ -90,7 +89,7 @@ async fn reset_template(req: HttpRequest, state: web::Data<AppState>, admin: Bac
     let (now, key, actor) = (state.clock.now(), key.into_inner(), admin.actor(&req));
     Ok(web::Json(
         db::run(&state.pool, move |c| {
-            c.transaction(|c| {
+            crate::db::transaction(c, |c| {
                 let t = outbox::reset_template(c, &key)?;
                 audit::record(c, now, &actor, Event::new("email_template.reset").target("email_template", &key))?;
                 Ok(t)
