@@ -197,6 +197,10 @@ both_backends!(team_members_see_only_what_they_were_granted, |app: TestApp| asyn
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(app.get("/api/v1/me/profile", Some(&owner)).await.body["company"], "Acme GmbH");
     assert_eq!(app.get("/api/v1/me/profile", Some(&bob)).await.body["company"], Value::Null);
+    // The holder's name is not Bob's to change.
+    let res = put_as(&app, "/api/v1/me/profile", &bob, Some(&owner_id), json!({"first_name": "Bob", "last_name": "Lee", "company": "Acme GmbH", "currency": "EUR", "language": "de"})).await;
+    assert!(res.problem(422)["errors"]["first_name"].is_array(), "{}", res.text);
+    assert_eq!(app.get("/api/v1/me", Some(&owner)).await.body["first_name"], "Ann");
     let trail = app.get("/api/v1/me/audit?action=profile.updated", Some(&owner)).await;
     let bob_id = app.get("/api/v1/me", Some(&bob)).await.body["id"].as_str().unwrap().to_string();
     assert_eq!(trail.body["items"][0]["actor_id"], bob_id.as_str(), "{}", trail.text);

@@ -742,11 +742,14 @@ async fn team_member_joins_and_sees_only_granted_areas() {
     h.click("[data-testid=accept-form] button[type=submit]").await;
     h.wait_path("/dashboard").await;
     h.wait_text("[data-testid=acting-banner]", "Olga Web Studio").await;
+    h.wait_text("[data-testid=acting-card]", "billing").await;
+    h.screenshot("acting-overview").await;
     let nav = h.wait_css(".side-nav").await.text().await.unwrap();
     assert!(nav.contains("Profile") && !nav.contains("Security") && !nav.contains("Team"), "{nav}");
     h.click_text(".side-nav a", "Profile").await;
     h.wait_text("h1", "Billing details of Olga Web Studio").await;
     h.wait_css("[id='f-company']").await;
+    h.wait_text("[data-testid=account-holder]", "Olga").await;
     h.screenshot("acting-for-account").await;
     // Back on his own account, his own (empty) profile and the switch.
     h.click_text("[data-testid=acting-banner] button", "Back to my account").await;

@@ -64,11 +64,20 @@ pub fn get(conn: &mut DbConn, user_id: &str) -> Result<Profile, ApiError> {
     })
 }
 
-pub fn update(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, p: &Profile, actor: &Actor) -> Result<Profile, ApiError> {
+/// Saves the profile. `holder` is false for a team member with billing access: they edit the
+/// billing details, while the holder's name stays the holder's to change.
+pub fn update(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, p: &Profile, holder: bool, actor: &Actor) -> Result<Profile, ApiError> {
     let blank = |s: &Option<String>| s.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let json = |a: &Option<Address>| a.as_ref().map(serde_json::to_string).transpose().map_err(ApiError::internal);
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let before = get(conn, user_id)?;
+        if !holder {
+            for (field, sent, was) in [("first_name", &p.first_name, &before.first_name), ("last_name", &p.last_name, &before.last_name)] {
+                if sent.trim() != was {
+                    return Err(ApiError::field(field, "only the account holder can change their name"));
+                }
+            }
+        }
         let mut r = ensure(conn, now, user_id)?;
         r.company = blank(&p.company);
         r.phone = blank(&p.phone);
@@ -115,7 +124,7 @@ pub fn export(conn: &mut DbConn, user_id: &str) -> Result<serde_json::Value, Api
 }
 
 pub fn request_deletion(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, actor: &Actor) -> Result<(), ApiError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let r = ensure(conn, now, user_id)?;
         if r.deletion_requested_at.is_none() {
             diesel::update(client_profiles::table.find(user_id)).set(client_profiles::deletion_requested_at.eq(Some(now_micros(now)))).execute(conn)?;
@@ -152,7 +161,7 @@ pub fn anonymise(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, actor: &A
         return Ok(());
     }
     let at = now_micros(now);
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         diesel::update(users::table.find(user_id))
             .set((
                 users::email.eq(format!("deleted-{user_id}@invalid")),

@@ -437,7 +437,8 @@ async fn get_profile(state: web::Data<AppState>, access: ForAccount<area::Billin
     Ok(web::Json(db::run(&state.pool, move |c| profile::get(c, &account)).await?))
 }
 
-/// Update your profile.
+/// Update your profile. A team member with billing access edits the billing details; the
+/// holder's name stays theirs to change (a different name answers 422 on that field).
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = Profile, params(AccountHeader),
     responses((status = 200, body = Profile), (status = 422, body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "A team member without billing access", body = Problem, content_type = "application/problem+json"),
@@ -445,8 +446,9 @@ async fn get_profile(state: web::Data<AppState>, access: ForAccount<area::Billin
 #[put("/me/profile")]
 async fn update_profile(req: HttpRequest, state: web::Data<AppState>, access: ForAccount<area::Billing>, body: ValidJson<Profile>) -> Result<web::Json<Profile>, ApiError> {
     let (now, actor) = (state.clock.now(), access.actor(&req));
+    let holder = access.account_id == access.auth.user_id();
     let account = access.account_id;
-    Ok(web::Json(db::run(&state.pool, move |c| profile::update(c, now, &account, &body.0, &actor)).await?))
+    Ok(web::Json(db::run(&state.pool, move |c| profile::update(c, now, &account, &body.0, holder, &actor)).await?))
 }
 
 /// Download everything Keel holds about you (GDPR), as JSON.

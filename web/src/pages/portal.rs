@@ -1,4 +1,5 @@
-//! The client portal's overview: the account as `GET /me` reports it.
+//! The client portal's overview: the account as `GET /me` reports it, or, while a team member
+//! acts for another account, that account and the access they hold in it.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -15,7 +16,7 @@ pub fn DashboardPage() -> impl IntoView {
         <header class="page-head">
             <div>
                 <h1>"Overview"</h1>
-                <p class="muted">"Your account at a glance."</p>
+                <p class="muted">{move || if session.acting.with(Option::is_some) { "The account you are working in." } else { "Your account at a glance." }}</p>
             </div>
             <A href="/#plans" attr:class="btn btn-primary">"Order hosting"</A>
         </header>
@@ -25,7 +26,18 @@ pub fn DashboardPage() -> impl IntoView {
             Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
             Some(Ok(user)) => view! {
                 <div class="grid-2">
-                    <section class="card">
+                    {move || session.acting.get().map(|m| view! {
+                        // A team member working in someone else's account: whose, and what they may do.
+                        <section class="card" data-testid="acting-card">
+                            <h2>{m.account_name.clone()}</h2>
+                            <dl class="details">
+                                <dt>"Your access"</dt>
+                                <dd>{m.permissions.iter().map(|p| view! { <span class="pill">{p.as_str()}</span>" " }).collect_view()}</dd>
+                                <dt>"Member since"</dt><dd>{crate::components::day_in_words(m.accepted_at)}</dd>
+                            </dl>
+                        </section>
+                    })}
+                    <section class="card" class:hidden=move || session.acting.with(Option::is_some)>
                         <h2>{format!("Hello, {}", user.first_name)}</h2>
                         <dl class="details">
                             <dt>"Name"</dt><dd>{format!("{} {}", user.first_name, user.last_name)}</dd>

@@ -87,6 +87,7 @@ fn AddressFields(names: &'static AddressNames, a: AddressSignals, errors: FieldE
 #[component]
 fn ProfileForm(profile: Profile) -> impl IntoView {
     let session = use_session();
+    let holder = session.acting_for().is_none();
     let s = |v: &str| RwSignal::new(v.to_string());
     let a = profile.address.clone().unwrap_or_default();
     let (first, last) = (s(&profile.first_name), s(&profile.last_name));
@@ -124,7 +125,7 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             match api::save_profile(session, &req).await {
                 Ok(p) => {
                     saved.set(true);
-                    if session.acting_for().is_none() {
+                    if holder {
                         session.current.update(|s| if let Some(s) = s { s.user.first_name = p.first_name.clone(); s.user.last_name = p.last_name.clone(); });
                     }
                 }
@@ -137,10 +138,17 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
         <form class="card profile-form" on:submit=submit novalidate data-testid="profile-form">
             {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
             {move || saved.get().then(|| view! { <div class="alert alert-info" role="status">"Profile saved."</div> })}
-            <div class="field-row">
-                <Field label="First name" name="first_name" autocomplete="given-name" value=first errors=errors/>
-                <Field label="Last name" name="last_name" autocomplete="family-name" value=last errors=errors/>
-            </div>
+            {if holder {
+                view! {
+                    <div class="field-row">
+                        <Field label="First name" name="first_name" autocomplete="given-name" value=first errors=errors/>
+                        <Field label="Last name" name="last_name" autocomplete="family-name" value=last errors=errors/>
+                    </div>
+                }.into_any()
+            } else {
+                // The holder's name is theirs to change; a team member edits the billing details.
+                view! { <p class="muted" data-testid="account-holder">{format!("Account holder: {} {}", first.get_untracked(), last.get_untracked())}</p> }.into_any()
+            }}
             <div class="field-row">
                 <Field label="Company (optional)" name="company" autocomplete="organization" value=company errors=errors/>
                 <Field label="Phone" name="phone" kind="tel" autocomplete="tel" value=phone errors=errors/>
