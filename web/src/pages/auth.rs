@@ -43,6 +43,19 @@ pub fn Field(
     }
 }
 
+/// A person's first and last name side by side, as every form that asks for one shows them.
+/// `own`: the name is the user's own, so the browser may fill it in (not when an admin adds staff).
+#[component]
+pub fn NameFields(first: RwSignal<String>, last: RwSignal<String>, errors: FieldErrors, #[prop(default = true)] own: bool) -> impl IntoView {
+    let (given, family) = if own { ("given-name", "family-name") } else { ("off", "off") };
+    view! {
+        <div class="field-row">
+            <Field label="First name" name="first_name" autocomplete=given value=first errors=errors/>
+            <Field label="Last name" name="last_name" autocomplete=family value=last errors=errors/>
+        </div>
+    }
+}
+
 /// Runs the shared validation rules before a form is sent: shows the per-field messages and
 /// answers false when something is wrong; clears earlier messages and answers true otherwise.
 pub fn checked<T: Validate>(req: &T, errors: FieldErrors) -> bool {
@@ -214,10 +227,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <h1>"Create your account"</h1>
                 <p class="muted">"One account for your hosting, domains, invoices and support."</p>
                 {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
-                <div class="field-row">
-                    <Field label="First name" name="first_name" autocomplete="given-name" value=first_name errors=errors/>
-                    <Field label="Last name" name="last_name" autocomplete="family-name" value=last_name errors=errors/>
-                </div>
+                <NameFields first=first_name last=last_name errors=errors/>
                 <Field label="E-mail" name="email" kind="email" autocomplete="email" value=email errors=errors/>
                 <Field label="Password" name="password" kind="password" autocomplete="new-password"
                     hint="At least 10 characters." value=password errors=errors/>

@@ -32,7 +32,7 @@ pub fn DashboardPage() -> impl IntoView {
                             <h2>{m.account_name.clone()}</h2>
                             <dl class="details">
                                 <dt>"Your access"</dt>
-                                <dd>{m.permissions.iter().map(|p| view! { <span class="pill">{p.as_str()}</span>" " }).collect_view()}</dd>
+                                <dd>{crate::pages::team::areas_text(&m.permissions)}</dd>
                                 <dt>"Member since"</dt><dd>{crate::components::day_in_words(m.accepted_at)}</dd>
                             </dl>
                         </section>

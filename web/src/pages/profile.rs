@@ -7,7 +7,7 @@ use keel_shared::Currency;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::auth::{Field, FieldErrors, checked, show_error};
+use super::auth::{Field, FieldErrors, NameFields, checked, show_error};
 use crate::api;
 use crate::components::feedback::{ErrorPanel, Loading};
 use crate::session::use_session;
@@ -139,12 +139,7 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
             {move || saved.get().then(|| view! { <div class="alert alert-info" role="status">"Profile saved."</div> })}
             {if holder {
-                view! {
-                    <div class="field-row">
-                        <Field label="First name" name="first_name" autocomplete="given-name" value=first errors=errors/>
-                        <Field label="Last name" name="last_name" autocomplete="family-name" value=last errors=errors/>
-                    </div>
-                }.into_any()
+view! { <NameFields first=first last=last errors=errors/> }.into_any()
             } else {
                 // The holder's name is theirs to change; a team member edits the billing details.
                 view! { <p class="muted" data-testid="account-holder">{format!("Account holder: {} {}", first.get_untracked(), last.get_untracked())}</p> }.into_any()

@@ -8,7 +8,7 @@ use keel_shared::auth::Role;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::auth::{Field, FieldErrors, checked, show_error};
+use super::auth::{Field, FieldErrors, NameFields, checked, show_error};
 use crate::api;
 use crate::components::checks::Checks;
 use crate::components::feedback::loaded;
@@ -126,10 +126,7 @@ fn AddStaff(version: RwSignal<u32>) -> impl IntoView {
             <h2>"Add a staff member"</h2>
             {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
             <Field label="E-mail" name="email" kind="email" value=email errors=errors/>
-            <div class="field-row">
-                <Field label="First name" name="first_name" value=first errors=errors/>
-                <Field label="Last name" name="last_name" value=last errors=errors/>
-            </div>
+            <NameFields first=first last=last errors=errors own=false/>
             <label class="field"><span>"Role"</span>
                 <select name="role" on:change=move |ev| role.set(role_from(&event_target_value(&ev)))>
                     <option value="staff" selected>"Staff (chosen permissions)"</option>

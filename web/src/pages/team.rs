@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::auth::{Field, FieldErrors, checked, show_error};
+use super::auth::{Field, FieldErrors, NameFields, checked, show_error};
 use crate::api;
 use crate::components::checks::Checks;
 use crate::components::feedback::{loaded, ErrorPanel, Loading};
@@ -24,7 +24,7 @@ fn area_label(p: MemberPermission) -> &'static str {
     }
 }
 
-fn areas_text(perms: &[MemberPermission]) -> String {
+pub(crate) fn areas_text(perms: &[MemberPermission]) -> String {
     perms.iter().map(|p| area_label(*p)).collect::<Vec<_>>().join(", ")
 }
 
@@ -341,10 +341,7 @@ fn NewLogin(token: String) -> impl IntoView {
         <form on:submit=submit novalidate data-testid="accept-form">
             <p class="muted">"Choose your name and a password for your own login."</p>
             {move || banner.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
-            <div class="field-row">
-                <Field label="First name" name="first_name" autocomplete="given-name" value=first errors=errors/>
-                <Field label="Last name" name="last_name" autocomplete="family-name" value=last errors=errors/>
-            </div>
+            <NameFields first=first last=last errors=errors/>
             <Field label="Password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters" value=password errors=errors/>
             <button class="btn btn-primary btn-block" type="submit">"Accept and create login"</button>
         </form>
