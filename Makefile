@@ -6,14 +6,20 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.tools/node_modules/.bin:$(PATH)
 TRUNK := trunk build web/index.html --release --skip-version-check
+# The client portal and the admin are bundles of their own (see web/src/routes.rs), built after
+# the storefront, whose build empties dist/.
+TRUNK_PORTAL := trunk build web/portal.html --release --skip-version-check --dist dist/portal --public-url /portal/
+TRUNK_ADMIN := trunk build web/admin.html --release --skip-version-check --dist dist/admin --public-url /admin/
 
-.PHONY: run test web setup setup-test openapi bench clean
+.PHONY: run test web setup setup-test openapi bench bench-http clean
 
 run: setup web
 	cargo build --release -p keel-api --bin keel
 	./target/release/keel serve
 
 test: setup-test web
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
 	cargo build -p keel-api --bin keel
 	cargo test --no-fail-fast
 
@@ -25,9 +31,12 @@ setup-test:
 
 web:
 	$(TRUNK)
+	$(TRUNK_PORTAL)
+	$(TRUNK_ADMIN)
+	scripts/web-size
 
 openapi:
-	KEEL_UPDATE_OPENAPI=1 cargo test -p keel-api --test api openapi_document_matches_the_committed_file
+	KEEL_UPDATE_OPENAPI=1 cargo test -p keel-api --test suite openapi_document_matches_the_committed_file
 
 # Queue throughput on SQLite and PostgreSQL (release build); prints jobs/second.
 BENCH_JOBS ?= 100000
@@ -39,6 +48,13 @@ bench:
 	KEEL_DATA_DIR=target/bench KEEL_DEMO_DATA=false ./target/release/keel bench jobs --jobs $(BENCH_JOBS) --workers $(BENCH_WORKERS)
 	psql "$(BENCH_PG)/postgres" -qc 'DROP DATABASE IF EXISTS keel_bench' -c 'CREATE DATABASE keel_bench'
 	KEEL_DATA_DIR=target/bench DATABASE_URL=$(BENCH_PG)/keel_bench ./target/release/keel bench jobs --jobs $(BENCH_JOBS) --workers $(BENCH_WORKERS)
+
+# The request path beside a bare actix-web handler (wrk, release build, SQLite and PostgreSQL):
+# req/s, p99 and the share of the bare handler's req/s per endpoint. See scripts/bench-http.
+bench-http:
+	@scripts/setup --bench
+	cargo build --release -p keel-api --bin keel --bin keel-bench-bare
+	BENCH_PG=$(BENCH_PG) scripts/bench-http
 
 clean:
 	cargo clean

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use keel_shared::auth::Role;
 use rand::RngCore;
 
-use crate::accounts::service as accounts;
+use crate::accounts::users as accounts;
 use crate::admin::settings;
 use crate::catalog::seed;
 use crate::config::Config;
@@ -21,7 +21,8 @@ pub fn secret_key(config: &Config) -> Result<Vec<u8>, String> {
     }
     let path = config.data_dir.join("secret.key");
     if !path.exists() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("KEEL_DATA_DIR: cannot create {}: {e}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| format!("KEEL_DATA_DIR: cannot create {}: {e}", config.data_dir.display()))?;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         // Written whole under a temporary name, then linked into place: several processes
@@ -66,9 +67,15 @@ pub struct FirstStart {
 
 /// Loads the demo catalog (when enabled and the catalog is empty) and creates the first admin
 /// (when there is none). The generated password is returned once and never stored in clear.
-pub fn first_start(conn: &mut DbConn, config: &Config, now: DateTime<Utc>) -> Result<FirstStart, ApiError> {
+/// `tasks`: the scheduled tasks this build ships (installed when missing).
+pub fn first_start(
+    conn: &mut DbConn,
+    config: &Config,
+    tasks: &[crate::automation::registry::TaskSpec],
+    now: DateTime<Utc>,
+) -> Result<FirstStart, ApiError> {
     let mut out = FirstStart::default();
-    crate::automation::scheduler::install(conn, now)?;
+    crate::automation::scheduler::install(conn, now, tasks)?;
     if config.demo_data && settings::get::<bool>(conn, "demo_catalog_loaded")?.is_none() {
         out.products_created = seed::load_demo_catalog(conn, now)?;
         settings::set(conn, now, "demo_catalog_loaded", &true)?;
@@ -79,7 +86,7 @@ pub fn first_start(conn: &mut DbConn, config: &Config, now: DateTime<Utc>) -> Re
             Some(p) => (p.clone(), false),
             None => (generate_password(), true),
         };
-        accounts::create_user(conn, now, &email, &password, "Keel", "Admin", Role::Admin)?;
+        accounts::create_user(conn, now, &email, &crate::identity::password::hash(&password)?, "Keel", "Admin", Role::Admin)?;
         out.admin = Some((email, generated.then_some(password)));
     }
     Ok(out)

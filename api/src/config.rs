@@ -77,8 +77,7 @@ impl Config {
         };
         let file = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("KEEL_CONFIG: cannot read {}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("KEEL_CONFIG: cannot read {}: {e}", path.display()))?;
                 toml::from_str::<FileConfig>(&text).map_err(|e| format!("KEEL_CONFIG: {}: {}", path.display(), e.message()))?
             }
             None => FileConfig::default(),
@@ -88,13 +87,11 @@ impl Config {
 
     fn resolve(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let data_dir = PathBuf::from(env("KEEL_DATA_DIR").or(file.data_dir).unwrap_or_else(|| "./data".into()));
-        let database_url = env("DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| data_dir.join("keel.db").to_string_lossy().into_owned());
+        let database_url =
+            env("DATABASE_URL").or(file.database_url).unwrap_or_else(|| data_dir.join("keel.db").to_string_lossy().into_owned());
         let database_url = DbUrl::parse(&database_url).map_err(|e| format!("DATABASE_URL: {e}"))?;
         let bind = env("KEEL_BIND").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind: SocketAddr =
-            bind.parse().map_err(|_| format!("KEEL_BIND: '{bind}' is not an address like 127.0.0.1:8080"))?;
+        let bind: SocketAddr = bind.parse().map_err(|_| format!("KEEL_BIND: '{bind}' is not an address like 127.0.0.1:8080"))?;
         let web_dir = env("KEEL_WEB_DIR").or(file.web_dir).map(PathBuf::from).unwrap_or_else(default_web_dir);
         let admin_email = env("KEEL_ADMIN_EMAIL").or(file.admin_email);
         if let Some(email) = &admin_email {
@@ -109,7 +106,11 @@ impl Config {
             return Err("KEEL_SECRET_KEY: must be at least 32 characters".into());
         }
         let db_pool_size = match env("KEEL_DB_POOL_SIZE") {
-            Some(v) => v.parse::<u32>().ok().filter(|n| (1..=512).contains(n)).ok_or_else(|| format!("KEEL_DB_POOL_SIZE: '{v}' is not a number from 1 to 512"))?,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=512).contains(n))
+                .ok_or_else(|| format!("KEEL_DB_POOL_SIZE: '{v}' is not a number from 1 to 512"))?,
             None => file.db_pool_size.unwrap_or(10),
         };
         let smtp_url = env("KEEL_SMTP_URL").or(file.smtp_url);
@@ -126,7 +127,8 @@ impl Config {
         }
         let workers = number(&env, "KEEL_WORKERS", 0, 256)?.map(|n| n as usize).or(file.workers).unwrap_or(2);
         let job_lease_secs = number(&env, "KEEL_JOB_LEASE_SECS", 1, 86_400)?.map(i64::from).or(file.job_lease_secs).unwrap_or(300);
-        let scheduler_interval_secs = number(&env, "KEEL_SCHEDULER_INTERVAL_SECS", 1, 3600)?.map(u64::from).or(file.scheduler_interval_secs).unwrap_or(30);
+        let scheduler_interval_secs =
+            number(&env, "KEEL_SCHEDULER_INTERVAL_SECS", 1, 3600)?.map(u64::from).or(file.scheduler_interval_secs).unwrap_or(30);
         Ok(Config {
             smtp_url,
             mail_from,

@@ -32,8 +32,9 @@ pub enum ApiError {
     TwoFactorRequired,
     #[error("{0}")]
     NotFound(String),
+    /// `field` names the input that collides (e.g. `email`), when one does.
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String, field: Option<&'static str> },
+    Conflict { code: &'static str, detail: String, field: Option<String> },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
@@ -111,7 +112,7 @@ impl ApiError {
         };
         let errors = match self {
             ApiError::Validation { errors, .. } => errors.clone(),
-            ApiError::Conflict { field: Some(f), detail, .. } => BTreeMap::from([(f.to_string(), vec![detail.clone()])]),
+            ApiError::Conflict { field: Some(f), detail, .. } => BTreeMap::from([(f.clone(), vec![detail.clone()])]),
             _ => BTreeMap::new(),
         };
         Problem {
@@ -170,15 +171,47 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => ApiError::NotFound("not found".into()),
-            E::DatabaseError(K::UniqueViolation, info) => ApiError::Conflict {
-                code: "already_exists",
-                detail: format!("a record with these values already exists ({})", info.message()),
-                field: None,
-            },
+            // The database's own message names tables and constraints: it goes to the log, and the
+            // client is told which field collides.
+            E::DatabaseError(K::UniqueViolation, info) => {
+                let field = unique_violation_field(info.message(), info.details());
+                tracing::info!(message = info.message(), constraint = info.constraint_name(), "unique violation");
+                ApiError::Conflict {
+                    code: "already_exists",
+                    detail: match &field {
+                        Some(f) => format!("a record with this {f} already exists"),
+                        None => "a record with these values already exists".into(),
+                    },
+                    field,
+                }
+            }
             E::DatabaseError(K::SerializationFailure, _) => ApiError::Unavailable("serialization failure".into()),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(cause_chain(&other)),
         }
     }
+}
+
+/// The column a unique violation is about, from SQLite's message (`UNIQUE constraint failed:
+/// users.email`) or PostgreSQL's detail (`Key (email)=(a@b.c) already exists.`); the last column
+/// when the key has several (the first ones usually scope it, e.g. an account id).
+pub fn unique_violation_field(message: &str, details: Option<&str>) -> Option<String> {
+    if let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") {
+        return cols.split(", ").last().and_then(|c| c.rsplit('.').next()).map(str::to_string);
+    }
+    let cols = details?.strip_prefix("Key (")?.split(")=(").next()?;
+    cols.split(", ").last().map(|c| c.trim_matches('"').to_string())
+}
+
+/// An error and its sources, `outer: inner: innermost`, for the log.
+pub fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 impl From<validator::ValidationErrors> for ApiError {
@@ -186,5 +219,36 @@ impl From<validator::ValidationErrors> for ApiError {
         let errors = keel_shared::validation::field_messages(&e);
         let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
         ApiError::Validation { detail: format!("the request has invalid fields: {}", fields.join(", ")), errors }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unique_violation_names_the_field_not_the_table() {
+        assert_eq!(unique_violation_field("UNIQUE constraint failed: users.email", None).as_deref(), Some("email"));
+        assert_eq!(
+            unique_violation_field("UNIQUE constraint failed: team_members.account_id, team_members.email", None).as_deref(),
+            Some("email")
+        );
+        assert_eq!(
+            unique_violation_field(
+                "duplicate key value violates unique constraint \"users_email_key\"",
+                Some("Key (email)=(a@b.c) already exists.")
+            )
+            .as_deref(),
+            Some("email")
+        );
+        assert_eq!(unique_violation_field("something else", None), None);
+        let p = ApiError::Conflict {
+            code: "already_exists",
+            detail: "a record with this email already exists".into(),
+            field: Some("email".into()),
+        }
+        .problem();
+        assert_eq!(p.errors.keys().collect::<Vec<_>>(), ["email"]);
+        assert!(!p.detail.unwrap_or_default().contains("users"));
     }
 }

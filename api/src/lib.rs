@@ -5,15 +5,19 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod automation;
 pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
+pub mod compose;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod deps;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod ids;
 pub mod notifications;
 pub mod schema;

@@ -75,6 +75,25 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         batch: i64,
     },
+    /// Concurrent registrations and log-ins per second (argon2id included).
+    Auth {
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+        #[arg(long, default_value_t = 8)]
+        threads: usize,
+    },
+    /// Seed the back office's lists and time their pages (p50/p99 per case).
+    Lists {
+        /// Client accounts to seed.
+        #[arg(long, default_value_t = 100_000)]
+        clients: usize,
+        /// Audit-log entries to seed.
+        #[arg(long, default_value_t = 1_000_000)]
+        audit: usize,
+        /// Times each case runs.
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
 }
 
 fn init_logging(json: bool) {
@@ -134,7 +153,8 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             // connect() applies the migrations; the shipped scheduled tasks are installed too.
             let pool = db::connect(&config.database_url, 1).map_err(|e| format!("DATABASE_URL: {e}"))?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            keel_api::automation::scheduler::install(&mut conn, chrono::Utc::now()).map_err(|e| e.to_string())?;
+            let tasks = keel_api::compose::registry();
+            keel_api::automation::scheduler::install(&mut conn, chrono::Utc::now(), tasks.tasks()).map_err(|e| e.to_string())?;
             println!("migrations applied ({})", config.database_url.backend.name());
             Ok(())
         }
@@ -149,11 +169,12 @@ fn run(command: Command, config: Config) -> Result<(), String> {
                 Some(p) => (p, false),
                 None => (keel_api::bootstrap::generate_password(), true),
             };
-            keel_api::accounts::service::create_user(
+            let hashed = keel_api::identity::password::hash(&password).map_err(|e| e.to_string())?;
+            keel_api::accounts::users::create_user(
                 &mut conn,
                 state.clock.now(),
                 &email,
-                &password,
+                &hashed,
                 &first_name,
                 &last_name,
                 keel_shared::auth::Role::Admin,
@@ -181,11 +202,20 @@ fn run(command: Command, config: Config) -> Result<(), String> {
                 None => server::system_clock(),
             };
             let state = server::prepare(config, clock)?;
-            keel_api::automation::runner::run(&state, dry_run)
+            keel_api::automation::runner::run(&state.pool, state.deps.as_ref(), &state.jobs, &server::worker_config(&state.config), dry_run)
+        }
+        Command::Bench { command: BenchCommand::Auth { users, threads } } => {
+            let state = server::prepare(config, server::system_clock())?;
+            keel_api::identity::bench::auth(&state, users, threads)
+        }
+        Command::Bench { command: BenchCommand::Lists { clients, audit, runs } } => {
+            let pool = db::connect(&config.database_url, 2).map_err(|e| format!("DATABASE_URL: {e}"))?;
+            keel_api::admin::bench::lists(&pool, clients, audit, runs.max(1))
         }
         Command::Bench { command: BenchCommand::Jobs { jobs, workers, batch } } => {
             let state = server::prepare(config, server::system_clock())?;
-            keel_api::automation::bench::jobs(&state, jobs, workers, batch)
+            let cfg = keel_api::automation::worker::WorkerConfig { batch, ..server::worker_config(&state.config) };
+            keel_api::automation::bench::jobs(&state.pool, state.deps.clone(), state.jobs.clone(), jobs, workers, cfg)
         }
     }
 }

@@ -277,3 +277,13 @@ diesel::table! {
 diesel::joinable!(staff_members -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(staff_members, users);
 diesel::allow_tables_to_appear_in_same_query!(account_members, users);
+
+diesel::table! {
+    client_search (user_id, term) {
+        user_id -> Text,
+        term -> Text,
+    }
+}
+
+diesel::joinable!(client_search -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(client_search, users);

@@ -4,12 +4,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::automation::handlers::JobContext;
 use crate::automation::scheduler;
 use crate::automation::worker::{self, WorkerConfig};
-use crate::notifications::mailer::Mailer;
-
-use crate::accounts::tokens::JwtKeys;
 use crate::bootstrap;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
@@ -20,13 +16,18 @@ use crate::state::AppState;
 pub fn prepare(config: Config, clock: SharedClock) -> Result<AppState, String> {
     let secret = bootstrap::secret_key(&config)?;
     let pool = db::connect(&config.database_url, config.db_pool_size).map_err(|e| format!("DATABASE_URL: {e}"))?;
-    Ok(AppState { pool, clock, jwt: JwtKeys::from_secret(&secret), config: Arc::new(config), secret: Arc::new(secret) })
+    let state = AppState::new(pool, config, clock, secret)?;
+    if state.config.smtp_url.is_none() {
+        tracing::info!(dir = %state.config.data_dir.join("mail").display(), "no KEEL_SMTP_URL: e-mails are written as .eml files");
+    }
+    Ok(state)
 }
 
 /// Runs first-start tasks and prints what a person needs to know once (the admin password).
 pub fn first_start(state: &AppState) -> Result<(), String> {
     let mut conn = state.pool.get().map_err(|e| format!("DATABASE_URL: {e}"))?;
-    let done = bootstrap::first_start(&mut conn, &state.config, state.clock.now()).map_err(|e| format!("first start: {e}"))?;
+    let done =
+        bootstrap::first_start(&mut conn, &state.config, state.jobs.tasks(), state.clock.now()).map_err(|e| format!("first start: {e}"))?;
     if done.products_created > 0 {
         tracing::info!(products = done.products_created, "loaded the demo catalog");
     }
@@ -44,17 +45,18 @@ pub fn first_start(state: &AppState) -> Result<(), String> {
     Ok(())
 }
 
-/// The context job handlers run with.
-pub fn job_context(state: &AppState) -> Result<Arc<JobContext>, String> {
-    let mailer = Mailer::from_config(state.config.smtp_url.as_deref(), &state.config.data_dir)?;
-    if let Mailer::Files(dir) = &mailer {
-        tracing::info!(dir = %dir.display(), "no KEEL_SMTP_URL: e-mails are written as .eml files");
-    }
-    Ok(Arc::new(JobContext { clock: state.clock.clone(), config: state.config.clone(), mailer }))
-}
-
 pub fn worker_config(config: &Config) -> WorkerConfig {
     WorkerConfig { concurrency: config.workers.max(1), lease: chrono::Duration::seconds(config.job_lease_secs), ..WorkerConfig::default() }
+}
+
+/// `KEEL_WORKERS` worker threads running this build's job kinds with the shared dependencies.
+pub fn spawn_workers(state: &AppState) -> worker::Workers {
+    worker::spawn(state.pool.clone(), state.deps.clone(), state.jobs.clone(), worker_config(&state.config))
+}
+
+/// Runs every runnable job now, as a worker would (the CLI's automation run and tests).
+pub fn drain(state: &AppState) -> Result<usize, String> {
+    worker::drain(&state.pool, state.deps.as_ref(), &state.jobs, &worker_config(&state.config))
 }
 
 /// The scheduler loop: a tick every `scheduler_interval_secs` until `stop`.
@@ -82,8 +84,7 @@ pub fn spawn_scheduler(state: &AppState, stop: Arc<AtomicBool>) -> std::thread::
 
 /// Workers and scheduler only (`keel worker`), until SIGINT/SIGTERM.
 pub fn run_workers(state: AppState) -> Result<(), String> {
-    let ctx = job_context(&state)?;
-    let workers = worker::spawn(state.pool.clone(), ctx, worker_config(&state.config));
+    let workers = spawn_workers(&state);
     let stop = Arc::new(AtomicBool::new(false));
     let sched = spawn_scheduler(&state, stop.clone());
     tracing::info!(workers = state.config.workers.max(1), "Keel workers are running");
@@ -101,9 +102,8 @@ pub fn run_workers(state: AppState) -> Result<(), String> {
 /// scheduler in this process.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     let background = if state.config.workers > 0 {
-        let ctx = job_context(&state).map_err(std::io::Error::other)?;
         let stop = Arc::new(AtomicBool::new(false));
-        Some((worker::spawn(state.pool.clone(), ctx, worker_config(&state.config)), spawn_scheduler(&state, stop.clone()), stop))
+        Some((spawn_workers(&state), spawn_scheduler(&state, stop.clone()), stop))
     } else {
         None
     };
@@ -123,9 +123,7 @@ async fn serve_http(state: AppState) -> std::io::Result<()> {
     if !web_dir.join("index.html").exists() {
         tracing::warn!(dir = %web_dir.display(), "the SPA is not built there; pages will say so (KEEL_WEB_DIR)");
     }
-    let server = actix_web::HttpServer::new(move || crate::http::app::build(state.clone()))
-        .bind(bind)?
-        .shutdown_timeout(20);
+    let server = actix_web::HttpServer::new(move || crate::http::app::build(state.clone())).bind(bind)?.shutdown_timeout(20);
     for addr in server.addrs() {
         tracing::info!(%addr, database = backend, "Keel is listening");
         println!("Keel is running at http://{addr}/  (API docs: http://{addr}/api/docs/)");

@@ -73,7 +73,8 @@ async fn wait_for_port(port: u16, what: &str) {
 impl Harness {
     async fn start(name: &'static str) -> Harness {
         let root = workspace();
-        let bin = must_exist(std::env::var("KEEL_BIN").map(PathBuf::from).unwrap_or_else(|_| root.join("target/debug/keel")), "the keel binary");
+        let bin =
+            must_exist(std::env::var("KEEL_BIN").map(PathBuf::from).unwrap_or_else(|_| root.join("target/debug/keel")), "the keel binary");
         let web = must_exist(std::env::var("KEEL_WEB_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("dist")), "the built SPA");
         must_exist(web.join("index.html"), "dist/index.html");
         let data = tempdir::Dir::new(name);
@@ -227,7 +228,8 @@ impl Harness {
                 })
                 .unwrap_or_default();
             found.sort_by_key(|(t, _)| *t);
-            if let Some((_, text)) = found.into_iter().rev().map(|(t, s)| (t, quoted_printable_decode(&s))).find(|(_, s)| s.contains(link)) {
+            if let Some((_, text)) = found.into_iter().rev().map(|(t, s)| (t, quoted_printable_decode(&s))).find(|(_, s)| s.contains(link))
+            {
                 let at = text.find(link).unwrap() + link.len();
                 return text[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
             }
@@ -779,5 +781,103 @@ async fn team_member_joins_and_sees_only_granted_areas() {
     h.wait_text("[data-testid=acting-banner]", "Support").await;
     let nav = h.wait_css(".side-nav").await.text().await.unwrap();
     assert!(!nav.contains("Profile"), "{nav}");
+    h.finish().await;
+}
+
+/// One HTTP/1.1 request over a plain socket (no client library): status, lower-cased headers and
+/// the raw body (as sent: compressed when the answer is).
+async fn http_get(base: &str, path: &str, accept_encoding: Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let accept = accept_encoding.map(|a| format!("Accept-Encoding: {a}\r\n")).unwrap_or_default();
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{accept}Connection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("no end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap();
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())).collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// The wasm, JS and CSS files an `index.html` of a bundle loads (Trunk's hashed names).
+fn first_load(index_html: &str) -> Vec<String> {
+    let mut files: Vec<String> = index_html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with('/') && (s.ends_with(".wasm") || s.ends_with(".js") || s.ends_with(".css")))
+        .map(str::to_string)
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spa_is_sent_precompressed_and_missing_files_are_404() {
+    let h = Harness::start("http").await;
+    let base = h.base.clone();
+
+    // Each area answers with its own bundle.
+    for (path, bundle) in
+        [("/", "keel-web-"), ("/login", "keel-web-"), ("/dashboard/security", "keel-portal-"), ("/admin/jobs", "keel-admin-")]
+    {
+        let (status, headers, body) = http_get(&base, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(header(&headers, "cache-control"), Some("no-cache"), "{path}");
+        assert!(String::from_utf8_lossy(&body).contains(bundle), "{path} should load {bundle}");
+    }
+
+    // What the storefront loads first, on the wire, as a browser asks for it.
+    let (_, _, index) = http_get(&base, "/", None).await;
+    let files = first_load(&String::from_utf8_lossy(&index));
+    assert!(files.iter().any(|f| f.ends_with(".wasm")), "{files:?}");
+    let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
+    for file in &files {
+        let (status, headers, body) = http_get(&base, file, Some("gzip, deflate, br")).await;
+        assert_eq!(status, 200, "{file}");
+        assert_eq!(header(&headers, "content-encoding"), Some("br"), "{file}");
+        assert_eq!(header(&headers, "vary"), Some("accept-encoding"), "{file}");
+        assert!(header(&headers, "cache-control").is_some_and(|c| c.contains("immutable")), "{file}");
+        assert!(header(&headers, "etag").is_some(), "{file}");
+        let expected_type = if file.ends_with(".wasm") {
+            "application/wasm"
+        } else if file.ends_with(".js") {
+            "javascript"
+        } else {
+            "text/css"
+        };
+        assert!(header(&headers, "content-type").is_some_and(|t| t.contains(expected_type)), "{file}: {headers:?}");
+        brotli += body.len();
+        let (_, headers, body) = http_get(&base, file, Some("gzip")).await;
+        assert_eq!(header(&headers, "content-encoding"), Some("gzip"), "{file}");
+        gzip += body.len();
+        let (_, headers, body) = http_get(&base, file, None).await;
+        assert_eq!(header(&headers, "content-encoding"), None, "{file}");
+        raw += body.len();
+    }
+    println!("storefront first load on the wire: {raw} bytes raw, {gzip} gzip, {brotli} brotli ({files:?})");
+    assert!(brotli <= 250_000 && gzip <= 340_000, "over the storefront budget: {gzip} gzip, {brotli} brotli");
+
+    // JSON above the threshold is compressed on the fly; small answers are not.
+    let (status, headers, _) = http_get(&base, "/api/v1/products", Some("gzip")).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
+    let (_, headers, _) = http_get(&base, "/healthz", Some("gzip, br")).await;
+    assert_eq!(header(&headers, "content-encoding"), None);
+
+    let (status, headers, body) = http_get(&base, "/robots.txt", None).await;
+    assert_eq!(status, 200);
+    assert!(header(&headers, "content-type").is_some_and(|t| t.starts_with("text/plain")));
+    assert!(String::from_utf8_lossy(&body).contains("User-agent"));
+
+    for missing in ["/foo.js", "/x.png", "/admin/missing.wasm", "/favicon.ico"] {
+        assert_eq!(http_get(&base, missing, Some("br")).await.0, 404, "{missing}");
+    }
     h.finish().await;
 }

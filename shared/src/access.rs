@@ -293,7 +293,8 @@ mod tests {
 
     #[test]
     fn requests_are_validated() {
-        let r = InviteMemberRequest { email: "a@example.com".into(), permissions: vec![MemberPermission::Billing, MemberPermission::Billing] };
+        let r =
+            InviteMemberRequest { email: "a@example.com".into(), permissions: vec![MemberPermission::Billing, MemberPermission::Billing] };
         assert!(r.validate().unwrap_err().field_errors().contains_key("permissions"));
         let r = InviteMemberRequest { email: "a@example.com".into(), permissions: vec![] };
         assert!(r.validate().is_err());

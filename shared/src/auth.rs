@@ -226,6 +226,42 @@ pub struct AuditFilter {
     #[serde(default = "crate::page::default_per_page")]
     #[validate(range(min = 1, max = 100))]
     pub per_page: u32,
+    /// The `next_cursor` of the previous page.
+    #[validate(length(min = 1, max = 200))]
+    pub cursor: Option<String>,
+}
+
+impl AuditFilter {
+    /// The paging part of the filter.
+    pub fn page_query(&self) -> crate::PageQuery {
+        crate::PageQuery { page: self.page, per_page: self.per_page, cursor: self.cursor.clone() }
+    }
+}
+
+/// The back office's client list: an optional search and the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ClientFilter {
+    /// Clients whose e-mail, first name, last name or company starts with this (any case).
+    #[validate(length(min = 1, max = 100))]
+    pub q: Option<String>,
+    #[serde(default = "crate::page::default_page")]
+    #[validate(range(min = 1, max = 1_000_000))]
+    pub page: u32,
+    #[serde(default = "crate::page::default_per_page")]
+    #[validate(range(min = 1, max = 100))]
+    pub per_page: u32,
+    /// The `next_cursor` of the previous page.
+    #[validate(length(min = 1, max = 200))]
+    pub cursor: Option<String>,
+}
+
+impl ClientFilter {
+    /// The paging part of the filter.
+    pub fn page_query(&self) -> crate::PageQuery {
+        crate::PageQuery { page: self.page, per_page: self.per_page, cursor: self.cursor.clone() }
+    }
 }
 
 /// What an API key may do.

@@ -4,37 +4,32 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-/// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    /// Waiting for its `run_at`.
-    Queued,
-    /// Claimed by a worker that holds its lease.
-    Running,
-    Succeeded,
-    /// The last attempt failed; it will be retried at `run_at`.
-    Failed,
-    /// Gave up after `max_attempts`; retry or delete it by hand.
-    Dead,
+crate::text_enum! {
+    /// Where a job is in its life.
+    pub enum JobState {
+        /// Waiting for its `run_at`.
+        Queued = "queued",
+        /// Claimed by a worker that holds its lease.
+        Running = "running",
+        Succeeded = "succeeded",
+        /// The last attempt failed; it will be retried at `run_at`.
+        Failed = "failed",
+        /// Gave up after `max_attempts` (or at once on a permanent failure); retry or delete it.
+        Dead = "dead",
+    }
 }
 
-impl JobState {
-    pub const ALL: [JobState; 5] = [JobState::Queued, JobState::Running, JobState::Succeeded, JobState::Failed, JobState::Dead];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Succeeded => "succeeded",
-            JobState::Failed => "failed",
-            JobState::Dead => "dead",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<JobState> {
-        JobState::ALL.into_iter().find(|j| j.as_str() == s)
+crate::text_enum! {
+    /// Where an e-mail is in the outbox.
+    pub enum EmailStatus {
+        /// Written with its send job; not sent yet.
+        Queued = "queued",
+        /// Accepted by the SMTP server (or written as an .eml file).
+        Sent = "sent",
+        /// The last attempt failed; the send job retries it.
+        Failed = "failed",
+        /// Not sent: the address unsubscribed from marketing mail.
+        Suppressed = "suppressed",
     }
 }
 
@@ -74,6 +69,16 @@ pub struct JobFilter {
     #[serde(default = "crate::page::default_per_page")]
     #[validate(range(min = 1, max = 100))]
     pub per_page: u32,
+    /// The `next_cursor` of the previous page.
+    #[validate(length(min = 1, max = 200))]
+    pub cursor: Option<String>,
+}
+
+impl JobFilter {
+    /// The paging part of the filter.
+    pub fn page_query(&self) -> crate::PageQuery {
+        crate::PageQuery { page: self.page, per_page: self.per_page, cursor: self.cursor.clone() }
+    }
 }
 
 /// A recurring task of the scheduler.
@@ -106,8 +111,7 @@ pub struct Email {
     pub to: String,
     pub template: String,
     pub subject: String,
-    /// `queued`, `sent`, `failed` or `suppressed` (unsubscribed).
-    pub status: String,
+    pub status: EmailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,

@@ -16,8 +16,7 @@ pub enum ProductType {
 }
 
 impl ProductType {
-    pub const ALL: [ProductType; 4] =
-        [ProductType::SharedHosting, ProductType::WordpressHosting, ProductType::Vps, ProductType::Cloud];
+    pub const ALL: [ProductType; 4] = [ProductType::SharedHosting, ProductType::WordpressHosting, ProductType::Vps, ProductType::Cloud];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -123,6 +122,13 @@ impl Price {
         Money::new(self.amount_minor, self.currency)
     }
 
+    /// What the price comes to per month, for showing a longer cycle as a monthly figure
+    /// ("$4.16/mo billed yearly"). Rounded down to the minor unit, so the figure shown never
+    /// promises less than is charged over the cycle by more than a cent per month.
+    pub fn monthly_equivalent(&self) -> Money {
+        Money::new(self.amount_minor / i64::from(self.cycle.months()), self.currency)
+    }
+
     /// What paying per year saves against twelve monthly payments, in whole percent.
     pub fn annual_saving_percent(monthly: &Price, annual: &Price) -> Option<i64> {
         if monthly.currency != annual.currency || monthly.amount_minor <= 0 {
@@ -168,6 +174,16 @@ mod tests {
         let m = Price { cycle: BillingCycle::Monthly, currency: Currency::Usd, amount_minor: 499, setup_fee_minor: 0 };
         let a = Price { cycle: BillingCycle::Annually, currency: Currency::Usd, amount_minor: 4999, setup_fee_minor: 0 };
         assert_eq!(Price::annual_saving_percent(&m, &a), Some(16));
+    }
+
+    #[test]
+    fn monthly_equivalent_divides_by_the_months_of_the_cycle_rounding_down() {
+        let price = |cycle, amount_minor| Price { cycle, currency: Currency::Usd, amount_minor, setup_fee_minor: 0 };
+        assert_eq!(price(BillingCycle::Annually, 4999).monthly_equivalent(), Money::new(416, Currency::Usd));
+        assert_eq!(price(BillingCycle::Annually, 12000).monthly_equivalent(), Money::new(1000, Currency::Usd));
+        assert_eq!(price(BillingCycle::Quarterly, 1000).monthly_equivalent(), Money::new(333, Currency::Usd));
+        assert_eq!(price(BillingCycle::Monthly, 499).monthly_equivalent(), Money::new(499, Currency::Usd));
+        assert_eq!(price(BillingCycle::Triennially, 3600).monthly_equivalent().display(), Money::new(100, Currency::Usd).display());
     }
 
     #[test]

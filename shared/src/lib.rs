@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod money;
 pub mod page;
 pub mod problem;
+pub mod states;
 pub mod validation;
 
 pub use money::{Currency, Money};

@@ -81,11 +81,7 @@ impl Money {
         let abs = self.amount_minor.unsigned_abs();
         let major = abs / scale as u64;
         let minor = abs % scale as u64;
-        format!(
-            "{sign}{}{major}.{minor:0width$}",
-            self.currency.symbol(),
-            width = self.currency.exponent() as usize
-        )
+        format!("{sign}{}{major}.{minor:0width$}", self.currency.symbol(), width = self.currency.exponent() as usize)
     }
 }
 

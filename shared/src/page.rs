@@ -1,13 +1,18 @@
-//! Pagination: every list endpoint takes `?page=&per_page=` and answers a [`Page`] with totals.
+//! Pagination: every list endpoint takes `?page=&per_page=` (or `?cursor=`) and answers a [`Page`]
+//! with totals. Page numbers reach the first [`COUNT_CAP`] items; `next_cursor` walks any list to
+//! its end at the same cost per page (keyset pagination), and totals stop counting at
+//! [`COUNT_CAP`] (`total_capped`), so no request scans a whole table.
 
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 pub const DEFAULT_PER_PAGE: u32 = 25;
 pub const MAX_PER_PAGE: u32 = 100;
+/// Totals are counted up to this many items; page numbers reach this far.
+pub const COUNT_CAP: i64 = 10_000;
 
 /// Query parameters of a paginated list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct PageQuery {
@@ -19,6 +24,10 @@ pub struct PageQuery {
     #[serde(default = "default_per_page")]
     #[validate(range(min = 1, max = 100))]
     pub per_page: u32,
+    /// The `next_cursor` of the previous page: the page after it (`page` is then ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(min = 1, max = 200))]
+    pub cursor: Option<String>,
 }
 
 pub(crate) fn default_page() -> u32 {
@@ -30,11 +39,15 @@ pub(crate) fn default_per_page() -> u32 {
 
 impl Default for PageQuery {
     fn default() -> Self {
-        PageQuery { page: 1, per_page: DEFAULT_PER_PAGE }
+        PageQuery { page: 1, per_page: DEFAULT_PER_PAGE, cursor: None }
     }
 }
 
 impl PageQuery {
+    /// Page `page` of `per_page` items.
+    pub fn numbered(page: u32, per_page: u32) -> Self {
+        PageQuery { page, per_page, cursor: None }
+    }
     pub fn offset(&self) -> i64 {
         i64::from(self.page.saturating_sub(1)) * i64::from(self.per_page)
     }
@@ -50,13 +63,19 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub page: u32,
     pub per_page: u32,
-    /// Number of items across all pages.
+    /// Number of items across all pages, counted up to 10,000 (see `total_capped`).
     pub total: i64,
     pub total_pages: u32,
+    /// True when the list has more than `total` items (counting stopped there; follow `next_cursor`).
+    #[serde(default)]
+    pub total_capped: bool,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
-    pub fn new(items: Vec<T>, query: PageQuery, total: i64) -> Self {
+    pub fn new(items: Vec<T>, query: &PageQuery, total: i64) -> Self {
         let per = i64::from(query.per_page.max(1));
         let pages = (total.max(0) + per - 1) / per;
         Page {
@@ -65,6 +84,8 @@ impl<T> Page<T> {
             per_page: query.per_page,
             total,
             total_pages: u32::try_from(pages).unwrap_or(u32::MAX),
+            total_capped: false,
+            next_cursor: None,
         }
     }
 
@@ -76,6 +97,8 @@ impl<T> Page<T> {
             per_page: self.per_page,
             total: self.total,
             total_pages: self.total_pages,
+            total_capped: self.total_capped,
+            next_cursor: self.next_cursor,
         }
     }
 }
@@ -86,10 +109,10 @@ mod tests {
 
     #[test]
     fn totals_round_up() {
-        let q = PageQuery { page: 2, per_page: 10 };
+        let q = PageQuery::numbered(2, 10);
         assert_eq!(q.offset(), 10);
-        assert_eq!(Page::<u8>::new(vec![], q, 21).total_pages, 3);
-        assert_eq!(Page::<u8>::new(vec![], q, 0).total_pages, 0);
-        assert_eq!(Page::<u8>::new(vec![], q, 20).total_pages, 2);
+        assert_eq!(Page::<u8>::new(vec![], &q, 21).total_pages, 3);
+        assert_eq!(Page::<u8>::new(vec![], &q, 0).total_pages, 0);
+        assert_eq!(Page::<u8>::new(vec![], &q, 20).total_pages, 2);
     }
 }

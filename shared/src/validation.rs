@@ -95,17 +95,13 @@ pub fn field_messages(errors: &validator::ValidationErrors) -> std::collections:
     out
 }
 
-fn collect(
-    errors: &validator::ValidationErrors,
-    prefix: String,
-    out: &mut std::collections::BTreeMap<String, Vec<String>>,
-) {
+fn collect(errors: &validator::ValidationErrors, prefix: String, out: &mut std::collections::BTreeMap<String, Vec<String>>) {
     use validator::ValidationErrorsKind as K;
     for (field, kind) in errors.errors() {
         let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
         match kind {
             K::Field(list) => {
-                let msgs = out.entry(path).or_insert_with(Vec::new);
+                let msgs = out.entry(path).or_default();
                 msgs.extend(list.iter().map(message_of));
             }
             K::Struct(inner) => collect(inner, path, out),
@@ -140,35 +136,6 @@ fn message_of(e: &ValidationError) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails() {
-        for ok in ["a@b.co", "first.last+tag@example.com", " Ann@Example.COM ", "x@sub-d.example.io", "ü@exämple.de"] {
-            assert!(email(ok).is_ok(), "{ok} should pass");
-        }
-        for bad in ["", "a", "a@", "@b.com", "a@b", "a@@b.com", "a b@c.com", "a@b..com", "a@-b.com", "a@b.c", "a@b.123", ".a@b.com", "a..b@c.com"] {
-            assert!(email(bad).is_err(), "{bad:?} should fail");
-        }
-        assert!(email(&format!("{}@example.com", "a".repeat(250))).is_err());
-    }
-
-    #[test]
-    fn passwords() {
-        assert!(password("correct horse").is_ok());
-        assert!(password("short").is_err());
-        assert!(password("          ").is_err());
-        assert!(password(&"x".repeat(129)).is_err());
-    }
-
-    #[test]
-    fn normalises() {
-        assert_eq!(normalize_email("  Ann@Example.COM "), "ann@example.com");
-    }
-}
-
 /// Two upper-case ASCII letters (ISO 3166-1 alpha-2).
 pub fn country(value: &str) -> Result<(), ValidationError> {
     if value.len() == 2 && value.chars().all(|c| c.is_ascii_uppercase()) {
@@ -185,5 +152,36 @@ pub fn phone(value: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(error("phone", "must be a phone number, e.g. +49 30 1234567"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        for ok in ["a@b.co", "first.last+tag@example.com", " Ann@Example.COM ", "x@sub-d.example.io", "ü@exämple.de"] {
+            assert!(email(ok).is_ok(), "{ok} should pass");
+        }
+        for bad in
+            ["", "a", "a@", "@b.com", "a@b", "a@@b.com", "a b@c.com", "a@b..com", "a@-b.com", "a@b.c", "a@b.123", ".a@b.com", "a..b@c.com"]
+        {
+            assert!(email(bad).is_err(), "{bad:?} should fail");
+        }
+        assert!(email(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(password("correct horse").is_ok());
+        assert!(password("short").is_err());
+        assert!(password("          ").is_err());
+        assert!(password(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn normalises() {
+        assert_eq!(normalize_email("  Ann@Example.COM "), "ann@example.com");
     }
 }

@@ -1,10 +1,13 @@
-//! Keel's web app: the public storefront, the client portal (`/dashboard`) and the admin
-//! (`/admin`). One router tree; the session lives in context (`use_session()`); every call to the
-//! server goes through the typed client in `api`.
+//! Keel's web app, built as three wasm bundles from this library (see `routes`): the storefront
+//! (`src/main.rs`: the public site and sign-in pages), the portal (`src/bin/portal.rs`: the client
+//! area under `/dashboard`) and the admin (`src/bin/admin.rs`: `/admin`). Each bundle mounts only
+//! its own router, so link-time optimisation leaves the others' pages out. The session lives in context
+//! (`use_session()`); every call to the server goes through the typed client in `api`.
 
 pub mod api;
 pub mod components;
 pub mod pages;
+pub mod routes;
 pub mod session;
 pub mod theme;
 
@@ -13,10 +16,12 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use components::layout::{AdminShell, PortalShell, PublicFrame, PublicShell};
-use pages::{account, admin, auth, automation, emails, portal, profile, staff, storefront, team, NotFoundPage};
+use pages::{admin, portal, storefront, NotFoundPage};
 
+/// The storefront bundle: the public site and the sign-in pages.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn StorefrontApp() -> impl IntoView {
+    routes::set_bundle(routes::Bundle::Storefront);
     session::provide_session();
     theme::init();
     view! {
@@ -24,30 +29,61 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <PublicFrame><NotFoundPage/></PublicFrame> }>
                 <ParentRoute path=path!("") view=PublicShell>
                     <Route path=path!("") view=storefront::StorefrontPage/>
-                    <Route path=path!("login") view=auth::LoginPage/>
-                    <Route path=path!("register") view=auth::RegisterPage/>
-                    <Route path=path!("verify-email") view=account::VerifyEmailPage/>
-                    <Route path=path!("forgot-password") view=account::ForgotPasswordPage/>
-                    <Route path=path!("reset-password") view=account::ResetPasswordPage/>
-                    <Route path=path!("team/accept") view=team::AcceptInvitationPage/>
+                    <Route path=path!("login") view=storefront::LoginPage/>
+                    <Route path=path!("register") view=storefront::RegisterPage/>
+                    <Route path=path!("verify-email") view=storefront::VerifyEmailPage/>
+                    <Route path=path!("forgot-password") view=storefront::ForgotPasswordPage/>
+                    <Route path=path!("reset-password") view=storefront::ResetPasswordPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The portal bundle: the client area, and the page an invitation link opens (accepting one
+/// switches straight into the account).
+#[component]
+pub fn PortalApp() -> impl IntoView {
+    routes::set_bundle(routes::Bundle::Portal);
+    session::provide_session();
+    theme::init();
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <PublicFrame><NotFoundPage/></PublicFrame> }>
+                <ParentRoute path=path!("team") view=PublicShell>
+                    <Route path=path!("accept") view=portal::AcceptInvitationPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=PortalShell>
                     <Route path=path!("") view=portal::DashboardPage/>
-                    <Route path=path!("emails") view=emails::MyEmailsPage/>
-                    <Route path=path!("profile") view=profile::ProfilePage/>
-                    <Route path=path!("security") view=account::SecurityPage/>
-                    <Route path=path!("activity") view=account::ActivityPage/>
-                    <Route path=path!("team") view=team::TeamPage/>
+                    <Route path=path!("emails") view=portal::MyEmailsPage/>
+                    <Route path=path!("profile") view=portal::ProfilePage/>
+                    <Route path=path!("security") view=portal::SecurityPage/>
+                    <Route path=path!("activity") view=portal::ActivityPage/>
+                    <Route path=path!("team") view=portal::TeamPage/>
                 </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The admin bundle: the back office under `/admin`.
+#[component]
+pub fn AdminApp() -> impl IntoView {
+    routes::set_bundle(routes::Bundle::Admin);
+    session::provide_session();
+    theme::init();
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <PublicFrame><NotFoundPage/></PublicFrame> }>
                 <ParentRoute path=path!("admin") view=AdminShell>
                     <Route path=path!("") view=admin::AdminHome/>
                     <Route path=path!("clients") view=admin::ClientsPage/>
-                    <Route path=path!("jobs") view=automation::JobsPage/>
-                    <Route path=path!("tasks") view=automation::TasksPage/>
-                    <Route path=path!("emails") view=emails::AdminEmailsPage/>
-                    <Route path=path!("email-templates") view=emails::TemplatesPage/>
-                    <Route path=path!("audit") view=account::AdminAuditPage/>
-                    <Route path=path!("staff") view=staff::StaffPage/>
+                    <Route path=path!("jobs") view=admin::JobsPage/>
+                    <Route path=path!("tasks") view=admin::TasksPage/>
+                    <Route path=path!("emails") view=admin::AdminEmailsPage/>
+                    <Route path=path!("email-templates") view=admin::TemplatesPage/>
+                    <Route path=path!("audit") view=admin::AdminAuditPage/>
+                    <Route path=path!("staff") view=admin::StaffPage/>
                 </ParentRoute>
             </Routes>
         </Router>

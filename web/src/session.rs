@@ -69,11 +69,44 @@ impl SessionCtx {
     }
 }
 
+/// Where the admin bundle leaves a "log in as client" token for the portal bundle's next page
+/// load (the token has no refresh cookie, so a page load could not restore it). Read once and
+/// removed at once; it lives in this tab only and expires in 15 minutes on the server.
+const VIEW_AS: &str = "keel-view-as";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// Hands `t` to the next page load of this tab (see [`VIEW_AS`]).
+pub fn hand_over(t: &TokenResponse) {
+    if let (Some(s), Ok(json)) = (session_storage(), serde_json::to_string(t)) {
+        let _ = s.set_item(VIEW_AS, &json);
+    }
+}
+
+fn take_handed_over() -> Option<TokenResponse> {
+    let s = session_storage()?;
+    let json = s.get_item(VIEW_AS).ok()??;
+    let _ = s.remove_item(VIEW_AS);
+    serde_json::from_str(&json).ok()
+}
+
 pub fn provide_session() -> SessionCtx {
-    let ctx = SessionCtx { current: RwSignal::new(None), ready: RwSignal::new(false), signed_out: RwSignal::new(false), acting: RwSignal::new(None) };
+    let ctx = SessionCtx {
+        current: RwSignal::new(None),
+        ready: RwSignal::new(false),
+        signed_out: RwSignal::new(false),
+        acting: RwSignal::new(None),
+    };
     provide_context(ctx);
+    if let Some(t) = take_handed_over() {
+        ctx.set(t);
+        ctx.ready.set(true);
+        return ctx;
+    }
     spawn_local(async move {
-        if let Ok(t) = crate::api::refresh().await {
+        if let Ok(t) = crate::api::auth::refresh().await {
             ctx.set(t);
         }
         ctx.ready.set(true);

@@ -24,9 +24,7 @@ pub fn current() -> &'static str {
         Some("dark") => "dark",
         Some("light") => "light",
         _ => {
-            let dark = web_sys::window()
-                .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok()?)
-                .is_some_and(|m| m.matches());
+            let dark = web_sys::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok()?).is_some_and(|m| m.matches());
             if dark {
                 "dark"
             } else {

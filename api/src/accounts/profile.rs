@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use keel_shared::auth::{Address, ClientSummary, Profile, Role};
 use keel_shared::Currency;
 
-use super::models::UserRow;
-use super::service::find_user;
-use super::{api_keys, password};
-use crate::admin::audit::{self, Actor, Event};
+use crate::accounts::models::UserRow;
+use crate::accounts::users::find_user;
+use crate::audit::{self, Actor, Event};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
+use crate::identity::api_keys;
+use crate::identity::password;
 use crate::schema::{account_members, api_keys as api_keys_t, audit_log, client_profiles, emails, recovery_codes, sessions, users};
 
 #[derive(Debug, Clone, Default, Queryable, Selectable, Insertable, AsChangeset)]
@@ -39,7 +40,13 @@ fn ensure(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str) -> Result<Profil
     if let Some(r) = row(conn, user_id)? {
         return Ok(r);
     }
-    let r = ProfileRow { user_id: user_id.into(), currency: "USD".into(), language: "en".into(), updated_at: now_micros(now), ..Default::default() };
+    let r = ProfileRow {
+        user_id: user_id.into(),
+        currency: "USD".into(),
+        language: "en".into(),
+        updated_at: now_micros(now),
+        ..Default::default()
+    };
     diesel::insert_into(client_profiles::table).values(&r).execute(conn)?;
     Ok(r)
 }
@@ -89,18 +96,31 @@ pub fn update(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, p: &Profile,
         r.updated_at = now_micros(now);
         diesel::update(client_profiles::table.find(user_id)).set(&r).execute(conn)?;
         diesel::update(users::table.find(user_id))
-            .set((users::first_name.eq(p.first_name.trim()), users::last_name.eq(p.last_name.trim()), users::updated_at.eq(now_micros(now))))
+            .set((
+                users::first_name.eq(p.first_name.trim()),
+                users::last_name.eq(p.last_name.trim()),
+                users::updated_at.eq(now_micros(now)),
+            ))
             .execute(conn)?;
+        crate::accounts::users::index_search(conn, user_id)?;
         let after = get(conn, user_id)?;
-        audit::record(conn, now, actor, Event::new("profile.updated").account(user_id).details(serde_json::json!({ "before": before, "after": after })))?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("profile.updated").account(user_id).details(serde_json::json!({ "before": before, "after": after })),
+        )?;
         Ok(after)
     })
 }
 
+/// A session in the data export: id, IP, user agent, created, last seen.
+type SessionExport = (String, Option<String>, Option<String>, chrono::NaiveDateTime, chrono::NaiveDateTime);
+
 /// Everything Keel holds about the user, as JSON (secrets and hashes left out).
 pub fn export(conn: &mut DbConn, user_id: &str) -> Result<serde_json::Value, ApiError> {
     let user = find_user(conn, user_id)?;
-    let sessions: Vec<(String, Option<String>, Option<String>, chrono::NaiveDateTime, chrono::NaiveDateTime)> = sessions::table
+    let sessions: Vec<SessionExport> = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .select((sessions::id, sessions::ip, sessions::user_agent, sessions::created_at, sessions::last_seen_at))
         .load(conn)?;
@@ -127,7 +147,9 @@ pub fn request_deletion(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, ac
     crate::db::transaction(conn, |conn| {
         let r = ensure(conn, now, user_id)?;
         if r.deletion_requested_at.is_none() {
-            diesel::update(client_profiles::table.find(user_id)).set(client_profiles::deletion_requested_at.eq(Some(now_micros(now)))).execute(conn)?;
+            diesel::update(client_profiles::table.find(user_id))
+                .set(client_profiles::deletion_requested_at.eq(Some(now_micros(now))))
+                .execute(conn)?;
             audit::record(conn, now, actor, Event::new("account.deletion_requested").account(user_id))?;
         }
         Ok(())
@@ -155,19 +177,24 @@ pub fn anonymise(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, actor: &A
     }
     let r = row(conn, user_id)?;
     if r.as_ref().and_then(|r| r.deletion_requested_at).is_none() {
-        return Err(ApiError::Conflict { code: "no_deletion_request", detail: "the client has not asked for deletion".into(), field: None });
+        return Err(ApiError::Conflict {
+            code: "no_deletion_request",
+            detail: "the client has not asked for deletion".into(),
+            field: None,
+        });
     }
     if r.as_ref().and_then(|r| r.anonymised_at).is_some() {
         return Ok(());
     }
     let at = now_micros(now);
+    let unusable = password::hash(&crate::bootstrap::generate_password())?;
     crate::db::transaction(conn, |conn| {
         diesel::update(users::table.find(user_id))
             .set((
                 users::email.eq(format!("deleted-{user_id}@invalid")),
                 users::first_name.eq("Deleted"),
                 users::last_name.eq("Client"),
-                users::password_hash.eq(password::hash(&crate::bootstrap::generate_password())?),
+                users::password_hash.eq(unusable.as_str()),
                 users::totp_secret.eq(None::<String>),
                 users::totp_pending.eq(None::<String>),
                 users::totp_enabled_at.eq(None::<chrono::NaiveDateTime>),
@@ -188,12 +215,16 @@ pub fn anonymise(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, actor: &A
         diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)))
             .set((sessions::revoked_at.eq(Some(at)), sessions::ip.eq(None::<String>), sessions::user_agent.eq(None::<String>)))
             .execute(conn)?;
+        crate::db::cache::publish(conn, crate::db::cache::Change::UserSessionsEnded(user_id.to_string()))?;
+        crate::db::cache::publish(conn, crate::db::cache::Change::AccessChanged(user_id.to_string()))?;
         diesel::update(api_keys_t::table.filter(api_keys_t::user_id.eq(user_id)).filter(api_keys_t::revoked_at.is_null()))
             .set(api_keys_t::revoked_at.eq(Some(at)))
             .execute(conn)?;
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
+        crate::accounts::users::index_search(conn, user_id)?;
         // Team access ends both ways: nobody acts for this account, it acts for no one.
-        diesel::delete(account_members::table.filter(account_members::account_id.eq(user_id).or(account_members::user_id.eq(user_id)))).execute(conn)?;
+        diesel::delete(account_members::table.filter(account_members::account_id.eq(user_id).or(account_members::user_id.eq(user_id))))
+            .execute(conn)?;
         diesel::update(emails::table.filter(emails::user_id.eq(user_id)))
             .set((emails::to_addr.eq("deleted@invalid"), emails::body_text.eq(""), emails::body_html.eq("")))
             .execute(conn)?;

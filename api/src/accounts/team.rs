@@ -5,17 +5,23 @@
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use keel_shared::access::{names_from_json, names_to_json, AcceptInvitationRequest, InviteMemberRequest, Invitation, MemberPermission, MemberStatus, Membership, TeamMember, UpdateMemberRequest};
+use keel_shared::access::{
+    names_from_json, names_to_json, AcceptInvitationRequest, Invitation, InviteMemberRequest, MemberPermission, MemberStatus, Membership,
+    TeamMember, UpdateMemberRequest,
+};
 use keel_shared::auth::Role;
 use keel_shared::validation::normalize_email;
 
-use super::models::UserRow;
-use super::service::{self, find_by_email, find_user, ClientMeta, IssuedSession};
-use super::tokens::{hash_token, new_refresh_token};
-use super::{limits, policy};
-use crate::admin::audit::{self, Actor, Event};
+use crate::accounts::models::UserRow;
+use crate::accounts::users::{create_user, find_by_email, find_user};
+use crate::audit::{self, Actor, Event};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
+use crate::identity::limits;
+use crate::identity::policy;
+use crate::identity::service::{self, ClientMeta};
+use crate::identity::sessions::IssuedSession;
+use crate::identity::tokens::{hash_token, new_refresh_token};
 use crate::ids;
 use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
 use crate::schema::{account_members, client_profiles, users};
@@ -51,13 +57,19 @@ fn describe(perms: &[MemberPermission]) -> String {
 /// The name an account is shown by: its company, or its owner's name.
 fn account_name(conn: &mut DbConn, account_id: &str) -> Result<String, ApiError> {
     let owner = find_user(conn, account_id)?;
-    let company: Option<Option<String>> = client_profiles::table.find(account_id).select(client_profiles::company).first(conn).optional()?;
+    let company: Option<Option<String>> =
+        client_profiles::table.find(account_id).select(client_profiles::company).first(conn).optional()?;
     Ok(company.flatten().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| format!("{} {}", owner.first_name, owner.last_name)))
 }
 
 fn to_member(conn: &mut DbConn, now: DateTime<Utc>, row: &MemberRow) -> Result<TeamMember, ApiError> {
     let name = match &row.user_id {
-        Some(id) => users::table.find(id).select((users::first_name, users::last_name)).first::<(String, String)>(conn).optional()?.map(|(f, l)| format!("{f} {l}")),
+        Some(id) => users::table
+            .find(id)
+            .select((users::first_name, users::last_name))
+            .first::<(String, String)>(conn)
+            .optional()?
+            .map(|(f, l)| format!("{f} {l}")),
         None => None,
     };
     let status = match row.accepted_at {
@@ -120,7 +132,14 @@ pub fn list(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str) -> Result<V
 }
 
 /// Invites `req.email` to the account (again, with a fresh link, when an invitation is pending).
-pub fn invite(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, req: &InviteMemberRequest, actor: &Actor, mail: &MailContext) -> Result<TeamMember, ApiError> {
+pub fn invite(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    account_id: &str,
+    req: &InviteMemberRequest,
+    actor: &Actor,
+    mail: &MailContext,
+) -> Result<TeamMember, ApiError> {
     let owner = find_user(conn, account_id)?;
     if owner.role() != Role::Client {
         return Err(ApiError::Forbidden("only client accounts have team members".into()));
@@ -144,7 +163,11 @@ pub fn invite(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, req: &Inv
             .optional()?;
         let id = match existing {
             Some(row) if row.accepted_at.is_some() => {
-                return Err(ApiError::Conflict { code: "already_member", detail: "this person is already a member; change their access instead".into(), field: Some("email") });
+                return Err(ApiError::Conflict {
+                    code: "already_member",
+                    detail: "this person is already a member; change their access instead".into(),
+                    field: Some("email".into()),
+                });
             }
             Some(row) => {
                 diesel::update(account_members::table.find(&row.id))
@@ -180,22 +203,47 @@ pub fn invite(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, req: &Inv
             "permissions": describe(&req.permissions),
             "accept_url": format!("{}/team/accept?token={token}", mail.public_url),
         });
-        outbox::queue_email(conn, now, mail, Outgoing { to: &email, user_id: None, template: "team_invite", category: Category::Transactional, vars: &vars })?;
-        audit::record(conn, now, actor, Event::new("team.invited").account(account_id).target("team_member", &id).details(serde_json::json!({ "email": email, "permissions": req.permissions })))?;
+        outbox::queue_email(
+            conn,
+            now,
+            mail,
+            Outgoing { to: &email, user_id: None, template: "team_invite", category: Category::Transactional, vars: &vars },
+        )?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("team.invited")
+                .account(account_id)
+                .target("team_member", &id)
+                .details(serde_json::json!({ "email": email, "permissions": req.permissions })),
+        )?;
         let row = owned_row(conn, account_id, &id)?;
         to_member(conn, now, &row)
     })
 }
 
-pub fn update(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, id: &str, req: &UpdateMemberRequest, actor: &Actor) -> Result<TeamMember, ApiError> {
+pub fn update(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    account_id: &str,
+    id: &str,
+    req: &UpdateMemberRequest,
+    actor: &Actor,
+) -> Result<TeamMember, ApiError> {
     crate::db::transaction(conn, |conn| {
         let before = owned_row(conn, account_id, id)?;
-        diesel::update(account_members::table.find(id)).set(account_members::permissions.eq(names_to_json(&req.permissions))).execute(conn)?;
+        diesel::update(account_members::table.find(id))
+            .set(account_members::permissions.eq(names_to_json(&req.permissions)))
+            .execute(conn)?;
         audit::record(
             conn,
             now,
             actor,
-            Event::new("team.permissions_changed").account(account_id).target("team_member", id).details(serde_json::json!({ "email": before.email, "before": before.permissions(), "after": req.permissions })),
+            Event::new("team.permissions_changed")
+                .account(account_id)
+                .target("team_member", id)
+                .details(serde_json::json!({ "email": before.email, "before": before.permissions(), "after": req.permissions })),
         )?;
         let row = owned_row(conn, account_id, id)?;
         to_member(conn, now, &row)
@@ -207,7 +255,12 @@ pub fn remove(conn: &mut DbConn, now: DateTime<Utc>, account_id: &str, id: &str,
     crate::db::transaction(conn, |conn| {
         let row = owned_row(conn, account_id, id)?;
         diesel::delete(account_members::table.find(id)).execute(conn)?;
-        audit::record(conn, now, actor, Event::new("team.removed").account(account_id).target("team_member", id).details(serde_json::json!({ "email": row.email })))
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("team.removed").account(account_id).target("team_member", id).details(serde_json::json!({ "email": row.email })),
+        )
     })
 }
 
@@ -236,24 +289,48 @@ pub fn invitation(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<
 
 fn link(conn: &mut DbConn, now: DateTime<Utc>, row: &MemberRow, user: &UserRow, actor: &Actor) -> Result<(), ApiError> {
     let claimed = diesel::update(account_members::table.find(&row.id).filter(account_members::accepted_at.is_null()))
-        .set((account_members::user_id.eq(Some(&user.id)), account_members::accepted_at.eq(Some(now_micros(now))), account_members::token_hash.eq(None::<String>)))
+        .set((
+            account_members::user_id.eq(Some(&user.id)),
+            account_members::accepted_at.eq(Some(now_micros(now))),
+            account_members::token_hash.eq(None::<String>),
+        ))
         .execute(conn)?;
     if claimed != 1 {
         return Err(ApiError::NotFound("this invitation was already used".into()));
     }
-    audit::record(conn, now, actor, Event::new("team.joined").account(&row.account_id).target("user", &user.id).details(serde_json::json!({ "email": user.email, "permissions": row.permissions() })))
+    audit::record(
+        conn,
+        now,
+        actor,
+        Event::new("team.joined")
+            .account(&row.account_id)
+            .target("user", &user.id)
+            .details(serde_json::json!({ "email": user.email, "permissions": row.permissions() })),
+    )
 }
 
 /// Accepts an invitation by opening a login for the invited address (which the link proves the
 /// invitee reads, so it counts as confirmed) and signs in.
-pub fn accept_new(conn: &mut DbConn, now: DateTime<Utc>, token: &str, req: &AcceptInvitationRequest, meta: &ClientMeta, mail: &MailContext) -> Result<(UserRow, IssuedSession), ApiError> {
+pub fn accept_new(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    token: &str,
+    req: &AcceptInvitationRequest,
+    meta: &ClientMeta,
+    mail: &MailContext,
+) -> Result<(UserRow, IssuedSession), ApiError> {
+    let hashed = crate::identity::password::hash(&req.password)?;
     crate::db::transaction(conn, |conn| {
         let row = open_invitation(conn, now, token)?;
         if find_by_email(conn, &row.email)?.is_some() {
-            return Err(ApiError::Conflict { code: "account_exists", detail: "this address already has a login; sign in and accept the invitation from there".into(), field: None });
+            return Err(ApiError::Conflict {
+                code: "account_exists",
+                detail: "this address already has a login; sign in and accept the invitation from there".into(),
+                field: None,
+            });
         }
         policy::check("password", &req.password, &row.email)?;
-        let user = service::create_user(conn, now, &row.email, &req.password, &req.first_name, &req.last_name, Role::Client)?;
+        let user = create_user(conn, now, &row.email, &hashed, &req.first_name, &req.last_name, Role::Client)?;
         diesel::update(users::table.find(&user.id)).set(users::email_verified_at.eq(Some(now_micros(now)))).execute(conn)?;
         link(conn, now, &row, &user, &meta.actor(Some(&user.id)))?;
         let session = service::complete_login(conn, now, &user, meta, mail, "invitation")?;
@@ -273,7 +350,10 @@ pub fn accept_existing(conn: &mut DbConn, now: DateTime<Utc>, token: &str, user_
             return Err(ApiError::Forbidden("staff accounts cannot join a client's team".into()));
         }
         link(conn, now, &row, &user, actor)?;
-        memberships(conn, user_id)?.into_iter().find(|m| m.account_id == row.account_id).ok_or_else(|| ApiError::internal("membership vanished"))
+        memberships(conn, user_id)?
+            .into_iter()
+            .find(|m| m.account_id == row.account_id)
+            .ok_or_else(|| ApiError::internal("membership vanished"))
     })
 }
 
@@ -300,7 +380,10 @@ pub fn memberships(conn: &mut DbConn, user_id: &str) -> Result<Vec<Membership>, 
 /// The member leaves an account.
 pub fn leave(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, account_id: &str, actor: &Actor) -> Result<(), ApiError> {
     crate::db::transaction(conn, |conn| {
-        let n = diesel::delete(account_members::table.filter(account_members::account_id.eq(account_id)).filter(account_members::user_id.eq(user_id))).execute(conn)?;
+        let n = diesel::delete(
+            account_members::table.filter(account_members::account_id.eq(account_id)).filter(account_members::user_id.eq(user_id)),
+        )
+        .execute(conn)?;
         if n == 0 {
             return Err(ApiError::not_found("membership"));
         }

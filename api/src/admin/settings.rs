@@ -11,9 +11,7 @@ use crate::schema::settings;
 
 pub fn get<T: DeserializeOwned>(conn: &mut DbConn, key: &str) -> Result<Option<T>, ApiError> {
     let value: Option<String> = settings::table.find(key).select(settings::value).first(conn).optional()?;
-    value
-        .map(|v| serde_json::from_str(&v).map_err(|e| ApiError::internal(format!("setting {key}: {e}"))))
-        .transpose()
+    value.map(|v| serde_json::from_str(&v).map_err(|e| ApiError::internal(format!("setting {key}: {e}")))).transpose()
 }
 
 /// Inserts or replaces a setting.
@@ -21,9 +19,8 @@ pub fn set<T: Serialize>(conn: &mut DbConn, now: DateTime<Utc>, key: &str, value
     let json = serde_json::to_string(value).map_err(ApiError::internal)?;
     let at = now_micros(now);
     crate::db::transaction(conn, |conn| {
-        let updated = diesel::update(settings::table.find(key))
-            .set((settings::value.eq(&json), settings::updated_at.eq(at)))
-            .execute(conn)?;
+        let updated =
+            diesel::update(settings::table.find(key)).set((settings::value.eq(&json), settings::updated_at.eq(at))).execute(conn)?;
         if updated == 0 {
             diesel::insert_into(settings::table)
                 .values((settings::key.eq(key), settings::value.eq(&json), settings::updated_at.eq(at)))

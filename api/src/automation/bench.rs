@@ -7,21 +7,31 @@ use std::time::Instant;
 use diesel::prelude::*;
 
 use super::queue::{self, NewJob};
+use super::registry::{JobEnv, Registry};
 use super::worker::{self, WorkerConfig};
+use crate::db::Pool;
 use crate::schema::jobs;
-use crate::server;
-use crate::state::AppState;
 
 const QUEUE: &str = "bench";
 
-pub fn jobs(state: &AppState, count: usize, workers: usize, batch: i64) -> Result<(), String> {
-    let backend = state.pool.get().map_err(|e| e.to_string())?.backend().name();
-    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+/// Enqueues `count` no-op jobs and drains them with `workers` threads (`cfg` gives the batch and
+/// lease); prints the figures.
+pub fn jobs<C: JobEnv>(
+    pool: &Pool,
+    ctx: Arc<C>,
+    registry: Arc<Registry<C>>,
+    count: usize,
+    workers: usize,
+    cfg: WorkerConfig,
+) -> Result<(), String> {
+    let batch = cfg.batch;
+    let backend = pool.get().map_err(|e| e.to_string())?.backend().name();
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
     diesel::delete(jobs::table.filter(jobs::queue.eq(QUEUE))).execute(&mut conn).map_err(|e| e.to_string())?;
-    let now = state.clock.now();
+    let now = ctx.now();
     let new: Vec<NewJob> = (0..count)
         .map(|_| {
-            let mut j = NewJob::new("noop", serde_json::json!({}));
+            let mut j = NewJob::new(super::jobs::NOOP, serde_json::json!({}));
             j.queue = QUEUE.into();
             j
         })
@@ -33,18 +43,16 @@ pub fn jobs(state: &AppState, count: usize, workers: usize, batch: i64) -> Resul
     let enqueue_secs = t.elapsed().as_secs_f64();
     drop(conn);
 
-    let ctx = server::job_context(state)?;
-    let cfg = WorkerConfig { batch, queue: QUEUE.into(), ..server::worker_config(&state.config) };
+    let cfg = WorkerConfig { queue: QUEUE.into(), ..cfg };
     let done = Arc::new(AtomicUsize::new(0));
     let t = Instant::now();
     let threads: Vec<_> = (0..workers.max(1))
         .map(|n| {
-            let (pool, ctx, cfg, done) = (state.pool.clone(), ctx.clone(), cfg.clone(), done.clone());
+            let (pool, ctx, registry, cfg, done) = (pool.clone(), ctx.clone(), registry.clone(), cfg.clone(), done.clone());
             std::thread::spawn(move || -> Result<(), String> {
-                let registry = super::handlers::registry();
                 let owner = format!("bench-{n}-{}", std::process::id());
                 loop {
-                    let claimed = worker::run_batch(&pool, &ctx, &registry, &cfg, &owner)?;
+                    let claimed = worker::run_batch(&pool, ctx.as_ref(), &registry, &cfg, &owner)?;
                     if claimed == 0 {
                         return Ok(());
                     }
@@ -57,7 +65,7 @@ pub fn jobs(state: &AppState, count: usize, workers: usize, batch: i64) -> Resul
         t.join().map_err(|_| "a bench worker panicked".to_string())??;
     }
     let drain_secs = t.elapsed().as_secs_f64();
-    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
     let succeeded: i64 = jobs::table
         .filter(jobs::queue.eq(QUEUE))
         .filter(jobs::state.eq("succeeded"))

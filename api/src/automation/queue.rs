@@ -5,11 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use keel_shared::automation::{JobFilter, JobState};
-use keel_shared::{Page, PageQuery};
+use keel_shared::Page;
 use rand::Rng;
 use serde::Serialize;
 
 use super::models::JobRow;
+use crate::db::paging::{Cursor, Paging};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
@@ -60,7 +61,7 @@ impl NewJob {
             kind: self.kind.clone(),
             payload: self.payload.to_string(),
             queue: self.queue.clone(),
-            state: JobState::Queued.as_str().into(),
+            state: JobState::Queued,
             run_at: self.run_at.map(now_micros).unwrap_or(at),
             attempts: 0,
             max_attempts: self.max_attempts,
@@ -102,7 +103,14 @@ pub fn enqueue_many(conn: &mut DbConn, now: DateTime<Utc>, batch: &[NewJob]) -> 
 
 /// Claims up to `limit` runnable jobs of `queue` for `owner` until `now + lease`: jobs queued or
 /// failed whose `run_at` has come, and running jobs whose lease has lapsed.
-pub fn claim(conn: &mut DbConn, now: DateTime<Utc>, queue: &str, owner: &str, lease: Duration, limit: i64) -> Result<Vec<JobRow>, ApiError> {
+pub fn claim(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    queue: &str,
+    owner: &str,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<JobRow>, ApiError> {
     let at = now_micros(now);
     let until = now_micros(now + lease);
     // Two scans, each served by a partial index: runnable jobs in order, then lapsed leases.
@@ -132,7 +140,7 @@ pub fn claim(conn: &mut DbConn, now: DateTime<Utc>, queue: &str, owner: &str, le
         ($c:expr, $ids:expr) => {
             diesel::update(jobs::table.filter(jobs::id.eq_any($ids)))
                 .set((
-                    jobs::state.eq(JobState::Running.as_str()),
+                    jobs::state.eq(JobState::Running),
                     jobs::attempts.eq(jobs::attempts + 1),
                     jobs::lease_owner.eq(owner),
                     jobs::lease_expires_at.eq(until),
@@ -185,7 +193,7 @@ pub fn complete(conn: &mut DbConn, now: DateTime<Utc>, owner: &str, ids: &[Strin
     let at = now_micros(now);
     Ok(diesel::update(jobs::table.filter(jobs::id.eq_any(ids)).filter(jobs::lease_owner.eq(owner)))
         .set((
-            jobs::state.eq(JobState::Succeeded.as_str()),
+            jobs::state.eq(JobState::Succeeded),
             jobs::lease_owner.eq(None::<String>),
             jobs::lease_expires_at.eq(None::<chrono::NaiveDateTime>),
             jobs::last_error.eq(None::<String>),
@@ -203,10 +211,11 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(base + jitter)
 }
 
-/// Records a failed attempt: back to `failed` with a later `run_at`, or `dead` when out of attempts.
-pub fn fail(conn: &mut DbConn, now: DateTime<Utc>, owner: &str, job: &JobRow, error: &str) -> Result<JobState, ApiError> {
+/// Records a failed attempt: back to `failed` with a later `run_at`, or `dead` when out of attempts
+/// or when the failure is `permanent` (trying again cannot help).
+pub fn fail(conn: &mut DbConn, now: DateTime<Utc>, owner: &str, job: &JobRow, error: &str, permanent: bool) -> Result<JobState, ApiError> {
     let at = now_micros(now);
-    let dead = job.attempts >= job.max_attempts;
+    let dead = permanent || job.attempts >= job.max_attempts;
     let state = if dead { JobState::Dead } else { JobState::Failed };
     let run_at = if dead { job.run_at } else { now_micros(now + backoff(job.attempts)) };
     let error: String = error.chars().take(2000).collect();
@@ -228,7 +237,7 @@ pub fn fail(conn: &mut DbConn, now: DateTime<Utc>, owner: &str, job: &JobRow, er
 pub fn defer(conn: &mut DbConn, now: DateTime<Utc>, owner: &str, job: &JobRow, when: DateTime<Utc>) -> Result<(), ApiError> {
     diesel::update(jobs::table.find(&job.id).filter(jobs::lease_owner.eq(owner)))
         .set((
-            jobs::state.eq(JobState::Queued.as_str()),
+            jobs::state.eq(JobState::Queued),
             jobs::run_at.eq(now_micros(when)),
             jobs::attempts.eq((job.attempts - 1).max(0)),
             jobs::lease_owner.eq(None::<String>),
@@ -241,9 +250,11 @@ pub fn defer(conn: &mut DbConn, now: DateTime<Utc>, owner: &str, job: &JobRow, w
 
 /// Extends the leases `owner` holds on these jobs (while their handlers are still running).
 pub fn heartbeat(conn: &mut DbConn, now: DateTime<Utc>, owner: &str, ids: &[String], lease: Duration) -> Result<usize, ApiError> {
-    Ok(diesel::update(jobs::table.filter(jobs::id.eq_any(ids)).filter(jobs::lease_owner.eq(owner)).filter(jobs::state.eq(JobState::Running.as_str())))
-        .set(jobs::lease_expires_at.eq(Some(now_micros(now + lease))))
-        .execute(conn)?)
+    Ok(diesel::update(
+        jobs::table.filter(jobs::id.eq_any(ids)).filter(jobs::lease_owner.eq(owner)).filter(jobs::state.eq(JobState::Running)),
+    )
+    .set(jobs::lease_expires_at.eq(Some(now_micros(now + lease))))
+    .execute(conn)?)
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> Result<JobRow, ApiError> {
@@ -254,7 +265,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<JobRow, ApiError> {
 pub fn retry(conn: &mut DbConn, now: DateTime<Utc>, id: &str) -> Result<JobRow, ApiError> {
     crate::db::transaction(conn, |conn| {
         let job = find(conn, id)?;
-        if !matches!(JobState::parse(&job.state), Some(JobState::Failed | JobState::Dead)) {
+        if !matches!(job.state, JobState::Failed | JobState::Dead) {
             return Err(ApiError::Conflict {
                 code: "job_not_retryable",
                 detail: format!("only failed or dead jobs can be retried; this one is {}", job.state),
@@ -264,7 +275,7 @@ pub fn retry(conn: &mut DbConn, now: DateTime<Utc>, id: &str) -> Result<JobRow, 
         let at = now_micros(now);
         diesel::update(jobs::table.find(id))
             .set((
-                jobs::state.eq(JobState::Queued.as_str()),
+                jobs::state.eq(JobState::Queued),
                 jobs::run_at.eq(at),
                 jobs::attempts.eq(0),
                 jobs::finished_at.eq(None::<chrono::NaiveDateTime>),
@@ -279,7 +290,7 @@ pub fn retry(conn: &mut DbConn, now: DateTime<Utc>, id: &str) -> Result<JobRow, 
 pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
     crate::db::transaction(conn, |conn| {
         let job = find(conn, id)?;
-        if job.state == JobState::Running.as_str() {
+        if job.state == JobState::Running {
             return Err(ApiError::Conflict { code: "job_running", detail: "a running job cannot be deleted".into(), field: None });
         }
         diesel::delete(jobs::table.find(id)).execute(conn)?;
@@ -288,7 +299,7 @@ pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
 }
 
 pub fn list(conn: &mut DbConn, filter: &JobFilter) -> Result<Page<JobRow>, ApiError> {
-    let page = PageQuery { page: filter.page, per_page: filter.per_page };
+    let paging = Paging::new(filter.page_query())?;
     macro_rules! filtered {
         () => {{
             let mut q = jobs::table.into_boxed();
@@ -301,21 +312,16 @@ pub fn list(conn: &mut DbConn, filter: &JobFilter) -> Result<Page<JobRow>, ApiEr
             q
         }};
     }
-    let total: i64 = filtered!().count().get_result(conn)?;
-    let items = filtered!()
-        .order((jobs::created_at.desc(), jobs::id.desc()))
-        .offset(page.offset())
-        .limit(page.limit())
-        .select(JobRow::as_select())
-        .load(conn)?;
-    Ok(Page::new(items, page, total))
+    let total = crate::count_capped!(conn, filtered!(), jobs::created_at, jobs::id);
+    let rows = crate::keyset!(filtered!(), jobs::created_at, jobs::id, &paging).select(JobRow::as_select()).load(conn)?;
+    Ok(paging.finish(rows, total, |j: &JobRow| Cursor { at: j.created_at, id: j.id.clone() }))
 }
 
 /// Deletes succeeded jobs finished before `before` (housekeeping).
 pub fn purge_succeeded(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize, ApiError> {
     Ok(diesel::delete(
         jobs::table
-            .filter(jobs::state.eq(JobState::Succeeded.as_str()))
+            .filter(jobs::state.eq(JobState::Succeeded))
             .filter(jobs::finished_at.lt(now_micros(before)))
             .filter(jobs::unique_key.is_null()),
     )

@@ -2,12 +2,11 @@
 
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 
-use crate::admin::audit::{self, Event};
 use keel_shared::automation::{Job, JobFilter, ScheduledTask, UpdateTaskRequest};
 use keel_shared::{Page, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{queue, scheduler};
+use super::{queue, scheduler, service};
 use crate::db;
 use crate::error::ApiError;
 use crate::http::auth::{can, BackOffice};
@@ -23,7 +22,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
     responses((status = 200, body = Page<Job>), (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/jobs")]
-async fn list_jobs(state: web::Data<AppState>, _: BackOffice<can::AutomationManage>, filter: ValidQuery<JobFilter>) -> Result<web::Json<Page<Job>>, ApiError> {
+async fn list_jobs(
+    state: web::Data<AppState>,
+    _: BackOffice<can::AutomationManage>,
+    filter: ValidQuery<JobFilter>,
+) -> Result<web::Json<Page<Job>>, ApiError> {
     let filter = filter.0;
     let page = db::run(&state.pool, move |c| queue::list(c, &filter)).await?;
     Ok(web::Json(page.map(|j| j.to_dto())))
@@ -34,16 +37,14 @@ async fn list_jobs(state: web::Data<AppState>, _: BackOffice<can::AutomationMana
     responses((status = 200, body = Job), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Not failed or dead", body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/jobs/{id}/retry")]
-async fn retry_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::AutomationManage>, id: web::Path<String>) -> Result<web::Json<Job>, ApiError> {
+async fn retry_job(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::AutomationManage>,
+    id: web::Path<String>,
+) -> Result<web::Json<Job>, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
-    let job = db::run(&state.pool, move |c| {
-        crate::db::transaction(c, |c| {
-            let job = queue::retry(c, now, &id)?;
-            audit::record(c, now, &actor, Event::new("job.retried").target("job", &id).details(serde_json::json!({ "kind": job.kind })))?;
-            Ok(job)
-        })
-    })
-    .await?;
+    let job = db::run(&state.pool, move |c| service::retry_job(c, now, &actor, &id)).await?;
     Ok(web::Json(job.to_dto()))
 }
 
@@ -52,15 +53,14 @@ async fn retry_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOffi
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Running", body = Problem, content_type = "application/problem+json")))]
 #[delete("/admin/jobs/{id}")]
-async fn delete_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::AutomationManage>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn delete_job(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::AutomationManage>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
-    db::run(&state.pool, move |c| {
-        crate::db::transaction(c, |c| {
-            queue::delete(c, &id)?;
-            audit::record(c, now, &actor, Event::new("job.deleted").target("job", &id))
-        })
-    })
-    .await?;
+    db::run(&state.pool, move |c| service::delete_job(c, now, &actor, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -69,7 +69,8 @@ async fn delete_job(req: HttpRequest, state: web::Data<AppState>, admin: BackOff
 #[get("/admin/tasks")]
 async fn list_tasks(state: web::Data<AppState>, _: BackOffice<can::AutomationManage>) -> Result<web::Json<Vec<ScheduledTask>>, ApiError> {
     let now = state.clock.now();
-    Ok(web::Json(db::run(&state.pool, move |c| scheduler::list(c, now)).await?))
+    let jobs = state.jobs.clone();
+    Ok(web::Json(db::run(&state.pool, move |c| scheduler::list(c, now, jobs.tasks())).await?))
 }
 
 /// Change a task's schedule or switch it off.
@@ -77,16 +78,14 @@ async fn list_tasks(state: web::Data<AppState>, _: BackOffice<can::AutomationMan
     responses((status = 200, body = ScheduledTask), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/admin/tasks/{name}")]
-async fn update_task(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::AutomationManage>, name: web::Path<String>, body: ValidJson<UpdateTaskRequest>) -> Result<web::Json<ScheduledTask>, ApiError> {
+async fn update_task(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::AutomationManage>,
+    name: web::Path<String>,
+    body: ValidJson<UpdateTaskRequest>,
+) -> Result<web::Json<ScheduledTask>, ApiError> {
     let (now, name, actor, body) = (state.clock.now(), name.into_inner(), admin.actor(&req), body.0);
-    Ok(web::Json(
-        db::run(&state.pool, move |c| {
-            crate::db::transaction(c, |c| {
-                let task = scheduler::update(c, now, &name, &body.cron, body.enabled)?;
-                audit::record(c, now, &actor, Event::new("task.updated").target("task", &name).details(serde_json::json!({ "cron": body.cron, "enabled": body.enabled })))?;
-                Ok(task)
-            })
-        })
-        .await?,
-    ))
+    let jobs = state.jobs.clone();
+    Ok(web::Json(db::run(&state.pool, move |c| service::update_task(c, now, &actor, jobs.tasks(), &name, &body)).await?))
 }

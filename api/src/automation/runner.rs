@@ -3,16 +3,17 @@
 
 use diesel::prelude::*;
 
-use super::{scheduler, worker};
+use super::registry::{JobEnv, Registry};
+use super::scheduler;
+use super::worker::{self, WorkerConfig};
+use crate::db::Pool;
 use crate::schema::jobs;
-use crate::server;
-use crate::state::AppState;
 
-pub fn run(state: &AppState, dry_run: bool) -> Result<(), String> {
-    let now = state.clock.now();
-    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+pub fn run<C: JobEnv>(pool: &Pool, ctx: &C, registry: &Registry<C>, workers: &WorkerConfig, dry_run: bool) -> Result<(), String> {
+    let now = ctx.now();
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
     if !dry_run {
-        scheduler::install(&mut conn, state.clock.now()).map_err(|e| e.to_string())?;
+        scheduler::install(&mut conn, now, registry.tasks()).map_err(|e| e.to_string())?;
     }
     println!("automation run as of {}{}", now.to_rfc3339(), if dry_run { " (dry run: nothing is changed)" } else { "" });
     if dry_run {
@@ -21,7 +22,7 @@ pub fn run(state: &AppState, dry_run: bool) -> Result<(), String> {
             println!("  would start task {} (period {})", d.task, d.period.to_rfc3339());
         }
         let runnable: i64 = jobs::table
-            .filter(jobs::state.eq_any(["queued", "failed"]))
+            .filter(jobs::state.eq_any([keel_shared::automation::JobState::Queued, keel_shared::automation::JobState::Failed]))
             .filter(jobs::run_at.le(crate::db::now_micros(now)))
             .count()
             .get_result(&mut conn)
@@ -34,8 +35,7 @@ pub fn run(state: &AppState, dry_run: bool) -> Result<(), String> {
         println!("  started task {} (period {})", d.task, d.period.to_rfc3339());
     }
     drop(conn);
-    let ctx = server::job_context(state)?;
-    let ran = worker::drain(&state.pool, &ctx, &server::worker_config(&state.config))?;
+    let ran = worker::drain(pool, ctx, registry, workers)?;
     println!("  {} task(s) started, {ran} job(s) run", started.len());
     Ok(())
 }

@@ -11,31 +11,26 @@ use keel_shared::automation::ScheduledTask;
 use super::cron::Cron;
 use super::models::TaskRow;
 use super::queue::{self, NewJob};
+use super::registry::{TaskRun, TaskSpec};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
 use crate::schema::{scheduled_tasks, task_runs};
 
-/// The tasks Keel ships: (name = job kind, default schedule, description).
-pub const TASKS: &[(&str, &str, &str)] = &[
-    ("housekeeping", "0 3 * * *", "Delete finished jobs after 14 days, ended sessions after 30, task runs after 90"),
-    ("email.retry_failed", "15 * * * *", "Send again e-mails whose delivery gave up in the last three days"),
-];
-
-pub fn description(name: &str) -> &'static str {
-    TASKS.iter().find(|t| t.0 == name).map(|t| t.2).unwrap_or("")
-}
-
 /// Creates the shipped tasks that do not exist yet (admins' schedule changes are kept).
-pub fn install(conn: &mut DbConn, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub fn install(conn: &mut DbConn, now: DateTime<Utc>, tasks: &[TaskSpec]) -> Result<(), ApiError> {
     let at = now_micros(now);
-    for (name, cron, _) in TASKS {
+    for TaskSpec { name, default_cron: cron, .. } in tasks {
         let exists: i64 = scheduled_tasks::table.find(name).count().get_result(conn)?;
         if exists == 0 {
             let row = TaskRow { name: name.to_string(), cron: cron.to_string(), enabled: true, created_at: at, updated_at: at };
             match conn {
-                crate::db::DbConn::Postgresql(c) => diesel::insert_into(scheduled_tasks::table).values(&row).on_conflict_do_nothing().execute(c)?,
-                crate::db::DbConn::Sqlite(c) => diesel::insert_into(scheduled_tasks::table).values(&row).on_conflict_do_nothing().execute(c)?,
+                crate::db::DbConn::Postgresql(c) => {
+                    diesel::insert_into(scheduled_tasks::table).values(&row).on_conflict_do_nothing().execute(c)?
+                }
+                crate::db::DbConn::Sqlite(c) => {
+                    diesel::insert_into(scheduled_tasks::table).values(&row).on_conflict_do_nothing().execute(c)?
+                }
             };
         }
     }
@@ -104,14 +99,18 @@ pub fn tick(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<Due>, ApiError>
                     task_runs::created_at.eq(now_micros(now)),
                 );
                 match conn {
-                    crate::db::DbConn::Postgresql(c) => diesel::insert_into(task_runs::table).values(values).on_conflict_do_nothing().execute(c)?,
-                    crate::db::DbConn::Sqlite(c) => diesel::insert_into(task_runs::table).values(values).on_conflict_do_nothing().execute(c)?,
+                    crate::db::DbConn::Postgresql(c) => {
+                        diesel::insert_into(task_runs::table).values(values).on_conflict_do_nothing().execute(c)?
+                    }
+                    crate::db::DbConn::Sqlite(c) => {
+                        diesel::insert_into(task_runs::table).values(values).on_conflict_do_nothing().execute(c)?
+                    }
                 }
             };
             if inserted == 0 {
                 return Ok::<_, ApiError>(false);
             }
-            let job = NewJob::new(&due.task, serde_json::json!({ "period": due.period }))
+            let job = NewJob::new(&due.task, TaskRun { period: due.period })
                 .unique(format!("task:{}:{}", due.task, due.period.to_rfc3339()))
                 .max_attempts(5);
             let job_id = queue::enqueue(conn, now, &job)?;
@@ -125,22 +124,29 @@ pub fn tick(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<Due>, ApiError>
     Ok(started)
 }
 
-pub fn list(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Vec<ScheduledTask>, ApiError> {
+/// Every task with its schedule, last and next run; `shipped` gives the descriptions.
+pub fn list(conn: &mut DbConn, now: DateTime<Utc>, shipped: &[TaskSpec]) -> Result<Vec<ScheduledTask>, ApiError> {
+    let description = |name: &str| shipped.iter().find(|t| t.name == name).map(|t| t.description).unwrap_or("");
     let tasks: Vec<TaskRow> = scheduled_tasks::table.order(scheduled_tasks::name.asc()).select(TaskRow::as_select()).load(conn)?;
     tasks
         .iter()
         .map(|t| {
-            let last: Option<chrono::NaiveDateTime> = task_runs::table
-                .filter(task_runs::task.eq(&t.name))
-                .select(diesel::dsl::max(task_runs::created_at))
-                .first(conn)?;
+            let last: Option<chrono::NaiveDateTime> =
+                task_runs::table.filter(task_runs::task.eq(&t.name)).select(diesel::dsl::max(task_runs::created_at)).first(conn)?;
             let next = if t.enabled { Cron::parse(&t.cron).ok().and_then(|c| c.next(now)).map(now_micros) } else { None };
             Ok(t.to_dto(description(&t.name), last, next))
         })
         .collect()
 }
 
-pub fn update(conn: &mut DbConn, now: DateTime<Utc>, name: &str, cron: &str, enabled: bool) -> Result<ScheduledTask, ApiError> {
+pub fn update(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    shipped: &[TaskSpec],
+    name: &str,
+    cron: &str,
+    enabled: bool,
+) -> Result<ScheduledTask, ApiError> {
     Cron::parse(cron).map_err(|e| ApiError::field("cron", e))?;
     let n = diesel::update(scheduled_tasks::table.find(name))
         .set((scheduled_tasks::cron.eq(cron.trim()), scheduled_tasks::enabled.eq(enabled), scheduled_tasks::updated_at.eq(now_micros(now))))
@@ -148,5 +154,5 @@ pub fn update(conn: &mut DbConn, now: DateTime<Utc>, name: &str, cron: &str, ena
     if n == 0 {
         return Err(ApiError::not_found("scheduled task"));
     }
-    list(conn, now)?.into_iter().find(|t| t.name == name).ok_or_else(|| ApiError::not_found("scheduled task"))
+    list(conn, now, shipped)?.into_iter().find(|t| t.name == name).ok_or_else(|| ApiError::not_found("scheduled task"))
 }

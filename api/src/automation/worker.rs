@@ -1,7 +1,6 @@
 //! Workers: threads that claim batches of jobs, run their handlers and record the outcome.
 //! `keel serve` starts them in-process; `keel worker` runs only them.
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,8 +8,9 @@ use std::thread::JoinHandle;
 
 use chrono::Duration;
 
-use super::handlers::{Handler, JobContext, Outcome};
+use super::models::JobRow;
 use super::queue;
+use super::registry::{JobEnv, JobError, Outcome, Registry};
 use crate::db::Pool;
 
 #[derive(Debug, Clone)]
@@ -57,9 +57,8 @@ fn owner_id(n: usize) -> String {
     format!("{host}:{}:{n}:{}", std::process::id(), &crate::ids::new_id()[24..])
 }
 
-pub fn spawn(pool: Pool, ctx: Arc<JobContext>, cfg: WorkerConfig) -> Workers {
+pub fn spawn<C: JobEnv>(pool: Pool, ctx: Arc<C>, registry: Arc<Registry<C>>, cfg: WorkerConfig) -> Workers {
     let stop = Arc::new(AtomicBool::new(false));
-    let registry = Arc::new(super::handlers::registry());
     let handles = (0..cfg.concurrency.max(1))
         .map(|n| {
             let (pool, ctx, cfg, stop, registry) = (pool.clone(), ctx.clone(), cfg.clone(), stop.clone(), registry.clone());
@@ -68,7 +67,7 @@ pub fn spawn(pool: Pool, ctx: Arc<JobContext>, cfg: WorkerConfig) -> Workers {
                 .spawn(move || {
                     let owner = owner_id(n);
                     while !stop.load(Ordering::SeqCst) {
-                        match run_batch(&pool, &ctx, &registry, &cfg, &owner) {
+                        match run_batch(&pool, ctx.as_ref(), registry.as_ref(), &cfg, &owner) {
                             Ok(0) => std::thread::sleep(cfg.idle),
                             Ok(_) => {}
                             Err(e) => {
@@ -85,9 +84,9 @@ pub fn spawn(pool: Pool, ctx: Arc<JobContext>, cfg: WorkerConfig) -> Workers {
 }
 
 /// Claims one batch and runs it. Returns how many jobs were claimed.
-pub fn run_batch(pool: &Pool, ctx: &JobContext, registry: &HashMap<&'static str, Handler>, cfg: &WorkerConfig, owner: &str) -> Result<usize, String> {
+pub fn run_batch<C: JobEnv>(pool: &Pool, ctx: &C, registry: &Registry<C>, cfg: &WorkerConfig, owner: &str) -> Result<usize, String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let jobs = queue::claim(&mut conn, ctx.clock.now(), &cfg.queue, owner, cfg.lease, cfg.batch).map_err(|e| e.to_string())?;
+    let jobs = queue::claim(&mut conn, ctx.now(), &cfg.queue, owner, cfg.lease, cfg.batch).map_err(|e| e.to_string())?;
     let claimed = jobs.len();
     if claimed == 0 {
         return Ok(0);
@@ -104,37 +103,35 @@ pub fn run_batch(pool: &Pool, ctx: &JobContext, registry: &HashMap<&'static str,
         r
     });
     result?;
-    queue::complete(&mut conn, ctx.clock.now(), owner, &done).map_err(|e| e.to_string())?;
+    queue::complete(&mut conn, ctx.now(), owner, &done).map_err(|e| e.to_string())?;
     Ok(claimed)
 }
 
-fn run_jobs(
+fn run_jobs<C: JobEnv>(
     conn: &mut crate::db::DbConn,
-    ctx: &JobContext,
-    registry: &HashMap<&'static str, Handler>,
+    ctx: &C,
+    registry: &Registry<C>,
     owner: &str,
-    jobs: &[super::models::JobRow],
+    jobs: &[JobRow],
     done: &mut Vec<String>,
 ) -> Result<(), String> {
     for job in jobs {
-        let outcome = match registry.get(job.kind.as_str()) {
-            Some(handler) => catch_unwind(AssertUnwindSafe(|| handler(ctx, conn, job))).unwrap_or_else(|_| Err("the handler panicked".to_string())),
-            None => Err(format!("no handler for job kind '{}'", job.kind)),
-        };
-        let now = ctx.clock.now();
+        let outcome = catch_unwind(AssertUnwindSafe(|| registry.run(ctx, conn, job)))
+            .unwrap_or_else(|_| Err(JobError::Retryable("the handler panicked".to_string())));
+        let now = ctx.now();
         match outcome {
             Ok(Outcome::Done) => done.push(job.id.clone()),
             Ok(Outcome::Defer(when)) => queue::defer(conn, now, owner, job, when).map_err(|e| e.to_string())?,
             Err(error) => {
-                let state = queue::fail(conn, now, owner, job, &error).map_err(|e| e.to_string())?;
-                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, state = state.as_str(), %error, "job failed");
+                let state = queue::fail(conn, now, owner, job, &error.to_string(), error.is_permanent()).map_err(|e| e.to_string())?;
+                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, state = state.as_str(), permanent = error.is_permanent(), %error, "job failed");
             }
         }
     }
     Ok(())
 }
 
-fn heartbeat_until(finished: &AtomicBool, pool: &Pool, ctx: &JobContext, owner: &str, jobs: &[super::models::JobRow], lease: Duration) {
+fn heartbeat_until<C: JobEnv>(finished: &AtomicBool, pool: &Pool, ctx: &C, owner: &str, jobs: &[JobRow], lease: Duration) {
     let every = (lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(1)).max(std::time::Duration::from_millis(100));
     let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
     loop {
@@ -143,7 +140,10 @@ fn heartbeat_until(finished: &AtomicBool, pool: &Pool, ctx: &JobContext, owner: 
             return;
         }
         {
-            let renewed = pool.get().map_err(|e| e.to_string()).and_then(|mut c| queue::heartbeat(&mut c, ctx.clock.now(), owner, &ids, lease).map_err(|e| e.to_string()));
+            let renewed = pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| queue::heartbeat(&mut c, ctx.now(), owner, &ids, lease).map_err(|e| e.to_string()));
             if let Err(e) = renewed {
                 tracing::warn!(error = %e, "could not renew job leases");
             }
@@ -152,12 +152,11 @@ fn heartbeat_until(finished: &AtomicBool, pool: &Pool, ctx: &JobContext, owner: 
 }
 
 /// Runs batches until no job is runnable (for `keel automation run`, the bench and tests).
-pub fn drain(pool: &Pool, ctx: &JobContext, cfg: &WorkerConfig) -> Result<usize, String> {
-    let registry = super::handlers::registry();
+pub fn drain<C: JobEnv>(pool: &Pool, ctx: &C, registry: &Registry<C>, cfg: &WorkerConfig) -> Result<usize, String> {
     let owner = owner_id(0);
     let mut total = 0;
     loop {
-        let n = run_batch(pool, ctx, &registry, cfg, &owner)?;
+        let n = run_batch(pool, ctx, registry, cfg, &owner)?;
         if n == 0 {
             return Ok(total);
         }

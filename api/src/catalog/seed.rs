@@ -139,6 +139,7 @@ pub fn load_demo_catalog(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize,
                 diesel::insert_into(product_prices::table).values(price).execute(conn)?;
             }
         }
+        crate::db::cache::publish(conn, crate::db::cache::Change::CatalogChanged)?;
         Ok(PLANS.len())
     })
 }

@@ -17,11 +17,7 @@ pub fn list_active(conn: &mut DbConn) -> Result<Vec<Product>, ApiError> {
         .load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut prices: HashMap<String, Vec<PriceRow>> = HashMap::new();
-    for p in product_prices::table
-        .filter(product_prices::product_id.eq_any(&ids))
-        .select(PriceRow::as_select())
-        .load::<PriceRow>(conn)?
-    {
+    for p in product_prices::table.filter(product_prices::product_id.eq_any(&ids)).select(PriceRow::as_select()).load::<PriceRow>(conn)? {
         prices.entry(p.product_id.clone()).or_default().push(p);
     }
     rows.iter().map(|r| r.to_product(prices.get(&r.id).map(Vec::as_slice).unwrap_or(&[]))).collect()

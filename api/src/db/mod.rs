@@ -3,9 +3,18 @@
 //! r2d2. Migrations are embedded, one tree per backend, and applied on start.
 //!
 //! Handlers never hold a connection across an `.await`: they call [`run`], which takes a pooled
-//! connection on a blocking thread, so sync diesel never stalls the async workers.
+//! connection on a blocking thread, so sync diesel never stalls the async workers. Requests wait
+//! for a connection in a first-come, first-served queue (an async semaphore with one permit per
+//! connection), not parked on blocking threads that r2d2 wakes in no particular order.
+//!
+//! Each pool carries the [`cache::Caches`] of what most requests read (session liveness,
+//! back-office access, the catalog) and applies the changes a [`run`] closure published.
+
+pub mod cache;
+pub mod paging;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -25,7 +34,29 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
-pub type Pool = r2d2::Pool<Manager>;
+/// The connection pool (r2d2, which it dereferences to) with its request queue and caches.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    /// One permit per connection: [`run`] waits here, in arrival order, before it takes a thread.
+    permits: Arc<tokio::sync::Semaphore>,
+    caches: Arc<cache::Caches>,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = r2d2::Pool<Manager>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl Pool {
+    /// What requests read from memory instead of the database (see [`cache`]).
+    pub fn caches(&self) -> &Arc<cache::Caches> {
+        &self.caches
+    }
+}
+
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,14 +160,25 @@ pub fn connect(url: &DbUrl, max_size: u32) -> Result<Pool, String> {
     let mut first = manager.connect().map_err(|e| format!("cannot connect to the {} database: {e}", url.backend.name()))?;
     migrate(&mut first).map_err(|e| format!("migrations failed: {e}"))?;
     drop(first);
-    r2d2::Pool::builder()
+    let inner = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(CONNECTION_TIMEOUT)
         .test_on_check_out(false)
         .build(manager)
-        .map_err(|e| format!("cannot open the connection pool: {e}"))
+        .map_err(|e| format!("cannot open the connection pool: {e}"))?;
+    let caches = Arc::new(match url.backend {
+        Backend::Sqlite => cache::Caches::for_sqlite(&url.target),
+        Backend::Postgres => cache::Caches::for_postgres(),
+    });
+    if url.backend == Backend::Postgres {
+        cache::spawn_listener(url.target.clone(), Arc::downgrade(&caches));
+    }
+    Ok(Pool { inner, permits: Arc::new(tokio::sync::Semaphore::new(max_size as usize)), caches })
 }
+
+/// How long a request waits for a connection before it is answered 503.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Applies the embedded migrations for the connection's backend.
 pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
@@ -156,17 +198,27 @@ impl DbConn {
     }
 }
 
-/// Runs `f` with a pooled connection on a blocking thread. A pool that cannot hand out a connection
-/// in time answers 503.
+/// Runs `f` with a pooled connection on a blocking thread, after waiting its turn for one (first
+/// come, first served). A pool that cannot hand out a connection in time answers 503. What `f`
+/// published ([`cache::publish`]) is applied to the caches when it returns, before the answer.
 pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    let unavailable = || ApiError::Unavailable("database pool: timed out waiting for a connection".into());
+    let permit = tokio::time::timeout(CONNECTION_TIMEOUT, pool.permits.clone().acquire_owned())
+        .await
+        .map_err(|_| unavailable())?
+        .map_err(|_| unavailable())?;
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| ApiError::Unavailable(format!("database pool: {e}")))?;
-        f(&mut conn)
+        let _permit = permit;
+        let mut conn = pool.inner.get().map_err(|e| ApiError::Unavailable(format!("database pool: {e}")))?;
+        let (out, changes) = cache::collecting(|| f(&mut conn));
+        drop(conn);
+        pool.caches.changed_here(&changes);
+        out
     })
     .await
     .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
@@ -245,7 +297,7 @@ mod tests {
                     let mut conn = pool.get().unwrap();
                     (0..25)
                         .map(|_| {
-                            transaction(&mut *conn, |c| {
+                            transaction(&mut conn, |c| {
                                 c.batch_execute("SELECT count(*) FROM t")?;
                                 std::thread::sleep(Duration::from_millis(1));
                                 // Nested: a savepoint inside the immediate transaction.

@@ -4,7 +4,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
 use actix_web::{web, App, Error, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt};
@@ -14,7 +14,7 @@ use super::openapi::ApiDoc;
 use super::{health, request_id, spa};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{accounts, automation, catalog, notifications};
+use crate::{accounts, admin, automation, catalog, identity, notifications};
 
 /// Registers every API route on `app`, returning the app and the OpenAPI document built from them.
 pub fn api_routes<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
@@ -27,8 +27,9 @@ where
         .service(health::readyz)
         .service(
             scope::scope("/api/v1")
+                .configure(identity::routes::configure)
                 .configure(accounts::routes::configure)
-                .configure(accounts::access_routes::configure)
+                .configure(admin::routes::configure)
                 .configure(catalog::routes::configure)
                 .configure(automation::routes::configure)
                 .configure(notifications::routes::configure)
@@ -51,21 +52,24 @@ pub fn build(
         // Path and query errors from actix's own extractors also become problem+json.
         .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad_request("bad_path", e.to_string()).into()))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request("bad_query", e.to_string()).into()))
-        .app_data(web::JsonConfig::default().limit(super::extract::JSON_LIMIT).error_handler(|e, _| {
-            ApiError::bad_request("bad_json", e.to_string()).into()
-        }));
+        .app_data(
+            web::JsonConfig::default()
+                .limit(super::extract::JSON_LIMIT)
+                .error_handler(|e, _| ApiError::bad_request("bad_json", e.to_string()).into()),
+        );
     let (app, api) = api_routes(app);
     let app = app
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
         .route("/api/docs", web::get().to(docs_redirect))
         .service(web::scope("/api").default_service(web::to(api_not_found)));
-    let app = if web_dir.is_dir() {
-        app.service(spa::service(&web_dir))
-    } else {
-        app.default_service(web::to(spa::not_built))
-    };
+    let app = if web_dir.is_dir() { app.service(spa::service(&web_dir)) } else { app.default_service(web::to(spa::not_built)) };
     app.wrap(from_fn(super::auth::identify))
         .wrap(from_fn(cache_headers))
+        // gzip/brotli for answers of 1 KiB and more that are not already encoded (the SPA's
+        // precompressed assets carry their Content-Encoding, so Compress leaves them alone).
+        .wrap(from_fn(spa::keep_small_uncompressed))
+        .wrap(Compress::default())
+        .wrap(from_fn(spa::drop_identity_marker))
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -3,12 +3,16 @@
 //! administrator or a staff member holding the route's permission, [`AdminOnly`] an
 //! administrator, and [`ForAccount`] the caller's own client account or one they are a team
 //! member of. Roles, permissions and API-key scopes are enforced here, in the API, whatever the
-//! SPA shows:
-//! - a key needs `read` for GET, `write` for anything else, and `admin` for /api/v1/admin;
-//! - managing keys, passwords and sessions needs a signed-in session, never a key.
+//! SPA shows. What a route needs is a property of the extractor in its signature, never of its
+//! path, so a new route cannot silently get another route's rule:
+//! - `Auth`: a key needs `read` for GET/HEAD and `write` for anything else;
+//! - `BackOffice<_>`: a key needs `admin`; "view as client" tokens are refused;
+//! - [`SessionAuth`]: managing keys, passwords, sessions and 2FA needs a signed-in session, never
+//!   a key nor a "view as client" token.
 //!
 //! What needs the database (whether a token's session is live, a key's owner, a staff member's
-//! current permissions, a membership) is loaded by the [`identify`] middleware before any
+//! current permissions — for every administrator and staff caller, wherever the route is —, a
+//! membership) is loaded by the [`identify`] middleware before any
 //! extractor runs; the extractors then decide synchronously. So a refusal always comes first,
 //! before the body is read or validated.
 
@@ -23,13 +27,15 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use keel_shared::access::{MemberPermission, Permission};
 use keel_shared::auth::{ApiScope, Role};
 
-use crate::accounts::api_keys::{self, PREFIX};
-use crate::accounts::service::ClientMeta;
-use crate::accounts::{service, staff, team};
-use crate::admin::audit::Actor;
-use crate::accounts::tokens::Claims;
+use crate::accounts::team;
+use crate::admin::staff;
+use crate::audit::Actor;
 use crate::db;
 use crate::error::ApiError;
+use crate::identity::api_keys::{self, PREFIX};
+use crate::identity::service::ClientMeta;
+use crate::identity::sessions;
+use crate::identity::tokens::Claims;
 use crate::state::AppState;
 
 /// A verified caller.
@@ -52,9 +58,6 @@ impl Auth {
     }
 }
 
-/// Paths only a signed-in person may use, not an API key.
-const SESSION_ONLY: &[&str] = &["/api/v1/me/api-keys", "/api/v1/me/password", "/api/v1/me/sessions", "/api/v1/me/2fa"];
-
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
@@ -69,13 +72,25 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::Unauthenticated("the Authorization header must be 'Bearer <token>'".into()))
 }
 
-fn required_scope(method: &Method, path: &str) -> ApiScope {
-    if path.starts_with("/api/v1/admin") {
-        ApiScope::Admin
-    } else if method == Method::GET || method == Method::HEAD {
-        ApiScope::Read
-    } else {
-        ApiScope::Write
+/// What the route asks of the caller beyond being someone: decides the API-key scope and whether
+/// a key or a "view as client" token may be used at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// `read` for GET and HEAD, `write` otherwise.
+    ByMethod,
+    /// The back office: the `admin` scope; not while viewing as a client.
+    BackOffice,
+    /// A signed-in person's own session: no key, not while viewing as a client.
+    Session,
+}
+
+impl Need {
+    fn scope(self, method: &Method) -> ApiScope {
+        match self {
+            Need::BackOffice => ApiScope::Admin,
+            _ if method == Method::GET || method == Method::HEAD => ApiScope::Read,
+            _ => ApiScope::Write,
+        }
     }
 }
 
@@ -92,44 +107,107 @@ struct AccountAccess {
 #[derive(Debug, Clone, Copy)]
 struct SessionEnded;
 
-/// Middleware: reads from the database what the extractors then decide on, before any extractor
-/// runs, so that a refusal always comes before the body is even read and extractors stay
-/// synchronous: whether an access token's session is still live; an API key's identity; for
-/// /api/v1/admin and for staff, the back-office user's current role and permissions
+/// The claims of the request's access token, verified once by [`identify`].
+#[derive(Debug, Clone)]
+struct Verified(Claims);
+
+/// Middleware: finds out what the extractors then decide on, before any extractor runs, so that
+/// a refusal always comes before the body is even read and extractors stay synchronous: the
+/// access token's claims (verified here, once per request); whether its session is still live;
+/// an API key's identity; for administrators and staff, their current role and permissions
 /// ([`staff::StaffAccess`]); with `X-Keel-Account`, the caller's membership there.
-pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+///
+/// Session liveness and back-office access come from the pool's caches when they hold them
+/// ([`crate::db::cache`]: invalidated at once by sign-out, revocation, password changes and staff
+/// edits, in every process); what they do not hold is read in one trip to the database.
+pub async fn identify<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let token = bearer(req.request()).ok();
     let now = state.clock.now();
-    let back_office = req.path().starts_with("/api/v1/admin");
     let account = req.headers().get(ACCOUNT_HEADER).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     // Who, when it can be told without the database (a valid JWT), and the session it lives by.
     let claims = token.as_deref().filter(|t| !t.starts_with(PREFIX)).and_then(|t| state.jwt.verify(t, now).ok());
-    let session = claims.as_ref().map(|c| c.session().to_string());
-    let from_jwt = claims.map(|c| (c.sub, c.role));
     let key = token.filter(|t| t.starts_with(PREFIX));
-    if key.is_none() && session.is_none() {
-        return Ok(next.call(req).await?.map_into_left_body());
+    let Some(claims) = claims else {
+        if key.is_none() {
+            return Ok(next.call(req).await?.map_into_left_body());
+        }
+        return identify_with_database(req, next, state, None, key, account).await;
+    };
+    let caches = state.pool.caches().clone();
+    let live = caches.session(claims.session(), now);
+    // `Some(None)`: not a back-office user, nothing to load.
+    let staff = if claims.role.is_back_office() { caches.access(&claims.sub).map(Some) } else { Some(None) };
+    let needs_account = account.as_deref().is_some_and(|a| a != claims.sub);
+    match (live, staff) {
+        (Some(false), _) => {
+            req.extensions_mut().insert(SessionEnded);
+            req.extensions_mut().insert(Verified(claims));
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        (Some(true), Some(staff)) if !needs_account => {
+            {
+                let mut ext = req.extensions_mut();
+                if let Some(staff) = staff {
+                    ext.insert(staff);
+                }
+                ext.insert(Verified(claims));
+            }
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        _ => identify_with_database(req, next, state, Some(claims), None, account).await,
     }
+}
+
+/// The part of [`identify`] that reads the database (and fills the caches with what it read).
+async fn identify_with_database<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+    state: web::Data<AppState>,
+    claims: Option<Claims>,
+    key: Option<String>,
+    account: Option<String>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    let now = state.clock.now();
+    let session = claims.as_ref().map(|c| c.session().to_string());
+    let from_jwt = claims.as_ref().map(|c| (c.sub.clone(), c.role));
     let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let caches = state.pool.caches().clone();
+    // Taken before the reads: a change applied meanwhile keeps what they found out of the cache.
+    let generation = caches.generation();
     let loaded = db::run(&state.pool, move |c| {
         if let Some(session) = &session {
-            if !service::session_is_live(c, now, session)? {
+            let live = sessions::live_session(c, now, session)?;
+            caches.remember_session(generation, session, live.clone());
+            if live.is_none() {
                 return Ok((None, None, None, true));
             }
         }
         let key = key.map(|k| api_keys::authenticate(c, now, &k, ip.as_deref())).transpose()?;
         let who = key.as_ref().map(|k| (k.user_id.clone(), k.role)).or(from_jwt);
-        // Staff are looked up on every request (a disabled staff member's token stops working at
-        // once); others only in the back office.
+        // Administrators and staff: their current access, on every request (from the cache when
+        // it holds it): a disabled staff member's token stops working at once, and any route may
+        // be a back-office one.
         let staff = match &who {
-            Some((id, role)) if (back_office && role.is_back_office()) || *role == Role::Staff => Some(staff::access(c, id)?),
+            Some((id, role)) if role.is_back_office() => Some(match caches.access(id) {
+                Some(access) => access,
+                None => {
+                    let access = staff::access(c, id)?;
+                    caches.remember_access(generation, id, access.clone());
+                    access
+                }
+            }),
             _ => None,
         };
         let account = match (&who, account) {
-            (Some((id, _)), Some(account)) if *id != account => Some(AccountAccess { areas: team::membership(c, id, &account)?, account_id: account }),
+            (Some((id, _)), Some(account)) if *id != account => {
+                Some(AccountAccess { areas: team::membership(c, id, &account)?, account_id: account })
+            }
             _ => None,
         };
         Ok::<_, ApiError>((key, staff, account, false))
@@ -140,6 +218,9 @@ pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<
             let mut ext = req.extensions_mut();
             if ended {
                 ext.insert(SessionEnded);
+            }
+            if let Some(claims) = claims {
+                ext.insert(Verified(claims));
             }
             if let Some(k) = key {
                 ext.insert(k);
@@ -156,25 +237,30 @@ pub async fn identify<B: MessageBody + 'static>(req: ServiceRequest, next: Next<
     Ok(next.call(req).await?.map_into_left_body())
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
+fn authenticate(req: &HttpRequest, need: Need) -> Result<Auth, ApiError> {
     if req.extensions().get::<staff::StaffAccess>().is_some_and(|a| a.disabled) {
         return Err(ApiError::Forbidden("this staff account is disabled".into()));
     }
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("application state is missing"))?;
     let token = bearer(req)?;
     let now = state.clock.now();
-    let path = req.path();
     if !token.starts_with(PREFIX) {
-        let claims = state.jwt.verify(&token, now)?;
+        // Verified once, by `identify`; only a token it could not verify is verified here again,
+        // for the error that says why.
+        let verified = req.extensions().get::<Verified>().map(|v| v.0.clone());
+        let claims = match verified {
+            Some(claims) => claims,
+            None => state.jwt.verify(&token, now)?,
+        };
         if req.extensions().get::<SessionEnded>().is_some() {
             return Err(ApiError::Unauthenticated("this session has ended (signed out or revoked); please sign in again".into()));
         }
-        if claims.imp.is_some() && (SESSION_ONLY.iter().any(|p| path.starts_with(p)) || path.starts_with("/api/v1/admin")) {
+        if claims.imp.is_some() && need != Need::ByMethod {
             return Err(ApiError::Forbidden("not while viewing as a client; return to the admin first".into()));
         }
         return Ok(Auth { claims });
     }
-    if SESSION_ONLY.iter().any(|p| path.starts_with(p)) {
+    if need == Need::Session {
         return Err(ApiError::Forbidden("this needs a signed-in session, not an API key".into()));
     }
     let key = req
@@ -182,7 +268,7 @@ fn authenticate(req: &HttpRequest) -> Result<Auth, ApiError> {
         .get::<api_keys::KeyIdentity>()
         .cloned()
         .ok_or_else(|| ApiError::Unauthenticated("the API key is unknown".into()))?;
-    let needed = required_scope(req.method(), path);
+    let needed = need.scope(req.method());
     if !key.scopes.contains(&needed) {
         return Err(ApiError::Forbidden(format!("this API key lacks the '{}' scope", needed.as_str())));
     }
@@ -196,7 +282,28 @@ impl FromRequest for Auth {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        ready(authenticate(req, Need::ByMethod))
+    }
+}
+
+/// A caller using their own signed-in session: what managing API keys, passwords, sessions and
+/// two-factor needs (an API key, or an administrator viewing as a client, is refused with 403).
+#[derive(Debug, Clone)]
+pub struct SessionAuth(pub Auth);
+
+impl std::ops::Deref for SessionAuth {
+    type Target = Auth;
+    fn deref(&self) -> &Auth {
+        &self.0
+    }
+}
+
+impl FromRequest for SessionAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req, Need::Session).map(SessionAuth))
     }
 }
 
@@ -257,12 +364,13 @@ impl<N: Needs> FromRequest for BackOffice<N> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|auth| {
+        ready(authenticate(req, Need::BackOffice).and_then(|auth| {
             if !auth.role().is_back_office() {
                 return Err(ApiError::Forbidden("this needs a back-office account".into()));
             }
+            // `identify` loads it for every administrator and staff caller, whatever the path.
             let access = req.extensions().get::<staff::StaffAccess>().cloned();
-            access.ok_or_else(|| ApiError::internal("back-office access was not loaded (route outside /api/v1/admin?)"))?.allows(N::PERMISSION)?;
+            access.ok_or_else(|| ApiError::internal("back-office access was not loaded"))?.allows(N::PERMISSION)?;
             Ok(BackOffice(auth, PhantomData))
         }))
     }
@@ -324,7 +432,7 @@ impl<A: Area> FromRequest for ForAccount<A> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|auth| {
+        ready(authenticate(req, Need::ByMethod).and_then(|auth| {
             let header = req.headers().get(ACCOUNT_HEADER).map(|v| v.to_str().map(str::trim));
             let own = |auth: Auth| Ok(ForAccount { account_id: auth.user_id().to_string(), auth, _area: PhantomData });
             match header {

@@ -48,7 +48,7 @@ impl Modify for Security {
         components.add_security_scheme(
             "refresh_cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::accounts::tokens::REFRESH_COOKIE,
+                crate::identity::tokens::REFRESH_COOKIE,
                 "httpOnly refresh token set by login; used by /api/v1/auth/refresh and /logout",
             ))),
         );

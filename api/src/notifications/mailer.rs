@@ -3,16 +3,33 @@
 
 use std::path::PathBuf;
 
-use chrono::Duration;
-use diesel::prelude::*;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{Message, SmtpTransport, Transport};
 
-use super::outbox::{self, EmailRow};
-use crate::automation::handlers::{JobContext, Outcome};
-use crate::automation::models::JobRow;
-use crate::db::{now_micros, DbConn};
-use crate::schema::emails;
+use super::outbox::EmailRow;
+
+/// Why a delivery failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// The server is down, busy or answered 4xx: try again later.
+    Transient(String),
+    /// The message can never be delivered as it is (a 5xx answer, an address that does not parse).
+    Permanent(String),
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeliveryError::Transient(m) | DeliveryError::Permanent(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Where e-mail goes. Held by the dependencies value (`crate::deps::Deps`) as a trait object, so a
+/// test or a sandbox can put another transport there.
+pub trait MailTransport: Send + Sync + std::fmt::Debug {
+    fn deliver(&self, id: &str, message: &Message) -> Result<(), DeliveryError>;
+}
 
 pub enum Mailer {
     Smtp(SmtpTransport),
@@ -39,22 +56,32 @@ impl Mailer {
             None => Ok(Mailer::Files(data_dir.join("mail"))),
         }
     }
+}
 
-    fn deliver(&self, id: &str, message: &Message) -> Result<(), String> {
+impl MailTransport for Mailer {
+    fn deliver(&self, id: &str, message: &Message) -> Result<(), DeliveryError> {
         match self {
-            Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| format!("SMTP: {e}")),
+            Mailer::Smtp(t) => t.send(message).map(|_| ()).map_err(|e| {
+                let text = format!("SMTP: {e}");
+                if e.is_permanent() {
+                    DeliveryError::Permanent(text)
+                } else {
+                    DeliveryError::Transient(text)
+                }
+            }),
             Mailer::Files(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|e| DeliveryError::Transient(format!("{}: {e}", dir.display())))?;
                 let path = dir.join(format!("{id}.eml"));
-                std::fs::write(&path, message.formatted()).map_err(|e| format!("{}: {e}", path.display()))
+                std::fs::write(&path, message.formatted()).map_err(|e| DeliveryError::Transient(format!("{}: {e}", path.display())))
             }
         }
     }
 }
 
-fn build(from: &str, row: &EmailRow) -> Result<Message, String> {
-    let from: Mailbox = from.parse().map_err(|e| format!("KEEL_MAIL_FROM: {e}"))?;
-    let to: Mailbox = row.to_addr.parse().map_err(|e| format!("recipient {}: {e}", row.to_addr))?;
+/// The MIME message of an outbox row.
+pub fn build(from: &str, row: &EmailRow) -> Result<Message, DeliveryError> {
+    let from: Mailbox = from.parse().map_err(|e| DeliveryError::Permanent(format!("KEEL_MAIL_FROM: {e}")))?;
+    let to: Mailbox = row.to_addr.parse().map_err(|e| DeliveryError::Permanent(format!("recipient {}: {e}", row.to_addr)))?;
     Message::builder()
         .from(from)
         .to(to)
@@ -66,43 +93,5 @@ fn build(from: &str, row: &EmailRow) -> Result<Message, String> {
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(row.body_text.clone()))
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(row.body_html.clone())),
         )
-        .map_err(|e| format!("building the message: {e}"))
-}
-
-/// The `email.send` job: sends one outbox e-mail unless it already went out.
-pub fn send_job(ctx: &JobContext, conn: &mut DbConn, job: &JobRow) -> Result<Outcome, String> {
-    let id = job.payload_str("email_id")?;
-    let row = outbox::find(conn, &id).map_err(|e| e.to_string())?;
-    if row.status == "sent" || row.status == "suppressed" {
-        return Ok(Outcome::Done);
-    }
-    let now = ctx.clock.now();
-    if outbox::sent_in_last_minute(conn, now).map_err(|e| e.to_string())? >= i64::from(ctx.config.mail_rate_per_minute) {
-        return Ok(Outcome::Defer(now + Duration::seconds(10)));
-    }
-    let result = build(&ctx.config.mail_from, &row).and_then(|m| ctx.mailer.deliver(&row.id, &m));
-    let at = now_micros(ctx.clock.now());
-    match result {
-        Ok(()) => {
-            diesel::update(emails::table.find(&row.id))
-                .set((
-                    emails::status.eq("sent"),
-                    emails::sent_at.eq(Some(at)),
-                    emails::attempts.eq(row.attempts + 1),
-                    emails::last_error.eq(None::<String>),
-                    emails::message_id.eq(Some(format!("<{}@keel>", row.id))),
-                ))
-                .execute(conn)
-                .map_err(|e| e.to_string())?;
-            tracing::info!(email = %row.id, to = %row.to_addr, template = %row.template, "e-mail sent");
-            Ok(Outcome::Done)
-        }
-        Err(e) => {
-            diesel::update(emails::table.find(&row.id))
-                .set((emails::status.eq("failed"), emails::attempts.eq(row.attempts + 1), emails::last_error.eq(Some(e.clone()))))
-                .execute(conn)
-                .map_err(|e| e.to_string())?;
-            Err(e)
-        }
-    }
+        .map_err(|e| DeliveryError::Permanent(format!("building the message: {e}")))
 }

@@ -5,7 +5,9 @@
 //! send job checks the row before sending (a retried job never sends twice what was already
 //! accepted); marketing mail is never sent to an unsubscribed address.
 
+pub mod jobs;
 pub mod mailer;
 pub mod outbox;
 pub mod routes;
+pub mod service;
 pub mod templates;

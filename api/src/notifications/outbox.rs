@@ -3,19 +3,18 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
-use keel_shared::automation::{Email, EmailDetail, EmailTemplate};
+use keel_shared::automation::{Email, EmailDetail, EmailStatus, EmailTemplate};
 use keel_shared::{Page, PageQuery};
 use serde::Serialize;
 use sha2::Sha256;
 
 use super::templates::{self, html_from_text};
-use crate::automation::queue::{self, NewJob};
+use crate::automation::queue;
+use crate::db::paging::{Cursor, Paging};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
 use crate::schema::{email_templates, email_unsubscribes, emails};
-
-pub const SEND_JOB: &str = "email.send";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
@@ -45,7 +44,7 @@ pub struct EmailRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub status: String,
+    pub status: EmailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub message_id: Option<String>,
@@ -114,21 +113,37 @@ pub fn all_templates(conn: &mut DbConn) -> Result<Vec<EmailTemplate>, ApiError> 
     templates::SHIPPED.iter().map(|t| template(conn, t.key)).collect()
 }
 
-pub fn save_template(conn: &mut DbConn, now: DateTime<Utc>, key: &str, subject: &str, text: &str, html: &str) -> Result<EmailTemplate, ApiError> {
+pub fn save_template(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    key: &str,
+    subject: &str,
+    text: &str,
+    html: &str,
+) -> Result<EmailTemplate, ApiError> {
     templates::shipped(key).ok_or_else(|| ApiError::not_found("e-mail template"))?;
     templates::check(subject, text, html)?;
     let at = now_micros(now);
-    crate::db::transaction(conn, |conn| {
-        let n = diesel::update(email_templates::table.find(key))
-            .set((email_templates::subject.eq(subject), email_templates::body_text.eq(text), email_templates::body_html.eq(html), email_templates::updated_at.eq(at)))
+    let n = diesel::update(email_templates::table.find(key))
+        .set((
+            email_templates::subject.eq(subject),
+            email_templates::body_text.eq(text),
+            email_templates::body_html.eq(html),
+            email_templates::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(email_templates::table)
+            .values((
+                email_templates::key.eq(key),
+                email_templates::subject.eq(subject),
+                email_templates::body_text.eq(text),
+                email_templates::body_html.eq(html),
+                email_templates::updated_at.eq(at),
+            ))
             .execute(conn)?;
-        if n == 0 {
-            diesel::insert_into(email_templates::table)
-                .values((email_templates::key.eq(key), email_templates::subject.eq(subject), email_templates::body_text.eq(text), email_templates::body_html.eq(html), email_templates::updated_at.eq(at)))
-                .execute(conn)?;
-        }
-        template(conn, key)
-    })
+    }
+    template(conn, key)
 }
 
 pub fn reset_template(conn: &mut DbConn, key: &str) -> Result<EmailTemplate, ApiError> {
@@ -149,7 +164,12 @@ pub struct Outgoing<'a, C: Serialize> {
 
 /// Renders and writes an e-mail and its send job, on the caller's connection and transaction.
 /// Returns the e-mail's id.
-pub fn queue_email<C: Serialize>(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, out: Outgoing<'_, C>) -> Result<String, ApiError> {
+pub fn queue_email<C: Serialize>(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    out: Outgoing<'_, C>,
+) -> Result<String, ApiError> {
     let t = template(conn, out.template)?;
     let mut vars = serde_json::to_value(out.vars).map_err(ApiError::internal)?;
     if let Some(map) = vars.as_object_mut() {
@@ -159,7 +179,9 @@ pub fn queue_email<C: Serialize>(conn: &mut DbConn, now: DateTime<Utc>, mail: &M
     let unsubscribed = out.category == Category::Marketing
         && email_unsubscribes::table.find(out.to.trim().to_lowercase()).count().get_result::<i64>(conn)? > 0;
     let footer = match out.category {
-        Category::Transactional => format!("You receive this e-mail because you have an account with {}.", minijinja::HtmlEscape(&mail.company)),
+        Category::Transactional => {
+            format!("You receive this e-mail because you have an account with {}.", minijinja::HtmlEscape(&mail.company))
+        }
         Category::Marketing => format!(
             "<a href=\"{}/api/v1/email/unsubscribe?email={}&amp;token={}\">Unsubscribe</a> from these e-mails.",
             mail.public_url,
@@ -177,7 +199,7 @@ pub fn queue_email<C: Serialize>(conn: &mut DbConn, now: DateTime<Utc>, mail: &M
         subject: r.subject,
         body_text: r.text,
         body_html: r.html,
-        status: if unsubscribed { "suppressed" } else { "queued" }.into(),
+        status: if unsubscribed { EmailStatus::Suppressed } else { EmailStatus::Queued },
         attempts: 0,
         last_error: None,
         message_id: None,
@@ -186,7 +208,7 @@ pub fn queue_email<C: Serialize>(conn: &mut DbConn, now: DateTime<Utc>, mail: &M
     };
     diesel::insert_into(emails::table).values(&row).execute(conn)?;
     if !unsubscribed {
-        queue::enqueue(conn, now, &NewJob::new(SEND_JOB, serde_json::json!({ "email_id": row.id })).unique(format!("email:{}", row.id)))?;
+        queue::enqueue(conn, now, &super::jobs::SendEmail::job(&row.id).unique(format!("email:{}", row.id)))?;
     }
     Ok(row.id)
 }
@@ -197,6 +219,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<EmailRow, ApiError> {
 
 /// The e-mail log, newest first: all of it, or one user's.
 pub fn list(conn: &mut DbConn, user_id: Option<&str>, page: PageQuery) -> Result<Page<EmailRow>, ApiError> {
+    let paging = Paging::new(page)?;
     macro_rules! base {
         () => {{
             let mut q = emails::table.into_boxed();
@@ -206,20 +229,15 @@ pub fn list(conn: &mut DbConn, user_id: Option<&str>, page: PageQuery) -> Result
             q
         }};
     }
-    let total: i64 = base!().count().get_result(conn)?;
-    let items = base!()
-        .order((emails::created_at.desc(), emails::id.desc()))
-        .offset(page.offset())
-        .limit(page.limit())
-        .select(EmailRow::as_select())
-        .load(conn)?;
-    Ok(Page::new(items, page, total))
+    let total = crate::count_capped!(conn, base!(), emails::created_at, emails::id);
+    let rows = crate::keyset!(base!(), emails::created_at, emails::id, &paging).select(EmailRow::as_select()).load(conn)?;
+    Ok(paging.finish(rows, total, |e: &EmailRow| Cursor { at: e.created_at, id: e.id.clone() }))
 }
 
 /// How many e-mails were accepted by the server in the last minute (for the rate limit).
 pub fn sent_in_last_minute(conn: &mut DbConn, now: DateTime<Utc>) -> Result<i64, ApiError> {
     Ok(emails::table
-        .filter(emails::status.eq("sent"))
+        .filter(emails::status.eq(EmailStatus::Sent))
         .filter(emails::sent_at.gt(now_micros(now - Duration::minutes(1))))
         .count()
         .get_result(conn)?)

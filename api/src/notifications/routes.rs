@@ -2,14 +2,13 @@
 
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 
-use crate::admin::audit::{self, Event};
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, UpdateTemplateRequest};
 use keel_shared::{Page, PageQuery, Problem};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
-use super::outbox;
+use super::{outbox, service};
 use crate::db;
 use crate::error::ApiError;
 use crate::http::auth::{can, Auth, BackOffice};
@@ -40,7 +39,11 @@ async fn my_emails(state: web::Data<AppState>, auth: Auth, page: ValidQuery<Page
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<Email>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/emails")]
-async fn list_emails(state: web::Data<AppState>, _: BackOffice<can::EmailsRead>, page: ValidQuery<PageQuery>) -> Result<web::Json<Page<Email>>, ApiError> {
+async fn list_emails(
+    state: web::Data<AppState>,
+    _: BackOffice<can::EmailsRead>,
+    page: ValidQuery<PageQuery>,
+) -> Result<web::Json<Page<Email>>, ApiError> {
     let page = page.0;
     let rows = db::run(&state.pool, move |c| outbox::list(c, None, page)).await?;
     Ok(web::Json(rows.map(|e| e.to_dto())))
@@ -50,7 +53,11 @@ async fn list_emails(state: web::Data<AppState>, _: BackOffice<can::EmailsRead>,
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(("id" = String, Path, description = "E-mail id")),
     responses((status = 200, body = EmailDetail), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/emails/{id}")]
-async fn get_email(state: web::Data<AppState>, _: BackOffice<can::EmailsRead>, id: web::Path<String>) -> Result<web::Json<EmailDetail>, ApiError> {
+async fn get_email(
+    state: web::Data<AppState>,
+    _: BackOffice<can::EmailsRead>,
+    id: web::Path<String>,
+) -> Result<web::Json<EmailDetail>, ApiError> {
     let id = id.into_inner();
     Ok(web::Json(db::run(&state.pool, move |c| outbox::find(c, &id)).await?.to_detail()))
 }
@@ -67,36 +74,29 @@ async fn list_templates(state: web::Data<AppState>, _: BackOffice<can::EmailsMan
     responses((status = 200, body = EmailTemplate), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[put("/admin/email-templates/{key}")]
-async fn update_template(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::EmailsManage>, key: web::Path<String>, body: ValidJson<UpdateTemplateRequest>) -> Result<web::Json<EmailTemplate>, ApiError> {
+async fn update_template(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::EmailsManage>,
+    key: web::Path<String>,
+    body: ValidJson<UpdateTemplateRequest>,
+) -> Result<web::Json<EmailTemplate>, ApiError> {
     let (now, key, body, actor) = (state.clock.now(), key.into_inner(), body.0, admin.actor(&req));
-    Ok(web::Json(
-        db::run(&state.pool, move |c| {
-            crate::db::transaction(c, |c| {
-                let t = outbox::save_template(c, now, &key, &body.subject, &body.body_text, &body.body_html)?;
-                audit::record(c, now, &actor, Event::new("email_template.updated").target("email_template", &key))?;
-                Ok(t)
-            })
-        })
-        .await?,
-    ))
+    Ok(web::Json(db::run(&state.pool, move |c| service::update_template(c, now, &actor, &key, &body)).await?))
 }
 
 /// Go back to the shipped template.
 #[utoipa::path(tag = "notifications", security(("bearer" = [])), params(("key" = String, Path, description = "Template key")),
     responses((status = 200, body = EmailTemplate), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/admin/email-templates/{key}")]
-async fn reset_template(req: HttpRequest, state: web::Data<AppState>, admin: BackOffice<can::EmailsManage>, key: web::Path<String>) -> Result<web::Json<EmailTemplate>, ApiError> {
+async fn reset_template(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::EmailsManage>,
+    key: web::Path<String>,
+) -> Result<web::Json<EmailTemplate>, ApiError> {
     let (now, key, actor) = (state.clock.now(), key.into_inner(), admin.actor(&req));
-    Ok(web::Json(
-        db::run(&state.pool, move |c| {
-            crate::db::transaction(c, |c| {
-                let t = outbox::reset_template(c, &key)?;
-                audit::record(c, now, &actor, Event::new("email_template.reset").target("email_template", &key))?;
-                Ok(t)
-            })
-        })
-        .await?,
-    ))
+    Ok(web::Json(db::run(&state.pool, move |c| service::reset_template(c, now, &actor, &key)).await?))
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::IntoParams)]

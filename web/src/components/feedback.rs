@@ -28,13 +28,17 @@ pub fn ErrorPanel(error: ClientError) -> impl IntoView {
         ClientError::Network(_) => "network".to_string(),
     };
     let needs_two_factor = code == "two_factor_required";
-    let (title, hint) = if needs_two_factor { ("Two-factor authentication required", "Staff must protect their sign-in with a code before using the back office.") } else { (title, hint) };
+    let (title, hint) = if needs_two_factor {
+        ("Two-factor authentication required", "Staff must protect their sign-in with a code before using the back office.")
+    } else {
+        (title, hint)
+    };
     view! {
         <div class="state state-error" role="alert" data-code=code>
             <h2>{title}</h2>
             <p class="muted">{hint}</p>
             <p class="state-detail">{error.message()}</p>
-            {needs_two_factor.then(|| view! { <a class="btn btn-primary" href="/dashboard/security">"Set up two-factor authentication"</a> })}
+            {needs_two_factor.then(|| view! { <a class="btn btn-primary" href="/dashboard/security" rel=crate::routes::rel("/dashboard/security")>"Set up two-factor authentication"</a> })}
         </div>
     }
 }
@@ -66,11 +70,47 @@ pub fn Pager(page: RwSignal<u32>, current: u32, pages: u32, #[prop(optional)] la
     }
 }
 
-/// The usual three states of a loaded resource: loading, the error, or `f` of the value.
-pub fn loaded<T: Clone + 'static>(res: LocalResource<Result<T, ClientError>>, f: impl Fn(T) -> AnyView + 'static) -> impl Fn() -> AnyView {
-    move || match res.get() {
-        None => view! { <Loading/> }.into_any(),
-        Some(Err(e)) => view! { <ErrorPanel error=e/> }.into_any(),
-        Some(Ok(v)) => f(v),
+/// A form's or page's error message (`role="alert"`), shown while `message` holds one. The one
+/// banner every page uses.
+#[component]
+pub fn ErrorBanner(message: RwSignal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })
+}
+
+/// A confirmation (`role="status"`), shown while `message` holds one.
+#[component]
+pub fn Notice(message: RwSignal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|m| view! { <div class="alert alert-info" role="status">{m}</div> })
+}
+
+/// What an `ErrorBoundary` shows: the first error, as an [`ErrorPanel`].
+fn load_failed(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    move || {
+        errors.with(|list| {
+            list.iter().next().map(|(_, e)| match e.downcast_ref::<ClientError>() {
+                Some(e) => view! { <ErrorPanel error=e.clone()/> }.into_any(),
+                None => view! { <ErrorPanel error=ClientError::Network(e.to_string())/> }.into_any(),
+            })
+        })
+    }
+}
+
+/// The one load idiom: a `Transition` (the spinner on the first load; the old content stays while
+/// a `refetch()` or a changed input reloads), an `ErrorBoundary` that shows a failed load as an
+/// [`ErrorPanel`], and `f` of the value.
+pub fn loaded<T, V>(res: LocalResource<Result<T, ClientError>>, f: impl Fn(T) -> V + Clone + Send + Sync + 'static) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + Send + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <Loading/> }>
+            <ErrorBoundary fallback=load_failed>
+                {move || {
+                    let f = f.clone();
+                    Suspend::new(async move { res.await.map(f) })
+                }}
+            </ErrorBoundary>
+        </Transition>
     }
 }

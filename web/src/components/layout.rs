@@ -1,16 +1,25 @@
-//! Page frames: the public site (top bar + footer), and the portal and admin (left sidebar).
-//! The portal and admin frames send signed-out visitors to the login page; what a signed-in user
-//! may see is decided by the API on each call.
+//! Page frames: the public site (top bar + footer), and the portal and admin (left sidebar drawn
+//! from the nav tables in `routes`). The portal and admin frames are the protected parent routes:
+//! they send signed-out visitors to the login page; what a signed-in user may see is decided by
+//! the API on each call.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Outlet, Redirect, A};
-use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::components::{Outlet, Redirect};
+use leptos_router::hooks::use_location;
 
+use super::banners::{ActingBanner, ImpersonationBanner};
 use super::feedback::Loading;
 use super::icons::{Icon, Logo};
-use crate::session::{use_session, SessionCtx};
-use keel_shared::access::{MemberPermission, Permission};
+use crate::routes::{self, NavItem, ADMIN_NAV, PORTAL_NAV};
+use crate::session::use_session;
+
+/// A link that works from either bundle: within the running one the router takes it, into the
+/// other it is a page load (`rel="external"`).
+#[component]
+pub fn Link(href: &'static str, #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
+    view! { <a href=href class=class rel=routes::rel(href)>{children()}</a> }
+}
 
 #[component]
 fn ThemeToggle() -> impl IntoView {
@@ -28,33 +37,22 @@ fn ThemeToggle() -> impl IntoView {
 /// portal as a client, it ends only that view: the admin's own session continues.
 fn sign_out() {
     let session = use_session();
-    let navigate = use_navigate();
+    let go = routes::use_go();
     if session.user().is_some_and(|u| u.impersonator.is_some()) {
-        return_to_admin(session, navigate);
+        return_to_admin();
         return;
     }
     spawn_local(async move {
-        let _ = crate::api::logout().await;
+        let _ = crate::api::auth::logout().await;
         session.sign_out();
-        navigate("/", Default::default());
+        go("/");
     });
 }
 
-/// Ends a "log in as client" view: the admin's refresh cookie was never replaced, so refreshing
-/// returns to their own session.
-fn return_to_admin(session: crate::session::SessionCtx, navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static) {
-    spawn_local(async move {
-        match crate::api::refresh().await {
-            Ok(t) => {
-                session.set(t);
-                navigate("/admin", Default::default());
-            }
-            Err(_) => {
-                session.sign_out();
-                navigate("/login", Default::default());
-            }
-        }
-    });
+/// Ends a "log in as client" view: the admin's refresh cookie was never replaced, so the admin
+/// bundle's page load restores their own session (or asks them to sign in).
+pub fn return_to_admin() {
+    routes::load("/admin");
 }
 
 #[component]
@@ -64,13 +62,13 @@ fn AccountLinks() -> impl IntoView {
         <Show
             when=move || session.current.with(Option::is_some)
             fallback=|| view! {
-                <A href="/login" attr:class="btn btn-ghost">"Log in"</A>
-                <A href="/register" attr:class="btn btn-primary">"Get started"</A>
+                <Link href="/login" class="btn btn-ghost">"Log in"</Link>
+                <Link href="/register" class="btn btn-primary">"Get started"</Link>
             }
         >
-            <A href="/dashboard" attr:class="btn btn-ghost">"Dashboard"</A>
+            <Link href="/dashboard" class="btn btn-ghost">"Dashboard"</Link>
             <Show when=move || session.is_back_office()>
-                <A href="/admin" attr:class="btn btn-ghost">"Admin"</A>
+                <Link href="/admin" class="btn btn-ghost">"Admin"</Link>
             </Show>
             <button class="btn btn-outline" type="button" on:click=move |_| sign_out()>"Log out"</button>
         </Show>
@@ -90,9 +88,9 @@ pub fn PublicFrame(children: Children) -> impl IntoView {
         <div class="site">
             <header class="topbar">
                 <div class="container topbar-inner">
-                    <A href="/" attr:class="brand"><Logo/><span>"Keel"</span></A>
+                    <Link href="/" class="brand"><Logo/><span>"Keel"</span></Link>
                     <nav class="topnav" aria-label="Main">
-                        <A href="/#plans">"Hosting"</A>
+                        <Link href="/#plans">"Hosting"</Link>
                     </nav>
                     <div class="topbar-actions">
                         <ThemeToggle/>
@@ -112,32 +110,15 @@ pub fn PublicFrame(children: Children) -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
-struct NavItem {
-    href: &'static str,
-    label: &'static str,
-    icon: &'static str,
-    /// Whether the signed-in user may use the page (the API checks again on every call).
-    shown: fn(&SessionCtx) -> bool,
-}
-
-fn always(_: &SessionCtx) -> bool {
-    true
-}
-
-/// Pages of one's own account, hidden while acting for another account.
-fn own_account(s: &SessionCtx) -> bool {
-    s.acting.with(Option::is_none)
-}
-
 #[component]
-fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
+fn AppShell(area: &'static str, nav: &'static [NavItem]) -> impl IntoView {
     let session = use_session();
     let location = use_location();
     let hrefs: Vec<&'static str> = nav.iter().map(|i| i.href).collect();
     let links = nav
-        .into_iter()
+        .iter()
         .map(|item| {
+            let item = *item;
             let hrefs = hrefs.clone();
             // The most specific link that contains the current path is the active one.
             let active = Memo::new(move |_| {
@@ -147,9 +128,9 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
             });
             view! {
                 <Show when=move || (item.shown)(&session)>
-                    <A href=item.href attr:class=move || if active.get() { "side-link active" } else { "side-link" }>
+                    <a href=item.href rel=routes::rel(item.href) class=move || if active.get() { "side-link active" } else { "side-link" }>
                         <Icon name=item.icon/><span>{item.label}</span>
-                    </A>
+                    </a>
                 </Show>
             }
         })
@@ -159,7 +140,7 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
     view! {
         <div class="app">
             <aside class="sidebar" aria-label=format!("{area} navigation")>
-                <A href="/" attr:class="brand"><Logo/><span>"Keel"</span></A>
+                <Link href="/" class="brand"><Logo/><span>"Keel"</span></Link>
                 <span class="area-badge">{area}</span>
                 <nav class="side-nav">{links}</nav>
                 <div class="side-footer">
@@ -175,77 +156,49 @@ fn AppShell(area: &'static str, nav: Vec<NavItem>) -> impl IntoView {
                     </div>
                 </div>
             </aside>
-            <main class="app-main"><ImpersonationBanner/><crate::pages::team::ActingBanner/><Outlet/></main>
+            <main class="app-main"><ImpersonationBanner/><ActingBanner/><Outlet/></main>
         </div>
     }
 }
 
-/// Shown while an administrator views the portal as a client.
-#[component]
-fn ImpersonationBanner() -> impl IntoView {
-    let session = use_session();
-    let navigate = use_navigate();
-    let back = move |_| return_to_admin(session, navigate.clone());
-    view! {
-        {move || session.user().and_then(|u| u.impersonator.clone().map(|admin| (u, admin))).map(|(u, admin)| view! {
-            <div class="alert alert-warn banner" role="status" data-testid="impersonation-banner">
-                <span>{format!("You are viewing {}'s account ({}) as {}.", u.first_name, u.email, admin)}</span>
-                <button class="btn btn-outline btn-sm" type="button" on:click=back.clone()>"Return to admin"</button>
-            </div>
-        })}
-    }
-}
-
-/// Renders `inner` once the session is known; sends signed-out visitors to /login.
+/// Renders `inner` once the session is known; sends signed-out visitors to /login (home after
+/// signing out on purpose), with a page load when that is in the other bundle.
 fn require_session(inner: impl Fn() -> AnyView + Send + Sync + 'static) -> impl IntoView {
     let session = use_session();
     let location = use_location();
     // Only a change between signed in and out re-renders the frame; updates to the user (e.g.
     // after enabling two-factor) must not throw away the page's state.
     let signed_in = Memo::new(move |_| session.current.with(Option::is_some));
+    let redirect = move |to: String| {
+        if routes::crosses(&to) {
+            routes::load_replacing(&to);
+            view! { <div class="center-page"><Loading/></div> }.into_any()
+        } else {
+            view! { <Redirect path=to/> }.into_any()
+        }
+    };
     move || {
         if !session.ready.get() {
             view! { <div class="center-page"><Loading/></div> }.into_any()
         } else if !signed_in.get() && session.signed_out.get() {
-            view! { <Redirect path="/"/> }.into_any()
+            redirect("/".into())
         } else if !signed_in.get() {
             let next = location.pathname.get_untracked();
-            view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+            redirect(format!("/login?next={next}"))
         } else {
             inner()
         }
     }
 }
 
+/// The client area (`/dashboard`): a protected parent route.
 #[component]
 pub fn PortalShell() -> impl IntoView {
-    require_session(|| {
-        let nav = vec![
-            NavItem { href: "/dashboard", label: "Overview", icon: "home", shown: always },
-            NavItem { href: "/dashboard/profile", label: "Profile", icon: "user", shown: |s| s.may_use(MemberPermission::Billing) },
-            NavItem { href: "/dashboard/team", label: "Team", icon: "users", shown: own_account },
-            NavItem { href: "/dashboard/emails", label: "E-mails", icon: "mail", shown: own_account },
-            NavItem { href: "/dashboard/security", label: "Security", icon: "shield", shown: own_account },
-            NavItem { href: "/dashboard/activity", label: "Activity", icon: "queue", shown: own_account },
-            NavItem { href: "/", label: "Order hosting", icon: "store", shown: always },
-        ];
-        view! { <AppShell area="Client area" nav=nav/> }.into_any()
-    })
+    require_session(|| view! { <AppShell area="Client area" nav=PORTAL_NAV/> }.into_any())
 }
 
+/// The back office (`/admin`): a protected parent route.
 #[component]
 pub fn AdminShell() -> impl IntoView {
-    require_session(|| {
-        let nav = vec![
-            NavItem { href: "/admin", label: "Clients", icon: "users", shown: |s| s.can(Permission::ClientsRead) },
-            NavItem { href: "/admin/jobs", label: "Jobs", icon: "queue", shown: |s| s.can(Permission::AutomationManage) },
-            NavItem { href: "/admin/tasks", label: "Scheduled tasks", icon: "clock", shown: |s| s.can(Permission::AutomationManage) },
-            NavItem { href: "/admin/emails", label: "E-mail log", icon: "mail", shown: |s| s.can(Permission::EmailsRead) },
-            NavItem { href: "/admin/email-templates", label: "E-mail templates", icon: "template", shown: |s| s.can(Permission::EmailsManage) },
-            NavItem { href: "/admin/audit", label: "Audit log", icon: "shield", shown: |s| s.can(Permission::AuditRead) },
-            NavItem { href: "/admin/staff", label: "Staff", icon: "user", shown: SessionCtx::is_admin },
-            NavItem { href: "/dashboard", label: "My account", icon: "user", shown: always },
-        ];
-        view! { <AppShell area="Admin" nav=nav/> }.into_any()
-    })
+    require_session(|| view! { <AppShell area="Admin" nav=ADMIN_NAV/> }.into_any())
 }

@@ -1,9 +1,16 @@
+//! Reusable pieces. A component never imports a page: pages compose components, and what two
+//! pages share lives here.
+
+pub mod banners;
 pub mod checks;
 pub mod feedback;
+pub mod form;
 pub mod icons;
 pub mod layout;
+pub mod tables;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use keel_shared::access::MemberPermission;
 
 // Times are written out by hand rather than with chrono's `format`, whose format-string
 // machinery costs the wasm tens of kilobytes for three patterns.
@@ -20,6 +27,22 @@ pub fn when_exact(t: DateTime<Utc>) -> String {
 
 /// A day in words: `24 November 2026`.
 pub fn day_in_words(t: DateTime<Utc>) -> String {
-    const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const MONTHS: [&str; 12] =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
     format!("{} {} {}", t.day(), MONTHS[t.month0() as usize], t.year())
+}
+
+/// A team member's area as the portal names it.
+pub fn area_label(p: MemberPermission) -> &'static str {
+    match p {
+        MemberPermission::Billing => "Billing",
+        MemberPermission::Services => "Services",
+        MemberPermission::Domains => "Domains",
+        MemberPermission::Support => "Support",
+    }
+}
+
+/// Areas as a list in words: `Billing, Support`.
+pub fn areas_text(perms: &[MemberPermission]) -> String {
+    perms.iter().map(|p| area_label(*p)).collect::<Vec<_>>().join(", ")
 }

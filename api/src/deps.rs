@@ -1,0 +1,35 @@
+//! The dependencies value: everything outside Keel's own code that a use case reaches — the clock,
+//! the configuration, the mail transport, and (as they arrive) payment gateways, registrars,
+//! control panels and DNS — held as trait objects. One value is shared by the HTTP state and the
+//! job workers, so a route and a job reach the same adapters, and a test or the sandbox swaps an
+//! adapter for its stand-in in one place.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::automation::registry::JobEnv;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::notifications::mailer::{MailTransport, Mailer};
+
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub clock: SharedClock,
+    pub config: Arc<Config>,
+    pub mailer: Arc<dyn MailTransport>,
+}
+
+impl Deps {
+    /// The adapters the configuration asks for.
+    pub fn from_config(config: Arc<Config>, clock: SharedClock) -> Result<Deps, String> {
+        let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.data_dir)?;
+        Ok(Deps { clock, config, mailer: Arc::new(mailer) })
+    }
+}
+
+impl JobEnv for Deps {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}

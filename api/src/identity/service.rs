@@ -1,0 +1,236 @@
+//! Sign-in use cases: registration, the password step (with lockout), the second factor, and the
+//! session a successful sign-in opens. Each owns its transaction; password hashing happens before it.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use keel_shared::auth::{RegisterRequest, Role};
+use keel_shared::validation::normalize_email;
+
+use crate::accounts::models::UserRow;
+use crate::accounts::users::{create_user, find_by_email, find_user};
+use crate::audit::{self, Actor, Event};
+use crate::db::{now_micros, DbConn};
+use crate::error::ApiError;
+use crate::identity::password;
+use crate::identity::policy;
+use crate::identity::recovery;
+use crate::identity::sessions::{open_session, IssuedSession};
+use crate::identity::useragent;
+use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
+use crate::schema::{sessions, users};
+
+/// Where a request came from, recorded on its session.
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Opens a new client account and signs it in, in one transaction.
+pub fn register(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    req: &RegisterRequest,
+    meta: &ClientMeta,
+    mail: &MailContext,
+) -> Result<(UserRow, IssuedSession), ApiError> {
+    let hashed = password::hash(&req.password)?;
+    crate::db::transaction(conn, |conn| {
+        let user = create_user(conn, now, &req.email, &hashed, &req.first_name, &req.last_name, Role::Client)?;
+        policy::check("password", &req.password, &user.email)?;
+        let session = open_session(conn, now, &user.id, meta)?;
+        recovery::send_welcome(conn, now, mail, &user)?;
+        audit::record(conn, now, &meta.actor(Some(&user.id)), Event::new("account.registered").account(&user.id))?;
+        Ok((user, session))
+    })
+}
+
+/// Failed sign-ins in a row that lock an account, and for how long.
+pub const LOCK_AFTER: i32 = 5;
+
+pub const LOCK_FOR: chrono::Duration = chrono::Duration::minutes(30);
+
+/// Checks e-mail and password and opens a session. Wrong e-mail and wrong password get the same
+/// answer; five wrong passwords in a row lock the account for 30 minutes (and say so by e-mail).
+/// A sign-in from a device the account has not used before sends a "new sign-in" e-mail.
+pub fn login(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    email: &str,
+    password_plain: &str,
+    meta: &ClientMeta,
+    mail: &MailContext,
+) -> Result<LoginOutcome, ApiError> {
+    let invalid = || ApiError::Unauthenticated("the e-mail address or password is wrong".into());
+    let Some(user) = find_by_email(conn, email)? else {
+        password::verify_dummy(password_plain);
+        audit::record(
+            conn,
+            now,
+            &meta.actor(None),
+            Event::new("auth.login_failed").details(serde_json::json!({ "email": normalize_email(email), "reason": "unknown_email" })),
+        )?;
+        return Err(invalid());
+    };
+    if let Some(until) = user.locked_until.filter(|u| *u > now_micros(now)) {
+        let retry = (until.and_utc() - now).num_seconds().max(1);
+        return Err(ApiError::Locked {
+            detail: format!("too many failed sign-ins; the account is locked for {} more minutes", (retry + 59) / 60),
+            retry_after_secs: retry,
+        });
+    }
+    if !password::verify(password_plain, &user.password_hash) {
+        let failures = user.failed_logins + 1;
+        let locks = failures >= LOCK_AFTER;
+        crate::db::transaction(conn, |conn| {
+            diesel::update(users::table.find(&user.id))
+                .set((
+                    users::failed_logins.eq(if locks { 0 } else { failures }),
+                    users::locked_until.eq(if locks { Some(now_micros(now + LOCK_FOR)) } else { None }),
+                ))
+                .execute(conn)?;
+            let actor = meta.actor(None);
+            audit::record(
+                conn,
+                now,
+                &actor,
+                Event::new("auth.login_failed")
+                    .account(&user.id)
+                    .details(serde_json::json!({ "reason": "wrong_password", "failures": failures })),
+            )?;
+            if locks {
+                audit::record(conn, now, &actor, Event::new("account.locked").account(&user.id))?;
+                let vars = serde_json::json!({ "first_name": user.first_name, "minutes": LOCK_FOR.num_minutes(), "ip": meta.ip.clone().unwrap_or_default() });
+                outbox::queue_email(
+                    conn,
+                    now,
+                    mail,
+                    Outgoing {
+                        to: &user.email,
+                        user_id: Some(&user.id),
+                        template: "account_locked",
+                        category: Category::Transactional,
+                        vars: &vars,
+                    },
+                )?;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+        if locks {
+            return Err(ApiError::Locked {
+                detail: "too many failed sign-ins; the account is locked for 30 minutes".into(),
+                retry_after_secs: LOCK_FOR.num_seconds(),
+            });
+        }
+        return Err(invalid());
+    }
+    if user.failed_logins != 0 {
+        diesel::update(users::table.find(&user.id)).set(users::failed_logins.eq(0)).execute(conn)?;
+    }
+    if crate::admin::staff::is_disabled(conn, &user)? {
+        return Err(ApiError::Forbidden("this staff account is disabled; ask an administrator".into()));
+    }
+    if user.totp_enabled_at.is_some() {
+        return Ok(LoginOutcome::NeedsCode(user));
+    }
+    let session = complete_login(conn, now, &user, meta, mail, "password")?;
+    Ok(LoginOutcome::SignedIn(user, session))
+}
+
+/// What the password step of a sign-in led to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn(UserRow, IssuedSession),
+    /// Two-factor is on: a code is needed before a session opens.
+    NeedsCode(UserRow),
+}
+
+/// The second sign-in step: a TOTP or recovery code for the user the `mfa_token` named. A wrong
+/// code is audited and answers 401; a right one opens the session.
+pub fn login_second_factor(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    secret: &[u8],
+    user_id: &str,
+    code: &str,
+    meta: &ClientMeta,
+    mail: &MailContext,
+) -> Result<(UserRow, IssuedSession), ApiError> {
+    let user = find_user(conn, user_id)?;
+    if !crate::identity::two_factor::check_code(conn, now, secret, &user, code)? {
+        audit::record(conn, now, &meta.actor(None), Event::new("auth.two_factor_failed").account(&user.id))?;
+        return Err(ApiError::Unauthenticated("the code is wrong or was already used".into()));
+    }
+    let session = complete_login(conn, now, &user, meta, mail, "password+totp")?;
+    Ok((user, session))
+}
+
+/// Opens the session of a successful sign-in, alerts about a new device and audits it.
+pub fn complete_login(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    user: &UserRow,
+    meta: &ClientMeta,
+    mail: &MailContext,
+    method: &str,
+) -> Result<IssuedSession, ApiError> {
+    crate::db::transaction(conn, |conn| {
+        let known_device = known_device(conn, &user.id, meta.user_agent.as_deref())?;
+        let session = open_session(conn, now, &user.id, meta)?;
+        if !known_device {
+            let d = useragent::parse(meta.user_agent.as_deref().unwrap_or(""));
+            let vars = serde_json::json!({
+                "first_name": user.first_name,
+                "device": format!("{} on {} ({})", d.browser, d.os, d.device_type),
+                "ip": meta.ip.clone().unwrap_or_else(|| "unknown".into()),
+                "time": now.format("%Y-%m-%d %H:%M UTC").to_string(),
+            });
+            outbox::queue_email(
+                conn,
+                now,
+                mail,
+                Outgoing {
+                    to: &user.email,
+                    user_id: Some(&user.id),
+                    template: "new_login",
+                    category: Category::Transactional,
+                    vars: &vars,
+                },
+            )?;
+        }
+        audit::record(
+            conn,
+            now,
+            &meta.actor(Some(&user.id)),
+            Event::new("auth.login")
+                .account(&user.id)
+                .target("session", &session.session_id)
+                .details(serde_json::json!({ "new_device": !known_device, "method": method })),
+        )?;
+        Ok(session)
+    })
+}
+
+/// Whether the account has signed in before from this kind of device (browser, OS, type), or
+/// never signed in at all.
+fn known_device(conn: &mut DbConn, user_id: &str, user_agent: Option<&str>) -> Result<bool, ApiError> {
+    let this = useragent::parse(user_agent.unwrap_or(""));
+    let seen: Vec<Option<String>> = sessions::table.filter(sessions::user_id.eq(user_id)).select(sessions::user_agent).load(conn)?;
+    // The very first sign-in has nothing to compare with: no alert.
+    Ok(seen.is_empty() || seen.iter().any(|ua| useragent::parse(ua.as_deref().unwrap_or("")) == this))
+}
+
+impl ClientMeta {
+    /// The caller's IP address and user agent.
+    pub fn of(req: &actix_web::HttpRequest) -> ClientMeta {
+        ClientMeta {
+            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_string),
+        }
+    }
+
+    /// The audit actor for this request.
+    pub fn actor(&self, user_id: Option<&str>) -> Actor {
+        Actor { user_id: user_id.map(str::to_string), on_behalf_of: None, ip: self.ip.clone(), user_agent: self.user_agent.clone() }
+    }
+}

@@ -1,0 +1,346 @@
+//! API integration tests: the real actix app over a real database, once per backend.
+
+use crate::support::{a_client, TestApp, User, ADMIN_EMAIL, ADMIN_PASSWORD};
+use actix_web::http::{Method, StatusCode};
+use chrono::Duration;
+use keel_api::clock::Clock;
+use serde_json::{json, Value};
+
+both_backends!(health_and_readiness, |app: TestApp| async move {
+    let res = app.get("/healthz", None).await;
+    assert_eq!((res.status, res.body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let res = app.get("/readyz", None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.body["database"], app.state.pool.get().unwrap().backend().name());
+    assert!(res.headers.get("x-request-id").is_some());
+});
+
+both_backends!(demo_catalog_has_eight_plans_priced_as_seeded, |app: TestApp| async move {
+    let res = app.get("/api/v1/products", None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let products = res.body.as_array().unwrap();
+    assert_eq!(products.len(), 8);
+    let types: std::collections::BTreeSet<&str> = products.iter().map(|p| p["type"].as_str().unwrap()).collect();
+    assert_eq!(types.into_iter().collect::<Vec<_>>(), ["cloud", "shared_hosting", "vps", "wordpress_hosting"]);
+    let price = |slug: &str, cycle: &str| {
+        let p = products.iter().find(|p| p["slug"] == slug).unwrap();
+        p["prices"].as_array().unwrap().iter().find(|x| x["cycle"] == cycle && x["currency"] == "USD").unwrap()["amount_minor"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!((price("shared-starter", "monthly"), price("shared-starter", "annually")), (499, 4999));
+    assert_eq!((price("shared-business", "monthly"), price("shared-business", "annually")), (999, 9999));
+    assert_eq!((price("wordpress-pro", "monthly"), price("wordpress-pro", "annually")), (1999, 19999));
+    assert_eq!((price("cloud-enterprise", "monthly"), price("cloud-enterprise", "annually")), (9999, 99999));
+    // Storefront order is stable.
+    assert_eq!(products[0]["slug"], "shared-starter");
+});
+
+both_backends!(first_start_runs_once, |app: TestApp| async move {
+    let mut conn = app.state.pool.get().unwrap();
+    let again = keel_api::bootstrap::first_start(&mut conn, &app.state.config, app.state.jobs.tasks(), app.clock.now()).unwrap();
+    assert_eq!(again.products_created, 0);
+    assert!(again.admin.is_none(), "no second admin, no new password");
+    drop(conn);
+    assert_eq!(app.get("/api/v1/products", None).await.body.as_array().unwrap().len(), 8);
+});
+
+both_backends!(register_then_me, |app: TestApp| async move {
+    let res = app
+        .post_json(
+            "/api/v1/auth/register",
+            json!({"email": "  Ann@Example.COM ", "password": "correct horse battery", "first_name": " Ann ", "last_name": "Lee"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(res.body["token_type"], "Bearer");
+    assert_eq!(res.body["expires_in"], 900);
+    assert_eq!(res.body["user"]["email"], "ann@example.com");
+    assert_eq!(res.body["user"]["first_name"], "Ann");
+    assert_eq!(res.body["user"]["role"], "client");
+    let cookie = res.set_cookie_header();
+    for part in ["keel_refresh=", "HttpOnly", "SameSite=Strict", "Path=/api/v1/auth"] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    assert!(!res.text.contains(&res.refresh_cookie().unwrap()), "refresh token never in the body");
+    let token = res.body["access_token"].as_str().unwrap();
+    let me = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["email"], "ann@example.com");
+    assert_eq!(me.body["id"], res.body["user"]["id"]);
+    assert!(me.body.get("password_hash").is_none());
+});
+
+both_backends!(email_is_unique_ignoring_case, |app: TestApp| async move {
+    a_client().email("dup@example.com").create(&app).await;
+    let res = app
+        .post_json(
+            "/api/v1/auth/register",
+            json!({"email": "DUP@example.com", "password": "another password", "first_name": "B", "last_name": "C"}),
+        )
+        .await;
+    let p = res.problem(409);
+    assert_eq!(p["code"], "email_taken");
+    assert!(p["errors"]["email"].is_array());
+});
+
+both_backends!(login_wrong_password_or_email_is_401_alike, |app: TestApp| async move {
+    a_client().email("bob@example.com").create(&app).await;
+    let wrong_pw = app.login("bob@example.com", "not the password").await;
+    let unknown = app.login("nobody@example.com", "not the password").await;
+    assert_eq!(wrong_pw.problem(401)["detail"], unknown.problem(401)["detail"]);
+    let ok = app.login("BOB@example.com", "correct horse battery").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert!(ok.refresh_cookie().is_some());
+});
+
+both_backends!(refresh_rotates_and_reuse_revokes_the_session, |app: TestApp| async move {
+    let User { token: access, refresh: first, .. } = a_client().email("rot@example.com").create(&app).await;
+    let res = app.post_with_cookie("/api/v1/auth/refresh", &first).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let second = res.refresh_cookie().unwrap();
+    assert_ne!(first, second);
+    let newest_access = res.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/me", Some(&newest_access)).await.status, StatusCode::OK);
+    // The old token again: theft suspected, the session is revoked...
+    app.post_with_cookie("/api/v1/auth/refresh", &first).await.problem(401);
+    // No cookie at all is an anonymous visitor, not an error.
+    let res = app.send_raw(Method::POST, "/api/v1/auth/refresh", None, b"").await;
+    assert_eq!((res.status, res.text.as_str()), (StatusCode::NO_CONTENT, ""));
+    // ...so the newest token is dead too.
+    let res = app.post_with_cookie("/api/v1/auth/refresh", &second).await;
+    res.problem(401);
+    assert!(res.set_cookie_header().contains("keel_refresh=;"), "cookie cleared: {}", res.set_cookie_header());
+    // And the session's access tokens stop working at once, not when they expire.
+    for token in [&access, &newest_access] {
+        assert!(app.get("/api/v1/me", Some(token)).await.problem(401)["detail"].as_str().unwrap().contains("session has ended"));
+    }
+});
+
+both_backends!(refresh_token_expires_with_its_session, |app: TestApp| async move {
+    let User { refresh, .. } = a_client().email("exp@example.com").create(&app).await;
+    app.clock.advance(Duration::days(7) + Duration::seconds(1));
+    app.post_with_cookie("/api/v1/auth/refresh", &refresh).await.problem(401);
+});
+
+both_backends!(logout_revokes_the_session, |app: TestApp| async move {
+    let User { token: access, refresh, .. } = a_client().email("out@example.com").create(&app).await;
+    let other = a_client().email("stays@example.com").create(&app).await.token;
+    let res = app.post_with_cookie("/api/v1/auth/logout", &refresh).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    assert!(res.set_cookie_header().contains("Max-Age=0"));
+    app.post_with_cookie("/api/v1/auth/refresh", &refresh).await.problem(401);
+    app.get("/api/v1/me", Some(&access)).await.problem(401);
+    assert_eq!(app.get("/api/v1/me", Some(&other)).await.status, StatusCode::OK, "only that session ended");
+    // Logging out again, or without a cookie, is fine.
+    assert_eq!(app.post_with_cookie("/api/v1/auth/logout", &refresh).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.post_json("/api/v1/auth/logout", json!({})).await.status, StatusCode::NO_CONTENT);
+});
+
+both_backends!(access_tokens_expire_and_are_checked, |app: TestApp| async move {
+    let token = a_client().email("tok@example.com").create(&app).await.token;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, StatusCode::OK);
+    app.get("/api/v1/me", None).await.problem(401);
+    app.get("/api/v1/me", Some("not-a-jwt")).await.problem(401);
+    let mut tampered = token.clone();
+    tampered.push('x');
+    app.get("/api/v1/me", Some(&tampered)).await.problem(401);
+    // Signed with another key.
+    let foreign = keel_api::identity::tokens::JwtKeys::from_secret(b"some other secret some other secret!")
+        .issue("x", "y", keel_shared::auth::Role::Admin, app.clock.now())
+        .unwrap();
+    app.get("/api/v1/admin/clients", Some(&foreign)).await.problem(401);
+    app.clock.advance(Duration::minutes(15));
+    let res = app.get("/api/v1/me", Some(&token)).await;
+    assert!(res.problem(401)["detail"].as_str().unwrap().contains("expired"));
+});
+
+both_backends!(admin_clients_is_admin_only_and_paginated, |app: TestApp| async move {
+    let client_token = a_client().email("c1@example.com").create(&app).await.token;
+    app.clock.advance(Duration::seconds(1));
+    a_client().email("c2@example.com").create(&app).await;
+    app.clock.advance(Duration::seconds(1));
+    a_client().email("c3@example.com").create(&app).await;
+
+    app.get("/api/v1/admin/clients", None).await.problem(401);
+    assert_eq!(app.get("/api/v1/admin/clients", Some(&client_token)).await.problem(403)["code"], "forbidden");
+
+    let admin = app.admin_token().await;
+    let res = app.get("/api/v1/admin/clients", Some(&admin)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["total"], 3, "the admin is not a client");
+    let emails: Vec<&str> = res.body["items"].as_array().unwrap().iter().map(|c| c["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["c3@example.com", "c2@example.com", "c1@example.com"]);
+
+    let res = app.get("/api/v1/admin/clients?page=2&per_page=2", Some(&admin)).await;
+    assert_eq!((res.body["page"].as_u64(), res.body["per_page"].as_u64(), res.body["total_pages"].as_u64()), (Some(2), Some(2), Some(2)));
+    assert_eq!(res.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(res.body["items"][0]["email"], "c1@example.com");
+    assert!(res.body["items"][0].get("password_hash").is_none());
+});
+
+both_backends!(admin_login_reports_the_admin_role, |app: TestApp| async move {
+    let res = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(res.body["user"]["role"], "admin");
+});
+
+// Every endpoint, fed malformed requests: each answer is a 4xx problem+json, never a 500 or HTML.
+both_backends!(bad_input_is_always_a_4xx_problem, |app: TestApp| async move {
+    let token = a_client().email("bad@example.com").create(&app).await.token;
+    let big = format!("{{\"email\": \"{}\"}}", "a".repeat(70 * 1024));
+    let json = Some("application/json");
+    let cases: Vec<(Method, &str, Option<&str>, Vec<u8>, u16, Option<&str>)> = vec![
+        // (method, path, content type, body, expected status, field named in `errors`)
+        (Method::POST, "/api/v1/auth/register", json, b"{not json".to_vec(), 400, None),
+        (Method::POST, "/api/v1/auth/register", json, b"".to_vec(), 400, None),
+        (Method::POST, "/api/v1/auth/register", json, b"[]".to_vec(), 422, Some("body")),
+        (Method::POST, "/api/v1/auth/register", json, b"null".to_vec(), 422, Some("body")),
+        (Method::POST, "/api/v1/auth/register", json, br#"{"email":"x@y.io"}"#.to_vec(), 422, Some("password")),
+        (
+            Method::POST,
+            "/api/v1/auth/register",
+            json,
+            br#"{"email":5,"password":"correct horse","first_name":"a","last_name":"b"}"#.to_vec(),
+            422,
+            Some("email"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/register",
+            json,
+            br#"{"email":"nope","password":"correct horse","first_name":"a","last_name":"b"}"#.to_vec(),
+            422,
+            Some("email"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/register",
+            json,
+            br#"{"email":"a@b.io","password":"short","first_name":"a","last_name":"b"}"#.to_vec(),
+            422,
+            Some("password"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/register",
+            json,
+            br#"{"email":"a@b.io","password":"correct horse","first_name":"  ","last_name":"b"}"#.to_vec(),
+            422,
+            Some("first_name"),
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/register",
+            json,
+            format!(r#"{{"email":"a@b.io","password":"correct horse","first_name":"{}","last_name":"b"}}"#, "x".repeat(101)).into_bytes(),
+            422,
+            Some("first_name"),
+        ),
+        (Method::POST, "/api/v1/auth/register", Some("text/plain"), br#"{"email":"a@b.io"}"#.to_vec(), 415, None),
+        (Method::POST, "/api/v1/auth/register", None, br#"{"email":"a@b.io"}"#.to_vec(), 415, None),
+        (Method::POST, "/api/v1/auth/register", json, big.clone().into_bytes(), 413, None),
+        (Method::POST, "/api/v1/auth/login", json, b"{".to_vec(), 400, None),
+        (Method::POST, "/api/v1/auth/login", json, br#"{"email":"a@b.io"}"#.to_vec(), 422, Some("password")),
+        (Method::POST, "/api/v1/auth/login", json, br#"{"email":"","password":""}"#.to_vec(), 422, Some("email")),
+        (Method::POST, "/api/v1/auth/login", json, br#"{"email":["a"],"password":"x"}"#.to_vec(), 422, Some("email")),
+        (Method::POST, "/api/v1/auth/login", json, big.into_bytes(), 413, None),
+        (Method::GET, "/api/v1/me", None, b"".to_vec(), 401, None),
+        (Method::GET, "/api/v1/admin/clients?page=abc", None, b"".to_vec(), 401, None),
+        (Method::GET, "/api/v1/does-not-exist", None, b"".to_vec(), 404, None),
+        (Method::DELETE, "/api/v1/products", None, b"".to_vec(), 404, None),
+        (Method::GET, "/api/nothing/here", None, b"".to_vec(), 404, None),
+    ];
+    for (method, path, ct, body, status, field) in cases {
+        let res = app.send_raw(method.clone(), path, ct, &body).await;
+        let p = res.problem(status);
+        if let Some(field) = field {
+            assert!(p["errors"][field].is_array(), "{method} {path}: expected errors.{field} in {}", res.text);
+        }
+    }
+    // Authenticated, with bad query parameters: the parameter is named. (A client is refused first
+    // with 403, so use the admin.)
+    let admin = app.admin_token().await;
+    for (query, field) in [("page=abc", "page"), ("page=0", "page"), ("per_page=1000", "per_page"), ("per_page=-5", "per_page")] {
+        let res = app.get(&format!("/api/v1/admin/clients?{query}"), Some(&admin)).await;
+        assert!(res.problem(422)["errors"][field].is_array(), "{query}: {}", res.text);
+    }
+    // A malformed Authorization header.
+    let res =
+        app.request(actix_web::test::TestRequest::get().uri("/api/v1/me").insert_header(("authorization", format!("Basic {token}")))).await;
+    res.problem(401);
+});
+
+both_backends!(spa_is_served_with_fallback_and_cache_headers, |app: TestApp| async move {
+    // Build a stand-in dist folder as Trunk lays it out.
+    let dist = app.state.config.web_dir.clone();
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>Keel</title>").unwrap();
+    std::fs::write(dist.join("keel-web-0123456789abcdef_bg.wasm"), b"\0asm").unwrap();
+    let res = app.get("/dashboard", None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.text.contains("<title>Keel</title>"));
+    assert_eq!(res.headers.get("cache-control").unwrap(), "no-cache");
+    let res = app.get("/admin/clients", None).await;
+    assert!(res.text.contains("<title>Keel</title>"));
+    let res = app.get("/keel-web-0123456789abcdef_bg.wasm", None).await;
+    assert!(res.headers.get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
+    // The API keeps its own 404.
+    app.get("/api/v1/unknown", None).await.problem(404);
+    // Docs UI and document.
+    let res = app.get("/api/openapi.json", None).await;
+    assert_eq!(res.body["openapi"], "3.1.0");
+    let res = app.get("/api/docs/", None).await;
+    assert!(res.text.contains("swagger-ui"), "{}", res.text);
+});
+
+#[test]
+fn concurrent_registration_of_one_email_creates_one_account() {
+    // Races on the unique index end in one account and one 409, never a 500 (SQLite file).
+    let (db, url) = crate::support::fresh_db(keel_api::db::Backend::Sqlite).unwrap();
+    let pool = keel_api::db::connect(&url, 8).unwrap();
+    let now = chrono::Utc::now();
+    let hashed = keel_api::identity::password::hash("correct horse battery").unwrap();
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let (pool, hashed) = (pool.clone(), hashed.clone());
+            std::thread::spawn(move || {
+                let mut c = pool.get().unwrap();
+                keel_api::accounts::users::create_user(&mut c, now, "race@example.com", &hashed, "A", "B", keel_shared::auth::Role::Client)
+                    .map(|_| ())
+                    .map_err(|e| e.code())
+            })
+        })
+        .collect();
+    let results: Vec<Result<(), &str>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert!(results.iter().all(|r| r.is_ok() || *r == Err("email_taken")), "{results:?}");
+    drop(db);
+}
+
+#[test]
+fn openapi_document_matches_the_committed_file() {
+    let generated = keel_api::http::openapi::document();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");
+    if std::env::var("KEEL_UPDATE_OPENAPI").as_deref() == Ok("1") {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date with the code; regenerate it with `make openapi` (or KEEL_UPDATE_OPENAPI=1 cargo test)"
+    );
+    let doc: Value = serde_json::from_str(&generated).unwrap();
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/refresh",
+        "/api/v1/me",
+        "/api/v1/products",
+        "/api/v1/admin/clients",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing from the spec");
+    }
+}

@@ -1,0 +1,16 @@
+DROP TABLE client_search;
+DROP INDEX audit_log_action_list;
+DROP INDEX audit_log_account_list;
+DROP INDEX audit_log_list;
+CREATE INDEX audit_log_created ON audit_log (created_at);
+CREATE INDEX audit_log_account ON audit_log (account_id, created_at);
+CREATE INDEX audit_log_action ON audit_log (action, created_at);
+DROP INDEX emails_user_list;
+DROP INDEX emails_list;
+CREATE INDEX emails_user ON emails (user_id, created_at);
+DROP INDEX jobs_kind_list;
+DROP INDEX jobs_state_list;
+DROP INDEX jobs_list;
+CREATE INDEX jobs_state ON jobs (state, created_at);
+DROP INDEX users_role_list;
+CREATE INDEX users_role_created ON users (role, created_at);

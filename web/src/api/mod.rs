@@ -1,0 +1,210 @@
+//! The typed API client. Every call goes through [`send`], which turns problem+json answers into
+//! [`ClientError`]s the pages can show, and retries once after refreshing an expired access token.
+
+//! One module per area (`auth`, `catalog`, `portal`, `admin`); list queries are built from the
+//! shared filter types by [`query`], so the browser sends exactly the fields the API parses.
+
+pub mod admin;
+pub mod auth;
+pub mod catalog;
+pub mod portal;
+
+use gloo_net::http::{Request, Response};
+use keel_shared::Problem;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::session::SessionCtx;
+
+pub(crate) const BASE: &str = "/api/v1";
+
+/// Why a call failed, in the terms a page needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientError {
+    /// Not signed in, or the session ended.
+    Unauthorized(Problem),
+    /// Signed in, but not allowed.
+    Forbidden(Problem),
+    NotFound(Problem),
+    /// Any other problem+json answer (validation, conflict, server error).
+    Problem(Problem),
+    /// The server could not be reached or answered something unreadable.
+    Network(String),
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl ClientError {
+    pub fn message(&self) -> String {
+        match self {
+            ClientError::Unauthorized(p) | ClientError::Forbidden(p) | ClientError::NotFound(p) | ClientError::Problem(p) => {
+                p.message().to_string()
+            }
+            ClientError::Network(e) => format!("Could not reach Keel ({e}). Check your connection and try again."),
+        }
+    }
+
+    /// The message for one form field, when the server named it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self {
+            ClientError::Problem(p) => p.field(name).map(str::to_string),
+            _ => None,
+        }
+    }
+}
+
+// The network half of every call is written once, without type parameters: a generic async
+// function is compiled again for every answer type, and with a few dozen calls those copies were
+// the largest part of this module in the wasm. Only `parse::<T>` (serde) is per type.
+
+/// The body of a 2xx answer (`null` when empty: 202 and 204 answers, read as `Option<()>`), or the
+/// problem+json of any other answer.
+pub(crate) async fn answer(res: Response) -> Result<String, ClientError> {
+    let status = res.status();
+    let text = res.text().await.map_err(|e| ClientError::Network(e.to_string()))?;
+    if (200..300).contains(&status) {
+        return Ok(if text.trim().is_empty() { "null".to_string() } else { text });
+    }
+    let problem = serde_json::from_str::<Problem>(&text).unwrap_or_else(|_| Problem {
+        kind: "about:blank".into(),
+        title: format!("The server answered {status}"),
+        status,
+        detail: None,
+        code: "http_error".into(),
+        errors: Default::default(),
+        request_id: None,
+    });
+    Err(match status {
+        401 => ClientError::Unauthorized(problem),
+        403 => ClientError::Forbidden(problem),
+        404 => ClientError::NotFound(problem),
+        _ => ClientError::Problem(problem),
+    })
+}
+
+/// Reads an answer's JSON as `T`.
+pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ClientError> {
+    serde_json::from_str(text).map_err(|e| ClientError::Network(format!("unreadable answer: {e}")))
+}
+
+async fn send_text(req: Result<Request, gloo_net::Error>) -> Result<String, ClientError> {
+    let req = req.map_err(|e| ClientError::Network(e.to_string()))?;
+    let res = req.send().await.map_err(|e| ClientError::Network(e.to_string()))?;
+    answer(res).await
+}
+
+pub(crate) async fn send<T: DeserializeOwned>(req: Result<Request, gloo_net::Error>) -> Result<T, ClientError> {
+    parse(&send_text(req).await?)
+}
+
+pub(crate) fn post_json<B: Serialize>(path: &str, body: &B) -> Result<Request, gloo_net::Error> {
+    Request::post(&format!("{BASE}{path}")).json(body)
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+fn build(method: Method, url: &str, token: &str, acting: Option<&str>, body: Option<&str>) -> Result<Request, gloo_net::Error> {
+    let b = match method {
+        Method::Get => Request::get(url),
+        Method::Post => Request::post(url),
+        Method::Put => Request::put(url),
+        Method::Delete => Request::delete(url),
+    };
+    let mut b = b.header("Authorization", &format!("Bearer {token}"));
+    if let Some(account) = acting {
+        b = b.header("X-Keel-Account", account);
+    }
+    match body {
+        Some(json) => b.header("Content-Type", "application/json").body(json),
+        None => b.build(),
+    }
+}
+
+/// A call as the signed-in user; refreshes the access token once if it has expired.
+pub(crate) async fn authed_text(session: SessionCtx, method: Method, path: &str, body: Option<String>) -> Result<String, ClientError> {
+    let url = format!("{BASE}{path}");
+    let token = session.token().unwrap_or_default();
+    let acting = session.acting_for();
+    match send_text(build(method, &url, &token, acting.as_deref(), body.as_deref())).await {
+        Err(ClientError::Unauthorized(p)) => {
+            let Ok(fresh) = auth::refresh().await else {
+                session.clear();
+                return Err(ClientError::Unauthorized(p));
+            };
+            let token = fresh.access_token.clone();
+            session.set(fresh);
+            send_text(build(method, &url, &token, acting.as_deref(), body.as_deref())).await
+        }
+        other => other,
+    }
+}
+
+pub(crate) async fn authed<T: DeserializeOwned>(
+    session: SessionCtx,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+) -> Result<T, ClientError> {
+    parse(&authed_text(session, method, path, body).await?)
+}
+
+pub(crate) async fn get_authed<T: DeserializeOwned>(session: SessionCtx, path: &str) -> Result<T, ClientError> {
+    authed(session, Method::Get, path, None).await
+}
+
+/// A request body as JSON text.
+pub(crate) fn to_json<B: Serialize>(b: &B) -> Option<String> {
+    serde_json::to_string(b).ok()
+}
+
+/// Percent-encodes a URL component (query value, path segment, data: URL body).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `path?k=v&…` from a filter type's serde fields: absent (`None`) and blank values are left out,
+/// values are percent-encoded. Works the same whether the filter flattens a shared page query.
+pub fn query<F: Serialize>(path: &str, filter: &F) -> String {
+    let mut out = path.to_string();
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(filter) else { return out };
+    let mut sep = '?';
+    for (k, v) in fields {
+        let v = match v {
+            serde_json::Value::String(s) => s.trim().to_string(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => continue,
+        };
+        if v.is_empty() {
+            continue;
+        }
+        out.push(sep);
+        out.push_str(&percent_encode(&k));
+        out.push('=');
+        out.push_str(&percent_encode(&v));
+        sep = '&';
+    }
+    out
+}
+
+/// Page `n` of a list, 25 to a page (the tables' size).
+pub fn page(n: u32) -> keel_shared::PageQuery {
+    keel_shared::PageQuery::numbered(n, 25)
+}

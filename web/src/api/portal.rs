@@ -1,0 +1,110 @@
+//! The client portal: the signed-in user's own account (or, with `X-Keel-Account`, the account
+//! a team member acts for).
+
+use keel_shared::access::{InviteMemberRequest, Membership, TeamMember, UpdateMemberRequest};
+use keel_shared::auth::{
+    ApiKey, AuditEntry, ChangePasswordRequest, CodeRequest, CreateApiKeyRequest, CreatedApiKey, DisableTwoFactorRequest, Me, Profile,
+    RecoveryCodes, SessionInfo, TokenRequest, TwoFactorSetup,
+};
+use keel_shared::automation::Email;
+use keel_shared::{Page, PageQuery};
+
+use super::{authed, get_authed, query, to_json, ClientError, Method};
+use crate::session::SessionCtx;
+
+pub async fn two_factor_setup(session: SessionCtx) -> Result<TwoFactorSetup, ClientError> {
+    authed(session, Method::Post, "/me/2fa/setup", None).await
+}
+
+pub async fn two_factor_enable(session: SessionCtx, code: String) -> Result<RecoveryCodes, ClientError> {
+    authed(session, Method::Post, "/me/2fa/enable", to_json(&CodeRequest { code })).await
+}
+
+pub async fn two_factor_disable(session: SessionCtx, body: DisableTwoFactorRequest) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, "/me/2fa/disable", to_json(&body)).await.map(|_| ())
+}
+
+pub async fn me(session: SessionCtx) -> Result<Me, ClientError> {
+    get_authed(session, "/me").await
+}
+
+pub async fn emails(session: SessionCtx, page: PageQuery) -> Result<Page<Email>, ClientError> {
+    get_authed(session, &query("/me/emails", &page)).await
+}
+
+pub async fn change_password(session: SessionCtx, body: ChangePasswordRequest) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, "/me/password", to_json(&body)).await.map(|_| ())
+}
+
+pub async fn sessions(session: SessionCtx) -> Result<Vec<SessionInfo>, ClientError> {
+    get_authed(session, "/me/sessions").await
+}
+
+pub async fn revoke_session(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/me/sessions/{id}"), None).await.map(|_| ())
+}
+
+pub async fn revoke_other_sessions(session: SessionCtx) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, "/me/sessions", None).await.map(|_| ())
+}
+
+pub async fn audit(session: SessionCtx, page: PageQuery) -> Result<Page<AuditEntry>, ClientError> {
+    get_authed(session, &query("/me/audit", &page)).await
+}
+
+pub async fn api_keys(session: SessionCtx) -> Result<Vec<ApiKey>, ClientError> {
+    get_authed(session, "/me/api-keys").await
+}
+
+pub async fn create_api_key(session: SessionCtx, body: CreateApiKeyRequest) -> Result<CreatedApiKey, ClientError> {
+    authed(session, Method::Post, "/me/api-keys", to_json(&body)).await
+}
+
+pub async fn revoke_api_key(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/me/api-keys/{id}"), None).await.map(|_| ())
+}
+
+pub async fn profile(session: SessionCtx) -> Result<Profile, ClientError> {
+    get_authed(session, "/me/profile").await
+}
+
+pub async fn save_profile(session: SessionCtx, body: Profile) -> Result<Profile, ClientError> {
+    authed(session, Method::Put, "/me/profile", to_json(&body)).await
+}
+
+/// The GDPR export as the JSON text the API sent (the page offers it as a download).
+pub async fn export_data(session: SessionCtx) -> Result<String, ClientError> {
+    super::authed_text(session, Method::Get, "/me/export", None).await
+}
+
+pub async fn request_deletion(session: SessionCtx) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, "/me/deletion-request", None).await.map(|_| ())
+}
+
+pub async fn team(session: SessionCtx) -> Result<Vec<TeamMember>, ClientError> {
+    get_authed(session, "/me/team").await
+}
+
+pub async fn invite_member(session: SessionCtx, body: InviteMemberRequest) -> Result<TeamMember, ClientError> {
+    authed(session, Method::Post, "/me/team", to_json(&body)).await
+}
+
+pub async fn update_member(session: SessionCtx, id: &str, body: UpdateMemberRequest) -> Result<TeamMember, ClientError> {
+    authed(session, Method::Put, &format!("/me/team/{id}"), to_json(&body)).await
+}
+
+pub async fn remove_member(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/me/team/{id}"), None).await.map(|_| ())
+}
+
+pub async fn memberships(session: SessionCtx) -> Result<Vec<Membership>, ClientError> {
+    get_authed(session, "/me/memberships").await
+}
+
+pub async fn join_account(session: SessionCtx, token: String) -> Result<Membership, ClientError> {
+    authed(session, Method::Post, "/me/memberships", to_json(&TokenRequest { token })).await
+}
+
+pub async fn leave_account(session: SessionCtx, account_id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/me/memberships/{account_id}"), None).await.map(|_| ())
+}
