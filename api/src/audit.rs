@@ -102,7 +102,7 @@ pub fn record(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, event: Event
 
 /// Newest first; `account` limits to one account's trail.
 pub fn list(conn: &mut DbConn, filter: &AuditFilter, account: Option<&str>) -> Result<Page<AuditRow>, ApiError> {
-    let paging = Paging::new(filter.page_query())?;
+    let paging = Paging::new(filter.paging.clone())?;
     let account = account.map(str::to_string).or_else(|| filter.account_id.clone());
     macro_rules! base {
         () => {{

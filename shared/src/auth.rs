@@ -220,22 +220,11 @@ pub struct AuditFilter {
     /// Only entries of this account.
     #[validate(length(max = 64))]
     pub account_id: Option<String>,
-    #[serde(default = "crate::page::default_page")]
-    #[validate(range(min = 1, max = 1_000_000))]
-    pub page: u32,
-    #[serde(default = "crate::page::default_per_page")]
-    #[validate(range(min = 1, max = 100))]
-    pub per_page: u32,
-    /// The `next_cursor` of the previous page.
-    #[validate(length(min = 1, max = 200))]
-    pub cursor: Option<String>,
-}
-
-impl AuditFilter {
-    /// The paging part of the filter.
-    pub fn page_query(&self) -> crate::PageQuery {
-        crate::PageQuery { page: self.page, per_page: self.per_page, cursor: self.cursor.clone() }
-    }
+    /// The page (`page`, `per_page`, `cursor`); listed in the document as `PageQuery`'s parameters.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", param(ignore))]
+    #[validate(nested)]
+    pub paging: crate::PageQuery,
 }
 
 /// The back office's client list: an optional search and the page.
@@ -246,22 +235,11 @@ pub struct ClientFilter {
     /// Clients whose e-mail, first name, last name or company starts with this (any case).
     #[validate(length(min = 1, max = 100))]
     pub q: Option<String>,
-    #[serde(default = "crate::page::default_page")]
-    #[validate(range(min = 1, max = 1_000_000))]
-    pub page: u32,
-    #[serde(default = "crate::page::default_per_page")]
-    #[validate(range(min = 1, max = 100))]
-    pub per_page: u32,
-    /// The `next_cursor` of the previous page.
-    #[validate(length(min = 1, max = 200))]
-    pub cursor: Option<String>,
-}
-
-impl ClientFilter {
-    /// The paging part of the filter.
-    pub fn page_query(&self) -> crate::PageQuery {
-        crate::PageQuery { page: self.page, per_page: self.per_page, cursor: self.cursor.clone() }
-    }
+    /// The page (`page`, `per_page`, `cursor`); listed in the document as `PageQuery`'s parameters.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", param(ignore))]
+    #[validate(nested)]
+    pub paging: crate::PageQuery,
 }
 
 /// What an API key may do.

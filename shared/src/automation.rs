@@ -63,22 +63,11 @@ pub struct JobFilter {
     /// Only jobs of this kind.
     #[validate(length(max = 100))]
     pub kind: Option<String>,
-    #[serde(default = "crate::page::default_page")]
-    #[validate(range(min = 1, max = 1_000_000))]
-    pub page: u32,
-    #[serde(default = "crate::page::default_per_page")]
-    #[validate(range(min = 1, max = 100))]
-    pub per_page: u32,
-    /// The `next_cursor` of the previous page.
-    #[validate(length(min = 1, max = 200))]
-    pub cursor: Option<String>,
-}
-
-impl JobFilter {
-    /// The paging part of the filter.
-    pub fn page_query(&self) -> crate::PageQuery {
-        crate::PageQuery { page: self.page, per_page: self.per_page, cursor: self.cursor.clone() }
-    }
+    /// The page (`page`, `per_page`, `cursor`); listed in the document as `PageQuery`'s parameters.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", param(ignore))]
+    #[validate(nested)]
+    pub paging: crate::PageQuery,
 }
 
 /// A recurring task of the scheduler.

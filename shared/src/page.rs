@@ -17,17 +17,35 @@ pub const COUNT_CAP: i64 = 10_000;
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct PageQuery {
     /// 1-based page number (default 1).
-    #[serde(default = "default_page")]
+    #[serde(default = "default_page", deserialize_with = "number")]
     #[validate(range(min = 1, max = 1_000_000))]
     pub page: u32,
     /// Items per page, 1 to 100 (default 25).
-    #[serde(default = "default_per_page")]
+    #[serde(default = "default_per_page", deserialize_with = "number")]
     #[validate(range(min = 1, max = 100))]
     pub per_page: u32,
     /// The `next_cursor` of the previous page: the page after it (`page` is then ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 200))]
     pub cursor: Option<String>,
+}
+
+/// A page number as a JSON number or as the text of a query string. List filters embed the page
+/// query with `#[serde(flatten)]`, and serde hands a flattened field the query's text.
+fn number<'de, D: serde::Deserializer<'de>>(de: D) -> Result<u32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(u32),
+        Text(String),
+    }
+    match NumberOrText::deserialize(de) {
+        Ok(NumberOrText::Number(n)) => Ok(n),
+        Ok(NumberOrText::Text(t)) => {
+            t.trim().parse().map_err(|_| serde::de::Error::custom(format!("expected a whole number from 0 to {}", u32::MAX)))
+        }
+        Err(_) => Err(serde::de::Error::custom(format!("expected a whole number from 0 to {}", u32::MAX))),
+    }
 }
 
 pub(crate) fn default_page() -> u32 {
@@ -44,6 +62,9 @@ impl Default for PageQuery {
 }
 
 impl PageQuery {
+    /// The parameters that are numbers.
+    pub const NUMBERS: [&'static str; 2] = ["page", "per_page"];
+
     /// Page `page` of `per_page` items.
     pub fn numbered(page: u32, per_page: u32) -> Self {
         PageQuery { page, per_page, cursor: None }

@@ -89,6 +89,9 @@ pub fn password(value: &str) -> Result<(), ValidationError> {
 
 /// Flattens validator's nested errors into `field -> messages`, with dotted paths for nested
 /// structs and `[i]` for list items. Used by the API's problem bodies and by the SPA's forms.
+/// The name of the field that list filters flatten the shared [`crate::PageQuery`] into.
+pub const FLATTENED: &str = "paging";
+
 pub fn field_messages(errors: &validator::ValidationErrors) -> std::collections::BTreeMap<String, Vec<String>> {
     let mut out = std::collections::BTreeMap::new();
     collect(errors, String::new(), &mut out);
@@ -98,7 +101,13 @@ pub fn field_messages(errors: &validator::ValidationErrors) -> std::collections:
 fn collect(errors: &validator::ValidationErrors, prefix: String, out: &mut std::collections::BTreeMap<String, Vec<String>>) {
     use validator::ValidationErrorsKind as K;
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = match (prefix.is_empty(), field.as_ref()) {
+            // A list filter's page query is flattened into the query string: its fields are
+            // named as they are sent (`per_page`, not `paging.per_page`).
+            (_, FLATTENED) => prefix.clone(),
+            (true, _) => field.to_string(),
+            (false, _) => format!("{prefix}.{field}"),
+        };
         match kind {
             K::Field(list) => {
                 let msgs = out.entry(path).or_default();

@@ -4,7 +4,7 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::access::{AcceptInvitationRequest, Invitation, InviteMemberRequest, Membership, TeamMember, UpdateMemberRequest};
 use keel_shared::auth::{AuditEntry, AuditFilter, Me, Profile, TokenRequest, TokenResponse};
-use keel_shared::{Page, Problem};
+use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::{profile, team, users};
@@ -111,7 +111,7 @@ async fn request_deletion(req: HttpRequest, state: web::Data<AppState>, auth: Au
 }
 
 /// Your account's audit trail.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(AuditFilter), responses((status = 200, body = Page<AuditEntry>)))]
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), params(AuditFilter, PageQuery), responses((status = 200, body = Page<AuditEntry>)))]
 #[get("/me/audit")]
 async fn my_audit(
     state: web::Data<AppState>,

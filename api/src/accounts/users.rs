@@ -77,7 +77,7 @@ pub fn create_user(
 /// Clients, newest first; `q` finds those whose e-mail, first name, last name or company starts
 /// with it (any case), through `client_search`.
 pub fn list_clients(conn: &mut DbConn, filter: &ClientFilter) -> Result<Page<UserRow>, ApiError> {
-    let paging = Paging::new(filter.page_query())?;
+    let paging = Paging::new(filter.paging.clone())?;
     let range = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(prefix_range);
     macro_rules! base {
         () => {{

@@ -32,13 +32,8 @@ pub fn lists(pool: &Pool, clients: usize, entries: usize, runs: usize) -> Result
     let deep_client = cursor_at(&mut conn, clients.saturating_sub(30) as i64, true).map_err(|e| e.to_string())?;
     let deep_audit = cursor_at(&mut conn, entries.saturating_sub(30) as i64, false).map_err(|e| e.to_string())?;
     let page = |n: u32| PageQuery::numbered(n, 25);
-    let clients_of = |q: PageQuery, search: Option<&str>| ClientFilter {
-        q: search.map(str::to_string),
-        page: q.page,
-        per_page: q.per_page,
-        cursor: q.cursor,
-    };
-    let audit_of = |q: PageQuery| AuditFilter { action: None, account_id: None, page: q.page, per_page: q.per_page, cursor: q.cursor };
+    let clients_of = |paging: PageQuery, search: Option<&str>| ClientFilter { q: search.map(str::to_string), paging };
+    let audit_of = |paging: PageQuery| AuditFilter { action: None, account_id: None, paging };
     let cursor = |c: &Cursor| PageQuery { cursor: Some(c.encode()), ..page(1) };
 
     let mut run = |name: &str, f: &dyn Fn(&mut DbConn) -> Result<usize, String>| -> Result<(), String> {

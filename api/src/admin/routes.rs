@@ -4,7 +4,7 @@
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::access::{CreateStaffRequest, SecuritySettings, StaffMember, UpdateStaffRequest};
 use keel_shared::auth::{AuditEntry, AuditFilter, ClientFilter, ClientSummary, TokenResponse};
-use keel_shared::{Page, Problem};
+use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::accounts::{profile, users};
@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
-    params(ClientFilter),
+    params(ClientFilter, PageQuery),
     responses(
         (status = 200, body = Page<ClientSummary>),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
@@ -98,7 +98,7 @@ async fn impersonate_client(
 }
 
 /// The whole audit log (administrators).
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(AuditFilter),
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(AuditFilter, PageQuery),
     responses((status = 200, body = Page<AuditEntry>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/audit")]
 async fn admin_audit(

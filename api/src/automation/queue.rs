@@ -299,7 +299,7 @@ pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
 }
 
 pub fn list(conn: &mut DbConn, filter: &JobFilter) -> Result<Page<JobRow>, ApiError> {
-    let paging = Paging::new(filter.page_query())?;
+    let paging = Paging::new(filter.paging.clone())?;
     macro_rules! filtered {
         () => {{
             let mut q = jobs::table.into_boxed();

@@ -3,7 +3,7 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 
 use keel_shared::automation::{Job, JobFilter, ScheduledTask, UpdateTaskRequest};
-use keel_shared::{Page, Problem};
+use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{queue, scheduler, service};
@@ -18,7 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Jobs, newest first, filtered by state and kind.
-#[utoipa::path(tag = "automation", security(("bearer" = [])), params(JobFilter),
+#[utoipa::path(tag = "automation", security(("bearer" = [])), params(JobFilter, PageQuery),
     responses((status = 200, body = Page<Job>), (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/jobs")]

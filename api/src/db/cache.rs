@@ -203,6 +203,13 @@ impl Caches {
             })
             .flatten()
             .map(|file| {
+                // A new file holds no number yet: write one, or every read would look like a change.
+                let mut buf = [0u8; 8];
+                if file.read_exact_at(&mut buf, 0).is_err() {
+                    if let Err(e) = file.write_all_at(&rand::random::<u64>().to_le_bytes(), 0) {
+                        tracing::warn!(error = %e, "cannot write the change signal file");
+                    }
+                }
                 let s = SignalFile { file, seen: AtomicU64::new(0) };
                 s.seen.store(s.read(), Ordering::SeqCst);
                 s

@@ -115,19 +115,17 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Api
 }
 
 /// Query strings go through serde_json values so errors can name the parameter: each `k=v` pair
-/// becomes a JSON field, numbers where the text is a number.
+/// becomes a JSON text field (`q=2026` searches for the text "2026"); the few numeric parameters
+/// (the page query's) read a number from that text.
 fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, (String, String)> {
     let mut map = serde_json::Map::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        let value = match v.parse::<i64>() {
-            Ok(n) => serde_json::Value::from(n),
-            Err(_) => match v.as_ref() {
-                "true" => serde_json::Value::Bool(true),
-                "false" => serde_json::Value::Bool(false),
-                _ => serde_json::Value::String(v.into_owned()),
-            },
-        };
-        map.insert(k.into_owned(), value);
+        // The page query's numbers are checked here: inside a filter that flattens it, serde
+        // loses the parameter's name on the way.
+        if keel_shared::PageQuery::NUMBERS.contains(&k.as_ref()) && v.trim().parse::<u32>().is_err() {
+            return Err((k.into_owned(), format!("expected a whole number from 0 to {}", u32::MAX)));
+        }
+        map.insert(k.into_owned(), serde_json::Value::String(v.into_owned()));
     }
     serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
         let path = e.path().to_string();
@@ -167,5 +165,19 @@ mod tests {
         assert_eq!(field_of(parse_query::<PageQuery>("per_page=1000").expect_err("range")), ["per_page"]);
         assert_eq!(field_of(parse_query::<PageQuery>("page=0").expect_err("range")), ["page"]);
         assert_eq!(field_of(parse_query::<PageQuery>("page=-1").expect_err("neg")), ["page"]);
+    }
+
+    #[test]
+    fn a_filter_reads_its_flattened_page_query_and_text_that_looks_like_a_number() {
+        use keel_shared::auth::ClientFilter;
+        let f: ClientFilter = parse_query("q=2026&page=3&per_page=50&cursor=1.abc").expect("valid");
+        assert_eq!(f.q.as_deref(), Some("2026"));
+        assert_eq!((f.paging.page, f.paging.per_page, f.paging.cursor.as_deref()), (3, 50, Some("1.abc")));
+        let f: ClientFilter = parse_query("").expect("defaults");
+        assert_eq!((f.paging.page, f.paging.per_page), (1, 25));
+        assert_eq!(field_of(parse_query::<ClientFilter>("per_page=0").expect_err("range")), ["per_page"]);
+        assert_eq!(field_of(parse_query::<ClientFilter>("page=0").expect_err("range")), ["page"]);
+        assert_eq!(field_of(parse_query::<ClientFilter>("page=x").expect_err("type")), ["page"]);
+        assert_eq!(field_of(parse_query::<ClientFilter>("per_page=1e9").expect_err("type")), ["per_page"]);
     }
 }

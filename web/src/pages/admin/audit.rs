@@ -15,7 +15,7 @@ pub fn AdminAuditPage() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let entries = LocalResource::new(move || {
         let action = Some(action.get().trim().to_string()).filter(|a| !a.is_empty());
-        admin::audit(session, AuditFilter { action, account_id: None, page: page.get(), per_page: 25, cursor: None })
+        admin::audit(session, AuditFilter { action, account_id: None, paging: crate::api::page(page.get()) })
     });
     view! {
         <header class="page-head"><div><h1>"Audit log"</h1><p class="muted">"Every sign-in, failed sign-in, password change and admin action."</p></div></header>

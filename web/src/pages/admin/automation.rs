@@ -20,7 +20,7 @@ pub fn JobsPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let jobs = LocalResource::new(move || {
         let kind = Some(kind.get().trim().to_string()).filter(|k| !k.is_empty());
-        admin::jobs(session, JobFilter { state: state.get(), kind, page: page.get(), per_page: 25, cursor: None })
+        admin::jobs(session, JobFilter { state: state.get(), kind, paging: crate::api::page(page.get()) })
     });
     let act = move |id: String, retry: bool| {
         spawn_local(async move {
