@@ -69,9 +69,9 @@ pub struct AuditRow {
 impl AuditRow {
     pub fn to_dto(&self) -> AuditEntry {
         AuditEntry {
-            id: self.id.clone(),
-            actor_id: self.actor_id.clone(),
-            account_id: self.account_id.clone(),
+            id: self.id.clone().into(),
+            actor_id: self.actor_id.clone().map(Into::into),
+            account_id: self.account_id.clone().map(Into::into),
             action: self.action.clone(),
             target_type: self.target_type.clone(),
             target_id: self.target_id.clone(),
@@ -103,7 +103,7 @@ pub fn record(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, event: Event
 /// Newest first; `account` limits to one account's trail.
 pub fn list(conn: &mut DbConn, filter: &AuditFilter, account: Option<&str>) -> Result<Page<AuditRow>, ApiError> {
     let paging = Paging::new(filter.paging.clone())?;
-    let account = account.map(str::to_string).or_else(|| filter.account_id.clone());
+    let account = account.map(str::to_string).or_else(|| filter.account_id.clone().map(String::from));
     macro_rules! base {
         () => {{
             let mut q = audit_log::table.into_boxed();

@@ -351,6 +351,11 @@ async fn admin_sees_clients() {
     h.wait_text("[data-testid=client-total]", "1").await;
     h.wait_text("table.table tbody", "carl@example.com").await;
     h.screenshot("admin-clients").await;
+    // The search matches the start of an e-mail, name or company.
+    h.fill("[data-testid=client-search]", "nobody").await;
+    h.wait_text("main", "No clients found").await;
+    h.fill("[data-testid=client-search]", "CLI").await;
+    h.wait_text("table.table tbody", "carl@example.com").await;
     // Log in as the client for support, with a banner, and return.
     h.click_text("table.table tbody button", "Log in as").await;
     h.wait_path("/dashboard").await;

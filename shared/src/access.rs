@@ -133,7 +133,7 @@ fn back_office(role: &Role) -> Result<(), validator::ValidationError> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffMember {
-    pub id: String,
+    pub id: crate::ids::UserId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -188,24 +188,23 @@ pub struct SecuritySettings {
     pub require_staff_two_factor: bool,
 }
 
-/// Whether an invitation is still open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum MemberStatus {
-    /// Invited, not accepted yet.
-    Invited,
-    /// The invitation lapsed without being accepted.
-    Expired,
-    /// Accepted: the member can use the account.
-    Active,
+crate::text_enum! {
+    /// Whether an invitation is still open.
+    pub enum MemberStatus {
+        /// Invited, not accepted yet.
+        Invited = "invited",
+        /// The invitation lapsed without being accepted.
+        Expired = "expired",
+        /// Accepted: the member can use the account.
+        Active = "active",
+    }
 }
 
 /// A person with access to a client's account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamMember {
-    pub id: String,
+    pub id: crate::ids::MemberId,
     pub email: String,
     /// The member's name once they accepted.
     pub name: Option<String>,
@@ -264,7 +263,7 @@ pub struct AcceptInvitationRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     /// Send as the `X-Keel-Account` header to act for this account.
-    pub account_id: String,
+    pub account_id: crate::ids::UserId,
     pub account_name: String,
     pub permissions: Vec<MemberPermission>,
     pub accepted_at: DateTime<Utc>,

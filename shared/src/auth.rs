@@ -6,37 +6,19 @@ use validator::Validate;
 
 use crate::validation::{self, EMAIL_MAX, NAME_MAX, PASSWORD_MAX};
 
-/// What a user may do. Checked by the API on every route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything.
-    Admin,
-    /// Back-office staff with the permissions an administrator granted.
-    Staff,
-    /// A customer.
-    Client,
+crate::text_enum! {
+    /// What a user may do. Checked by the API on every route.
+    pub enum Role {
+        /// Everything.
+        Admin = "admin",
+        /// Back-office staff with the permissions an administrator granted.
+        Staff = "staff",
+        /// A customer.
+        Client = "client",
+    }
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Staff => "staff",
-            Role::Client => "client",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "staff" => Some(Role::Staff),
-            "client" => Some(Role::Client),
-            _ => None,
-        }
-    }
-
     /// Admins and staff work in the back office.
     pub fn is_back_office(self) -> bool {
         matches!(self, Role::Admin | Role::Staff)
@@ -74,7 +56,7 @@ pub struct LoginRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// Opaque user id.
-    pub id: String,
+    pub id: crate::ids::UserId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -110,7 +92,7 @@ pub struct TokenResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientSummary {
-    pub id: String,
+    pub id: crate::ids::UserId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -177,7 +159,7 @@ pub struct ChangePasswordRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
-    pub id: String,
+    pub id: crate::ids::SessionId,
     /// The session this request was made from.
     pub current: bool,
     pub ip: Option<String>,
@@ -193,11 +175,11 @@ pub struct SessionInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
-    pub id: String,
+    pub id: crate::ids::AuditEntryId,
     /// Who acted (absent: anonymous or the system).
-    pub actor_id: Option<String>,
+    pub actor_id: Option<crate::ids::UserId>,
     /// Whose account the entry belongs to.
-    pub account_id: Option<String>,
+    pub account_id: Option<crate::ids::UserId>,
     /// What happened, e.g. `auth.login`, `auth.login_failed`, `password.changed`.
     pub action: String,
     pub target_type: Option<String>,
@@ -218,8 +200,7 @@ pub struct AuditFilter {
     #[validate(length(max = 100))]
     pub action: Option<String>,
     /// Only entries of this account.
-    #[validate(length(max = 64))]
-    pub account_id: Option<String>,
+    pub account_id: Option<crate::ids::UserId>,
     /// The page (`page`, `per_page`, `cursor`); listed in the document as `PageQuery`'s parameters.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", param(ignore))]
@@ -242,27 +223,15 @@ pub struct ClientFilter {
     pub paging: crate::PageQuery,
 }
 
-/// What an API key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ApiScope {
-    /// GET requests on the owner's resources.
-    Read,
-    /// Changes (POST, PUT, PATCH, DELETE) on the owner's resources.
-    Write,
-    /// The /admin routes (keys of administrators and staff; staff keys hold the staff member's permissions).
-    Admin,
-}
-
-impl ApiScope {
-    pub const ALL: [ApiScope; 3] = [ApiScope::Read, ApiScope::Write, ApiScope::Admin];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiScope::Read => "read",
-            ApiScope::Write => "write",
-            ApiScope::Admin => "admin",
-        }
+crate::text_enum! {
+    /// What an API key may do.
+    pub enum ApiScope {
+        /// GET requests on the owner's resources.
+        Read = "read",
+        /// Changes (POST, PUT, PATCH, DELETE) on the owner's resources.
+        Write = "write",
+        /// The /admin routes (keys of administrators and staff; staff keys hold the staff member's permissions).
+        Admin = "admin",
     }
 }
 
@@ -287,7 +256,7 @@ pub struct CreateApiKeyRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKey {
-    pub id: String,
+    pub id: crate::ids::ApiKeyId,
     pub name: String,
     /// The key's first characters, to recognise it.
     pub prefix: String,

@@ -36,7 +36,7 @@ crate::text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
-    pub id: String,
+    pub id: crate::ids::JobId,
     /// What the job does, e.g. `email.send`.
     pub kind: String,
     pub queue: String,
@@ -96,7 +96,7 @@ pub struct UpdateTaskRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Email {
-    pub id: String,
+    pub id: crate::ids::EmailId,
     pub to: String,
     pub template: String,
     pub subject: String,

@@ -4,33 +4,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::{Currency, Money};
 
-/// What kind of service a product is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ProductType {
-    SharedHosting,
-    WordpressHosting,
-    Vps,
-    Cloud,
+crate::text_enum! {
+    /// What kind of service a product is.
+    pub enum ProductType {
+        SharedHosting = "shared_hosting",
+        WordpressHosting = "wordpress_hosting",
+        Vps = "vps",
+        Cloud = "cloud",
+    }
 }
 
 impl ProductType {
-    pub const ALL: [ProductType; 4] = [ProductType::SharedHosting, ProductType::WordpressHosting, ProductType::Vps, ProductType::Cloud];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductType::SharedHosting => "shared_hosting",
-            ProductType::WordpressHosting => "wordpress_hosting",
-            ProductType::Vps => "vps",
-            ProductType::Cloud => "cloud",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ProductType> {
-        ProductType::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
     /// Name shown to customers.
     pub fn label(self) -> &'static str {
         match self {
@@ -42,44 +26,19 @@ impl ProductType {
     }
 }
 
-/// How often a service is billed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum BillingCycle {
-    Monthly,
-    Quarterly,
-    Semiannually,
-    Annually,
-    Biennially,
-    Triennially,
+crate::text_enum! {
+    /// How often a service is billed.
+    pub enum BillingCycle {
+        Monthly = "monthly",
+        Quarterly = "quarterly",
+        Semiannually = "semiannually",
+        Annually = "annually",
+        Biennially = "biennially",
+        Triennially = "triennially",
+    }
 }
 
 impl BillingCycle {
-    pub const ALL: [BillingCycle; 6] = [
-        BillingCycle::Monthly,
-        BillingCycle::Quarterly,
-        BillingCycle::Semiannually,
-        BillingCycle::Annually,
-        BillingCycle::Biennially,
-        BillingCycle::Triennially,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BillingCycle::Monthly => "monthly",
-            BillingCycle::Quarterly => "quarterly",
-            BillingCycle::Semiannually => "semiannually",
-            BillingCycle::Annually => "annually",
-            BillingCycle::Biennially => "biennially",
-            BillingCycle::Triennially => "triennially",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<BillingCycle> {
-        BillingCycle::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
     /// Length of the cycle in months.
     pub fn months(self) -> u32 {
         match self {
@@ -145,7 +104,7 @@ impl Price {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     /// Opaque product id.
-    pub id: String,
+    pub id: crate::ids::ProductId,
     /// URL-friendly unique name.
     pub slug: String,
     pub name: String,
@@ -189,10 +148,10 @@ mod tests {
     #[test]
     fn cycles_round_trip() {
         for c in BillingCycle::ALL {
-            assert_eq!(BillingCycle::parse(c.as_str()), Some(c));
+            assert_eq!(BillingCycle::parse(c.as_str()), Some(*c));
         }
         for t in ProductType::ALL {
-            assert_eq!(ProductType::parse(t.as_str()), Some(t));
+            assert_eq!(ProductType::parse(t.as_str()), Some(*t));
         }
     }
 }

@@ -2,12 +2,14 @@
 //! validation rules. Both the API server and the SPA compile this crate, so a rule written here runs
 //! identically in the browser and on the server. No I/O, no database types.
 //!
-//! The `openapi` feature adds `utoipa::ToSchema` derives; the SPA leaves it off.
+//! The `openapi` feature adds `utoipa::ToSchema` derives and the `diesel` feature text-column
+//! mappings for states and ids; the SPA leaves both off.
 
 pub mod access;
 pub mod auth;
 pub mod automation;
 pub mod catalog;
+pub mod ids;
 pub mod money;
 pub mod page;
 pub mod problem;

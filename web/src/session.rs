@@ -44,7 +44,7 @@ impl SessionCtx {
     }
     /// The account id to send as `X-Keel-Account`, while acting for another account.
     pub fn acting_for(&self) -> Option<String> {
-        self.acting.with_untracked(|a| a.as_ref().map(|m| m.account_id.clone()))
+        self.acting.with_untracked(|a| a.as_ref().map(|m| m.account_id.to_string()))
     }
     /// Whether the portal page for `area` is open: always on one's own account, else when the
     /// membership grants it.

@@ -34,7 +34,7 @@ impl UserRow {
 
     pub fn to_me(&self) -> Me {
         Me {
-            id: self.id.clone(),
+            id: self.id.clone().into(),
             email: self.email.clone(),
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
@@ -49,7 +49,7 @@ impl UserRow {
 
     pub fn to_client_summary(&self) -> ClientSummary {
         ClientSummary {
-            id: self.id.clone(),
+            id: self.id.clone().into(),
             email: self.email.clone(),
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),

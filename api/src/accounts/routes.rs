@@ -4,6 +4,7 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::access::{AcceptInvitationRequest, Invitation, InviteMemberRequest, Membership, TeamMember, UpdateMemberRequest};
 use keel_shared::auth::{AuditEntry, AuditFilter, Me, Profile, TokenRequest, TokenResponse};
+use keel_shared::ids::{MemberId, UserId};
 use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -157,7 +158,7 @@ async fn update_member(
     req: HttpRequest,
     state: web::Data<AppState>,
     auth: Auth,
-    id: web::Path<String>,
+    id: web::Path<MemberId>,
     body: ValidJson<UpdateMemberRequest>,
 ) -> Result<web::Json<TeamMember>, ApiError> {
     let (now, actor, account, id) = (state.clock.now(), auth.actor(&req), auth.user_id().to_string(), id.into_inner());
@@ -168,7 +169,12 @@ async fn update_member(
 #[utoipa::path(tag = "team", security(("bearer" = [])), params(("id" = String, Path, description = "Team member id")),
     responses((status = 204, description = "Removed"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/me/team/{id}")]
-async fn remove_member(req: HttpRequest, state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn remove_member(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<MemberId>,
+) -> Result<HttpResponse, ApiError> {
     let (now, actor, account, id) = (state.clock.now(), auth.actor(&req), auth.user_id().to_string(), id.into_inner());
     db::run(&state.pool, move |c| team::remove(c, now, &account, &id, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -231,7 +237,7 @@ async fn join_account(
 #[utoipa::path(tag = "team", security(("bearer" = [])), params(("id" = String, Path, description = "Account id")),
     responses((status = 204, description = "Left"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[delete("/me/memberships/{id}")]
-async fn leave_account(req: HttpRequest, state: web::Data<AppState>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn leave_account(req: HttpRequest, state: web::Data<AppState>, auth: Auth, id: web::Path<UserId>) -> Result<HttpResponse, ApiError> {
     let (now, actor, user, account) = (state.clock.now(), auth.actor(&req), auth.user_id().to_string(), id.into_inner());
     db::run(&state.pool, move |c| team::leave(c, now, &user, &account, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -78,7 +78,7 @@ fn to_member(conn: &mut DbConn, now: DateTime<Utc>, row: &MemberRow) -> Result<T
         None => MemberStatus::Invited,
     };
     Ok(TeamMember {
-        id: row.id.clone(),
+        id: row.id.clone().into(),
         email: row.email.clone(),
         name,
         permissions: row.permissions(),
@@ -352,7 +352,7 @@ pub fn accept_existing(conn: &mut DbConn, now: DateTime<Utc>, token: &str, user_
         link(conn, now, &row, &user, actor)?;
         memberships(conn, user_id)?
             .into_iter()
-            .find(|m| m.account_id == row.account_id)
+            .find(|m| m.account_id.as_str() == row.account_id)
             .ok_or_else(|| ApiError::internal("membership vanished"))
     })
 }
@@ -368,7 +368,7 @@ pub fn memberships(conn: &mut DbConn, user_id: &str) -> Result<Vec<Membership>, 
     rows.iter()
         .map(|r| {
             Ok(Membership {
-                account_id: r.account_id.clone(),
+                account_id: r.account_id.clone().into(),
                 account_name: account_name(conn, &r.account_id)?,
                 permissions: r.permissions(),
                 accepted_at: r.accepted_at.unwrap_or(r.created_at).and_utc(),

@@ -4,6 +4,7 @@
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::access::{CreateStaffRequest, SecuritySettings, StaffMember, UpdateStaffRequest};
 use keel_shared::auth::{AuditEntry, AuditFilter, ClientFilter, ClientSummary, TokenResponse};
+use keel_shared::ids::UserId;
 use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -69,7 +70,7 @@ async fn anonymise_client(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: BackOffice<can::ClientsWrite>,
-    id: web::Path<String>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     db::run(&state.pool, move |c| profile::anonymise(c, now, &id, &actor)).await?;
@@ -86,7 +87,7 @@ async fn impersonate_client(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: BackOffice<can::ClientsImpersonate>,
-    id: web::Path<String>,
+    id: web::Path<UserId>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     let (admin_id, admin_session) = (admin.0.user_id().to_string(), admin.0.session_id().to_string());
@@ -144,7 +145,7 @@ async fn update_staff(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: AdminOnly,
-    id: web::Path<String>,
+    id: web::Path<UserId>,
     body: ValidJson<UpdateStaffRequest>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
     let (now, actor, id) = (state.clock.now(), admin.actor(&req), id.into_inner());

@@ -123,7 +123,7 @@ fn to_member(conn: &mut DbConn, user: &UserRow) -> Result<StaffMember, ApiError>
         _ => (Permission::ALL.to_vec(), false),
     };
     Ok(StaffMember {
-        id: user.id.clone(),
+        id: user.id.clone().into(),
         email: user.email.clone(),
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),

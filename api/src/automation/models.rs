@@ -27,7 +27,7 @@ pub struct JobRow {
 impl JobRow {
     pub fn to_dto(&self) -> Job {
         Job {
-            id: self.id.clone(),
+            id: self.id.clone().into(),
             kind: self.kind.clone(),
             queue: self.queue.clone(),
             state: self.state,

@@ -3,6 +3,7 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 
 use keel_shared::automation::{Job, JobFilter, ScheduledTask, UpdateTaskRequest};
+use keel_shared::ids::JobId;
 use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -41,7 +42,7 @@ async fn retry_job(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: BackOffice<can::AutomationManage>,
-    id: web::Path<String>,
+    id: web::Path<JobId>,
 ) -> Result<web::Json<Job>, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     let job = db::run(&state.pool, move |c| service::retry_job(c, now, &actor, &id)).await?;
@@ -57,7 +58,7 @@ async fn delete_job(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: BackOffice<can::AutomationManage>,
-    id: web::Path<String>,
+    id: web::Path<JobId>,
 ) -> Result<HttpResponse, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     db::run(&state.pool, move |c| service::delete_job(c, now, &actor, &id)).await?;

@@ -48,7 +48,7 @@ impl ProductRow {
         let mut prices = prices.iter().map(PriceRow::to_price).collect::<Result<Vec<_>, _>>()?;
         prices.sort_by_key(|p| (p.currency, p.cycle));
         Ok(Product {
-            id: self.id.clone(),
+            id: self.id.clone().into(),
             slug: self.slug.clone(),
             name: self.name.clone(),
             product_type: ProductType::parse(&self.product_type)

@@ -50,7 +50,8 @@ pub fn build(
     let app = App::new()
         .app_data(web::Data::new(state))
         // Path and query errors from actix's own extractors also become problem+json.
-        .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::bad_request("bad_path", e.to_string()).into()))
+        // A path segment that cannot be what the route names (a malformed id) names nothing: 404.
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("no such resource".into()).into()))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request("bad_query", e.to_string()).into()))
         .app_data(
             web::JsonConfig::default()

@@ -40,7 +40,7 @@ impl ApiKeyRow {
     }
     pub fn to_dto(&self) -> ApiKey {
         ApiKey {
-            id: self.id.clone(),
+            id: self.id.clone().into(),
             name: self.name.clone(),
             prefix: self.prefix.clone(),
             scopes: self.scopes(),

@@ -9,6 +9,7 @@ use keel_shared::auth::{
     LoginRequest, Me, MfaChallenge, MfaLoginRequest, RecoveryCodes, RegisterRequest, ResetPasswordRequest, SessionInfo, TokenRequest,
     TokenResponse, TwoFactorSetup,
 };
+use keel_shared::ids::{ApiKeyId, SessionId};
 use keel_shared::Problem;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -296,7 +297,7 @@ async fn revoke_session(
     req: HttpRequest,
     state: web::Data<AppState>,
     auth: SessionAuth,
-    id: web::Path<String>,
+    id: web::Path<SessionId>,
 ) -> Result<HttpResponse, ApiError> {
     let (now, user, id) = (state.clock.now(), auth.user_id().to_string(), id.into_inner());
     let actor = auth.actor(&req);
@@ -346,7 +347,7 @@ async fn revoke_api_key(
     req: HttpRequest,
     state: web::Data<AppState>,
     auth: SessionAuth,
-    id: web::Path<String>,
+    id: web::Path<ApiKeyId>,
 ) -> Result<HttpResponse, ApiError> {
     let (now, user, id) = (state.clock.now(), auth.user_id().to_string(), id.into_inner());
     let actor = auth.actor(&req);

@@ -171,7 +171,7 @@ pub fn list_sessions(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, curre
             let d = useragent::parse(s.user_agent.as_deref().unwrap_or(""));
             SessionInfo {
                 current: s.id == current,
-                id: s.id,
+                id: s.id.into(),
                 ip: s.ip,
                 device_type: d.device_type.into(),
                 browser: d.browser.into(),

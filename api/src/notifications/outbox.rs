@@ -55,11 +55,11 @@ pub struct EmailRow {
 impl EmailRow {
     pub fn to_dto(&self) -> Email {
         Email {
-            id: self.id.clone(),
+            id: self.id.clone().into(),
             to: self.to_addr.clone(),
             template: self.template.clone(),
             subject: self.subject.clone(),
-            status: self.status.clone(),
+            status: self.status,
             attempts: self.attempts,
             last_error: self.last_error.clone(),
             created_at: self.created_at.and_utc(),

@@ -3,6 +3,7 @@
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 
 use keel_shared::automation::{Email, EmailDetail, EmailTemplate, UpdateTemplateRequest};
+use keel_shared::ids::EmailId;
 use keel_shared::{Page, PageQuery, Problem};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -56,7 +57,7 @@ async fn list_emails(
 async fn get_email(
     state: web::Data<AppState>,
     _: BackOffice<can::EmailsRead>,
-    id: web::Path<String>,
+    id: web::Path<EmailId>,
 ) -> Result<web::Json<EmailDetail>, ApiError> {
     let id = id.into_inner();
     Ok(web::Json(db::run(&state.pool, move |c| outbox::find(c, &id)).await?.to_detail()))

@@ -270,6 +270,38 @@ both_backends!(bad_input_is_always_a_4xx_problem, |app: TestApp| async move {
     res.problem(401);
 });
 
+both_backends!(a_malformed_id_names_nothing, |app: TestApp| async move {
+    // Ids are typed (keel_shared::ids): one that is not an id's shape is a 404 problem, on both
+    // databases alike, before any query runs (PostgreSQL refused a NUL byte with a 500).
+    let admin = app.admin_token().await;
+    let client = a_client().email("ids@example.com").create(&app).await.token;
+    let long = "a".repeat(10_000);
+    for bad in ["nope", "%00", "0192f0c4-8e3b-7cc1-9a52-3f1e2d4c5b6%00", long.as_str(), "..%2f..%2fetc"] {
+        for (method, path, token) in [
+            (Method::DELETE, format!("/api/v1/me/sessions/{bad}"), &client),
+            (Method::DELETE, format!("/api/v1/me/api-keys/{bad}"), &client),
+            (Method::DELETE, format!("/api/v1/me/team/{bad}"), &client),
+            (Method::DELETE, format!("/api/v1/me/memberships/{bad}"), &client),
+            (Method::GET, format!("/api/v1/admin/emails/{bad}"), &admin),
+            (Method::POST, format!("/api/v1/admin/jobs/{bad}/retry"), &admin),
+            (Method::DELETE, format!("/api/v1/admin/jobs/{bad}"), &admin),
+            (Method::POST, format!("/api/v1/admin/clients/{bad}/impersonate"), &admin),
+            (Method::POST, format!("/api/v1/admin/clients/{bad}/anonymise"), &admin),
+        ] {
+            let req = actix_web::test::TestRequest::default()
+                .method(method.clone())
+                .uri(&path)
+                .insert_header(("authorization", format!("Bearer {token}")));
+            let res = app.request(req).await;
+            assert_eq!(res.status.as_u16(), 404, "{method} {}: {}", &path[..path.len().min(80)], res.text);
+            res.problem(404);
+        }
+    }
+    // In a filter, a malformed id is a field error.
+    let res = app.get("/api/v1/admin/audit?account_id=%00", Some(&admin)).await;
+    assert!(res.problem(422)["errors"]["account_id"].is_array(), "{}", res.text);
+});
+
 both_backends!(spa_is_served_with_fallback_and_cache_headers, |app: TestApp| async move {
     // Build a stand-in dist folder as Trunk lays it out.
     let dist = app.state.config.web_dir.clone();

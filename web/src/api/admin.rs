@@ -1,7 +1,7 @@
 //! The back office (`/api/v1/admin`).
 
 use keel_shared::access::{CreateStaffRequest, SecuritySettings, StaffMember, UpdateStaffRequest};
-use keel_shared::auth::{AuditEntry, AuditFilter, ClientSummary, TokenResponse};
+use keel_shared::auth::{AuditEntry, AuditFilter, ClientFilter, ClientSummary, TokenResponse};
 use keel_shared::automation::Email;
 use keel_shared::automation::{EmailDetail, EmailTemplate, Job, JobFilter, ScheduledTask, UpdateTaskRequest, UpdateTemplateRequest};
 use keel_shared::{Page, PageQuery};
@@ -9,8 +9,8 @@ use keel_shared::{Page, PageQuery};
 use super::{authed, get_authed, query, to_json, ClientError, Method};
 use crate::session::SessionCtx;
 
-pub async fn clients(session: SessionCtx, page: PageQuery) -> Result<Page<ClientSummary>, ClientError> {
-    get_authed(session, &query("/admin/clients", &page)).await
+pub async fn clients(session: SessionCtx, filter: ClientFilter) -> Result<Page<ClientSummary>, ClientError> {
+    get_authed(session, &query("/admin/clients", &filter)).await
 }
 
 pub async fn jobs(session: SessionCtx, filter: JobFilter) -> Result<Page<Job>, ClientError> {

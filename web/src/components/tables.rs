@@ -23,7 +23,7 @@ pub fn audit_table(list: Page<AuditEntry>, page: RwSignal<u32>, show_account: bo
                         <tr>
                             <td>{when(e.created_at)}</td>
                             <td><code>{e.action.clone()}</code></td>
-                            {show_account.then(|| view! { <td class="muted small clip">{e.account_id.clone().unwrap_or_default()}</td> })}
+                            {show_account.then(|| view! { <td class="muted small clip">{e.account_id.clone().map(String::from).unwrap_or_default()}</td> })}
                             <td>{e.ip.clone().unwrap_or_default()}</td>
                             <td class="muted small clip">{if e.details.as_object().is_some_and(|o| o.is_empty()) { String::new() } else { e.details.to_string() }}</td>
                         </tr>
@@ -49,7 +49,7 @@ pub fn email_table(list: Page<Email>, page: RwSignal<u32>, open: Option<RwSignal
                     {list.items.into_iter().map(|e| {
                         let id = e.id.clone();
                         view! {
-                            <tr class:clickable=open.is_some() on:click=move |_| if let Some(o) = open { o.set(Some(id.clone())) }>
+                            <tr class:clickable=open.is_some() on:click=move |_| if let Some(o) = open { o.set(Some(id.to_string())) }>
                                 <td>{e.to.clone()}</td>
                                 <td>{e.subject.clone()}</td>
                                 <td><span class=format!("pill pill-{}", e.status)>{e.status.to_string()}</span></td>

@@ -78,8 +78,8 @@ pub fn JobsPage() -> impl IntoView {
                                             <td>{when(j.run_at)}</td>
                                             <td class="muted small clip">{j.last_error.clone().unwrap_or_default()}</td>
                                             <td class="row-actions">
-                                                {retryable.then(|| view! { <button class="btn btn-outline btn-sm" type="button" on:click=move |_| act(id1.clone(), true)>"Retry"</button> })}
-                                                {deletable.then(|| view! { <button class="btn btn-ghost btn-sm" type="button" on:click=move |_| act(id2.clone(), false)>"Delete"</button> })}
+                                                {retryable.then(|| view! { <button class="btn btn-outline btn-sm" type="button" on:click=move |_| act(id1.to_string(), true)>"Retry"</button> })}
+                                                {deletable.then(|| view! { <button class="btn btn-ghost btn-sm" type="button" on:click=move |_| act(id2.to_string(), false)>"Delete"</button> })}
                                             </td>
                                         </tr>
                                     }

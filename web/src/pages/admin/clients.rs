@@ -2,7 +2,7 @@
 //! opens this page gets the API's refusal.
 
 use keel_shared::access::Permission;
-use keel_shared::auth::ClientSummary;
+use keel_shared::auth::{ClientFilter, ClientSummary};
 use keel_shared::{Page, PageQuery};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -39,7 +39,11 @@ pub fn AdminHome() -> impl IntoView {
 pub fn ClientsPage() -> impl IntoView {
     let session = use_session();
     let page = RwSignal::new(1u32);
-    let clients = LocalResource::new(move || admin::clients(session, PageQuery::numbered(page.get(), PER_PAGE)));
+    let search = RwSignal::new(String::new());
+    let clients = LocalResource::new(move || {
+        let q = Some(search.get().trim().to_string()).filter(|q| !q.is_empty());
+        admin::clients(session, ClientFilter { q, paging: PageQuery::numbered(page.get(), PER_PAGE) })
+    });
     view! {
         <header class="page-head">
             <div>
@@ -48,8 +52,15 @@ pub fn ClientsPage() -> impl IntoView {
             </div>
         </header>
         <DeletionRequests on_approved=move || clients.refetch()/>
+        <div class="toolbar">
+            <label class="inline-field">"Search "
+                <input type="search" placeholder="e-mail, name or company" data-testid="client-search"
+                    bind:value=search on:input=move |_| page.set(1)/>
+            </label>
+        </div>
         {loaded(clients, move |list: Page<ClientSummary>| {
-                let total = list.total;
+                // Totals stop counting at 10,000 (the API's cap): shown as "10000+".
+                let total = if list.total_capped { format!("{}+", list.total) } else { list.total.to_string() };
                 let pages = list.total_pages.max(1);
                 let current = list.page;
                 view! {
@@ -57,7 +68,7 @@ pub fn ClientsPage() -> impl IntoView {
                         <div class="kpi card"><span class="kpi-label">"Clients"</span><strong class="kpi-value" data-testid="client-total">{total}</strong></div>
                     </div>
                     {if list.items.is_empty() {
-                        view! { <Empty title="No clients yet" hint="Clients appear here when they register."/> }.into_any()
+                        view! { <Empty title="No clients found" hint="Clients appear here when they register; a search matches the start of an e-mail, name or company."/> }.into_any()
                     } else {
                         view! {
                             <div class="card table-card">
@@ -69,7 +80,7 @@ pub fn ClientsPage() -> impl IntoView {
                                                 <td>{format!("{} {}", c.first_name, c.last_name)}</td>
                                                 <td>{c.email}</td>
                                                 <td>{when(c.created_at)}</td>
-                                                <td class="row-actions"><LogInAs id=c.id.clone()/></td>
+                                                <td class="row-actions"><LogInAs id=c.id.to_string()/></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

@@ -30,7 +30,7 @@ pub fn DeletionRequests(on_approved: impl Fn() + Copy + Send + Sync + 'static) -
                             view! {
                                 <li class="session-item">
                                     <div><strong>{format!("{} {}", c.first_name, c.last_name)}</strong><p class="muted small">{c.email.clone()}</p></div>
-                                    <button class="btn btn-outline btn-sm" type="button" on:click=move |_| approve(id.clone())>"Approve and anonymise"</button>
+                                    <button class="btn btn-outline btn-sm" type="button" on:click=move |_| approve(id.to_string())>"Approve and anonymise"</button>
                                 </li>
                             }
                         }).collect_view()}

@@ -74,7 +74,7 @@ pub fn SecurityPage() -> impl IntoView {
                                             {s.current.then(|| view! { <span class="pill">"this device"</span> })}
                                             <p class="muted small">{format!("{} · {} · last active {}", s.device_type, s.ip.clone().unwrap_or_else(|| "unknown IP".into()), when(s.last_seen_at))}</p>
                                         </div>
-                                        {(!s.current).then(|| view! { <button class="btn btn-ghost btn-sm" type="button" on:click=move |_| revoke(Some(id.clone()))>"Sign out"</button> })}
+                                        {(!s.current).then(|| view! { <button class="btn btn-ghost btn-sm" type="button" on:click=move |_| revoke(Some(id.to_string()))>"Sign out"</button> })}
                                     </li>
                                 }
                             }).collect_view()}
@@ -278,7 +278,7 @@ fn ApiKeys() -> impl IntoView {
                                         <td>{k.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")}</td>
                                         <td>{k.expires_at.map(when).unwrap_or_else(|| "never".into())}</td>
                                         <td>{k.last_used_at.map(when).unwrap_or_else(|| "never".into())}</td>
-                                        <td class="row-actions"><button class="btn btn-ghost btn-sm" type="button" on:click=move |_| revoke(id.clone())>"Revoke"</button></td>
+                                        <td class="row-actions"><button class="btn btn-ghost btn-sm" type="button" on:click=move |_| revoke(id.to_string())>"Revoke"</button></td>
                                     </tr>
                                 }
                             }).collect_view()}

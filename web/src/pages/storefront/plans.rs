@@ -18,7 +18,7 @@ pub fn StorefrontPage() -> impl IntoView {
     let family = RwSignal::new(None::<ProductType>);
 
     let tabs = std::iter::once(None)
-        .chain(ProductType::ALL.into_iter().map(Some))
+        .chain(ProductType::ALL.iter().copied().map(Some))
         .map(|t| {
             let label = t.map(ProductType::label).unwrap_or("All plans");
             view! {
