@@ -14,7 +14,7 @@ use crate::identity::policy;
 use crate::identity::sessions::revoke_others;
 use crate::identity::tokens::{hash_token, new_refresh_token};
 use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
-use crate::schema::{sessions, user_tokens, users};
+use crate::schema::{user_tokens, users};
 
 pub const VERIFY_TTL: Duration = Duration::hours(24);
 

@@ -61,7 +61,6 @@ pub fn login(
     meta: &ClientMeta,
     mail: &MailContext,
 ) -> Result<LoginOutcome, ApiError> {
-    let invalid = || ApiError::Unauthenticated("the e-mail address or password is wrong".into());
     let Some(user) = find_by_email(conn, email)? else {
         password::verify_dummy(password_plain);
         audit::record(
@@ -70,59 +69,14 @@ pub fn login(
             &meta.actor(None),
             Event::new("auth.login_failed").details(serde_json::json!({ "email": normalize_email(email), "reason": "unknown_email" })),
         )?;
-        return Err(invalid());
+        return Err(invalid_password());
     };
-    if let Some(until) = user.locked_until.filter(|u| *u > now_micros(now)) {
-        let retry = (until.and_utc() - now).num_seconds().max(1);
-        return Err(ApiError::Locked {
-            detail: format!("too many failed sign-ins; the account is locked for {} more minutes", (retry + 59) / 60),
-            retry_after_secs: retry,
-        });
+    // A locked account's password is not even checked: while locked, guessing learns nothing.
+    if let Some(locked) = locked_error(user.locked_until, now) {
+        return Err(locked);
     }
     if !password::verify(password_plain, &user.password_hash) {
-        let failures = user.failed_logins + 1;
-        let locks = failures >= LOCK_AFTER;
-        crate::db::transaction(conn, |conn| {
-            diesel::update(users::table.find(&user.id))
-                .set((
-                    users::failed_logins.eq(if locks { 0 } else { failures }),
-                    users::locked_until.eq(if locks { Some(now_micros(now + LOCK_FOR)) } else { None }),
-                ))
-                .execute(conn)?;
-            let actor = meta.actor(None);
-            audit::record(
-                conn,
-                now,
-                &actor,
-                Event::new("auth.login_failed")
-                    .account(&user.id)
-                    .details(serde_json::json!({ "reason": "wrong_password", "failures": failures })),
-            )?;
-            if locks {
-                audit::record(conn, now, &actor, Event::new("account.locked").account(&user.id))?;
-                let vars = serde_json::json!({ "first_name": user.first_name, "minutes": LOCK_FOR.num_minutes(), "ip": meta.ip.clone().unwrap_or_default() });
-                outbox::queue_email(
-                    conn,
-                    now,
-                    mail,
-                    Outgoing {
-                        to: &user.email,
-                        user_id: Some(&user.id),
-                        template: "account_locked",
-                        category: Category::Transactional,
-                        vars: &vars,
-                    },
-                )?;
-            }
-            Ok::<_, ApiError>(())
-        })?;
-        if locks {
-            return Err(ApiError::Locked {
-                detail: "too many failed sign-ins; the account is locked for 30 minutes".into(),
-                retry_after_secs: LOCK_FOR.num_seconds(),
-            });
-        }
-        return Err(invalid());
+        return Err(record_failure(conn, now, &user, meta, mail, "wrong_password")?);
     }
     if user.failed_logins != 0 {
         diesel::update(users::table.find(&user.id)).set(users::failed_logins.eq(0)).execute(conn)?;
@@ -136,6 +90,91 @@ pub fn login(
     let session = complete_login(conn, now, &user, meta, mail, "password")?;
     Ok(LoginOutcome::SignedIn(user, session))
 }
+
+/// The 423 for a lock that has not ended yet (`None`: not locked).
+fn locked_error(locked_until: Option<chrono::NaiveDateTime>, now: DateTime<Utc>) -> Option<ApiError> {
+    let until = locked_until.filter(|u| *u > now_micros(now))?;
+    let retry = (until.and_utc() - now).num_seconds().max(1);
+    Some(ApiError::Locked {
+        detail: format!("too many failed sign-ins; the account is locked for {} more minutes", (retry + 59) / 60),
+        retry_after_secs: retry,
+    })
+}
+
+/// Counts a failed sign-in (a wrong password or two-factor code) and answers the error to send:
+/// 401, or 423 when this failure locked the account or another one locked it meanwhile.
+///
+/// The count and the lock are one `UPDATE`, so failures sent in parallel are each counted (none
+/// reads a count another is about to change), and it only touches an account that is not locked:
+/// a failure never lifts or shortens a lock. The failure that reaches [`LOCK_AFTER`] sets the lock
+/// (and starts the count again for after it), audits it and e-mails the owner.
+pub(crate) fn record_failure(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    user: &UserRow,
+    meta: &ClientMeta,
+    mail: &MailContext,
+    reason: &str,
+) -> Result<ApiError, ApiError> {
+    use diesel::dsl::case_when;
+    use diesel::sql_types::{Integer, Nullable, Timestamp};
+    let (at, until) = (now_micros(now), now_micros(now + LOCK_FOR));
+    crate::db::transaction(conn, |conn| {
+        // SET reads the row as it was before this statement, in both backends.
+        let reaches_lock = users::failed_logins.ge(LOCK_AFTER - 1);
+        let counted: Option<(i32, Option<chrono::NaiveDateTime>)> =
+            diesel::update(users::table.find(&user.id).filter(users::locked_until.is_null().or(users::locked_until.le(at))))
+                .set((
+                    users::failed_logins.eq(case_when(reaches_lock, 0.into_sql::<Integer>()).otherwise(users::failed_logins + 1)),
+                    users::locked_until.eq(case_when(reaches_lock, until.into_sql::<Nullable<Timestamp>>()).otherwise(users::locked_until)),
+                ))
+                .returning((users::failed_logins, users::locked_until))
+                .get_result(conn)
+                .optional()?;
+        let actor = meta.actor(None);
+        let Some((failures, locked_until)) = counted else {
+            // Locked by a failure that was counted first: this one is not counted, nor evaluated again.
+            let locked_until: Option<chrono::NaiveDateTime> = users::table.find(&user.id).select(users::locked_until).first(conn)?;
+            return Ok(locked_error(locked_until, now).unwrap_or_else(|| locked_error(Some(until), now).unwrap_or_else(invalid_password)));
+        };
+        let locks = locked_until == Some(until);
+        audit::record(
+            conn,
+            now,
+            &actor,
+            Event::new("auth.login_failed")
+                .account(&user.id)
+                .details(serde_json::json!({ "reason": reason, "failures": if locks { LOCK_AFTER } else { failures } })),
+        )?;
+        if !locks {
+            return Ok(if reason == "wrong_password" { invalid_password() } else { ApiError::Unauthenticated(WRONG_CODE.into()) });
+        }
+        audit::record(conn, now, &actor, Event::new("account.locked").account(&user.id))?;
+        let vars = serde_json::json!({ "first_name": user.first_name, "minutes": LOCK_FOR.num_minutes(), "ip": meta.ip.clone().unwrap_or_default() });
+        outbox::queue_email(
+            conn,
+            now,
+            mail,
+            Outgoing {
+                to: &user.email,
+                user_id: Some(&user.id),
+                template: "account_locked",
+                category: Category::Transactional,
+                vars: &vars,
+            },
+        )?;
+        Ok(ApiError::Locked {
+            detail: "too many failed sign-ins; the account is locked for 30 minutes".into(),
+            retry_after_secs: LOCK_FOR.num_seconds(),
+        })
+    })
+}
+
+fn invalid_password() -> ApiError {
+    ApiError::Unauthenticated("the e-mail address or password is wrong".into())
+}
+
+const WRONG_CODE: &str = "the code is wrong or was already used";
 
 /// What the password step of a sign-in led to.
 #[derive(Debug)]

@@ -59,7 +59,7 @@ impl EmailRow {
             to: self.to_addr.clone(),
             template: self.template.clone(),
             subject: self.subject.clone(),
-            status: self.status.clone(),
+            status: self.status,
             attempts: self.attempts,
             last_error: self.last_error.clone(),
             created_at: self.created_at.and_utc(),

@@ -159,6 +159,33 @@ both_backends!(five_failures_lock_the_account_for_thirty_minutes, |app: TestApp|
     app.login("l@example.com", "wrong password!").await.problem(401);
 });
 
+// Wrong passwords sent at once (from many addresses, as an attacker would) are counted one by
+// one: the account locks at the fifth, a lock is never lifted by a later failure, and no more
+// than four wrong guesses are answered 401 before it.
+both_backends!(parallel_wrong_passwords_lock_the_account_at_the_fifth, |app: TestApp| async move {
+    for n in [6usize, 25, 50] {
+        let email = format!("race{n}@example.com");
+        a_client().email(&email).create(&app).await;
+        let (app_ref, email_ref) = (&app, &email);
+        let tries = (0..n).map(|i| async move {
+            login_from(app_ref, email_ref, "wrong password!", &format!("10.{n}.{}.{}", i / 200, i % 200 + 1), CHROME).await
+        });
+        let answers: Vec<u16> = futures_util::future::join_all(tries).await.iter().map(|r| r.status.as_u16()).collect();
+        let wrong = answers.iter().filter(|s| **s == 401).count();
+        assert_eq!(wrong, 4, "n = {n}: only the failures before the fifth are answered 401: {answers:?}");
+        assert_eq!(answers.iter().filter(|s| **s == 423).count(), n - 4, "n = {n}: {answers:?}");
+        let res = login_from(&app, &email, PW, "10.250.0.1", CHROME).await;
+        assert_eq!(res.problem(423)["code"], "account_locked", "n = {n}: the right password is refused while locked");
+        let (failed, locked): (i32, Option<chrono::NaiveDateTime>) = keel_api::schema::users::table
+            .filter(keel_api::schema::users::email.eq(&email))
+            .select((keel_api::schema::users::failed_logins, keel_api::schema::users::locked_until))
+            .first(&mut app.conn())
+            .unwrap();
+        assert!(locked.is_some(), "n = {n}: the lock stays (failures = {failed})");
+        assert_eq!(mail_count(&app, &email, "account_locked"), 1, "n = {n}: one e-mail");
+    }
+});
+
 both_backends!(per_ip_rate_limits, |app: TestApp| async move {
     for i in 0..10 {
         login_from(&app, &format!("x{i}@example.com"), "whatever pass", "10.9.9.9", CHROME).await.problem(401);
