@@ -175,14 +175,24 @@ async fn refresh(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     }
 }
 
-/// Sign out: revokes the session and clears the refresh cookie.
-#[utoipa::path(tag = "auth", responses((status = 204, description = "Signed out")))]
+/// Sign out: ends the session named by the refresh cookie and the one the bearer access token
+/// belongs to (an API client or script has only the latter), and clears the cookie. A request
+/// naming no session at all is refused.
+#[utoipa::path(tag = "auth", security((), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out: the cookie's session and the access token's session have ended; the cookie is cleared"),
+        (status = 401, description = "Neither a refresh cookie nor a valid access token of a live session was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[post("/auth/logout")]
-async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if let Some(token) = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty()) {
-        let now = state.clock.now();
-        db::run(&state.pool, move |c| sessions::logout(c, now, &token)).await?;
+async fn logout(req: HttpRequest, state: web::Data<AppState>, bearer: Option<SessionAuth>) -> Result<HttpResponse, ApiError> {
+    let cookie = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+    let session = bearer.map(|auth| auth.session_id().to_string());
+    if cookie.is_none() && session.is_none() {
+        return Err(ApiError::Unauthenticated("nothing to sign out: send the refresh cookie or the access token of a live session".into()));
     }
+    let now = state.clock.now();
+    db::run(&state.pool, move |c| sessions::logout(c, now, cookie.as_deref(), session.as_deref())).await?;
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&req, &state)).finish())
 }
 

@@ -102,15 +102,23 @@ pub fn refresh(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(Us
     outcome
 }
 
-/// Revokes the session a refresh token belongs to. Unknown tokens are ignored: logging out twice
-/// is not an error.
-pub fn logout(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(), ApiError> {
-    let session_id: Option<String> =
-        refresh_tokens::table.find(hash_token(token)).select(refresh_tokens::session_id).first(conn).optional()?;
-    if let Some(id) = session_id {
-        revoke_session(conn, now, &id)?;
-    }
-    Ok(())
+/// Signing out: ends the session a refresh token belongs to and the session an access token
+/// named, in one transaction. An unknown refresh token is ignored (signing out twice is not an
+/// error).
+pub fn logout(conn: &mut DbConn, now: DateTime<Utc>, refresh_token: Option<&str>, session_id: Option<&str>) -> Result<(), ApiError> {
+    crate::db::transaction(conn, |conn| {
+        if let Some(token) = refresh_token {
+            let of_cookie: Option<String> =
+                refresh_tokens::table.find(hash_token(token)).select(refresh_tokens::session_id).first(conn).optional()?;
+            if let Some(id) = of_cookie {
+                revoke_session(conn, now, &id)?;
+            }
+        }
+        if let Some(id) = session_id {
+            revoke_session(conn, now, id)?;
+        }
+        Ok(())
+    })
 }
 
 /// A session that can still be used (neither revoked nor expired): its user and expiry. Checked

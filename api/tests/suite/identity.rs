@@ -186,6 +186,29 @@ both_backends!(parallel_wrong_passwords_lock_the_account_at_the_fifth, |app: Tes
     }
 });
 
+// An API client or a script signs out with its access token only: that session ends, on this
+// process at once. A request naming no session is refused rather than answered "signed out".
+both_backends!(log_out_with_only_the_access_token_ends_its_session, |app: TestApp| async move {
+    let User { token, refresh, .. } = a_client().email("out@example.com").create(&app).await;
+    let other = app.login("out@example.com", PW).await;
+    let other_token = other.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, StatusCode::OK);
+    let res = app.post_authed("/api/v1/auth/logout", &token).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
+    app.post_with_cookie("/api/v1/auth/refresh", &refresh).await.problem(401);
+    assert_eq!(app.get("/api/v1/me", Some(&other_token)).await.status, StatusCode::OK, "only that session");
+    // No cookie and no token (or the token of an ended session, or an API key): nothing is named.
+    app.request(TestRequest::post().uri("/api/v1/auth/logout")).await.problem(401);
+    app.post_authed("/api/v1/auth/logout", &token).await.problem(401);
+    let key = an_api_key().with_scopes(&["read", "write"]).create(&app, &other_token).await;
+    app.post_authed("/api/v1/auth/logout", &key).await.problem(401);
+    // The cookie alone still signs out (the SPA), and so does the cookie with the token.
+    let res = app.post_with_cookie("/api/v1/auth/logout", &other.refresh_cookie().unwrap()).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    app.get("/api/v1/me", Some(&other_token)).await.problem(401);
+});
+
 both_backends!(per_ip_rate_limits, |app: TestApp| async move {
     for i in 0..10 {
         login_from(&app, &format!("x{i}@example.com"), "whatever pass", "10.9.9.9", CHROME).await.problem(401);
@@ -370,6 +393,13 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
                 r
             };
             let status = |r: &Res| r.status.as_u16();
+            if path.ends_with("/auth/logout") {
+                // Signing out ends the caller's session, and the walk's callers must stay signed in:
+                // anonymous only (it names no session: 401).
+                assert_eq!(status(&app.request(call(None)).await), 401, "POST {path}: anonymous");
+                checked += 1;
+                continue;
+            }
             let anon = status(&app.request(call(None)).await);
             let as_client = status(&app.request(call(Some(&client))).await);
             let as_admin = status(&app.request(call(Some(&admin))).await);
@@ -378,7 +408,11 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
             let as_all_perms = status(&app.request(call(Some(&all_perms))).await);
             let what = format!("{} {path}", method.to_uppercase());
             if public.contains(&path.as_str()) || public_auth.contains(&path.as_str()) {
-                assert!(anon != 403 && (anon != 401 || path.ends_with("/refresh")), "{what}: public, anonymous got {anon}");
+                // Signing out names a session (a cookie or an access token): without one, 401.
+                assert!(
+                    anon != 403 && (anon != 401 || path.ends_with("/refresh") || path.ends_with("/logout")),
+                    "{what}: public, anonymous got {anon}"
+                );
             } else {
                 assert_eq!(anon, 401, "{what}: anonymous must be refused");
                 if path.starts_with("/api/v1/admin") {
