@@ -254,7 +254,8 @@ async fn forgot_password(
     Ok(HttpResponse::Accepted().finish())
 }
 
-/// Set a new password with the token from the reset e-mail; signs out every session.
+/// Set a new password with the token from the reset e-mail; signs out every session and revokes
+/// the account's API keys (unless `revoke_api_keys` is false).
 #[utoipa::path(tag = "auth", request_body = ResetPasswordRequest,
     responses((status = 204, description = "Password changed"), (status = 422, description = "Invalid token or password", body = Problem, content_type = "application/problem+json"),
               (status = 429, body = Problem, content_type = "application/problem+json")))]
@@ -267,12 +268,13 @@ async fn reset_password(
     let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
     limit_ip(&state, limits::RESET_PER_IP, &meta).await?;
     let actor = meta.actor(None);
-    let ValidJson(ResetPasswordRequest { token, password }) = body;
-    db::run(&state.pool, move |c| recovery::reset_password(c, now, &token, &password, &mail, &actor)).await?;
+    let ValidJson(ResetPasswordRequest { token, password, revoke_api_keys }) = body;
+    db::run(&state.pool, move |c| recovery::reset_password(c, now, &token, &password, revoke_api_keys, &mail, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Change the password (needs the current one); signs out the other sessions.
+/// Change the password (needs the current one); signs out the other sessions, and revokes the
+/// account's API keys when `revoke_api_keys` is true.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204, description = "Changed"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/me/password")]

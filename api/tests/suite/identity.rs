@@ -88,6 +88,65 @@ both_backends!(forgot_and_reset_password, |app: TestApp| async move {
     app.post_json("/api/v1/auth/reset-password", json!({"token": token, "password": "another fine phrase"})).await.problem(422);
 });
 
+/// "Forgot password" for `email`, then the reset with the link (`revoke_api_keys` as given).
+async fn reset_password_of(app: &TestApp, email: &str, revoke_api_keys: Option<bool>) {
+    // A second apart, so the newest e-mail is this one's.
+    app.clock.advance(Duration::seconds(1));
+    app.post_json("/api/v1/auth/forgot-password", json!({"email": email})).await;
+    let link = token_from_mail(app, email, "password_reset").unwrap();
+    let mut body = json!({"token": link, "password": "violet kettle orbit"});
+    if let Some(revoke) = revoke_api_keys {
+        body["revoke_api_keys"] = json!(revoke);
+    }
+    let res = app.post_json("/api/v1/auth/reset-password", body).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+}
+
+fn last_mail(app: &TestApp, to: &str, template: &str) -> String {
+    emails::table
+        .filter(emails::to_addr.eq(to))
+        .filter(emails::template.eq(template))
+        .order(emails::created_at.desc())
+        .select(emails::body_text)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+// After "forgot password" the account may have been taken over: the reset revokes its API keys
+// unless the owner keeps them; a password change keeps them unless asked. The "password changed"
+// e-mail lists the keys that still work.
+both_backends!(a_password_reset_revokes_api_keys_unless_kept, |app: TestApp| async move {
+    let token = a_client().email("keys@example.com").create(&app).await.token;
+    let deploy = an_api_key().with_scopes(&["read"]).create(&app, &token).await;
+    assert_eq!(app.get("/api/v1/me", Some(&deploy)).await.status, StatusCode::OK);
+    reset_password_of(&app, "keys@example.com", None).await;
+    assert!(app.get("/api/v1/me", Some(&deploy)).await.problem(401)["detail"].as_str().unwrap().contains("revoked"), "revoked by default");
+    let mail = last_mail(&app, "keys@example.com", "password_changed");
+    assert!(mail.contains("1 API key(s) were revoked") && mail.contains("no API keys that work"), "{mail}");
+
+    // Unticked: the keys stay, and the e-mail names them.
+    let token = app.login("keys@example.com", "violet kettle orbit").await.body["access_token"].as_str().unwrap().to_string();
+    let sync = an_api_key().with_scopes(&["read"]).create(&app, &token).await;
+    reset_password_of(&app, "keys@example.com", Some(false)).await;
+    assert_eq!(app.get("/api/v1/me", Some(&sync)).await.status, StatusCode::OK);
+    let mail = last_mail(&app, "keys@example.com", "password_changed");
+    assert!(mail.contains(&format!("- test key ({}…)", &sync[..11])) && !mail.contains("revoked"), "{mail}");
+
+    // A password change keeps them by default, and revokes them when asked.
+    let token = app.login("keys@example.com", "violet kettle orbit").await.body["access_token"].as_str().unwrap().to_string();
+    let change = |from: &'static str, to: &'static str, revoke: Option<bool>| {
+        let mut body = json!({"current_password": from, "new_password": to});
+        if let Some(r) = revoke {
+            body["revoke_api_keys"] = json!(r);
+        }
+        app.post_json_authed("/api/v1/me/password", &token, body)
+    };
+    assert_eq!(change("violet kettle orbit", "amber lantern river", None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me", Some(&sync)).await.status, StatusCode::OK);
+    assert_eq!(change("amber lantern river", "copper meadow stone", Some(true)).await.status, StatusCode::NO_CONTENT);
+    app.get("/api/v1/me", Some(&sync)).await.problem(401);
+});
+
 both_backends!(change_password_keeps_this_session_only, |app: TestApp| async move {
     let User { token, refresh: refresh_here, .. } = a_client().email("c@example.com").create(&app).await;
     let other = app.login("c@example.com", PW).await;

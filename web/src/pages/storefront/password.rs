@@ -85,6 +85,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let go = routes::use_go();
     let password = RwSignal::new(String::new());
+    let revoke_api_keys = RwSignal::new(true);
     let form = Form::new();
     let reset = Action::new_local(move |req: &ResetPasswordRequest| {
         let (req, go) = (req.clone(), go.clone());
@@ -105,6 +106,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
         let req = ResetPasswordRequest {
             token: query.with_untracked(|q| q.get("token")).unwrap_or_default(),
             password: password.get_untracked(),
+            revoke_api_keys: revoke_api_keys.get_untracked(),
         };
         if let Err(e) = req.validate() {
             let mut m = field_messages(&e);
@@ -124,6 +126,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <p class="muted">"Every device signed in to your account will be signed out."</p>
                 <ErrorBanner message=form.banner/>
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters, not a common password." value=password errors=form.errors/>
+                <label class="check"><input type="checkbox" name="revoke_api_keys" bind:checked=revoke_api_keys/>" Also revoke my API keys (recommended if someone else may have used the account)"</label>
                 <Submit pending=reset.pending() label="Set new password" busy="Saving…" class="btn btn-primary btn-block"/>
             </form>
         </section>
