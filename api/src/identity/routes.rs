@@ -150,12 +150,14 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<Log
 
 /// Swap the refresh cookie for a new access token (the cookie rotates). Without a refresh cookie
 /// there is no session to restore: 204, so that a web app starting anonymously logs no error.
+/// A cookie rotated less than 30 seconds ago (another tab was first) gets the session's current
+/// token; one rotated earlier is a copy and ends the session.
 #[utoipa::path(
     tag = "auth",
     responses(
         (status = 200, description = "New access token; the refresh cookie is replaced", body = TokenResponse),
         (status = 204, description = "No refresh cookie was sent: there is no session to restore"),
-        (status = 401, description = "The refresh cookie is invalid, expired or was reused", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The refresh cookie is invalid, expired, or was reused more than 30 s after it rotated (the session is revoked)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -163,8 +165,8 @@ async fn refresh(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     let Some(token) = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty()) else {
         return Ok(HttpResponse::NoContent().finish());
     };
-    let now = state.clock.now();
-    match db::run(&state.pool, move |c| sessions::refresh(c, now, &token)).await {
+    let (now, secret) = (state.clock.now(), state.secret.clone());
+    match db::run(&state.pool, move |c| sessions::refresh(c, now, &secret, &token)).await {
         Ok((user, session)) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await,
         Err(e @ ApiError::Unauthenticated(_)) => {
             let mut res = actix_web::ResponseError::error_response(&e);

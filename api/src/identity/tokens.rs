@@ -12,6 +12,9 @@ use crate::error::ApiError;
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
 pub const REFRESH_TTL: Duration = Duration::days(7);
 pub const REFRESH_COOKIE: &str = "keel_refresh";
+/// How long a refresh token that was just rotated still leads to its session's current token
+/// instead of counting as reuse (tabs or requests racing on one cookie).
+pub const REFRESH_GRACE: Duration = Duration::seconds(30);
 /// How long the password step of a two-factor sign-in stays valid.
 pub const MFA_TTL: Duration = Duration::minutes(5);
 
@@ -136,6 +139,18 @@ pub fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// The refresh token that follows `token` in its session: HMAC-SHA256 of it under a key derived
+/// from the server secret. Being derived, it can be handed again to a request that presents the
+/// token another request has just rotated (two tabs restoring a session at once) without storing
+/// any plaintext token; without the server secret it cannot be predicted.
+pub fn successor_token(secret: &[u8], token: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let key = Sha256::new().chain_update(b"keel/refresh-successor/v1").chain_update(secret).finalize();
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key) else { unreachable!("HMAC takes a key of any length") };
+    mac.update(token.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 pub fn hash_token(token: &str) -> String {
