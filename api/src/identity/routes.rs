@@ -142,8 +142,9 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<Log
     let ValidJson(LoginRequest { email, password }) = body;
     match db::run(&state.pool, move |c| service::login(c, now, &email, &password, &meta, &mail)).await? {
         service::LoginOutcome::SignedIn(user, session) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await,
-        service::LoginOutcome::NeedsCode(user) => {
-            Ok(HttpResponse::Accepted().json(MfaChallenge { mfa_required: true, mfa_token: state.jwt.issue_mfa(&user.id, now)? }))
+        service::LoginOutcome::NeedsCode(user, challenge) => {
+            Ok(HttpResponse::Accepted()
+                .json(MfaChallenge { mfa_required: true, mfa_token: state.jwt.issue_mfa(&user.id, &challenge, now)? }))
         }
     }
 }
@@ -198,10 +199,12 @@ async fn logout(req: HttpRequest, state: web::Data<AppState>, bearer: Option<Ses
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&req, &state)).finish())
 }
 
-/// Second sign-in step: a TOTP code or a recovery code, with the token from /auth/login.
+/// Second sign-in step: a TOTP code or a recovery code, with the token from /auth/login. The token
+/// opens one session and has at most five codes checked against it.
 #[utoipa::path(tag = "auth", request_body = MfaLoginRequest,
     responses((status = 200, description = "Signed in; sets the refresh cookie", body = TokenResponse),
-              (status = 401, description = "Wrong code or expired step", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "Wrong code (`unauthenticated`), or an `mfa_token` that was used, expired or had five wrong codes (`mfa_token_invalid`: sign in with the password again)", body = Problem, content_type = "application/problem+json"),
+              (status = 423, description = "Locked after 5 failed sign-ins; wrong codes count like wrong passwords (Retry-After)", body = Problem, content_type = "application/problem+json"),
               (status = 429, description = "Over 10 attempts a minute from this IP", body = Problem, content_type = "application/problem+json")))]
 #[post("/auth/login/2fa")]
 async fn login_two_factor(
@@ -211,10 +214,10 @@ async fn login_two_factor(
 ) -> Result<HttpResponse, ApiError> {
     let (now, meta, mail, secret) = (state.clock.now(), meta(&req), state.mail(), state.secret.clone());
     limit_ip(&state, limits::TWO_FACTOR_PER_IP, &meta).await?;
-    let user_id = state.jwt.verify_mfa(&body.0.mfa_token, now)?;
+    let (user_id, challenge) = state.jwt.verify_mfa(&body.0.mfa_token, now)?;
     let code = body.0.code;
     let (user, session) =
-        db::run(&state.pool, move |c| service::login_second_factor(c, now, &secret, &user_id, &code, &meta, &mail)).await?;
+        db::run(&state.pool, move |c| service::login_second_factor(c, now, &secret, &user_id, &challenge, &code, &meta, &mail)).await?;
     signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await
 }
 

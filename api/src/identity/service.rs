@@ -85,7 +85,8 @@ pub fn login(
         return Err(ApiError::Forbidden("this staff account is disabled; ask an administrator".into()));
     }
     if user.totp_enabled_at.is_some() {
-        return Ok(LoginOutcome::NeedsCode(user));
+        let challenge = crate::identity::two_factor::open_challenge(conn, now, &user.id)?;
+        return Ok(LoginOutcome::NeedsCode(user, challenge));
     }
     let session = complete_login(conn, now, &user, meta, mail, "password")?;
     Ok(LoginOutcome::SignedIn(user, session))
@@ -138,11 +139,12 @@ pub(crate) fn record_failure(
             return Ok(locked_error(locked_until, now).unwrap_or_else(|| locked_error(Some(until), now).unwrap_or_else(invalid_password)));
         };
         let locks = locked_until == Some(until);
+        let action = if reason == "wrong_password" { "auth.login_failed" } else { "auth.two_factor_failed" };
         audit::record(
             conn,
             now,
             &actor,
-            Event::new("auth.login_failed")
+            Event::new(action)
                 .account(&user.id)
                 .details(serde_json::json!({ "reason": reason, "failures": if locks { LOCK_AFTER } else { failures } })),
         )?;
@@ -180,27 +182,39 @@ const WRONG_CODE: &str = "the code is wrong or was already used";
 #[derive(Debug)]
 pub enum LoginOutcome {
     SignedIn(UserRow, IssuedSession),
-    /// Two-factor is on: a code is needed before a session opens.
-    NeedsCode(UserRow),
+    /// Two-factor is on: a code is needed before a session opens; the challenge's id goes into
+    /// the `mfa_token`.
+    NeedsCode(UserRow, String),
 }
 
-/// The second sign-in step: a TOTP or recovery code for the user the `mfa_token` named. A wrong
-/// code is audited and answers 401; a right one opens the session.
+/// The second sign-in step: a TOTP or recovery code for the user and challenge the `mfa_token`
+/// named. A locked account's codes are not checked; each code checked spends one of the
+/// challenge's five attempts first; a wrong code counts towards the lockout like a wrong password
+/// (401, or 423 at the fifth); a right one uses the challenge up and opens the session.
+#[expect(clippy::too_many_arguments, reason = "the sign-in step's inputs, each distinct")]
 pub fn login_second_factor(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     secret: &[u8],
     user_id: &str,
+    challenge_id: &str,
     code: &str,
     meta: &ClientMeta,
     mail: &MailContext,
 ) -> Result<(UserRow, IssuedSession), ApiError> {
+    use crate::identity::two_factor;
     let user = find_user(conn, user_id)?;
-    if !crate::identity::two_factor::check_code(conn, now, secret, &user, code)? {
-        audit::record(conn, now, &meta.actor(None), Event::new("auth.two_factor_failed").account(&user.id))?;
-        return Err(ApiError::Unauthenticated("the code is wrong or was already used".into()));
+    if let Some(locked) = locked_error(user.locked_until, now) {
+        return Err(locked);
     }
-    let session = complete_login(conn, now, &user, meta, mail, "password+totp")?;
+    two_factor::spend_attempt(conn, now, challenge_id, &user.id)?;
+    if !two_factor::check_code(conn, now, secret, &user, code)? {
+        return Err(record_failure(conn, now, &user, meta, mail, "wrong_code")?);
+    }
+    let session = crate::db::transaction(conn, |conn| {
+        two_factor::finish_challenge(conn, now, challenge_id)?;
+        complete_login(conn, now, &user, meta, mail, "password+totp")
+    })?;
     Ok((user, session))
 }
 

@@ -47,6 +47,8 @@ struct MfaClaims {
     sub: String,
     purpose: String,
     exp: i64,
+    /// The server-side record of this step (`mfa_challenges.id`).
+    jti: String,
 }
 
 /// Signing keys derived from the server secret.
@@ -101,22 +103,25 @@ impl JwtKeys {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
     }
 
-    /// A 5-minute token proving the password step of a two-factor sign-in. It cannot be used as an
-    /// access token (it has no session or role).
-    pub fn issue_mfa(&self, user_id: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
-        let claims = MfaClaims { sub: user_id.to_string(), purpose: "mfa".into(), exp: (now + MFA_TTL).timestamp() };
+    /// A 5-minute token proving the password step of a two-factor sign-in, naming its challenge
+    /// (`jti`, which limits and ends its use). It cannot be used as an access token (it has no
+    /// session or role).
+    pub fn issue_mfa(&self, user_id: &str, challenge_id: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let claims =
+            MfaClaims { sub: user_id.to_string(), purpose: "mfa".into(), exp: (now + MFA_TTL).timestamp(), jti: challenge_id.to_string() };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
     }
 
-    pub fn verify_mfa(&self, token: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
-        let invalid = || ApiError::Unauthenticated("the sign-in step has expired; enter your password again".into());
+    /// The user and challenge an `mfa_token` names.
+    pub fn verify_mfa(&self, token: &str, now: DateTime<Utc>) -> Result<(String, String), ApiError> {
+        let invalid = || ApiError::MfaTokenInvalid("the sign-in step has expired; enter your password again".into());
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
         let claims = decode::<MfaClaims>(token, &self.decoding, &validation).map_err(|_| invalid())?.claims;
         if claims.purpose != "mfa" || claims.exp <= now.timestamp() {
             return Err(invalid());
         }
-        Ok(claims.sub)
+        Ok((claims.sub, claims.jti))
     }
 
     /// Verifies signature, algorithm and expiry (against the given time, not the system clock).

@@ -571,6 +571,68 @@ both_backends!(two_factor_sign_in_with_codes_and_recovery_codes, |app: TestApp| 
     }
 });
 
+/// Turns two-factor on for the holder of `token`; answers the raw TOTP secret.
+async fn with_two_factor(app: &TestApp, token: &str) -> Vec<u8> {
+    use keel_api::identity::totp;
+    let secret = app.post_authed("/api/v1/me/2fa/setup", token).await.body["secret"].as_str().unwrap().to_string();
+    let raw = totp::base32_decode(&secret).unwrap();
+    let code = totp::code_at_step(&raw, totp::step_of(app.clock.now().timestamp()));
+    let res = app.post_json_authed("/api/v1/me/2fa/enable", token, json!({"code": code})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // The code that enabled it is spent: move on to the next time step.
+    app.clock.advance(Duration::seconds(30));
+    raw
+}
+
+fn second_step_from(mfa: &str, code: &str, ip: &str) -> TestRequest {
+    TestRequest::post()
+        .uri("/api/v1/auth/login/2fa")
+        .peer_addr(format!("{ip}:40000").parse().unwrap())
+        .set_json(json!({"mfa_token": mfa, "code": code}))
+}
+
+// Sixty wrong codes at once against one mfa_token (from sixty addresses, under every per-IP
+// limit): at most five are checked, they count towards the account's lockout, and the token is
+// void afterwards, even for the right code. A token that completed a sign-in opens no second one.
+both_backends!(two_factor_codes_are_limited_per_token_and_account, |app: TestApp| async move {
+    use keel_api::identity::totp;
+    let User { token, id, .. } = a_client().email("mfa@example.com").create(&app).await;
+    let raw = with_two_factor(&app, &token).await;
+    let code_now = || totp::code_at_step(&raw, totp::step_of(app.clock.now().timestamp()));
+    let mfa = app.login("mfa@example.com", PW).await.body["mfa_token"].as_str().unwrap().to_string();
+    let wrong = if code_now() == "000000" { "111111" } else { "000000" };
+    let answers =
+        futures_util::future::join_all((0..60).map(|i| app.request(second_step_from(&mfa, wrong, &format!("10.60.0.{}", i + 1))))).await;
+    let checked = answers.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED && r.body["code"] == "unauthenticated").count();
+    assert!(checked <= 5, "{checked} wrong codes were checked");
+    assert!(answers.iter().all(|r| r.status == StatusCode::UNAUTHORIZED || r.status == StatusCode::LOCKED), "only 401 and 423");
+    let failures: i64 = keel_api::schema::audit_log::table
+        .filter(keel_api::schema::audit_log::account_id.eq(&id))
+        .filter(keel_api::schema::audit_log::action.eq("auth.two_factor_failed"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert!((1..=5).contains(&failures), "{failures} codes checked");
+    let res = app.request(second_step_from(&mfa, &code_now(), "10.61.0.1")).await;
+    assert!(res.status == StatusCode::UNAUTHORIZED || res.status == StatusCode::LOCKED, "the right code is refused: {}", res.text);
+    // Five wrong codes locked the account like five wrong passwords.
+    app.login("mfa@example.com", PW).await.problem(423);
+
+    // Once the lock ends: a token that signed in once is used up.
+    app.clock.advance(Duration::minutes(31));
+    let mfa = app.login("mfa@example.com", PW).await.body["mfa_token"].as_str().unwrap().to_string();
+    assert_eq!(app.request(second_step_from(&mfa, &code_now(), "10.62.0.1")).await.status, StatusCode::OK);
+    app.clock.advance(Duration::seconds(30));
+    let res = app.request(second_step_from(&mfa, &code_now(), "10.62.0.1")).await;
+    assert_eq!(res.problem(401)["code"], "mfa_token_invalid", "single use");
+    // A token gets five codes, then is void.
+    let mfa = app.login("mfa@example.com", PW).await.body["mfa_token"].as_str().unwrap().to_string();
+    for _ in 0..4 {
+        assert_eq!(app.request(second_step_from(&mfa, wrong, "10.63.0.1")).await.problem(401)["code"], "unauthenticated");
+    }
+    app.request(second_step_from(&mfa, wrong, "10.63.0.1")).await.problem(423);
+});
+
 both_backends!(profile_export_and_gdpr_deletion, |app: TestApp| async move {
     let User { token, id, .. } = a_client().email("g@example.com").create(&app).await;
     let put = |body: Value| app.put_json("/api/v1/me/profile", &token, body);
