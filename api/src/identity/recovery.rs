@@ -21,10 +21,14 @@ pub const VERIFY_TTL: Duration = Duration::hours(24);
 
 pub const RESET_TTL: Duration = Duration::hours(1);
 
+/// How long the link in the "account locked" e-mail works.
+pub const UNLOCK_TTL: Duration = Duration::hours(24);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    UnlockAccount,
 }
 
 impl Purpose {
@@ -32,6 +36,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::UnlockAccount => "unlock_account",
         }
     }
 }
@@ -129,6 +134,18 @@ pub fn resend_verification(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str,
             },
         )?;
         Ok(())
+    })
+}
+
+/// Lifts the lock that failures from unknown sources put on an account, with the one-time link
+/// from the "account locked" e-mail.
+pub fn unlock_account(conn: &mut DbConn, now: DateTime<Utc>, token: &str, actor: &Actor) -> Result<(), ApiError> {
+    crate::db::transaction(conn, |conn| {
+        let user_id = consume_token(conn, now, token, Purpose::UnlockAccount)?;
+        diesel::update(users::table.find(&user_id))
+            .set((users::failed_logins.eq(0), users::locked_until.eq(None::<chrono::NaiveDateTime>)))
+            .execute(conn)?;
+        audit::record(conn, now, actor, Event::new("account.unlocked").account(&user_id))
     })
 }
 

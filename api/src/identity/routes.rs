@@ -21,7 +21,7 @@ use crate::http::extract::ValidJson;
 use crate::identity::service::{self, ClientMeta};
 use crate::identity::sessions::{self, IssuedSession};
 use crate::identity::tokens::{ACCESS_TTL, REFRESH_COOKIE};
-use crate::identity::{api_keys, limits, recovery, two_factor};
+use crate::identity::{api_keys, devices, limits, recovery, two_factor};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(login)
         .service(refresh)
         .service(logout)
+        .service(unlock_account)
         .service(login_two_factor)
         .service(verify_email)
         .service(resend_verification)
@@ -87,12 +88,22 @@ pub(crate) async fn signed_in(
         .secure(secure(req, state))
         .max_age(time::Duration::seconds(max_age))
         .finish();
-    Ok(HttpResponse::build(status).cookie(cookie).json(TokenResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: ACCESS_TTL.num_seconds(),
-        user: profile,
-    }))
+    let mut res = HttpResponse::build(status);
+    res.cookie(cookie);
+    if let Some(device) = &session.device_id {
+        // Marks this browser as one that signed in to the account: its failures are counted
+        // apart from strangers' (identity::devices). Lax: sent when following a link to the site.
+        res.cookie(
+            Cookie::build(devices::DEVICE_COOKIE, devices::cookie_value(&state.secret, &user.id, device))
+                .path(COOKIE_PATH)
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(secure(req, state))
+                .max_age(time::Duration::seconds(devices::DEVICE_TTL.num_seconds()))
+                .finish(),
+        );
+    }
+    Ok(res.json(TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TTL.num_seconds(), user: profile }))
 }
 
 pub(crate) fn clear_cookie(req: &HttpRequest, state: &AppState) -> Cookie<'static> {
@@ -131,7 +142,7 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<
         (status = 202, description = "Password right; two-factor is on: send a code to /auth/login/2fa", body = MfaChallenge),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Locked after 5 failed sign-ins (Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "This source is locked after 5 failed sign-ins: a known browser (device cookie) by its own failures, any other by the failures of unknown sources (Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over 10 attempts a minute from this IP (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -197,6 +208,21 @@ async fn logout(req: HttpRequest, state: web::Data<AppState>, bearer: Option<Ses
     let now = state.clock.now();
     db::run(&state.pool, move |c| sessions::logout(c, now, cookie.as_deref(), session.as_deref())).await?;
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&req, &state)).finish())
+}
+
+/// Lift the lock that failed sign-ins from unknown sources put on an account, with the one-time
+/// token from the "account locked" e-mail.
+#[utoipa::path(tag = "auth", request_body = TokenRequest,
+    responses((status = 204, description = "The lock is lifted"),
+              (status = 422, description = "The token is invalid, used or expired", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Over 5 attempts in 15 minutes from this IP (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/unlock")]
+async fn unlock_account(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<TokenRequest>) -> Result<HttpResponse, ApiError> {
+    let (now, meta) = (state.clock.now(), meta(&req));
+    limit_ip(&state, limits::UNLOCK_PER_IP, &meta).await?;
+    let actor = meta.actor(None);
+    db::run(&state.pool, move |c| recovery::unlock_account(c, now, &body.0.token, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Second sign-in step: a TOTP code or a recovery code, with the token from /auth/login. The token

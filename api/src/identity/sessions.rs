@@ -26,6 +26,8 @@ pub struct IssuedSession {
     pub session_id: String,
     pub refresh_token: String,
     pub expires_at: DateTime<Utc>,
+    /// The known browser of a sign-in (its `keel_device` cookie is set or renewed).
+    pub device_id: Option<String>,
 }
 
 pub fn open_session(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, meta: &ClientMeta) -> Result<IssuedSession, ApiError> {
@@ -43,7 +45,7 @@ pub fn open_session(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, meta: 
     };
     diesel::insert_into(sessions::table).values(&session).execute(conn)?;
     let token = insert_refresh_token(conn, now, &session.id)?;
-    Ok(IssuedSession { session_id: session.id, refresh_token: token, expires_at: expires })
+    Ok(IssuedSession { session_id: session.id, refresh_token: token, expires_at: expires, device_id: None })
 }
 
 fn insert_refresh_token(conn: &mut DbConn, now: DateTime<Utc>, session_id: &str) -> Result<String, ApiError> {
@@ -90,7 +92,10 @@ pub fn refresh(conn: &mut DbConn, now: DateTime<Utc>, secret: &[u8], token: &str
         let issued = |conn: &mut DbConn, refresh_token: String| -> Result<(UserRow, IssuedSession), ApiError> {
             diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(now_micros(now))).execute(conn)?;
             let user = find_user(conn, &session.user_id)?;
-            Ok((user, IssuedSession { session_id: session.id.clone(), refresh_token, expires_at: session.expires_at.and_utc() }))
+            Ok((
+                user,
+                IssuedSession { session_id: session.id.clone(), refresh_token, expires_at: session.expires_at.and_utc(), device_id: None },
+            ))
         };
         let mut used_at = row.used_at;
         if used_at.is_none() {

@@ -268,6 +268,79 @@ both_backends!(log_out_with_only_the_access_token_ends_its_session, |app: TestAp
     app.get("/api/v1/me", Some(&other_token)).await.problem(401);
 });
 
+/// The `keel_device` cookie a response sets, with its attributes.
+fn device_cookie(res: &Res) -> Option<(String, String)> {
+    res.headers.get_all(actix_web::http::header::SET_COOKIE).filter_map(|v| v.to_str().ok()).find_map(|c| {
+        let rest = c.strip_prefix("keel_device=")?;
+        Some((rest.split(';').next().unwrap_or("").to_string(), c.to_string()))
+    })
+}
+
+async fn login_with_device(app: &TestApp, email: &str, password: &str, device: &str) -> Res {
+    app.request(
+        TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .peer_addr("10.1.1.1:40000".parse().unwrap())
+            .insert_header(("cookie", format!("keel_device={device}")))
+            .set_json(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+// Failures from unknown sources lock unknown sources only: a browser that signed in before (its
+// signed keel_device cookie) still signs in, and its own failures lock only itself. The owner gets
+// an e-mail with a one-time link that lifts the lock.
+both_backends!(a_stranger_cannot_lock_the_owner_out_of_a_known_browser, |app: TestApp| async move {
+    let User { id, .. } = a_client().email("own@example.com").create(&app).await;
+    let res = login_from(&app, "own@example.com", PW, "10.1.1.1", CHROME).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let (device, header) = device_cookie(&res).expect("a device cookie on sign-in");
+    assert!(device.starts_with(&format!("{id}.")), "names the user: {device}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/api/v1/auth", "Max-Age=31536000"] {
+        assert!(header.contains(attr), "{attr} missing: {header}");
+    }
+    // A stranger locks unknown sources...
+    for i in 0..4 {
+        login_from(&app, "own@example.com", "wrong password!", &format!("10.66.0.{i}"), CHROME).await.problem(401);
+    }
+    login_from(&app, "own@example.com", "wrong password!", "10.66.0.9", CHROME).await.problem(423);
+    login_from(&app, "own@example.com", PW, "10.66.0.10", CHROME).await.problem(423);
+    // ...a forged or someone else's cookie is an unknown source...
+    login_with_device(&app, "own@example.com", PW, &device.replace(&id, "someone-else")).await.problem(423);
+    a_client().email("other@example.com").create(&app).await;
+    let (others_device, _) = device_cookie(&app.login("other@example.com", PW).await).unwrap();
+    login_with_device(&app, "own@example.com", PW, &others_device).await.problem(423);
+    // ...but the owner's browser signs in.
+    let res = login_with_device(&app, "own@example.com", PW, &device).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(device_cookie(&res).unwrap().0, device, "same device, cookie renewed");
+
+    // The owner's browser's own failures lock that browser only.
+    for _ in 0..4 {
+        login_with_device(&app, "own@example.com", "wrong password!", &device).await.problem(401);
+    }
+    login_with_device(&app, "own@example.com", "wrong password!", &device).await.problem(423);
+    login_with_device(&app, "own@example.com", PW, &device).await.problem(423);
+    app.login("own@example.com", PW).await.problem(423);
+
+    // The e-mail's link lifts the account's lock (once).
+    assert_eq!(mail_count(&app, "own@example.com", "account_locked"), 1);
+    let token = token_from_mail(&app, "own@example.com", "account_locked").expect("an unlock link");
+    let res = app.post_json("/api/v1/auth/unlock", json!({"token": token})).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    app.post_json("/api/v1/auth/unlock", json!({"token": token})).await.problem(422);
+    let res = login_from(&app, "own@example.com", PW, "10.66.0.11", IPHONE).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let actions: Vec<String> = keel_api::schema::audit_log::table
+        .filter(keel_api::schema::audit_log::account_id.eq(&id))
+        .select(keel_api::schema::audit_log::action)
+        .load(&mut app.conn())
+        .unwrap();
+    for a in ["account.locked", "device.locked", "account.unlocked"] {
+        assert!(actions.iter().any(|x| x == a), "{a} missing from {actions:?}");
+    }
+});
+
 both_backends!(per_ip_rate_limits, |app: TestApp| async move {
     for i in 0..10 {
         login_from(&app, &format!("x{i}@example.com"), "whatever pass", "10.9.9.9", CHROME).await.problem(401);
@@ -428,6 +501,7 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
         "/api/v1/auth/login/2fa",
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
+        "/api/v1/auth/unlock",
         "/api/v1/auth/verify-email",
         "/api/v1/auth/forgot-password",
         "/api/v1/auth/reset-password",
