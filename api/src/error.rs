@@ -2,7 +2,8 @@
 //! every `ApiError` is answered as RFC 9457 `application/problem+json` with a stable snake_case
 //! `code`. Which variant to use:
 //! - input the client can fix: `Validation` (422, names the fields) or `BadRequest` (400);
-//! - who is asking: `Unauthenticated` (401), `Forbidden` and `TwoFactorRequired` (403);
+//! - who is asking: `Unauthenticated` and `MfaTokenInvalid` (401), `Forbidden` and
+//!   `TwoFactorRequired` (403);
 //! - what is asked for: `NotFound` (404, also for other people's resources), `Conflict` (409);
 //! - too much: `TooManyRequests` (429) and `Locked` (423, an account locked after failed
 //!   sign-ins), both with `Retry-After`;
@@ -25,6 +26,10 @@ pub enum ApiError {
     BadRequest { code: &'static str, detail: String },
     #[error("{0}")]
     Unauthenticated(String),
+    /// The `mfa_token` of a two-factor sign-in can no longer be used (expired, used, or too many
+    /// wrong codes): the password step has to be done again.
+    #[error("{0}")]
+    MfaTokenInvalid(String),
     #[error("{0}")]
     Forbidden(String),
     /// A staff member without two-factor authentication while administrators require it.
@@ -74,6 +79,7 @@ impl ApiError {
             ApiError::Validation { .. } => "validation_failed",
             ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::MfaTokenInvalid(_) => "mfa_token_invalid",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::TwoFactorRequired => "two_factor_required",
             ApiError::NotFound(_) => "not_found",
@@ -91,6 +97,7 @@ impl ApiError {
             ApiError::Validation { .. } => "Your request has invalid fields",
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::Unauthenticated(_) => "Authentication required",
+            ApiError::MfaTokenInvalid(_) => "Sign in again",
             ApiError::Forbidden(_) | ApiError::TwoFactorRequired => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict { .. } => "Conflict",
@@ -132,7 +139,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated(_) | ApiError::MfaTokenInvalid(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::TwoFactorRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -154,7 +161,7 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         match self {
-            ApiError::Unauthenticated(_) => {
+            ApiError::Unauthenticated(_) | ApiError::MfaTokenInvalid(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             ApiError::TooManyRequests { retry_after_secs, .. } | ApiError::Locked { retry_after_secs, .. } => {

@@ -232,6 +232,34 @@ diesel::joinable!(recovery_codes -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(recovery_codes, users);
 
 diesel::table! {
+    mfa_challenges (id) {
+        id -> Text,
+        user_id -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(mfa_challenges -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(mfa_challenges, users);
+
+diesel::table! {
+    trusted_devices (id) {
+        id -> Text,
+        user_id -> Text,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(trusted_devices -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(trusted_devices, users);
+
+diesel::table! {
     client_profiles (user_id) {
         user_id -> Text,
         company -> Nullable<Text>,

@@ -143,6 +143,16 @@ pub struct ResetPasswordRequest {
     pub token: String,
     #[validate(custom(function = "validation::password"))]
     pub password: String,
+    /// Also revoke every API key of the account (the default: after "forgot password" the
+    /// account may have been taken over, and keys do not depend on the password). Send `false`
+    /// to keep them.
+    #[serde(default = "revoke_keys_on_reset")]
+    #[cfg_attr(feature = "openapi", schema(default = true))]
+    pub revoke_api_keys: bool,
+}
+
+fn revoke_keys_on_reset() -> bool {
+    true
 }
 
 /// Changes the password of the signed-in user.
@@ -153,6 +163,10 @@ pub struct ChangePasswordRequest {
     pub current_password: String,
     #[validate(custom(function = "validation::password"))]
     pub new_password: String,
+    /// Also revoke every API key of the account. Off by default here: the current password
+    /// proves the owner is asking (a reset revokes them by default).
+    #[serde(default)]
+    pub revoke_api_keys: bool,
 }
 
 /// A signed-in session of the user.

@@ -34,6 +34,7 @@ pub fn StorefrontApp() -> impl IntoView {
                     <Route path=path!("verify-email") view=storefront::VerifyEmailPage/>
                     <Route path=path!("forgot-password") view=storefront::ForgotPasswordPage/>
                     <Route path=path!("reset-password") view=storefront::ResetPasswordPage/>
+                    <Route path=path!("unlock") view=storefront::UnlockPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -333,7 +333,7 @@ pub fn accept_new(
         let user = create_user(conn, now, &row.email, &hashed, &req.first_name, &req.last_name, Role::Client)?;
         diesel::update(users::table.find(&user.id)).set(users::email_verified_at.eq(Some(now_micros(now)))).execute(conn)?;
         link(conn, now, &row, &user, &meta.actor(Some(&user.id)))?;
-        let session = service::complete_login(conn, now, &user, meta, mail, "invitation")?;
+        let session = service::complete_login(conn, now, &user, None, meta, mail, "invitation")?;
         Ok((find_user(conn, &user.id)?, session))
     })
 }

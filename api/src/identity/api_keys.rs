@@ -128,6 +128,25 @@ pub fn revoke(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, id: &str, ac
     })
 }
 
+/// Revokes every key of a user (a password reset, or a change that asks for it); answers how
+/// many. Keys are read from the database on every request, so they stop working at once.
+pub(crate) fn revoke_all(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str) -> Result<usize, ApiError> {
+    Ok(diesel::update(api_keys::table.filter(api_keys::user_id.eq(user_id)).filter(api_keys::revoked_at.is_null()))
+        .set(api_keys::revoked_at.eq(Some(now_micros(now))))
+        .execute(conn)?)
+}
+
+/// The user's keys that still work (not revoked, not expired): name and prefix, oldest first.
+pub(crate) fn active(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(api_keys::table
+        .filter(api_keys::user_id.eq(user_id))
+        .filter(api_keys::revoked_at.is_null())
+        .filter(api_keys::expires_at.is_null().or(api_keys::expires_at.gt(now_micros(now))))
+        .order(api_keys::created_at.asc())
+        .select((api_keys::name, api_keys::prefix))
+        .load(conn)?)
+}
+
 /// A key that authenticated: its owner, the owner's role and the key's scopes.
 #[derive(Debug, Clone)]
 pub struct KeyIdentity {

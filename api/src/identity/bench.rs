@@ -59,7 +59,7 @@ fn login(state: &AppState, i: usize) -> Result<(), String> {
     let mut c = state.pool.get().map_err(|e| e.to_string())?;
     match service::login(&mut c, now, &format!("user{i}@{DOMAIN}"), "correct horse battery staple", &meta, &mail) {
         Ok(LoginOutcome::SignedIn(..)) => Ok(()),
-        Ok(LoginOutcome::NeedsCode(_)) => Err("unexpected two-factor step".into()),
+        Ok(LoginOutcome::NeedsCode(..)) => Err("unexpected two-factor step".into()),
         Err(e) => Err(e.to_string()),
     }
 }

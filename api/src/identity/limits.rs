@@ -18,6 +18,7 @@ pub struct Limit {
 pub const LOGIN_PER_IP: Limit = Limit { name: "login", max: 10, window: Duration::minutes(1) };
 pub const REGISTER_PER_IP: Limit = Limit { name: "register", max: 5, window: Duration::hours(1) };
 pub const RESET_PER_IP: Limit = Limit { name: "password_reset", max: 5, window: Duration::minutes(15) };
+pub const UNLOCK_PER_IP: Limit = Limit { name: "unlock", max: 5, window: Duration::minutes(15) };
 pub const TWO_FACTOR_PER_IP: Limit = Limit { name: "two_factor", max: 10, window: Duration::minutes(1) };
 pub const INVITES_PER_ACCOUNT: Limit = Limit { name: "team_invite", max: 20, window: Duration::hours(1) };
 pub const VERIFY_RESEND_PER_USER: Limit = Limit { name: "verify_resend", max: 3, window: Duration::hours(1) };

@@ -8,6 +8,7 @@ use crate::accounts::users::find_user;
 use crate::audit::{self, Actor, Event};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
+use crate::identity::api_keys;
 use crate::identity::limits;
 use crate::identity::password;
 use crate::identity::policy;
@@ -20,10 +21,14 @@ pub const VERIFY_TTL: Duration = Duration::hours(24);
 
 pub const RESET_TTL: Duration = Duration::hours(1);
 
+/// How long the link in the "account locked" e-mail works.
+pub const UNLOCK_TTL: Duration = Duration::hours(24);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    UnlockAccount,
 }
 
 impl Purpose {
@@ -31,6 +36,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::UnlockAccount => "unlock_account",
         }
     }
 }
@@ -131,6 +137,18 @@ pub fn resend_verification(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str,
     })
 }
 
+/// Lifts the lock that failures from unknown sources put on an account, with the one-time link
+/// from the "account locked" e-mail.
+pub fn unlock_account(conn: &mut DbConn, now: DateTime<Utc>, token: &str, actor: &Actor) -> Result<(), ApiError> {
+    crate::db::transaction(conn, |conn| {
+        let user_id = consume_token(conn, now, token, Purpose::UnlockAccount)?;
+        diesel::update(users::table.find(&user_id))
+            .set((users::failed_logins.eq(0), users::locked_until.eq(None::<chrono::NaiveDateTime>)))
+            .execute(conn)?;
+        audit::record(conn, now, actor, Event::new("account.unlocked").account(&user_id))
+    })
+}
+
 /// Sends a reset link when the address has an account; answers the same either way.
 pub fn forgot_password(conn: &mut DbConn, now: DateTime<Utc>, email: &str, mail: &MailContext, actor: &Actor) -> Result<(), ApiError> {
     let Some(user) = crate::accounts::users::find_by_email(conn, email)? else { return Ok(()) };
@@ -174,23 +192,38 @@ fn set_password(
     Ok(())
 }
 
-fn password_changed_mail(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, user: &UserRow) -> Result<(), ApiError> {
-    let vars = serde_json::json!({ "first_name": user.first_name });
+/// Revokes the user's API keys when asked, then e-mails that the password changed, listing the
+/// keys that still work (and how many were revoked), so a stranger's key does not go unnoticed.
+fn after_password_change(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    user: &UserRow,
+    revoke_api_keys: bool,
+) -> Result<usize, ApiError> {
+    let revoked = if revoke_api_keys { api_keys::revoke_all(conn, now, &user.id)? } else { 0 };
+    let keys: Vec<serde_json::Value> = api_keys::active(conn, now, &user.id)?
+        .into_iter()
+        .map(|(name, prefix)| serde_json::json!({ "name": name, "prefix": prefix }))
+        .collect();
+    let vars = serde_json::json!({ "first_name": user.first_name, "api_keys": keys, "revoked_api_keys": revoked });
     outbox::queue_email(
         conn,
         now,
         mail,
         Outgoing { to: &user.email, user_id: Some(&user.id), template: "password_changed", category: Category::Transactional, vars: &vars },
     )?;
-    Ok(())
+    Ok(revoked)
 }
 
-/// Sets a new password with a reset token; every session of the account ends.
+/// Sets a new password with a reset token; every session of the account ends, and its API keys
+/// are revoked unless `revoke_api_keys` is false.
 pub fn reset_password(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     token: &str,
     new_password: &str,
+    revoke_api_keys: bool,
     mail: &MailContext,
     actor: &Actor,
 ) -> Result<(), ApiError> {
@@ -204,12 +237,18 @@ pub fn reset_password(
         diesel::update(users::table.find(&user_id).filter(users::email_verified_at.is_null()))
             .set(users::email_verified_at.eq(Some(now_micros(now))))
             .execute(conn)?;
-        password_changed_mail(conn, now, mail, &user)?;
-        audit::record(conn, now, actor, Event::new("password.reset").account(&user_id))
+        let revoked = after_password_change(conn, now, mail, &user, revoke_api_keys)?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("password.reset").account(&user_id).details(serde_json::json!({ "api_keys_revoked": revoked })),
+        )
     })
 }
 
-/// Changes the password (the current one is required); the user's other sessions end.
+/// Changes the password (the current one is required); the user's other sessions end, and its
+/// API keys too when the request asks.
 pub fn change_password(
     conn: &mut DbConn,
     now: DateTime<Utc>,
@@ -231,7 +270,12 @@ pub fn change_password(
     crate::db::transaction(conn, |conn| {
         set_password(conn, now, &user, new_password, &hashed, "new_password")?;
         revoke_others(conn, now, user_id, current_session)?;
-        password_changed_mail(conn, now, mail, &user)?;
-        audit::record(conn, now, actor, Event::new("password.changed").account(user_id))
+        let revoked = after_password_change(conn, now, mail, &user, req.revoke_api_keys)?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("password.changed").account(user_id).details(serde_json::json!({ "api_keys_revoked": revoked })),
+        )
     })
 }

@@ -22,7 +22,7 @@ use crate::http::extract::ValidJson;
 use crate::identity::service::{self, ClientMeta};
 use crate::identity::sessions::{self, IssuedSession};
 use crate::identity::tokens::{ACCESS_TTL, REFRESH_COOKIE};
-use crate::identity::{api_keys, limits, recovery, two_factor};
+use crate::identity::{api_keys, devices, limits, recovery, two_factor};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(login)
         .service(refresh)
         .service(logout)
+        .service(unlock_account)
         .service(login_two_factor)
         .service(verify_email)
         .service(resend_verification)
@@ -88,12 +89,22 @@ pub(crate) async fn signed_in(
         .secure(secure(req, state))
         .max_age(time::Duration::seconds(max_age))
         .finish();
-    Ok(HttpResponse::build(status).cookie(cookie).json(TokenResponse {
-        access_token,
-        token_type: "Bearer".into(),
-        expires_in: ACCESS_TTL.num_seconds(),
-        user: profile,
-    }))
+    let mut res = HttpResponse::build(status);
+    res.cookie(cookie);
+    if let Some(device) = &session.device_id {
+        // Marks this browser as one that signed in to the account: its failures are counted
+        // apart from strangers' (identity::devices). Lax: sent when following a link to the site.
+        res.cookie(
+            Cookie::build(devices::DEVICE_COOKIE, devices::cookie_value(&state.secret, &user.id, device))
+                .path(COOKIE_PATH)
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(secure(req, state))
+                .max_age(time::Duration::seconds(devices::DEVICE_TTL.num_seconds()))
+                .finish(),
+        );
+    }
+    Ok(res.json(TokenResponse { access_token, token_type: "Bearer".into(), expires_in: ACCESS_TTL.num_seconds(), user: profile }))
 }
 
 pub(crate) fn clear_cookie(req: &HttpRequest, state: &AppState) -> Cookie<'static> {
@@ -132,7 +143,7 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<
         (status = 202, description = "Password right; two-factor is on: send a code to /auth/login/2fa", body = MfaChallenge),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 423, description = "Locked after 5 failed sign-ins (Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "This source is locked after 5 failed sign-ins: a known browser (device cookie) by its own failures, any other by the failures of unknown sources (Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over 10 attempts a minute from this IP (Retry-After)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -143,20 +154,23 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<Log
     let ValidJson(LoginRequest { email, password }) = body;
     match db::run(&state.pool, move |c| service::login(c, now, &email, &password, &meta, &mail)).await? {
         service::LoginOutcome::SignedIn(user, session) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await,
-        service::LoginOutcome::NeedsCode(user) => {
-            Ok(HttpResponse::Accepted().json(MfaChallenge { mfa_required: true, mfa_token: state.jwt.issue_mfa(&user.id, now)? }))
+        service::LoginOutcome::NeedsCode(user, challenge) => {
+            Ok(HttpResponse::Accepted()
+                .json(MfaChallenge { mfa_required: true, mfa_token: state.jwt.issue_mfa(&user.id, &challenge, now)? }))
         }
     }
 }
 
 /// Swap the refresh cookie for a new access token (the cookie rotates). Without a refresh cookie
 /// there is no session to restore: 204, so that a web app starting anonymously logs no error.
+/// A cookie rotated less than 30 seconds ago (another tab was first) gets the session's current
+/// token; one rotated earlier is a copy and ends the session.
 #[utoipa::path(
     tag = "auth",
     responses(
         (status = 200, description = "New access token; the refresh cookie is replaced", body = TokenResponse),
         (status = 204, description = "No refresh cookie was sent: there is no session to restore"),
-        (status = 401, description = "The refresh cookie is invalid, expired or was reused", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The refresh cookie is invalid, expired, or was reused more than 30 s after it rotated (the session is revoked)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
@@ -164,8 +178,8 @@ async fn refresh(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     let Some(token) = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty()) else {
         return Ok(HttpResponse::NoContent().finish());
     };
-    let now = state.clock.now();
-    match db::run(&state.pool, move |c| sessions::refresh(c, now, &token)).await {
+    let (now, secret) = (state.clock.now(), state.secret.clone());
+    match db::run(&state.pool, move |c| sessions::refresh(c, now, &secret, &token)).await {
         Ok((user, session)) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await,
         Err(e @ ApiError::Unauthenticated(_)) => {
             let mut res = actix_web::ResponseError::error_response(&e);
@@ -176,21 +190,48 @@ async fn refresh(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     }
 }
 
-/// Sign out: revokes the session and clears the refresh cookie.
-#[utoipa::path(tag = "auth", responses((status = 204, description = "Signed out")))]
+/// Sign out: ends the session named by the refresh cookie and the one the bearer access token
+/// belongs to (an API client or script has only the latter), and clears the cookie. A request
+/// naming no session at all is refused.
+#[utoipa::path(tag = "auth", security((), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out: the cookie's session and the access token's session have ended; the cookie is cleared"),
+        (status = 401, description = "Neither a refresh cookie nor a valid access token of a live session was sent", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[post("/auth/logout")]
-async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if let Some(token) = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty()) {
-        let now = state.clock.now();
-        db::run(&state.pool, move |c| sessions::logout(c, now, &token)).await?;
+async fn logout(req: HttpRequest, state: web::Data<AppState>, bearer: Option<SessionAuth>) -> Result<HttpResponse, ApiError> {
+    let cookie = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty());
+    let session = bearer.map(|auth| auth.session_id().to_string());
+    if cookie.is_none() && session.is_none() {
+        return Err(ApiError::Unauthenticated("nothing to sign out: send the refresh cookie or the access token of a live session".into()));
     }
+    let now = state.clock.now();
+    db::run(&state.pool, move |c| sessions::logout(c, now, cookie.as_deref(), session.as_deref())).await?;
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&req, &state)).finish())
 }
 
-/// Second sign-in step: a TOTP code or a recovery code, with the token from /auth/login.
+/// Lift the lock that failed sign-ins from unknown sources put on an account, with the one-time
+/// token from the "account locked" e-mail.
+#[utoipa::path(tag = "auth", request_body = TokenRequest,
+    responses((status = 204, description = "The lock is lifted"),
+              (status = 422, description = "The token is invalid, used or expired", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Over 5 attempts in 15 minutes from this IP (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+#[post("/auth/unlock")]
+async fn unlock_account(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<TokenRequest>) -> Result<HttpResponse, ApiError> {
+    let (now, meta) = (state.clock.now(), meta(&req));
+    limit_ip(&state, limits::UNLOCK_PER_IP, &meta).await?;
+    let actor = meta.actor(None);
+    db::run(&state.pool, move |c| recovery::unlock_account(c, now, &body.0.token, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Second sign-in step: a TOTP code or a recovery code, with the token from /auth/login. The token
+/// opens one session and has at most five codes checked against it.
 #[utoipa::path(tag = "auth", request_body = MfaLoginRequest,
     responses((status = 200, description = "Signed in; sets the refresh cookie", body = TokenResponse),
-              (status = 401, description = "Wrong code or expired step", body = Problem, content_type = "application/problem+json"),
+              (status = 401, description = "Wrong code (`unauthenticated`), or an `mfa_token` that was used, expired or had five wrong codes (`mfa_token_invalid`: sign in with the password again)", body = Problem, content_type = "application/problem+json"),
+              (status = 423, description = "Locked after 5 failed sign-ins; wrong codes count like wrong passwords (Retry-After)", body = Problem, content_type = "application/problem+json"),
               (status = 429, description = "Over 10 attempts a minute from this IP", body = Problem, content_type = "application/problem+json")))]
 #[post("/auth/login/2fa")]
 async fn login_two_factor(
@@ -200,10 +241,10 @@ async fn login_two_factor(
 ) -> Result<HttpResponse, ApiError> {
     let (now, meta, mail, secret) = (state.clock.now(), meta(&req), state.mail(), state.secret.clone());
     limit_ip(&state, limits::TWO_FACTOR_PER_IP, &meta).await?;
-    let user_id = state.jwt.verify_mfa(&body.0.mfa_token, now)?;
+    let (user_id, challenge) = state.jwt.verify_mfa(&body.0.mfa_token, now)?;
     let code = body.0.code;
     let (user, session) =
-        db::run(&state.pool, move |c| service::login_second_factor(c, now, &secret, &user_id, &code, &meta, &mail)).await?;
+        db::run(&state.pool, move |c| service::login_second_factor(c, now, &secret, &user_id, &challenge, &code, &meta, &mail)).await?;
     signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await
 }
 
@@ -245,7 +286,8 @@ async fn forgot_password(
     Ok(HttpResponse::Accepted().finish())
 }
 
-/// Set a new password with the token from the reset e-mail; signs out every session.
+/// Set a new password with the token from the reset e-mail; signs out every session and revokes
+/// the account's API keys (unless `revoke_api_keys` is false).
 #[utoipa::path(tag = "auth", request_body = ResetPasswordRequest,
     responses((status = 204, description = "Password changed"), (status = 422, description = "Invalid token or password", body = Problem, content_type = "application/problem+json"),
               (status = 429, body = Problem, content_type = "application/problem+json")))]
@@ -258,12 +300,13 @@ async fn reset_password(
     let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
     limit_ip(&state, limits::RESET_PER_IP, &meta).await?;
     let actor = meta.actor(None);
-    let ValidJson(ResetPasswordRequest { token, password }) = body;
-    db::run(&state.pool, move |c| recovery::reset_password(c, now, &token, &password, &mail, &actor)).await?;
+    let ValidJson(ResetPasswordRequest { token, password, revoke_api_keys }) = body;
+    db::run(&state.pool, move |c| recovery::reset_password(c, now, &token, &password, revoke_api_keys, &mail, &actor)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Change the password (needs the current one); signs out the other sessions.
+/// Change the password (needs the current one); signs out the other sessions, and revokes the
+/// account's API keys when `revoke_api_keys` is true.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204, description = "Changed"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/me/password")]

@@ -1,5 +1,6 @@
 //! Sessions, in one place: a session is one sign-in, with rotating refresh tokens stored hashed;
-//! opening, refreshing, ending, listing and revoking them. Whatever ends a session publishes it
+//! opening, refreshing (with a short grace for a token just rotated), ending, listing and
+//! revoking them. Whatever ends a session publishes it
 //! ([`cache::publish`]), so the cached liveness of its access tokens is dropped in every process.
 
 use chrono::{DateTime, Utc};
@@ -13,7 +14,7 @@ use crate::db::cache::{self, Change};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::identity::service::ClientMeta;
-use crate::identity::tokens::{hash_token, new_refresh_token, REFRESH_TTL};
+use crate::identity::tokens::{hash_token, new_refresh_token, successor_token, REFRESH_GRACE, REFRESH_TTL};
 use crate::identity::useragent;
 use crate::ids;
 use crate::schema::{refresh_tokens, sessions};
@@ -25,6 +26,8 @@ pub struct IssuedSession {
     pub session_id: String,
     pub refresh_token: String,
     pub expires_at: DateTime<Utc>,
+    /// The known browser of a sign-in (its `keel_device` cookie is set or renewed).
+    pub device_id: Option<String>,
 }
 
 pub fn open_session(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, meta: &ClientMeta) -> Result<IssuedSession, ApiError> {
@@ -42,25 +45,34 @@ pub fn open_session(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, meta: 
     };
     diesel::insert_into(sessions::table).values(&session).execute(conn)?;
     let token = insert_refresh_token(conn, now, &session.id)?;
-    Ok(IssuedSession { session_id: session.id, refresh_token: token, expires_at: expires })
+    Ok(IssuedSession { session_id: session.id, refresh_token: token, expires_at: expires, device_id: None })
 }
 
 fn insert_refresh_token(conn: &mut DbConn, now: DateTime<Utc>, session_id: &str) -> Result<String, ApiError> {
     let token = new_refresh_token();
+    store_refresh_token(conn, now, session_id, &token)?;
+    Ok(token)
+}
+
+fn store_refresh_token(conn: &mut DbConn, now: DateTime<Utc>, session_id: &str, token: &str) -> Result<(), ApiError> {
     diesel::insert_into(refresh_tokens::table)
         .values(&RefreshTokenRow {
-            token_hash: hash_token(&token),
+            token_hash: hash_token(token),
             session_id: session_id.to_string(),
             created_at: now_micros(now),
             used_at: None,
         })
         .execute(conn)?;
-    Ok(token)
+    Ok(())
 }
 
-/// Swaps a refresh token for a new one in the same session. A token that was already used means
-/// it was copied: the whole session is revoked.
-pub fn refresh(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(UserRow, IssuedSession), ApiError> {
+/// Swaps a refresh token for the next one in the same session ([`successor_token`]).
+///
+/// A token that was already rotated is either a race or a copy. Within [`REFRESH_GRACE`] of its
+/// rotation it is a race (two tabs restoring the session at once, a retried request): it yields
+/// the session's current token, the one the winner got (or its successors), and nothing is
+/// revoked. Later it means the token was copied: the whole session is revoked.
+pub fn refresh(conn: &mut DbConn, now: DateTime<Utc>, secret: &[u8], token: &str) -> Result<(UserRow, IssuedSession), ApiError> {
     let invalid = |why: &str| ApiError::Unauthenticated(format!("the session is {why}; please sign in again"));
     let hash = hash_token(token);
     let outcome = crate::db::transaction(conn, |conn| {
@@ -77,40 +89,79 @@ pub fn refresh(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(Us
         if session.expires_at <= now_micros(now) {
             return Ok(Err(invalid("expired")));
         }
-        if row.used_at.is_some() {
-            // Reuse: revoke the session, and commit that, then refuse.
-            diesel::update(sessions::table.find(&session.id)).set(sessions::revoked_at.eq(Some(now_micros(now)))).execute(conn)?;
-            cache::publish(conn, Change::SessionEnded(session.id.clone()))?;
-            tracing::warn!(session = %session.id, "refresh token reuse detected; session revoked");
-            return Ok(Err(invalid("revoked")));
+        let issued = |conn: &mut DbConn, refresh_token: String| -> Result<(UserRow, IssuedSession), ApiError> {
+            diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(now_micros(now))).execute(conn)?;
+            let user = find_user(conn, &session.user_id)?;
+            Ok((
+                user,
+                IssuedSession { session_id: session.id.clone(), refresh_token, expires_at: session.expires_at.and_utc(), device_id: None },
+            ))
+        };
+        let mut used_at = row.used_at;
+        if used_at.is_none() {
+            // Mark used only if still unused: of two concurrent refreshes one rotates, the other
+            // finds it rotated (below).
+            let claimed = diesel::update(refresh_tokens::table.find(&hash).filter(refresh_tokens::used_at.is_null()))
+                .set(refresh_tokens::used_at.eq(Some(now_micros(now))))
+                .execute(conn)?;
+            if claimed == 1 {
+                let next = successor_token(secret, token);
+                store_refresh_token(conn, now, &session.id, &next)?;
+                return Ok(Ok(issued(conn, next)?));
+            }
+            used_at = refresh_tokens::table.find(&hash).select(refresh_tokens::used_at).first(conn)?;
         }
-        // Mark used only if still unused: two concurrent refreshes cannot both succeed.
-        let claimed = diesel::update(refresh_tokens::table.find(&hash).filter(refresh_tokens::used_at.is_null()))
-            .set(refresh_tokens::used_at.eq(Some(now_micros(now))))
-            .execute(conn)?;
-        if claimed != 1 {
-            return Ok(Err(invalid("revoked")));
+        if used_at.is_some_and(|at| at >= now_micros(now - REFRESH_GRACE)) {
+            if let Some(current) = current_successor(conn, secret, token, &session.id)? {
+                return Ok(Ok(issued(conn, current)?));
+            }
         }
-        diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(now_micros(now))).execute(conn)?;
-        let new_token = insert_refresh_token(conn, now, &session.id)?;
-        let user = find_user(conn, &session.user_id)?;
-        Ok::<_, ApiError>(Ok((
-            user,
-            IssuedSession { session_id: session.id, refresh_token: new_token, expires_at: session.expires_at.and_utc() },
-        )))
+        // Reuse: revoke the session, and commit that, then refuse.
+        diesel::update(sessions::table.find(&session.id)).set(sessions::revoked_at.eq(Some(now_micros(now)))).execute(conn)?;
+        cache::publish(conn, Change::SessionEnded(session.id.clone()))?;
+        tracing::warn!(session = %session.id, "refresh token reuse detected; session revoked");
+        Ok::<_, ApiError>(Err(invalid("revoked")))
     })?;
     outcome
 }
 
-/// Revokes the session a refresh token belongs to. Unknown tokens are ignored: logging out twice
-/// is not an error.
-pub fn logout(conn: &mut DbConn, now: DateTime<Utc>, token: &str) -> Result<(), ApiError> {
-    let session_id: Option<String> =
-        refresh_tokens::table.find(hash_token(token)).select(refresh_tokens::session_id).first(conn).optional()?;
-    if let Some(id) = session_id {
-        revoke_session(conn, now, &id)?;
+/// Follows the successors of a rotated `token` to the first one not used yet: the session's
+/// current refresh token (`None` when the chain ends or runs longer than a grace window allows).
+fn current_successor(conn: &mut DbConn, secret: &[u8], token: &str, session_id: &str) -> Result<Option<String>, ApiError> {
+    let mut next = successor_token(secret, token);
+    for _ in 0..16 {
+        let used: Option<Option<chrono::NaiveDateTime>> = refresh_tokens::table
+            .find(hash_token(&next))
+            .filter(refresh_tokens::session_id.eq(session_id))
+            .select(refresh_tokens::used_at)
+            .first(conn)
+            .optional()?;
+        match used {
+            None => return Ok(None),
+            Some(None) => return Ok(Some(next)),
+            Some(Some(_)) => next = successor_token(secret, &next),
+        }
     }
-    Ok(())
+    Ok(None)
+}
+
+/// Signing out: ends the session a refresh token belongs to and the session an access token
+/// named, in one transaction. An unknown refresh token is ignored (signing out twice is not an
+/// error).
+pub fn logout(conn: &mut DbConn, now: DateTime<Utc>, refresh_token: Option<&str>, session_id: Option<&str>) -> Result<(), ApiError> {
+    crate::db::transaction(conn, |conn| {
+        if let Some(token) = refresh_token {
+            let of_cookie: Option<String> =
+                refresh_tokens::table.find(hash_token(token)).select(refresh_tokens::session_id).first(conn).optional()?;
+            if let Some(id) = of_cookie {
+                revoke_session(conn, now, &id)?;
+            }
+        }
+        if let Some(id) = session_id {
+            revoke_session(conn, now, id)?;
+        }
+        Ok(())
+    })
 }
 
 /// A session that can still be used (neither revoked nor expired): its user and expiry. Checked

@@ -12,6 +12,9 @@ use crate::error::ApiError;
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
 pub const REFRESH_TTL: Duration = Duration::days(7);
 pub const REFRESH_COOKIE: &str = "keel_refresh";
+/// How long a refresh token that was just rotated still leads to its session's current token
+/// instead of counting as reuse (tabs or requests racing on one cookie).
+pub const REFRESH_GRACE: Duration = Duration::seconds(30);
 /// How long the password step of a two-factor sign-in stays valid.
 pub const MFA_TTL: Duration = Duration::minutes(5);
 
@@ -44,6 +47,8 @@ struct MfaClaims {
     sub: String,
     purpose: String,
     exp: i64,
+    /// The server-side record of this step (`mfa_challenges.id`).
+    jti: String,
 }
 
 /// Signing keys derived from the server secret.
@@ -98,22 +103,25 @@ impl JwtKeys {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
     }
 
-    /// A 5-minute token proving the password step of a two-factor sign-in. It cannot be used as an
-    /// access token (it has no session or role).
-    pub fn issue_mfa(&self, user_id: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
-        let claims = MfaClaims { sub: user_id.to_string(), purpose: "mfa".into(), exp: (now + MFA_TTL).timestamp() };
+    /// A 5-minute token proving the password step of a two-factor sign-in, naming its challenge
+    /// (`jti`, which limits and ends its use). It cannot be used as an access token (it has no
+    /// session or role).
+    pub fn issue_mfa(&self, user_id: &str, challenge_id: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let claims =
+            MfaClaims { sub: user_id.to_string(), purpose: "mfa".into(), exp: (now + MFA_TTL).timestamp(), jti: challenge_id.to_string() };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::internal(format!("jwt: {e}")))
     }
 
-    pub fn verify_mfa(&self, token: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
-        let invalid = || ApiError::Unauthenticated("the sign-in step has expired; enter your password again".into());
+    /// The user and challenge an `mfa_token` names.
+    pub fn verify_mfa(&self, token: &str, now: DateTime<Utc>) -> Result<(String, String), ApiError> {
+        let invalid = || ApiError::MfaTokenInvalid("the sign-in step has expired; enter your password again".into());
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
         let claims = decode::<MfaClaims>(token, &self.decoding, &validation).map_err(|_| invalid())?.claims;
         if claims.purpose != "mfa" || claims.exp <= now.timestamp() {
             return Err(invalid());
         }
-        Ok(claims.sub)
+        Ok((claims.sub, claims.jti))
     }
 
     /// Verifies signature, algorithm and expiry (against the given time, not the system clock).
@@ -136,6 +144,18 @@ pub fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// The refresh token that follows `token` in its session: HMAC-SHA256 of it under a key derived
+/// from the server secret. Being derived, it can be handed again to a request that presents the
+/// token another request has just rotated (two tabs restoring a session at once) without storing
+/// any plaintext token; without the server secret it cannot be predicted.
+pub fn successor_token(secret: &[u8], token: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let key = Sha256::new().chain_update(b"keel/refresh-successor/v1").chain_update(secret).finalize();
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key) else { unreachable!("HMAC takes a key of any length") };
+    mac.update(token.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 pub fn hash_token(token: &str) -> String {

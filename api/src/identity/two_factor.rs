@@ -14,8 +14,10 @@ use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::identity::password;
 use crate::identity::tokens::hash_token;
+use crate::identity::tokens::MFA_TTL;
 use crate::identity::totp;
-use crate::schema::{recovery_codes, users};
+use crate::ids;
+use crate::schema::{mfa_challenges, recovery_codes, users};
 
 pub fn setup(conn: &mut DbConn, secret_key: &[u8], issuer: &str, user_id: &str) -> Result<TwoFactorSetup, ApiError> {
     let user = find_user(conn, user_id)?;
@@ -86,6 +88,65 @@ pub fn enable(
         audit::record(conn, now, actor, Event::new("two_factor.enabled").account(user_id))?;
         Ok(RecoveryCodes { codes })
     })
+}
+
+/// How many codes may be checked against one `mfa_token`; then it is void.
+pub const MFA_ATTEMPTS: i32 = 5;
+
+/// Opens the challenge of a two-factor sign-in's password step; the `mfa_token` carries its id.
+pub fn open_challenge(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str) -> Result<String, ApiError> {
+    let id = ids::new_id();
+    diesel::insert_into(mfa_challenges::table)
+        .values((
+            mfa_challenges::id.eq(&id),
+            mfa_challenges::user_id.eq(user_id),
+            mfa_challenges::attempts.eq(0),
+            mfa_challenges::created_at.eq(now_micros(now)),
+            mfa_challenges::expires_at.eq(now_micros(now + MFA_TTL)),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+fn challenge_void() -> ApiError {
+    ApiError::MfaTokenInvalid("this sign-in step was used, has expired or had too many wrong codes; enter your password again".into())
+}
+
+/// Spends one of a challenge's [`MFA_ATTEMPTS`] before a code is checked, in one statement, so
+/// that however many codes arrive at once, at most that many are ever checked against it.
+pub fn spend_attempt(conn: &mut DbConn, now: DateTime<Utc>, challenge_id: &str, user_id: &str) -> Result<(), ApiError> {
+    let spent = diesel::update(
+        mfa_challenges::table
+            .find(challenge_id)
+            .filter(mfa_challenges::user_id.eq(user_id))
+            .filter(mfa_challenges::used_at.is_null())
+            .filter(mfa_challenges::expires_at.gt(now_micros(now)))
+            .filter(mfa_challenges::attempts.lt(MFA_ATTEMPTS)),
+    )
+    .set(mfa_challenges::attempts.eq(mfa_challenges::attempts + 1))
+    .execute(conn)?;
+    if spent == 1 {
+        Ok(())
+    } else {
+        Err(challenge_void())
+    }
+}
+
+/// Marks a challenge used by the sign-in it completed: its token opens no other session.
+pub fn finish_challenge(conn: &mut DbConn, now: DateTime<Utc>, challenge_id: &str) -> Result<(), ApiError> {
+    let n = diesel::update(mfa_challenges::table.find(challenge_id).filter(mfa_challenges::used_at.is_null()))
+        .set(mfa_challenges::used_at.eq(Some(now_micros(now))))
+        .execute(conn)?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(challenge_void())
+    }
+}
+
+/// Deletes challenges that expired before `before` (housekeeping).
+pub fn purge_challenges(conn: &mut DbConn, before: DateTime<Utc>) -> Result<usize, ApiError> {
+    Ok(diesel::delete(mfa_challenges::table.filter(mfa_challenges::expires_at.lt(now_micros(before)))).execute(conn)?)
 }
 
 /// Checks a TOTP code (each time step once) or a recovery code (each once). Records the use.

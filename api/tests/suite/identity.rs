@@ -88,6 +88,65 @@ both_backends!(forgot_and_reset_password, |app: TestApp| async move {
     app.post_json("/api/v1/auth/reset-password", json!({"token": token, "password": "another fine phrase"})).await.problem(422);
 });
 
+/// "Forgot password" for `email`, then the reset with the link (`revoke_api_keys` as given).
+async fn reset_password_of(app: &TestApp, email: &str, revoke_api_keys: Option<bool>) {
+    // A second apart, so the newest e-mail is this one's.
+    app.clock.advance(Duration::seconds(1));
+    app.post_json("/api/v1/auth/forgot-password", json!({"email": email})).await;
+    let link = token_from_mail(app, email, "password_reset").unwrap();
+    let mut body = json!({"token": link, "password": "violet kettle orbit"});
+    if let Some(revoke) = revoke_api_keys {
+        body["revoke_api_keys"] = json!(revoke);
+    }
+    let res = app.post_json("/api/v1/auth/reset-password", body).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+}
+
+fn last_mail(app: &TestApp, to: &str, template: &str) -> String {
+    emails::table
+        .filter(emails::to_addr.eq(to))
+        .filter(emails::template.eq(template))
+        .order(emails::created_at.desc())
+        .select(emails::body_text)
+        .first(&mut app.conn())
+        .unwrap()
+}
+
+// After "forgot password" the account may have been taken over: the reset revokes its API keys
+// unless the owner keeps them; a password change keeps them unless asked. The "password changed"
+// e-mail lists the keys that still work.
+both_backends!(a_password_reset_revokes_api_keys_unless_kept, |app: TestApp| async move {
+    let token = a_client().email("keys@example.com").create(&app).await.token;
+    let deploy = an_api_key().with_scopes(&["read"]).create(&app, &token).await;
+    assert_eq!(app.get("/api/v1/me", Some(&deploy)).await.status, StatusCode::OK);
+    reset_password_of(&app, "keys@example.com", None).await;
+    assert!(app.get("/api/v1/me", Some(&deploy)).await.problem(401)["detail"].as_str().unwrap().contains("revoked"), "revoked by default");
+    let mail = last_mail(&app, "keys@example.com", "password_changed");
+    assert!(mail.contains("1 API key(s) were revoked") && mail.contains("no API keys that work"), "{mail}");
+
+    // Unticked: the keys stay, and the e-mail names them.
+    let token = app.login("keys@example.com", "violet kettle orbit").await.body["access_token"].as_str().unwrap().to_string();
+    let sync = an_api_key().with_scopes(&["read"]).create(&app, &token).await;
+    reset_password_of(&app, "keys@example.com", Some(false)).await;
+    assert_eq!(app.get("/api/v1/me", Some(&sync)).await.status, StatusCode::OK);
+    let mail = last_mail(&app, "keys@example.com", "password_changed");
+    assert!(mail.contains(&format!("- test key ({}…)", &sync[..11])) && !mail.contains("revoked"), "{mail}");
+
+    // A password change keeps them by default, and revokes them when asked.
+    let token = app.login("keys@example.com", "violet kettle orbit").await.body["access_token"].as_str().unwrap().to_string();
+    let change = |from: &'static str, to: &'static str, revoke: Option<bool>| {
+        let mut body = json!({"current_password": from, "new_password": to});
+        if let Some(r) = revoke {
+            body["revoke_api_keys"] = json!(r);
+        }
+        app.post_json_authed("/api/v1/me/password", &token, body)
+    };
+    assert_eq!(change("violet kettle orbit", "amber lantern river", None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me", Some(&sync)).await.status, StatusCode::OK);
+    assert_eq!(change("amber lantern river", "copper meadow stone", Some(true)).await.status, StatusCode::NO_CONTENT);
+    app.get("/api/v1/me", Some(&sync)).await.problem(401);
+});
+
 both_backends!(change_password_keeps_this_session_only, |app: TestApp| async move {
     let User { token, refresh: refresh_here, .. } = a_client().email("c@example.com").create(&app).await;
     let other = app.login("c@example.com", PW).await;
@@ -157,6 +216,129 @@ both_backends!(five_failures_lock_the_account_for_thirty_minutes, |app: TestApp|
     }
     assert_eq!(app.login("l@example.com", PW).await.status, StatusCode::OK);
     app.login("l@example.com", "wrong password!").await.problem(401);
+});
+
+// Wrong passwords sent at once (from many addresses, as an attacker would) are counted one by
+// one: the account locks at the fifth, a lock is never lifted by a later failure, and no more
+// than four wrong guesses are answered 401 before it.
+both_backends!(parallel_wrong_passwords_lock_the_account_at_the_fifth, |app: TestApp| async move {
+    for n in [6usize, 25, 50] {
+        let email = format!("race{n}@example.com");
+        a_client().email(&email).create(&app).await;
+        let (app_ref, email_ref) = (&app, &email);
+        let tries = (0..n).map(|i| async move {
+            login_from(app_ref, email_ref, "wrong password!", &format!("10.{n}.{}.{}", i / 200, i % 200 + 1), CHROME).await
+        });
+        let answers: Vec<u16> = futures_util::future::join_all(tries).await.iter().map(|r| r.status.as_u16()).collect();
+        let wrong = answers.iter().filter(|s| **s == 401).count();
+        assert_eq!(wrong, 4, "n = {n}: only the failures before the fifth are answered 401: {answers:?}");
+        assert_eq!(answers.iter().filter(|s| **s == 423).count(), n - 4, "n = {n}: {answers:?}");
+        let res = login_from(&app, &email, PW, "10.250.0.1", CHROME).await;
+        assert_eq!(res.problem(423)["code"], "account_locked", "n = {n}: the right password is refused while locked");
+        let (failed, locked): (i32, Option<chrono::NaiveDateTime>) = keel_api::schema::users::table
+            .filter(keel_api::schema::users::email.eq(&email))
+            .select((keel_api::schema::users::failed_logins, keel_api::schema::users::locked_until))
+            .first(&mut app.conn())
+            .unwrap();
+        assert!(locked.is_some(), "n = {n}: the lock stays (failures = {failed})");
+        assert_eq!(mail_count(&app, &email, "account_locked"), 1, "n = {n}: one e-mail");
+    }
+});
+
+// An API client or a script signs out with its access token only: that session ends, on this
+// process at once. A request naming no session is refused rather than answered "signed out".
+both_backends!(log_out_with_only_the_access_token_ends_its_session, |app: TestApp| async move {
+    let User { token, refresh, .. } = a_client().email("out@example.com").create(&app).await;
+    let other = app.login("out@example.com", PW).await;
+    let other_token = other.body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, StatusCode::OK);
+    let res = app.post_authed("/api/v1/auth/logout", &token).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
+    app.post_with_cookie("/api/v1/auth/refresh", &refresh).await.problem(401);
+    assert_eq!(app.get("/api/v1/me", Some(&other_token)).await.status, StatusCode::OK, "only that session");
+    // No cookie and no token (or the token of an ended session, or an API key): nothing is named.
+    app.request(TestRequest::post().uri("/api/v1/auth/logout")).await.problem(401);
+    app.post_authed("/api/v1/auth/logout", &token).await.problem(401);
+    let key = an_api_key().with_scopes(&["read", "write"]).create(&app, &other_token).await;
+    app.post_authed("/api/v1/auth/logout", &key).await.problem(401);
+    // The cookie alone still signs out (the SPA), and so does the cookie with the token.
+    let res = app.post_with_cookie("/api/v1/auth/logout", &other.refresh_cookie().unwrap()).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    app.get("/api/v1/me", Some(&other_token)).await.problem(401);
+});
+
+/// The `keel_device` cookie a response sets, with its attributes.
+fn device_cookie(res: &Res) -> Option<(String, String)> {
+    res.headers.get_all(actix_web::http::header::SET_COOKIE).filter_map(|v| v.to_str().ok()).find_map(|c| {
+        let rest = c.strip_prefix("keel_device=")?;
+        Some((rest.split(';').next().unwrap_or("").to_string(), c.to_string()))
+    })
+}
+
+async fn login_with_device(app: &TestApp, email: &str, password: &str, device: &str) -> Res {
+    app.request(
+        TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .peer_addr("10.1.1.1:40000".parse().unwrap())
+            .insert_header(("cookie", format!("keel_device={device}")))
+            .set_json(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+// Failures from unknown sources lock unknown sources only: a browser that signed in before (its
+// signed keel_device cookie) still signs in, and its own failures lock only itself. The owner gets
+// an e-mail with a one-time link that lifts the lock.
+both_backends!(a_stranger_cannot_lock_the_owner_out_of_a_known_browser, |app: TestApp| async move {
+    let User { id, .. } = a_client().email("own@example.com").create(&app).await;
+    let res = login_from(&app, "own@example.com", PW, "10.1.1.1", CHROME).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let (device, header) = device_cookie(&res).expect("a device cookie on sign-in");
+    assert!(device.starts_with(&format!("{id}.")), "names the user: {device}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/api/v1/auth", "Max-Age=31536000"] {
+        assert!(header.contains(attr), "{attr} missing: {header}");
+    }
+    // A stranger locks unknown sources...
+    for i in 0..4 {
+        login_from(&app, "own@example.com", "wrong password!", &format!("10.66.0.{i}"), CHROME).await.problem(401);
+    }
+    login_from(&app, "own@example.com", "wrong password!", "10.66.0.9", CHROME).await.problem(423);
+    login_from(&app, "own@example.com", PW, "10.66.0.10", CHROME).await.problem(423);
+    // ...a forged or someone else's cookie is an unknown source...
+    login_with_device(&app, "own@example.com", PW, &device.replace(&id, "someone-else")).await.problem(423);
+    a_client().email("other@example.com").create(&app).await;
+    let (others_device, _) = device_cookie(&app.login("other@example.com", PW).await).unwrap();
+    login_with_device(&app, "own@example.com", PW, &others_device).await.problem(423);
+    // ...but the owner's browser signs in.
+    let res = login_with_device(&app, "own@example.com", PW, &device).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(device_cookie(&res).unwrap().0, device, "same device, cookie renewed");
+
+    // The owner's browser's own failures lock that browser only.
+    for _ in 0..4 {
+        login_with_device(&app, "own@example.com", "wrong password!", &device).await.problem(401);
+    }
+    login_with_device(&app, "own@example.com", "wrong password!", &device).await.problem(423);
+    login_with_device(&app, "own@example.com", PW, &device).await.problem(423);
+    app.login("own@example.com", PW).await.problem(423);
+
+    // The e-mail's link lifts the account's lock (once).
+    assert_eq!(mail_count(&app, "own@example.com", "account_locked"), 1);
+    let token = token_from_mail(&app, "own@example.com", "account_locked").expect("an unlock link");
+    let res = app.post_json("/api/v1/auth/unlock", json!({"token": token})).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    app.post_json("/api/v1/auth/unlock", json!({"token": token})).await.problem(422);
+    let res = login_from(&app, "own@example.com", PW, "10.66.0.11", IPHONE).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let actions: Vec<String> = keel_api::schema::audit_log::table
+        .filter(keel_api::schema::audit_log::account_id.eq(&id))
+        .select(keel_api::schema::audit_log::action)
+        .load(&mut app.conn())
+        .unwrap();
+    for a in ["account.locked", "device.locked", "account.unlocked"] {
+        assert!(actions.iter().any(|x| x == a), "{a} missing from {actions:?}");
+    }
 });
 
 both_backends!(per_ip_rate_limits, |app: TestApp| async move {
@@ -319,6 +501,7 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
         "/api/v1/auth/login/2fa",
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
+        "/api/v1/auth/unlock",
         "/api/v1/auth/verify-email",
         "/api/v1/auth/forgot-password",
         "/api/v1/auth/reset-password",
@@ -343,6 +526,13 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
                 r
             };
             let status = |r: &Res| r.status.as_u16();
+            if path.ends_with("/auth/logout") {
+                // Signing out ends the caller's session, and the walk's callers must stay signed in:
+                // anonymous only (it names no session: 401).
+                assert_eq!(status(&app.request(call(None)).await), 401, "POST {path}: anonymous");
+                checked += 1;
+                continue;
+            }
             let anon = status(&app.request(call(None)).await);
             let as_client = status(&app.request(call(Some(&client))).await);
             let as_admin = status(&app.request(call(Some(&admin))).await);
@@ -351,7 +541,11 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
             let as_all_perms = status(&app.request(call(Some(&all_perms))).await);
             let what = format!("{} {path}", method.to_uppercase());
             if public.contains(&path.as_str()) || public_auth.contains(&path.as_str()) {
-                assert!(anon != 403 && (anon != 401 || path.ends_with("/refresh")), "{what}: public, anonymous got {anon}");
+                // Signing out names a session (a cookie or an access token): without one, 401.
+                assert!(
+                    anon != 403 && (anon != 401 || path.ends_with("/refresh") || path.ends_with("/logout")),
+                    "{what}: public, anonymous got {anon}"
+                );
             } else {
                 assert_eq!(anon, 401, "{what}: anonymous must be refused");
                 if path.starts_with("/api/v1/admin") {
@@ -449,6 +643,68 @@ both_backends!(two_factor_sign_in_with_codes_and_recovery_codes, |app: TestApp| 
     for a in ["two_factor.enabled", "two_factor.disabled", "auth.two_factor_failed"] {
         assert!(actions.contains(&a.to_string()), "{a} missing from {actions:?}");
     }
+});
+
+/// Turns two-factor on for the holder of `token`; answers the raw TOTP secret.
+async fn with_two_factor(app: &TestApp, token: &str) -> Vec<u8> {
+    use keel_api::identity::totp;
+    let secret = app.post_authed("/api/v1/me/2fa/setup", token).await.body["secret"].as_str().unwrap().to_string();
+    let raw = totp::base32_decode(&secret).unwrap();
+    let code = totp::code_at_step(&raw, totp::step_of(app.clock.now().timestamp()));
+    let res = app.post_json_authed("/api/v1/me/2fa/enable", token, json!({"code": code})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // The code that enabled it is spent: move on to the next time step.
+    app.clock.advance(Duration::seconds(30));
+    raw
+}
+
+fn second_step_from(mfa: &str, code: &str, ip: &str) -> TestRequest {
+    TestRequest::post()
+        .uri("/api/v1/auth/login/2fa")
+        .peer_addr(format!("{ip}:40000").parse().unwrap())
+        .set_json(json!({"mfa_token": mfa, "code": code}))
+}
+
+// Sixty wrong codes at once against one mfa_token (from sixty addresses, under every per-IP
+// limit): at most five are checked, they count towards the account's lockout, and the token is
+// void afterwards, even for the right code. A token that completed a sign-in opens no second one.
+both_backends!(two_factor_codes_are_limited_per_token_and_account, |app: TestApp| async move {
+    use keel_api::identity::totp;
+    let User { token, id, .. } = a_client().email("mfa@example.com").create(&app).await;
+    let raw = with_two_factor(&app, &token).await;
+    let code_now = || totp::code_at_step(&raw, totp::step_of(app.clock.now().timestamp()));
+    let mfa = app.login("mfa@example.com", PW).await.body["mfa_token"].as_str().unwrap().to_string();
+    let wrong = if code_now() == "000000" { "111111" } else { "000000" };
+    let answers =
+        futures_util::future::join_all((0..60).map(|i| app.request(second_step_from(&mfa, wrong, &format!("10.60.0.{}", i + 1))))).await;
+    let checked = answers.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED && r.body["code"] == "unauthenticated").count();
+    assert!(checked <= 5, "{checked} wrong codes were checked");
+    assert!(answers.iter().all(|r| r.status == StatusCode::UNAUTHORIZED || r.status == StatusCode::LOCKED), "only 401 and 423");
+    let failures: i64 = keel_api::schema::audit_log::table
+        .filter(keel_api::schema::audit_log::account_id.eq(&id))
+        .filter(keel_api::schema::audit_log::action.eq("auth.two_factor_failed"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert!((1..=5).contains(&failures), "{failures} codes checked");
+    let res = app.request(second_step_from(&mfa, &code_now(), "10.61.0.1")).await;
+    assert!(res.status == StatusCode::UNAUTHORIZED || res.status == StatusCode::LOCKED, "the right code is refused: {}", res.text);
+    // Five wrong codes locked the account like five wrong passwords.
+    app.login("mfa@example.com", PW).await.problem(423);
+
+    // Once the lock ends: a token that signed in once is used up.
+    app.clock.advance(Duration::minutes(31));
+    let mfa = app.login("mfa@example.com", PW).await.body["mfa_token"].as_str().unwrap().to_string();
+    assert_eq!(app.request(second_step_from(&mfa, &code_now(), "10.62.0.1")).await.status, StatusCode::OK);
+    app.clock.advance(Duration::seconds(30));
+    let res = app.request(second_step_from(&mfa, &code_now(), "10.62.0.1")).await;
+    assert_eq!(res.problem(401)["code"], "mfa_token_invalid", "single use");
+    // A token gets five codes, then is void.
+    let mfa = app.login("mfa@example.com", PW).await.body["mfa_token"].as_str().unwrap().to_string();
+    for _ in 0..4 {
+        assert_eq!(app.request(second_step_from(&mfa, wrong, "10.63.0.1")).await.problem(401)["code"], "unauthenticated");
+    }
+    app.request(second_step_from(&mfa, wrong, "10.63.0.1")).await.problem(423);
 });
 
 both_backends!(profile_export_and_gdpr_deletion, |app: TestApp| async move {

@@ -75,6 +75,11 @@ pub async fn reset_password(body: ResetPasswordRequest) -> Result<(), ClientErro
     send::<Option<()>>(post_json("/auth/reset-password", &body)).await.map(|_| ())
 }
 
+/// Lifts the lock failed sign-ins from unknown sources put on an account (the e-mail's link).
+pub async fn unlock_account(token: String) -> Result<(), ClientError> {
+    send::<Option<()>>(post_json("/auth/unlock", &TokenRequest { token })).await.map(|_| ())
+}
+
 pub async fn invitation(token: &str) -> Result<Invitation, ClientError> {
     send(Request::get(&format!("{BASE}/team/invitations/{}", percent_encode(token))).build()).await
 }

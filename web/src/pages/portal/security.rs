@@ -15,6 +15,7 @@ pub fn SecurityPage() -> impl IntoView {
     let session = use_session();
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
+    let revoke_api_keys = RwSignal::new(false);
     let form = Form::new();
     let done = RwSignal::new(None::<String>);
     let sessions = LocalResource::new(move || portal::sessions(session));
@@ -30,7 +31,11 @@ pub fn SecurityPage() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         done.set(None);
-        let req = ChangePasswordRequest { current_password: current.get_untracked(), new_password: new.get_untracked() };
+        let req = ChangePasswordRequest {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+            revoke_api_keys: revoke_api_keys.get_untracked(),
+        };
         if form.check(&req) {
             change.dispatch_local(req);
         }
@@ -56,6 +61,7 @@ pub fn SecurityPage() -> impl IntoView {
                 <Notice message=done/>
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" value=current errors=form.errors/>
                 <Field label="New password" name="new_password" kind="password" autocomplete="new-password" hint="At least 10 characters, not a common password." value=new errors=form.errors/>
+                <label class="check"><input type="checkbox" name="revoke_api_keys" bind:checked=revoke_api_keys/>" Also revoke my API keys"</label>
                 <div><Submit pending=change.pending() label="Change password" busy="Changing…"/></div>
             </form>
             <section class="card" data-testid="sessions">

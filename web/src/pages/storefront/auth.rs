@@ -7,6 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{self, LoginResult};
+use crate::api::ClientError;
 use crate::components::feedback::ErrorBanner;
 use crate::components::form::{Field, Form, NameFields, Submit};
 use crate::routes;
@@ -47,7 +48,21 @@ pub fn LoginPage() -> impl IntoView {
             LoginResult::NeedsCode(c) => challenge.set(Some(c.mfa_token)),
         }
     });
-    let send_code = form.action(|req: &MfaLoginRequest| auth::login_code(req.clone()), finish);
+    let send_code = Action::new_local(move |req: &MfaLoginRequest| {
+        let (req, finish) = (req.clone(), finish.clone());
+        async move {
+            match auth::login_code(req).await {
+                Ok(t) => finish(t),
+                // The step is used up (used, expired, or five wrong codes): back to the password.
+                Err(ClientError::Unauthorized(p)) if p.code == "mfa_token_invalid" => {
+                    code.set(String::new());
+                    challenge.set(None);
+                    form.banner.set(Some(p.message().to_string()));
+                }
+                Err(e) => form.fail(e),
+            }
+        }
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

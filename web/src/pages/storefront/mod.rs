@@ -5,5 +5,5 @@ mod password;
 mod plans;
 
 pub use auth::{LoginPage, RegisterPage};
-pub use password::{ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage};
+pub use password::{ForgotPasswordPage, ResetPasswordPage, UnlockPage, VerifyEmailPage};
 pub use plans::StorefrontPage;

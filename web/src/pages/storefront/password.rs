@@ -1,4 +1,4 @@
-//! E-mail confirmation and password reset: the pages links in e-mails open.
+//! E-mail confirmation, password reset and lifting a sign-in lock: the pages links in e-mails open.
 
 use keel_shared::auth::{ForgotPasswordRequest, ResetPasswordRequest};
 use keel_shared::validation::field_messages;
@@ -85,6 +85,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let go = routes::use_go();
     let password = RwSignal::new(String::new());
+    let revoke_api_keys = RwSignal::new(true);
     let form = Form::new();
     let reset = Action::new_local(move |req: &ResetPasswordRequest| {
         let (req, go) = (req.clone(), go.clone());
@@ -105,6 +106,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
         let req = ResetPasswordRequest {
             token: query.with_untracked(|q| q.get("token")).unwrap_or_default(),
             password: password.get_untracked(),
+            revoke_api_keys: revoke_api_keys.get_untracked(),
         };
         if let Err(e) = req.validate() {
             let mut m = field_messages(&e);
@@ -124,8 +126,44 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <p class="muted">"Every device signed in to your account will be signed out."</p>
                 <ErrorBanner message=form.banner/>
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters, not a common password." value=password errors=form.errors/>
+                <label class="check"><input type="checkbox" name="revoke_api_keys" bind:checked=revoke_api_keys/>" Also revoke my API keys (recommended if someone else may have used the account)"</label>
                 <Submit pending=reset.pending() label="Set new password" busy="Saving…" class="btn btn-primary btn-block"/>
             </form>
+        </section>
+    }
+}
+
+/// The link in the "account locked" e-mail: one click lifts the lock on unknown browsers.
+#[component]
+pub fn UnlockPage() -> impl IntoView {
+    let query = use_query_map();
+    let form = Form::new();
+    let unlock = form.action(|token: &String| auth::unlock_account(token.clone()), |()| {});
+    let done = move || unlock.value().get() == Some(true);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.banner.set(None);
+        unlock.dispatch_local(query.with_untracked(|q| q.get("token")).unwrap_or_default());
+    };
+    view! {
+        <section class="auth-page">
+            <Show
+                when=done
+                fallback=move || view! {
+                    <form class="card auth-card" on:submit=submit novalidate>
+                        <h1>"Unlock your account"</h1>
+                        <p class="muted">"After failed sign-in attempts, sign-ins from new browsers were paused. If the attempts were yours, lift the pause now."</p>
+                        <ErrorBanner message=form.banner/>
+                        <Submit pending=unlock.pending() label="Unlock my account" busy="Unlocking…" class="btn btn-primary btn-block"/>
+                    </form>
+                }
+            >
+                <div class="card auth-card" data-testid="unlocked">
+                    <h1>"Your account is unlocked"</h1>
+                    <p class="muted">"You can sign in again from any browser. If the attempts were not yours, change your password."</p>
+                    <Link href="/login" class="btn btn-primary btn-block">"Log in"</Link>
+                </div>
+            </Show>
         </section>
     }
 }
