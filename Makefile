@@ -11,7 +11,7 @@ TRUNK := trunk build web/index.html --release --skip-version-check
 TRUNK_PORTAL := trunk build web/portal.html --release --skip-version-check --dist dist/portal --public-url /portal/
 TRUNK_ADMIN := trunk build web/admin.html --release --skip-version-check --dist dist/admin --public-url /admin/
 
-.PHONY: run test web setup setup-test openapi bench bench-http clean
+.PHONY: run test web setup setup-test openapi bench bench-lists bench-auth bench-http clean
 
 run: setup web
 	cargo build --release -p keel-api --bin keel
@@ -48,6 +48,24 @@ bench:
 	KEEL_DATA_DIR=target/bench KEEL_DEMO_DATA=false ./target/release/keel bench jobs --jobs $(BENCH_JOBS) --workers $(BENCH_WORKERS)
 	psql "$(BENCH_PG)/postgres" -qc 'DROP DATABASE IF EXISTS keel_bench' -c 'CREATE DATABASE keel_bench'
 	KEEL_DATA_DIR=target/bench DATABASE_URL=$(BENCH_PG)/keel_bench ./target/release/keel bench jobs --jobs $(BENCH_JOBS) --workers $(BENCH_WORKERS)
+
+# The back office's list pages over 100,000 clients and 1,000,000 audit entries, SQLite and
+# PostgreSQL: p50/p99 per case (first page, deep page, cursor at the end, searches).
+bench-lists:
+	cargo build --release -p keel-api --bin keel
+	rm -rf target/bench && mkdir -p target/bench
+	KEEL_DATA_DIR=target/bench KEEL_DEMO_DATA=false ./target/release/keel bench lists
+	psql "$(BENCH_PG)/postgres" -qc 'DROP DATABASE IF EXISTS keel_bench' -c 'CREATE DATABASE keel_bench'
+	KEEL_DATA_DIR=target/bench DATABASE_URL=$(BENCH_PG)/keel_bench ./target/release/keel bench lists
+
+# Registrations and log-ins per second (argon2id), alone and side by side, SQLite and PostgreSQL.
+BENCH_USERS ?= 200
+bench-auth:
+	cargo build --release -p keel-api --bin keel
+	rm -rf target/bench && mkdir -p target/bench
+	KEEL_DATA_DIR=target/bench KEEL_DEMO_DATA=false ./target/release/keel bench auth --users $(BENCH_USERS)
+	psql "$(BENCH_PG)/postgres" -qc 'DROP DATABASE IF EXISTS keel_bench' -c 'CREATE DATABASE keel_bench'
+	KEEL_DATA_DIR=target/bench DATABASE_URL=$(BENCH_PG)/keel_bench ./target/release/keel bench auth --users $(BENCH_USERS)
 
 # The request path beside a bare actix-web handler (wrk, release build, SQLite and PostgreSQL):
 # req/s, p99 and the share of the bare handler's req/s per endpoint. See scripts/bench-http.

@@ -76,9 +76,37 @@ pub fn create_user(
 
 /// Clients, newest first; `q` finds those whose e-mail, first name, last name or company starts
 /// with it (any case), through `client_search`.
+/// Searches matching up to this many clients are paged from their matches (see `list_clients`).
+const SEARCH_PICK_MAX: i64 = 20_000;
+
 pub fn list_clients(conn: &mut DbConn, filter: &ClientFilter) -> Result<Page<UserRow>, ApiError> {
     let paging = Paging::new(filter.paging.clone())?;
     let range = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(prefix_range);
+    // A search first reads the matching ids from the term index, up to SEARCH_PICK_MAX. When they
+    // fit, the page is picked among them (primary-key reads and a sort of at most that many): the
+    // planners cannot tell how few a sub-query or id list leaves and would walk every client in
+    // date order probing each one (300 ms at 100k clients on PostgreSQL, 45 ms on SQLite). A
+    // broader search walks the clients in date order and meets matches early.
+    if let Some((from, to)) = &range {
+        let ids: Vec<String> = client_search::table
+            .filter(client_search::term.ge(from.clone()))
+            .filter(client_search::term.lt(to.clone()))
+            .select(client_search::user_id)
+            .distinct()
+            .limit(SEARCH_PICK_MAX + 1)
+            .load(conn)?;
+        if ids.len() as i64 <= SEARCH_PICK_MAX {
+            // By primary key only: with the role in the WHERE clause both planners prefer
+            // scanning the (role, created_at, id) index of every client.
+            let keys: Vec<(chrono::NaiveDateTime, String, String)> =
+                users::table.filter(users::id.eq_any(&ids)).select((users::created_at, users::id, users::role)).load(conn)?;
+            let keys = keys.into_iter().filter(|(_, _, role)| role == Role::Client.as_str()).map(|(at, id, _)| Cursor { at, id }).collect();
+            let (page_ids, total) = paging.pick(keys);
+            let mut rows: Vec<UserRow> = users::table.filter(users::id.eq_any(&page_ids)).select(UserRow::as_select()).load(conn)?;
+            rows.sort_unstable_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+            return Ok(paging.finish(rows, total, |u: &UserRow| Cursor { at: u.created_at, id: u.id.clone() }));
+        }
+    }
     macro_rules! base {
         () => {{
             let mut q = users::table.filter(users::role.eq(Role::Client.as_str())).into_boxed();

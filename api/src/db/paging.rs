@@ -76,6 +76,21 @@ impl Paging {
         self.query.limit() + 1
     }
 
+    /// For a list already narrowed to a few thousand items (a search's matches, read from its
+    /// own index): the keys of the rows to load, in list order, and the exact total. The planners
+    /// cannot see how few rows such a filter leaves and would walk the whole list in date order;
+    /// sorting the few keys here costs what the matches cost.
+    pub fn pick(&self, mut keys: Vec<Cursor>) -> (Vec<String>, (i64, bool)) {
+        keys.sort_unstable_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+        let start = match &self.after {
+            Some(c) => keys.partition_point(|k| (k.at, &k.id) >= (c.at, &c.id)),
+            None => usize::try_from(self.offset()).unwrap_or(usize::MAX),
+        };
+        let ids = keys.iter().skip(start).take(self.limit() as usize).map(|k| k.id.clone()).collect();
+        let total = keys.len() as i64;
+        (ids, (total.min(COUNT_CAP), total > COUNT_CAP))
+    }
+
     /// The page from the rows loaded with [`Paging::limit`], given the capped count
     /// (see [`count_capped!`]) and how to read an item's position.
     pub fn finish<T>(self, mut rows: Vec<T>, total: (i64, bool), key: impl Fn(&T) -> Cursor) -> Page<T> {
@@ -128,6 +143,36 @@ macro_rules! count_capped {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn picking_from_keys_walks_the_same_order_as_the_keyset_query() {
+        let at = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap().naive_utc();
+        // Seven keys, two sharing a time (the id settles the order), newest first: g f e d c b a.
+        let keys = || {
+            ["a", "b", "c", "d", "e", "f", "g"]
+                .iter()
+                .enumerate()
+                .map(|(i, id)| Cursor { at: at(i.min(5) as i64), id: id.to_string() })
+                .collect::<Vec<_>>()
+        };
+        let mut walked = Vec::new();
+        let mut cursor = None;
+        loop {
+            let paging = Paging::new(PageQuery { cursor: cursor.take(), ..PageQuery::numbered(1, 3) }).unwrap();
+            let (ids, total) = paging.pick(keys());
+            assert_eq!(total, (7, false));
+            let rows: Vec<Cursor> = ids.iter().map(|id| keys().into_iter().find(|k| &k.id == id).unwrap()).collect();
+            let page = paging.finish(rows, total, Clone::clone);
+            walked.extend(page.items.iter().map(|k| k.id.clone()));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(walked, ["g", "f", "e", "d", "c", "b", "a"]);
+        let (ids, _) = Paging::new(PageQuery::numbered(3, 3)).unwrap().pick(keys());
+        assert_eq!(ids, ["a"]);
+    }
 
     #[test]
     fn cursors_round_trip_and_refuse_what_they_did_not_make() {

@@ -45,7 +45,7 @@ pub fn auth(state: &AppState, users_n: usize, threads: usize) -> Result<(), Stri
 fn register(state: &AppState, i: usize) -> Result<(), String> {
     let req = RegisterRequest {
         email: format!("user{i}@{DOMAIN}"),
-        password: "correct horse battery staple".into(),
+        password: "bench: Keel sign-in 4711".into(),
         first_name: "Bench".into(),
         last_name: "User".into(),
     };
@@ -57,7 +57,7 @@ fn register(state: &AppState, i: usize) -> Result<(), String> {
 fn login(state: &AppState, i: usize) -> Result<(), String> {
     let (now, mail, meta) = (state.clock.now(), state.mail(), ClientMeta::default());
     let mut c = state.pool.get().map_err(|e| e.to_string())?;
-    match service::login(&mut c, now, &format!("user{i}@{DOMAIN}"), "correct horse battery staple", &meta, &mail) {
+    match service::login(&mut c, now, &format!("user{i}@{DOMAIN}"), "bench: Keel sign-in 4711", &meta, &mail) {
         Ok(LoginOutcome::SignedIn(..)) => Ok(()),
         Ok(LoginOutcome::NeedsCode(..)) => Err("unexpected two-factor step".into()),
         Err(e) => Err(e.to_string()),
