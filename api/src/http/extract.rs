@@ -65,7 +65,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::bad_request("empty_body", "the request body is empty; a JSON object is expected"));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -76,7 +76,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             .map(|f| if path == "." || path.is_empty() { f.to_string() } else { format!("{path}.{f}") })
             .unwrap_or_else(|| if path == "." || path.is_empty() { "body".to_string() } else { path });
         ApiError::field(&field, message)
-    })
+    })?;
+    // One JSON value and nothing after it but whitespace: `{…} garbage` is not JSON.
+    de.end().map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 fn strip_position(message: &str) -> String {
@@ -155,6 +158,11 @@ mod tests {
         let e = parse_json::<RegisterRequest>(br#"{"email": "#).expect_err("syntax");
         assert_eq!(e.code(), "malformed_json");
         assert_eq!(parse_json::<RegisterRequest>(b"  ").expect_err("empty").code(), "empty_body");
+        let valid = r#"{"email": "a@b.co", "password": "correct horse", "first_name": "a", "last_name": "b"}"#;
+        let e = parse_json::<RegisterRequest>(format!("{valid} this is not JSON").as_bytes()).expect_err("trailing");
+        assert_eq!(e.code(), "malformed_json");
+        assert_eq!(parse_json::<RegisterRequest>(format!("{valid}{{}}").as_bytes()).expect_err("two values").code(), "malformed_json");
+        parse_json::<RegisterRequest>(format!("{valid} \r\n\t").as_bytes()).expect("trailing whitespace is fine");
     }
 
     #[test]

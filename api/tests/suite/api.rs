@@ -294,6 +294,21 @@ both_backends!(bad_input_is_always_a_4xx_problem, |app: TestApp| async move {
     res.problem(401);
 });
 
+both_backends!(json_followed_by_garbage_is_malformed, |app: TestApp| async move {
+    // A valid object followed by anything but whitespace is not JSON: nothing is created.
+    let body = br#"{"email":"trail@example.com","password":"correct horse battery","first_name":"a","last_name":"b"} this is not JSON"#;
+    let res = app.send_raw(Method::POST, "/api/v1/auth/register", Some("application/json"), body).await;
+    assert_eq!(res.problem(400)["code"], "malformed_json", "{}", res.text);
+    let two = br#"{"email":"trail@example.com","password":"correct horse battery","first_name":"a","last_name":"b"}{}"#;
+    let res = app.send_raw(Method::POST, "/api/v1/auth/register", Some("application/json"), two).await;
+    assert_eq!(res.problem(400)["code"], "malformed_json", "{}", res.text);
+    assert_eq!(app.login("trail@example.com", "correct horse battery").await.status, StatusCode::UNAUTHORIZED);
+    // Trailing whitespace is fine.
+    let body = b"{\"email\":\"trail@example.com\",\"password\":\"correct horse battery\",\"first_name\":\"a\",\"last_name\":\"b\"} \n\t ";
+    let res = app.send_raw(Method::POST, "/api/v1/auth/register", Some("application/json"), body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+});
+
 both_backends!(a_malformed_id_names_nothing, |app: TestApp| async move {
     // Ids are typed (keel_shared::ids): one that is not an id's shape is a 404 problem, on both
     // databases alike, before any query runs (PostgreSQL refused a NUL byte with a 500).
