@@ -1,7 +1,7 @@
 //! Assembles the actix application: the API under `/api/v1`, health checks, the OpenAPI document
 //! and docs UI, then the SPA for every other path.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
@@ -77,7 +77,20 @@ pub fn build(
                 .add((header::REFERRER_POLICY, "same-origin"))
                 .add((header::X_FRAME_OPTIONS, "DENY")),
         )
+        .wrap(from_fn(refuse_control_in_path))
         .wrap(from_fn(request_id::middleware))
+}
+
+/// A path segment with a control character (`%00`, `%07`) names nothing: 404 problem+json, on
+/// both databases alike, before a handler or a query sees it (PostgreSQL refuses a NUL with a 500).
+async fn refuse_control_in_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if super::extract::path_has_control_characters(req.path()) {
+        return Ok(req.error_response(ApiError::NotFound("no such resource".into())).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 async fn cache_headers(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {

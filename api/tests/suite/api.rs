@@ -309,6 +309,140 @@ both_backends!(json_followed_by_garbage_is_malformed, |app: TestApp| async move 
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
 });
 
+both_backends!(control_characters_are_field_errors_on_both_databases, |app: TestApp| async move {
+    // PostgreSQL refuses a NUL in text (500 before); SQLite stored it. Every text input refuses
+    // control characters with a 422 naming the field; only multi-line fields take \n, \r and \t.
+    let admin = app.admin_token().await;
+    let client = a_client().email("ctl@example.com").create(&app).await.token;
+    let profile = app.get("/api/v1/me/profile", Some(&client)).await.body;
+    assert!(profile.is_object(), "{profile}");
+    let address = json!({"line1": "1 Main St", "city": "Berlin", "postcode": "10115", "country": "DE"});
+    for c in ["\u{0}", "\u{7}", "\u{1b}", "\u{7f}", "\t"] {
+        let bodies: Vec<(Method, &str, &str, Value, &str)> = vec![
+            (Method::POST, "/api/v1/auth/login", "", json!({"email": format!("a@b{c}.io"), "password": "x"}), "email"),
+            (Method::POST, "/api/v1/auth/login", "", json!({"email": "a@b.io", "password": format!("pass{c}word")}), "password"),
+            (
+                Method::POST,
+                "/api/v1/auth/register",
+                "",
+                json!({"email": "n@b.io", "password": "correct horse battery", "first_name": "a", "last_name": format!("b{c}")}),
+                "last_name",
+            ),
+            (Method::POST, "/api/v1/auth/forgot-password", "", json!({"email": format!("x{c}@b.io")}), "email"),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    p["company"] = json!(format!("Acme{c}"));
+                    p
+                },
+                "company",
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    p["tax_id"] = json!(format!("DE1{c}"));
+                    p
+                },
+                "tax_id",
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    p["language"] = json!(format!("e{c}"));
+                    p
+                },
+                "language",
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    p["first_name"] = json!(format!("A{c}n"));
+                    p
+                },
+                "first_name",
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    let mut a = address.clone();
+                    a["city"] = json!(format!("Ber{c}lin"));
+                    p["address"] = a;
+                    p
+                },
+                "address.city",
+            ),
+            (Method::POST, "/api/v1/me/api-keys", &client, json!({"name": format!("k{c}"), "scopes": ["read"]}), "name"),
+            (
+                Method::PUT,
+                "/api/v1/admin/email-templates/welcome",
+                &admin,
+                json!({"subject": format!("Hi{c}"), "body_text": "a", "body_html": "<p>a</p>"}),
+                "subject",
+            ),
+        ];
+        for (method, path, token, body, field) in bodies {
+            let mut req = actix_web::test::TestRequest::default().method(method.clone()).uri(path).set_json(&body);
+            if !token.is_empty() {
+                req = req.insert_header(("authorization", format!("Bearer {token}")));
+            }
+            let res = app.request(req).await;
+            assert_eq!(res.status.as_u16(), 422, "{method} {path} {field} {c:?}: {}", res.text);
+            assert!(res.problem(422)["errors"][field].is_array(), "{method} {path} {c:?}: expected errors.{field} in {}", res.text);
+        }
+        let enc: String = url::form_urlencoded::byte_serialize(c.as_bytes()).collect();
+        for (path, token, field) in [
+            (format!("/api/v1/me/audit?action=auth{enc}"), &client, "action"),
+            (format!("/api/v1/admin/audit?action=auth{enc}"), &admin, "action"),
+            (format!("/api/v1/admin/jobs?kind=email{enc}"), &admin, "kind"),
+            (format!("/api/v1/admin/clients?q=ann{enc}"), &admin, "q"),
+            (format!("/api/v1/admin/clients?cursor=1{enc}"), &admin, "cursor"),
+            (format!("/api/v1/email/unsubscribe?email=a{enc}@b.io&token=x"), &admin, "email"),
+        ] {
+            let res = app.get(&path, Some(token)).await;
+            assert_eq!(res.status.as_u16(), 422, "{path}: {}", res.text);
+            assert!(res.problem(422)["errors"][field].is_array(), "{path}: expected errors.{field} in {}", res.text);
+        }
+        // Text path segments name nothing.
+        for (method, path) in [
+            (Method::GET, format!("/api/v1/team/invitations/abc{enc}")),
+            (Method::PUT, format!("/api/v1/admin/tasks/x{enc}")),
+            (Method::PUT, format!("/api/v1/admin/email-templates/welcome{enc}")),
+            (Method::DELETE, format!("/api/v1/admin/email-templates/welcome{enc}")),
+        ] {
+            let req = actix_web::test::TestRequest::default()
+                .method(method.clone())
+                .uri(&path)
+                .insert_header(("authorization", format!("Bearer {admin}")))
+                .set_json(json!({"subject": "s", "body_text": "b", "body_html": "h", "cron": "0 * * * *", "enabled": true}));
+            let res = app.request(req).await;
+            assert_eq!(res.status.as_u16(), 404, "{method} {path}: {}", res.text);
+            res.problem(404);
+        }
+    }
+    // A multi-line field keeps its line breaks and tabs, and still refuses the rest.
+    let body = json!({"subject": "Welcome", "body_text": "Hello,\r\n\tthere\n", "body_html": "<p>\n\tHello</p>"});
+    let res = app.put_json("/api/v1/admin/email-templates/welcome", &admin, body).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let body = json!({"subject": "Welcome", "body_text": "Hello\u{0}", "body_html": "<p>Hello</p>"});
+    let res = app.put_json("/api/v1/admin/email-templates/welcome", &admin, body).await;
+    assert!(res.problem(422)["errors"]["body_text"].is_array(), "{}", res.text);
+});
+
 both_backends!(a_malformed_id_names_nothing, |app: TestApp| async move {
     // Ids are typed (keel_shared::ids): one that is not an id's shape is a 404 problem, on both
     // databases alike, before any query runs (PostgreSQL refused a NUL byte with a 500).
