@@ -239,6 +239,15 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_type_inside_an_array_of_enums_names_its_index() {
+        use keel_shared::access::InviteMemberRequest;
+        let e = parse_json::<InviteMemberRequest>(br#"{"email": "a@b.co", "permissions": [{}]}"#).expect_err("map in enum array");
+        assert_eq!((e.code(), field_of(e)), ("validation_failed", vec!["permissions[0]".to_string()]));
+        let e = parse_json::<InviteMemberRequest>(br#"{"email": "a@b.co", "permissions": ["billing", "x"]}"#).expect_err("unknown");
+        assert_eq!(field_of(e), ["permissions[1]"]);
+    }
+
+    #[test]
     fn query_errors_name_the_parameter() {
         let q: PageQuery = parse_query("page=2&per_page=10").expect("valid");
         assert_eq!((q.page, q.per_page), (2, 10));

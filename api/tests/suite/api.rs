@@ -443,6 +443,25 @@ both_backends!(control_characters_are_field_errors_on_both_databases, |app: Test
     assert!(res.problem(422)["errors"]["body_text"].is_array(), "{}", res.text);
 });
 
+both_backends!(a_wrong_type_inside_an_array_names_its_index, |app: TestApp| async move {
+    // README promises type errors as 422 naming the field's path, also inside arrays of enums.
+    let client = a_client().email("arr@example.com").create(&app).await.token;
+    for (body, field) in [
+        (json!({"email": "m@example.com", "permissions": [{}]}), "permissions[0]"),
+        (json!({"email": "m@example.com", "permissions": ["billing", 5]}), "permissions[1]"),
+        (json!({"email": "m@example.com", "permissions": ["billing", "nope"]}), "permissions[1]"),
+        (json!({"email": "m@example.com", "permissions": {}}), "permissions"),
+    ] {
+        let res = app.post_json_authed("/api/v1/me/team", &client, body.clone()).await;
+        assert_eq!(res.status.as_u16(), 422, "{body}: {}", res.text);
+        assert!(res.problem(422)["errors"][field].is_array(), "{body}: expected errors.{field} in {}", res.text);
+    }
+    let admin = app.admin_token().await;
+    let body = json!({"email": "s@example.com", "first_name": "S", "last_name": "T", "role": "staff", "permissions": [[]]});
+    let res = app.post_json_authed("/api/v1/admin/staff", &admin, body).await;
+    assert!(res.problem(422)["errors"]["permissions[0]"].is_array(), "{}", res.text);
+});
+
 both_backends!(a_malformed_id_names_nothing, |app: TestApp| async move {
     // Ids are typed (keel_shared::ids): one that is not an id's shape is a 404 problem, on both
     // databases alike, before any query runs (PostgreSQL refused a NUL byte with a 500).
