@@ -4,7 +4,8 @@
 //! - input the client can fix: `Validation` (422, names the fields) or `BadRequest` (400);
 //! - who is asking: `Unauthenticated` and `MfaTokenInvalid` (401), `Forbidden` and
 //!   `TwoFactorRequired` (403);
-//! - what is asked for: `NotFound` (404, also for other people's resources), `Conflict` (409);
+//! - what is asked for: `NotFound` (404, also for other people's resources), `MethodNotAllowed`
+//!   (405 with `Allow`, a path without that method), `Conflict` (409);
 //! - too much: `TooManyRequests` (429) and `Locked` (423, an account locked after failed
 //!   sign-ins), both with `Retry-After`;
 //! - our side: `Unavailable` (503, e.g. the pool is exhausted) and `Internal` (500: the cause is
@@ -37,6 +38,9 @@ pub enum ApiError {
     TwoFactorRequired,
     #[error("{0}")]
     NotFound(String),
+    /// The path exists, not with this method; `allow` lists the methods it has (`GET, PUT`).
+    #[error("this path answers {allow} only")]
+    MethodNotAllowed { allow: String },
     /// `field` names the input that collides (e.g. `email`), when one does.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String, field: Option<String> },
@@ -83,6 +87,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::TwoFactorRequired => "two_factor_required",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyRequests { .. } => "rate_limited",
@@ -100,6 +105,7 @@ impl ApiError {
             ApiError::MfaTokenInvalid(_) => "Sign in again",
             ApiError::Forbidden(_) | ApiError::TwoFactorRequired => "Forbidden",
             ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
@@ -142,6 +148,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated(_) | ApiError::MfaTokenInvalid(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::TwoFactorRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -166,6 +173,9 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after_secs, .. } | ApiError::Locked { retry_after_secs, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.as_str()));
             }
             _ => {}
         }

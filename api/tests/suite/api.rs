@@ -271,7 +271,7 @@ both_backends!(bad_input_is_always_a_4xx_problem, |app: TestApp| async move {
         (Method::GET, "/api/v1/me", None, b"".to_vec(), 401, None),
         (Method::GET, "/api/v1/admin/clients?page=abc", None, b"".to_vec(), 401, None),
         (Method::GET, "/api/v1/does-not-exist", None, b"".to_vec(), 404, None),
-        (Method::DELETE, "/api/v1/products", None, b"".to_vec(), 404, None),
+        (Method::DELETE, "/api/v1/products", None, b"".to_vec(), 405, None),
         (Method::GET, "/api/nothing/here", None, b"".to_vec(), 404, None),
     ];
     for (method, path, ct, body, status, field) in cases {
@@ -460,6 +460,37 @@ both_backends!(a_wrong_type_inside_an_array_names_its_index, |app: TestApp| asyn
     let body = json!({"email": "s@example.com", "first_name": "S", "last_name": "T", "role": "staff", "permissions": [[]]});
     let res = app.post_json_authed("/api/v1/admin/staff", &admin, body).await;
     assert!(res.problem(422)["errors"]["permissions[0]"].is_array(), "{}", res.text);
+});
+
+both_backends!(a_method_a_path_does_not_have_is_405_with_allow, |app: TestApp| async move {
+    let token = a_client().email("allow@example.com").create(&app).await.token;
+    let job = "0192f0c4-8e3b-7cc1-9a52-3f1e2d4c5b6a";
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/products".to_string(), "GET"),
+        (Method::PATCH, "/api/v1/me/profile".to_string(), "GET, PUT"),
+        (Method::POST, "/api/v1/me/profile".to_string(), "GET, PUT"),
+        (Method::GET, format!("/api/v1/admin/jobs/{job}"), "DELETE"),
+        (Method::GET, format!("/api/v1/admin/jobs/{job}/retry"), "POST"),
+        (Method::PUT, "/api/v1/auth/login".to_string(), "POST"),
+        (Method::POST, "/healthz".to_string(), "GET"),
+        (Method::DELETE, "/readyz".to_string(), "GET"),
+    ] {
+        let req = actix_web::test::TestRequest::default()
+            .method(method.clone())
+            .uri(&path)
+            .insert_header(("authorization", format!("Bearer {token}")));
+        let res = app.request(req).await;
+        assert_eq!(res.problem(405)["code"], "method_not_allowed", "{method} {path}");
+        assert_eq!(res.headers.get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+    }
+    // Unknown paths stay 404 problems; /healthz answers JSON.
+    for path in ["/api/v1/nope", "/api/v1/products/x/y", "/api/elsewhere"] {
+        let res = app.send_raw(Method::DELETE, path, None, b"").await;
+        res.problem(404);
+        assert!(res.headers.get("allow").is_none());
+    }
+    let res = app.get("/healthz", None).await;
+    assert_eq!((res.status.as_u16(), res.content_type()), (200, "application/json"));
 });
 
 both_backends!(a_malformed_id_names_nothing, |app: TestApp| async move {
