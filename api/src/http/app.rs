@@ -21,7 +21,8 @@ pub fn api_routes<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = Error, InitError = ()>,
 {
-    app.into_utoipa_app()
+    let (app, mut api) = app
+        .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(health::healthz)
         .service(health::readyz)
@@ -35,7 +36,9 @@ where
                 .configure(notifications::routes::configure)
                 .default_service(web::to(api_not_found)),
         )
-        .split_for_parts()
+        .split_for_parts();
+    utoipa::Modify::modify(&super::openapi::ErrorResponses, &mut api);
+    (app, api)
 }
 
 /// What no route answered: a path the API has with another method is a 405 naming the methods

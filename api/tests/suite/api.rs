@@ -599,3 +599,74 @@ fn openapi_document_matches_the_committed_file() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from the spec");
     }
 }
+
+both_backends!(every_answer_is_listed_in_the_document_and_every_route_is_documented, |app: TestApp| async move {
+    // Walks the OpenAPI document the server serves and provokes the errors Keel answers before
+    // its handlers (no token, a client at an admin route, a body that is not JSON, of the wrong
+    // content type or type, a malformed id, bad query parameters): each answer's status must be
+    // listed for that operation, as a problem. And the reverse: a method a documented path does
+    // not list is refused (405), so actix serves nothing the document does not say.
+    let spec: Value = serde_json::from_str(&keel_api::http::openapi::document()).unwrap();
+    let admin = app.admin_token().await;
+    let client = a_client().email("walk@example.com").create(&app).await.token;
+    let mut checked = 0;
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        let path = template.split('/').map(|s| if s.starts_with('{') { "nope" } else { s }).collect::<Vec<_>>().join("/");
+        for (method, op) in item.as_object().unwrap() {
+            let listed: Vec<&str> = op["responses"].as_object().unwrap().keys().map(String::as_str).collect();
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let secured = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            let has_query = op["parameters"].as_array().is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let mut probes: Vec<(String, Option<&str>, Option<&str>, Vec<u8>)> = Vec::new();
+            if secured {
+                probes.push((path.clone(), None, None, vec![]));
+            }
+            if op.get("requestBody").is_some() {
+                for (ct, body) in
+                    [("text/plain", &b"{}"[..]), ("application/json", b"{"), ("application/json", b"[]"), ("application/json", b"{} x")]
+                {
+                    probes.push((path.clone(), Some(ct), Some(&admin), body.to_vec()));
+                    probes.push((path.clone(), Some(ct), Some(&client), body.to_vec()));
+                }
+            } else if method == Method::GET || template.contains('{') {
+                probes.push((path.clone(), None, Some(&client), vec![]));
+                if method == Method::GET {
+                    probes.push((path.clone(), None, Some(&admin), vec![]));
+                }
+            }
+            if has_query {
+                for q in ["per_page=0", "page=x", "per_page=101", "page=1000001"] {
+                    probes.push((format!("{path}?{q}"), None, Some(&admin), vec![]));
+                }
+            }
+            for (uri, ct, token, body) in probes {
+                let mut req = actix_web::test::TestRequest::default().method(method.clone()).uri(&uri).set_payload(body);
+                if let Some(ct) = ct {
+                    req = req.insert_header(("content-type", ct));
+                }
+                if let Some(token) = token {
+                    req = req.insert_header(("authorization", format!("Bearer {token}")));
+                }
+                let res = app.request(req).await;
+                let status = res.status.as_u16();
+                assert!(listed.contains(&status.to_string().as_str()), "{method} {uri} answered {status}, listed {listed:?}: {}", res.text);
+                if status >= 400 {
+                    res.problem(status);
+                }
+                checked += 1;
+            }
+            assert!(listed.iter().all(|s| s.len() == 3), "{method} {template}");
+        }
+        let documented: Vec<String> = item.as_object().unwrap().keys().map(|m| m.to_uppercase()).collect();
+        for other in ["GET", "PUT", "POST", "PATCH", "DELETE"].into_iter().filter(|m| !documented.iter().any(|d| d == m)) {
+            let res = app.send_raw(Method::from_bytes(other.as_bytes()).unwrap(), &path, None, b"").await;
+            assert_eq!(res.status.as_u16(), 405, "{other} {path} is not in the document but answered: {}", res.text);
+            let allow = res.headers.get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            assert_eq!(
+                allow.split(", ").map(str::to_string).collect::<std::collections::BTreeSet<_>>(),
+                documented.iter().cloned().collect()
+            );
+        }
+    }
+    assert!(checked > 200, "{checked} probes");
+});
