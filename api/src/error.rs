@@ -8,7 +8,8 @@
 //!   (405 with `Allow`, a path without that method), `Conflict` (409);
 //! - too much: `TooManyRequests` (429) and `Locked` (423, an account locked after failed
 //!   sign-ins), both with `Retry-After`;
-//! - our side: `Unavailable` (503, e.g. the pool is exhausted) and `Internal` (500: the cause is
+//! - our side: `Unavailable` (503, e.g. the pool is exhausted), `Busy` (503 with `Retry-After`,
+//!   too many password hashes at once) and `Internal` (500: the cause is
 //!   logged with the request id, the client gets a generic message).
 
 use std::collections::BTreeMap;
@@ -54,6 +55,9 @@ pub enum ApiError {
     Locked { detail: String, retry_after_secs: i64 },
     #[error("{0}")]
     Unavailable(String),
+    /// Too much CPU-heavy work at once (password hashing): 503 with `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -93,6 +97,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Locked { .. } => "account_locked",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -112,6 +117,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Locked { .. } => "Account locked",
             ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Busy(_) => "Server busy",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -154,7 +160,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Locked { .. } => StatusCode::LOCKED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -173,6 +179,9 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after_secs, .. } | ApiError::Locked { retry_after_secs, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            ApiError::Busy(_) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
             }
             ApiError::MethodNotAllowed { allow } => {
                 res.insert_header((header::ALLOW, allow.as_str()));

@@ -180,7 +180,7 @@ pub fn disable(
     if user.totp_enabled_at.is_none() {
         return Err(ApiError::Conflict { code: "two_factor_disabled", detail: "two-factor sign-in is not on".into(), field: None });
     }
-    if !password::verify(password_plain, &user.password_hash) {
+    if !password::verify(password_plain, &user.password_hash)? {
         return Err(ApiError::field("password", "is not your password"));
     }
     if !check_code(conn, now, secret_key, &user, code)? {
