@@ -4,10 +4,12 @@
 //! - input the client can fix: `Validation` (422, names the fields) or `BadRequest` (400);
 //! - who is asking: `Unauthenticated` and `MfaTokenInvalid` (401), `Forbidden` and
 //!   `TwoFactorRequired` (403);
-//! - what is asked for: `NotFound` (404, also for other people's resources), `Conflict` (409);
+//! - what is asked for: `NotFound` (404, also for other people's resources), `MethodNotAllowed`
+//!   (405 with `Allow`, a path without that method), `Conflict` (409);
 //! - too much: `TooManyRequests` (429) and `Locked` (423, an account locked after failed
 //!   sign-ins), both with `Retry-After`;
-//! - our side: `Unavailable` (503, e.g. the pool is exhausted) and `Internal` (500: the cause is
+//! - our side: `Unavailable` (503, e.g. the pool is exhausted), `Busy` (503 with `Retry-After`,
+//!   too many password hashes at once) and `Internal` (500: the cause is
 //!   logged with the request id, the client gets a generic message).
 
 use std::collections::BTreeMap;
@@ -37,6 +39,9 @@ pub enum ApiError {
     TwoFactorRequired,
     #[error("{0}")]
     NotFound(String),
+    /// The path exists, not with this method; `allow` lists the methods it has (`GET, PUT`).
+    #[error("this path answers {allow} only")]
+    MethodNotAllowed { allow: String },
     /// `field` names the input that collides (e.g. `email`), when one does.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String, field: Option<String> },
@@ -50,6 +55,9 @@ pub enum ApiError {
     Locked { detail: String, retry_after_secs: i64 },
     #[error("{0}")]
     Unavailable(String),
+    /// Too much CPU-heavy work at once (password hashing): 503 with `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -83,11 +91,13 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::TwoFactorRequired => "two_factor_required",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Locked { .. } => "account_locked",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -100,12 +110,14 @@ impl ApiError {
             ApiError::MfaTokenInvalid(_) => "Sign in again",
             ApiError::Forbidden(_) | ApiError::TwoFactorRequired => "Forbidden",
             ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Locked { .. } => "Account locked",
             ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Busy(_) => "Server busy",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -142,12 +154,13 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated(_) | ApiError::MfaTokenInvalid(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::TwoFactorRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Locked { .. } => StatusCode::LOCKED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -166,6 +179,12 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests { retry_after_secs, .. } | ApiError::Locked { retry_after_secs, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            ApiError::Busy(_) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.as_str()));
             }
             _ => {}
         }

@@ -82,6 +82,11 @@ enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         threads: usize,
     },
+    /// N parallel log-ins for unknown e-mails through the app; prints statuses and peak memory.
+    LoginFlood {
+        #[arg(long, default_value_t = 600)]
+        parallel: usize,
+    },
     /// Seed the back office's lists and time their pages (p50/p99 per case).
     Lists {
         /// Client accounts to seed.
@@ -207,6 +212,10 @@ fn run(command: Command, config: Config) -> Result<(), String> {
         Command::Bench { command: BenchCommand::Auth { users, threads } } => {
             let state = server::prepare(config, server::system_clock())?;
             keel_api::identity::bench::auth(&state, users, threads)
+        }
+        Command::Bench { command: BenchCommand::LoginFlood { parallel } } => {
+            let state = server::prepare(config, server::system_clock())?;
+            keel_api::identity::bench::login_flood(state, parallel)
         }
         Command::Bench { command: BenchCommand::Lists { clients, audit, runs } } => {
             let pool = db::connect(&config.database_url, 2).map_err(|e| format!("DATABASE_URL: {e}"))?;

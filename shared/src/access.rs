@@ -152,10 +152,13 @@ pub struct StaffMember {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateStaffRequest {
     #[validate(length(max = EMAIL_MAX), custom(function = "validation::email"))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub email: String,
     #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub first_name: String,
     #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub last_name: String,
     #[validate(custom(function = "back_office"))]
     pub role: Role,
@@ -219,8 +222,10 @@ pub struct TeamMember {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteMemberRequest {
     #[validate(length(max = EMAIL_MAX), custom(function = "validation::email"))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub email: String,
     #[validate(length(min = 1, max = 4), custom(function = "distinct_areas"))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 4))]
     pub permissions: Vec<MemberPermission>,
 }
 
@@ -229,6 +234,7 @@ pub struct InviteMemberRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateMemberRequest {
     #[validate(length(min = 1, max = 4), custom(function = "distinct_areas"))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 4))]
     pub permissions: Vec<MemberPermission>,
 }
 
@@ -251,10 +257,13 @@ pub struct Invitation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AcceptInvitationRequest {
     #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub first_name: String,
     #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub last_name: String,
     #[validate(custom(function = "validation::password"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 128))]
     pub password: String,
 }
 

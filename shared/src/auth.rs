@@ -31,13 +31,17 @@ impl Role {
 pub struct RegisterRequest {
     /// E-mail address; unique ignoring case.
     #[validate(length(max = EMAIL_MAX), custom(function = "validation::email"))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub email: String,
     /// At least 10 characters.
     #[validate(custom(function = "validation::password"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 128))]
     pub password: String,
     #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub first_name: String,
     #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub last_name: String,
 }
 
@@ -46,8 +50,10 @@ pub struct RegisterRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = EMAIL_MAX))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 254))]
     pub email: String,
     #[validate(length(min = 1, max = PASSWORD_MAX))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
 }
 
@@ -124,6 +130,7 @@ mod tests {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
     #[validate(length(min = 16, max = 128))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 16, max_length = 128))]
     pub token: String,
 }
 
@@ -132,6 +139,7 @@ pub struct TokenRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForgotPasswordRequest {
     #[validate(length(max = EMAIL_MAX), custom(function = "validation::email"))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub email: String,
 }
 
@@ -140,8 +148,10 @@ pub struct ForgotPasswordRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetPasswordRequest {
     #[validate(length(min = 16, max = 128))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 16, max_length = 128))]
     pub token: String,
     #[validate(custom(function = "validation::password"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 128))]
     pub password: String,
     /// Also revoke every API key of the account (the default: after "forgot password" the
     /// account may have been taken over, and keys do not depend on the password). Send `false`
@@ -160,8 +170,10 @@ fn revoke_keys_on_reset() -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     #[validate(length(min = 1, max = PASSWORD_MAX))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub current_password: String,
     #[validate(custom(function = "validation::password"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 128))]
     pub new_password: String,
     /// Also revoke every API key of the account. Off by default here: the current password
     /// proves the owner is asking (a reset revokes them by default).
@@ -212,6 +224,7 @@ pub struct AuditEntry {
 pub struct AuditFilter {
     /// Only this action (exact), e.g. `auth.login_failed`.
     #[validate(length(max = 100))]
+    #[cfg_attr(feature = "openapi", param(max_length = 100))]
     pub action: Option<String>,
     /// Only entries of this account.
     pub account_id: Option<crate::ids::UserId>,
@@ -229,6 +242,7 @@ pub struct AuditFilter {
 pub struct ClientFilter {
     /// Clients whose e-mail, first name, last name or company starts with this (any case).
     #[validate(length(min = 1, max = 100))]
+    #[cfg_attr(feature = "openapi", param(min_length = 1, max_length = 100))]
     pub q: Option<String>,
     /// The page (`page`, `per_page`, `cursor`); listed in the document as `PageQuery`'s parameters.
     #[serde(flatten)]
@@ -255,14 +269,17 @@ crate::text_enum! {
 pub struct CreateApiKeyRequest {
     /// A name to recognise the key by, e.g. "Billing sync".
     #[validate(length(min = 1, max = 80), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 80))]
     pub name: String,
     #[validate(length(min = 1, max = 3))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 3))]
     pub scopes: Vec<ApiScope>,
     /// When the key stops working (optional).
     pub expires_at: Option<DateTime<Utc>>,
     /// IP addresses the key may be used from; empty for any.
     #[serde(default)]
     #[validate(length(max = 20))]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub allowed_ips: Vec<String>,
 }
 
@@ -306,9 +323,11 @@ pub struct MfaChallenge {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MfaLoginRequest {
     #[validate(length(min = 10, max = 2000))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 2000))]
     pub mfa_token: String,
     /// Six digits from the authenticator app, or a recovery code (`xxxxx-xxxxx`).
     #[validate(length(min = 6, max = 20))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 20))]
     pub code: String,
 }
 
@@ -329,6 +348,7 @@ pub struct TwoFactorSetup {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeRequest {
     #[validate(length(min = 6, max = 20))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 20))]
     pub code: String,
 }
 
@@ -337,8 +357,10 @@ pub struct CodeRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisableTwoFactorRequest {
     #[validate(length(min = 1, max = PASSWORD_MAX))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
     #[validate(length(min = 6, max = 20))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 6, max_length = 20))]
     pub code: String,
 }
 
@@ -354,16 +376,21 @@ pub struct RecoveryCodes {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     #[validate(length(min = 1, max = 120))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
     pub line1: String,
     #[serde(default)]
     #[validate(length(max = 120))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 120))]
     pub line2: String,
     #[validate(length(min = 1, max = 80))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 80))]
     pub city: String,
     #[serde(default)]
     #[validate(length(max = 80))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 80))]
     pub region: String,
     #[validate(length(min = 1, max = 20))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 20))]
     pub postcode: String,
     /// ISO 3166-1 alpha-2 country code, e.g. `DE`.
     #[validate(custom(function = "validation::country"))]
@@ -375,12 +402,16 @@ pub struct Address {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub first_name: String,
     #[validate(length(min = 1, max = NAME_MAX), custom(function = "validation::name"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub last_name: String,
     #[validate(length(max = 120))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 120))]
     pub company: Option<String>,
     #[validate(length(max = 30), custom(function = "validation::phone"))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 30))]
     pub phone: Option<String>,
     #[validate(nested)]
     pub address: Option<Address>,
@@ -389,9 +420,11 @@ pub struct Profile {
     pub billing_address: Option<Address>,
     /// VAT or other tax number.
     #[validate(length(max = 40))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 40))]
     pub tax_id: Option<String>,
     pub currency: crate::money::Currency,
     /// Language of e-mails and the portal, e.g. `en`.
     #[validate(length(min = 2, max = 5))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 2, max_length = 5))]
     pub language: String,
 }

@@ -62,6 +62,7 @@ pub struct JobFilter {
     pub state: Option<JobState>,
     /// Only jobs of this kind.
     #[validate(length(max = 100))]
+    #[cfg_attr(feature = "openapi", param(max_length = 100))]
     pub kind: Option<String>,
     /// The page (`page`, `per_page`, `cursor`); listed in the document as `PageQuery`'s parameters.
     #[serde(flatten)]
@@ -88,6 +89,7 @@ pub struct ScheduledTask {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateTaskRequest {
     #[validate(length(min = 9, max = 100))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 9, max_length = 100))]
     pub cron: String,
     pub enabled: bool,
 }
@@ -137,9 +139,12 @@ pub struct EmailTemplate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateTemplateRequest {
     #[validate(length(min = 1, max = 200))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub subject: String,
     #[validate(length(min = 1, max = 20000))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 20000))]
     pub body_text: String,
     #[validate(length(min = 1, max = 50000))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50000))]
     pub body_html: String,
 }

@@ -19,14 +19,17 @@ pub struct PageQuery {
     /// 1-based page number (default 1).
     #[serde(default = "default_page", deserialize_with = "number")]
     #[validate(range(min = 1, max = 1_000_000))]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1_000_000))]
     pub page: u32,
     /// Items per page, 1 to 100 (default 25).
     #[serde(default = "default_per_page", deserialize_with = "number")]
     #[validate(range(min = 1, max = 100))]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: u32,
     /// The `next_cursor` of the previous page: the page after it (`page` is then ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(length(min = 1, max = 200))]
+    #[cfg_attr(feature = "openapi", param(min_length = 1, max_length = 200))]
     pub cursor: Option<String>,
 }
 

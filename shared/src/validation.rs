@@ -61,6 +61,18 @@ pub fn email(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Fields whose text may span lines (e-mail template bodies): they take line feed, carriage
+/// return and tab. Every other text field is one line.
+pub const MULTI_LINE_FIELDS: &[&str] = &["body_text", "body_html"];
+
+/// The one rule for control characters in text input, applied by the API's extractors to every
+/// JSON string (and key), query parameter and path segment before anything reads them:
+/// Unicode control characters (C0 U+0000–U+001F, DEL U+007F, C1 U+0080–U+009F) are refused,
+/// except `\n`, `\r` and `\t` in a field named in [`MULTI_LINE_FIELDS`].
+pub fn refused_control(c: char, multi_line: bool) -> bool {
+    c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t'))
+}
+
 /// Names: not blank after trimming, no control characters.
 pub fn name(value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
@@ -70,6 +82,21 @@ pub fn name(value: &str) -> Result<(), ValidationError> {
         return Err(error("name", "must not contain control characters"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod control_tests {
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_in_multi_line_fields() {
+        for c in ['\0', '\u{7}', '\u{1b}', '\u{7f}', '\u{85}', '\n', '\t'] {
+            assert!(super::refused_control(c, false), "{c:?}");
+        }
+        for c in ['\n', '\r', '\t'] {
+            assert!(!super::refused_control(c, true), "{c:?}");
+        }
+        assert!(super::refused_control('\0', true));
+        assert!(!super::refused_control('é', false) && !super::refused_control(' ', false));
+    }
 }
 
 /// Passwords: 10 to 128 characters, not only white space.

@@ -1,7 +1,7 @@
 //! Assembles the actix application: the API under `/api/v1`, health checks, the OpenAPI document
 //! and docs UI, then the SPA for every other path.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
@@ -21,7 +21,8 @@ pub fn api_routes<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = Error, InitError = ()>,
 {
-    app.into_utoipa_app()
+    let (app, mut api) = app
+        .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(health::healthz)
         .service(health::readyz)
@@ -35,11 +36,61 @@ where
                 .configure(notifications::routes::configure)
                 .default_service(web::to(api_not_found)),
         )
-        .split_for_parts()
+        .split_for_parts();
+    utoipa::Modify::modify(&super::openapi::ErrorResponses, &mut api);
+    (app, api)
 }
 
+/// What no route answered: a path the API has with another method is a 405 naming the methods
+/// it has (`Allow`), anything else a 404 problem.
 async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!("no API route {} {}", req.method(), req.path())))
+    match allowed_methods(req.path()) {
+        Some(allow) => Err(ApiError::MethodNotAllowed { allow }),
+        None => Err(ApiError::NotFound(format!("no API route {} {}", req.method(), req.path()))),
+    }
+}
+
+/// The route table, from the OpenAPI document the routes themselves generate (built once): each
+/// path template's segments and its methods.
+fn route_table() -> &'static [(Vec<String>, Vec<&'static str>)] {
+    static TABLE: std::sync::OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let (_, api) = api_routes(App::new());
+        api.paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let segments = template.split('/').map(str::to_string).collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ];
+                (segments, methods.into_iter().filter(|(_, has)| *has).map(|(m, _)| m).collect())
+            })
+            .collect()
+    })
+}
+
+/// The methods of the documented path that `path` is an instance of (`{param}` matches one
+/// non-empty segment), as an `Allow` value; `None` when no documented path matches.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut allow: Vec<&str> = Vec::new();
+    for (template, methods) in route_table() {
+        let matches = template.len() == segments.len()
+            && template.iter().zip(&segments).all(|(t, s)| if t.starts_with('{') { !s.is_empty() } else { t == s });
+        if matches {
+            for m in methods {
+                if !allow.contains(m) {
+                    allow.push(m);
+                }
+            }
+        }
+    }
+    (!allow.is_empty()).then(|| allow.join(", "))
 }
 
 /// Everything the server answers.
@@ -60,6 +111,8 @@ pub fn build(
         );
     let (app, api) = api_routes(app);
     let app = app
+        // The health checks' other methods: 405 with `Allow` (the SPA would answer otherwise).
+        .service(web::resource(["/healthz", "/readyz"]).to(api_not_found))
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
         .route("/api/docs", web::get().to(docs_redirect))
         .service(web::scope("/api").default_service(web::to(api_not_found)));
@@ -77,7 +130,20 @@ pub fn build(
                 .add((header::REFERRER_POLICY, "same-origin"))
                 .add((header::X_FRAME_OPTIONS, "DENY")),
         )
+        .wrap(from_fn(refuse_control_in_path))
         .wrap(from_fn(request_id::middleware))
+}
+
+/// A path segment with a control character (`%00`, `%07`) names nothing: 404 problem+json, on
+/// both databases alike, before a handler or a query sees it (PostgreSQL refuses a NUL with a 500).
+async fn refuse_control_in_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if super::extract::path_has_control_characters(req.path()) {
+        return Ok(req.error_response(ApiError::NotFound("no such resource".into())).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 async fn cache_headers(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {

@@ -59,24 +59,83 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     }
 }
 
-/// Deserializes JSON, naming the field that is wrong when there is one.
+/// Deserializes JSON, naming the field that is wrong when there is one. The body is read as one
+/// JSON value first (syntax errors and anything after the value are a 400 `malformed_json`), its
+/// text checked for control characters (422 naming the field), and only then typed, so every
+/// type error (also inside arrays of enums) is a 422 naming its path.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("empty_body", "the request body is empty; a JSON object is expected"));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    // `from_slice` also refuses trailing input: `{…} garbage` is not JSON.
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    refuse_control_characters(&value, &mut String::new(), false)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"));
-        }
-        let message = strip_position(&inner.to_string());
+        let message = strip_position(&e.into_inner().to_string());
         let field = missing_field(&message)
             .map(|f| if path == "." || path.is_empty() { f.to_string() } else { format!("{path}.{f}") })
             .unwrap_or_else(|| if path == "." || path.is_empty() { "body".to_string() } else { path });
         ApiError::field(&field, message)
     })
+}
+
+const CONTROL_MESSAGE: &str = "must not contain control characters";
+
+/// Every string and key in `value` against [`keel_shared::validation::refused_control`]; the
+/// error names the JSON path as serde_path_to_error does (`address.city`, `permissions[0]`).
+fn refuse_control_characters(value: &serde_json::Value, path: &mut String, multi_line: bool) -> Result<(), ApiError> {
+    use keel_shared::validation::{refused_control, MULTI_LINE_FIELDS};
+    match value {
+        serde_json::Value::String(s) if s.chars().any(|c| refused_control(c, multi_line)) => {
+            Err(ApiError::field(if path.is_empty() { "body" } else { path }, CONTROL_MESSAGE))
+        }
+        serde_json::Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let r = refuse_control_characters(item, path, multi_line);
+            path.truncate(len);
+            r
+        }),
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            let len = path.len();
+            if len > 0 {
+                path.push('.');
+            }
+            path.push_str(key);
+            let r = if key.chars().any(|c| refused_control(c, false)) {
+                Err(ApiError::field(path, CONTROL_MESSAGE))
+            } else {
+                refuse_control_characters(item, path, MULTI_LINE_FIELDS.contains(&key.as_str()))
+            };
+            path.truncate(len);
+            r
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// True when the request path, percent-decoded, holds a control character: such a segment names
+/// no resource (a 404 before any handler or query sees it).
+pub fn path_has_control_characters(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                decoded.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).chars().any(|c| keel_shared::validation::refused_control(c, false))
 }
 
 fn strip_position(message: &str) -> String {
@@ -125,6 +184,9 @@ fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, (String, S
         if keel_shared::PageQuery::NUMBERS.contains(&k.as_ref()) && v.trim().parse::<u32>().is_err() {
             return Err((k.into_owned(), format!("expected a whole number from 0 to {}", u32::MAX)));
         }
+        if k.chars().chain(v.chars()).any(|c| keel_shared::validation::refused_control(c, false)) {
+            return Err((k.into_owned(), CONTROL_MESSAGE.into()));
+        }
         map.insert(k.into_owned(), serde_json::Value::String(v.into_owned()));
     }
     serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
@@ -155,6 +217,34 @@ mod tests {
         let e = parse_json::<RegisterRequest>(br#"{"email": "#).expect_err("syntax");
         assert_eq!(e.code(), "malformed_json");
         assert_eq!(parse_json::<RegisterRequest>(b"  ").expect_err("empty").code(), "empty_body");
+        let valid = r#"{"email": "a@b.co", "password": "correct horse", "first_name": "a", "last_name": "b"}"#;
+        let e = parse_json::<RegisterRequest>(format!("{valid} this is not JSON").as_bytes()).expect_err("trailing");
+        assert_eq!(e.code(), "malformed_json");
+        assert_eq!(parse_json::<RegisterRequest>(format!("{valid}{{}}").as_bytes()).expect_err("two values").code(), "malformed_json");
+        parse_json::<RegisterRequest>(format!("{valid} \r\n\t").as_bytes()).expect("trailing whitespace is fine");
+        let e = parse_json::<RegisterRequest>(br#"{"email": "a@b.co\u0000", "password": "x", "first_name": "a", "last_name": "b"}"#)
+            .expect_err("control");
+        assert_eq!(field_of(e), ["email"]);
+        let e = parse_json::<serde_json::Value>(br#"{"a": [{"b": ["ok", "x\u0007"]}]}"#).expect_err("nested");
+        assert_eq!(field_of(e), ["a[0].b[1]"]);
+        let e = parse_json::<serde_json::Value>(br#"{"body_text": "a\n\tb", "x": {"body_html": "\r\n"}, "subject": "a\nb"}"#)
+            .expect_err("one line");
+        assert_eq!(field_of(e), ["subject"]);
+        assert!(
+            path_has_control_characters("/api/v1/x%00")
+                && path_has_control_characters("/a/%1B")
+                && path_has_control_characters("/a/%C2%85")
+        );
+        assert!(!path_has_control_characters("/api/v1/x%20y%2f%zz%"));
+    }
+
+    #[test]
+    fn a_wrong_type_inside_an_array_of_enums_names_its_index() {
+        use keel_shared::access::InviteMemberRequest;
+        let e = parse_json::<InviteMemberRequest>(br#"{"email": "a@b.co", "permissions": [{}]}"#).expect_err("map in enum array");
+        assert_eq!((e.code(), field_of(e)), ("validation_failed", vec!["permissions[0]".to_string()]));
+        let e = parse_json::<InviteMemberRequest>(br#"{"email": "a@b.co", "permissions": ["billing", "x"]}"#).expect_err("unknown");
+        assert_eq!(field_of(e), ["permissions[1]"]);
     }
 
     #[test]

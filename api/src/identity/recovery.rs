@@ -260,7 +260,7 @@ pub fn change_password(
 ) -> Result<(), ApiError> {
     let (current, new_password) = (req.current_password.as_str(), req.new_password.as_str());
     let user = find_user(conn, user_id)?;
-    if !password::verify(current, &user.password_hash) {
+    if !password::verify(current, &user.password_hash)? {
         return Err(ApiError::field("current_password", "is not your current password"));
     }
     if current == new_password {

@@ -151,6 +151,10 @@ async fn register(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<
 async fn login(req: HttpRequest, state: web::Data<AppState>, body: ValidJson<LoginRequest>) -> Result<HttpResponse, ApiError> {
     let (now, meta, mail) = (state.clock.now(), meta(&req), state.mail());
     limit_ip(&state, limits::LOGIN_PER_IP, &meta).await?;
+    // Refused at once when every hashing slot and the queue are taken, before a connection is.
+    if crate::identity::password::Gate::global().saturated() {
+        return Err(ApiError::Busy("too many sign-ins at once; try again in a moment".into()));
+    }
     let ValidJson(LoginRequest { email, password }) = body;
     match db::run(&state.pool, move |c| service::login(c, now, &email, &password, &meta, &mail)).await? {
         service::LoginOutcome::SignedIn(user, session) => signed_in(&req, &state, &user, &session, actix_web::http::StatusCode::OK).await,

@@ -66,7 +66,7 @@ pub fn login(
     mail: &MailContext,
 ) -> Result<LoginOutcome, ApiError> {
     let Some(user) = find_by_email(conn, email)? else {
-        password::verify_dummy(password_plain);
+        password::verify_dummy(password_plain)?;
         audit::record(
             conn,
             now,
@@ -80,7 +80,7 @@ pub fn login(
     if let Some(locked) = locked_error(&user, device.as_ref(), now) {
         return Err(locked);
     }
-    if !password::verify(password_plain, &user.password_hash) {
+    if !password::verify(password_plain, &user.password_hash)? {
         return Err(record_failure(conn, now, &user, device.as_ref(), meta, mail, "wrong_password")?);
     }
     // A success starts its own source's count again (a known browser's, in `complete_login`); a

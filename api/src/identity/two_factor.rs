@@ -28,13 +28,7 @@ pub fn setup(conn: &mut DbConn, secret_key: &[u8], issuer: &str, user_id: &str) 
     rand::rng().fill_bytes(&mut raw);
     let secret = totp::base32_encode(&raw);
     diesel::update(users::table.find(user_id)).set(users::totp_pending.eq(Some(crypto::seal(secret_key, &raw)?))).execute(conn)?;
-    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let otpauth_url = format!(
-        "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
-        enc(issuer),
-        enc(&user.email),
-        enc(issuer)
-    );
+    let otpauth_url = totp::key_uri(issuer, &user.email, &secret);
     let qr = qrcode::QrCode::new(otpauth_url.as_bytes()).map_err(ApiError::internal)?;
     let qr_svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build();
     Ok(TwoFactorSetup { secret, otpauth_url, qr_svg })
@@ -186,7 +180,7 @@ pub fn disable(
     if user.totp_enabled_at.is_none() {
         return Err(ApiError::Conflict { code: "two_factor_disabled", detail: "two-factor sign-in is not on".into(), field: None });
     }
-    if !password::verify(password_plain, &user.password_hash) {
+    if !password::verify(password_plain, &user.password_hash)? {
         return Err(ApiError::field("password", "is not your password"));
     }
     if !check_code(conn, now, secret_key, &user, code)? {

@@ -271,7 +271,7 @@ both_backends!(bad_input_is_always_a_4xx_problem, |app: TestApp| async move {
         (Method::GET, "/api/v1/me", None, b"".to_vec(), 401, None),
         (Method::GET, "/api/v1/admin/clients?page=abc", None, b"".to_vec(), 401, None),
         (Method::GET, "/api/v1/does-not-exist", None, b"".to_vec(), 404, None),
-        (Method::DELETE, "/api/v1/products", None, b"".to_vec(), 404, None),
+        (Method::DELETE, "/api/v1/products", None, b"".to_vec(), 405, None),
         (Method::GET, "/api/nothing/here", None, b"".to_vec(), 404, None),
     ];
     for (method, path, ct, body, status, field) in cases {
@@ -292,6 +292,205 @@ both_backends!(bad_input_is_always_a_4xx_problem, |app: TestApp| async move {
     let res =
         app.request(actix_web::test::TestRequest::get().uri("/api/v1/me").insert_header(("authorization", format!("Basic {token}")))).await;
     res.problem(401);
+});
+
+both_backends!(json_followed_by_garbage_is_malformed, |app: TestApp| async move {
+    // A valid object followed by anything but whitespace is not JSON: nothing is created.
+    let body = br#"{"email":"trail@example.com","password":"correct horse battery","first_name":"a","last_name":"b"} this is not JSON"#;
+    let res = app.send_raw(Method::POST, "/api/v1/auth/register", Some("application/json"), body).await;
+    assert_eq!(res.problem(400)["code"], "malformed_json", "{}", res.text);
+    let two = br#"{"email":"trail@example.com","password":"correct horse battery","first_name":"a","last_name":"b"}{}"#;
+    let res = app.send_raw(Method::POST, "/api/v1/auth/register", Some("application/json"), two).await;
+    assert_eq!(res.problem(400)["code"], "malformed_json", "{}", res.text);
+    assert_eq!(app.login("trail@example.com", "correct horse battery").await.status, StatusCode::UNAUTHORIZED);
+    // Trailing whitespace is fine.
+    let body = b"{\"email\":\"trail@example.com\",\"password\":\"correct horse battery\",\"first_name\":\"a\",\"last_name\":\"b\"} \n\t ";
+    let res = app.send_raw(Method::POST, "/api/v1/auth/register", Some("application/json"), body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+});
+
+both_backends!(control_characters_are_field_errors_on_both_databases, |app: TestApp| async move {
+    // PostgreSQL refuses a NUL in text (500 before); SQLite stored it. Every text input refuses
+    // control characters with a 422 naming the field; only multi-line fields take \n, \r and \t.
+    let admin = app.admin_token().await;
+    let client = a_client().email("ctl@example.com").create(&app).await.token;
+    let profile = app.get("/api/v1/me/profile", Some(&client)).await.body;
+    assert!(profile.is_object(), "{profile}");
+    let address = json!({"line1": "1 Main St", "city": "Berlin", "postcode": "10115", "country": "DE"});
+    for c in ["\u{0}", "\u{7}", "\u{1b}", "\u{7f}", "\t"] {
+        let bodies: Vec<(Method, &str, &str, Value, &str)> = vec![
+            (Method::POST, "/api/v1/auth/login", "", json!({"email": format!("a@b{c}.io"), "password": "x"}), "email"),
+            (Method::POST, "/api/v1/auth/login", "", json!({"email": "a@b.io", "password": format!("pass{c}word")}), "password"),
+            (
+                Method::POST,
+                "/api/v1/auth/register",
+                "",
+                json!({"email": "n@b.io", "password": "correct horse battery", "first_name": "a", "last_name": format!("b{c}")}),
+                "last_name",
+            ),
+            (Method::POST, "/api/v1/auth/forgot-password", "", json!({"email": format!("x{c}@b.io")}), "email"),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    p["company"] = json!(format!("Acme{c}"));
+                    p
+                },
+                "company",
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    p["tax_id"] = json!(format!("DE1{c}"));
+                    p
+                },
+                "tax_id",
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    p["language"] = json!(format!("e{c}"));
+                    p
+                },
+                "language",
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    p["first_name"] = json!(format!("A{c}n"));
+                    p
+                },
+                "first_name",
+            ),
+            (
+                Method::PUT,
+                "/api/v1/me/profile",
+                &client,
+                {
+                    let mut p = profile.clone();
+                    let mut a = address.clone();
+                    a["city"] = json!(format!("Ber{c}lin"));
+                    p["address"] = a;
+                    p
+                },
+                "address.city",
+            ),
+            (Method::POST, "/api/v1/me/api-keys", &client, json!({"name": format!("k{c}"), "scopes": ["read"]}), "name"),
+            (
+                Method::PUT,
+                "/api/v1/admin/email-templates/welcome",
+                &admin,
+                json!({"subject": format!("Hi{c}"), "body_text": "a", "body_html": "<p>a</p>"}),
+                "subject",
+            ),
+        ];
+        for (method, path, token, body, field) in bodies {
+            let mut req = actix_web::test::TestRequest::default().method(method.clone()).uri(path).set_json(&body);
+            if !token.is_empty() {
+                req = req.insert_header(("authorization", format!("Bearer {token}")));
+            }
+            let res = app.request(req).await;
+            assert_eq!(res.status.as_u16(), 422, "{method} {path} {field} {c:?}: {}", res.text);
+            assert!(res.problem(422)["errors"][field].is_array(), "{method} {path} {c:?}: expected errors.{field} in {}", res.text);
+        }
+        let enc: String = url::form_urlencoded::byte_serialize(c.as_bytes()).collect();
+        for (path, token, field) in [
+            (format!("/api/v1/me/audit?action=auth{enc}"), &client, "action"),
+            (format!("/api/v1/admin/audit?action=auth{enc}"), &admin, "action"),
+            (format!("/api/v1/admin/jobs?kind=email{enc}"), &admin, "kind"),
+            (format!("/api/v1/admin/clients?q=ann{enc}"), &admin, "q"),
+            (format!("/api/v1/admin/clients?cursor=1{enc}"), &admin, "cursor"),
+            (format!("/api/v1/email/unsubscribe?email=a{enc}@b.io&token=x"), &admin, "email"),
+        ] {
+            let res = app.get(&path, Some(token)).await;
+            assert_eq!(res.status.as_u16(), 422, "{path}: {}", res.text);
+            assert!(res.problem(422)["errors"][field].is_array(), "{path}: expected errors.{field} in {}", res.text);
+        }
+        // Text path segments name nothing.
+        for (method, path) in [
+            (Method::GET, format!("/api/v1/team/invitations/abc{enc}")),
+            (Method::PUT, format!("/api/v1/admin/tasks/x{enc}")),
+            (Method::PUT, format!("/api/v1/admin/email-templates/welcome{enc}")),
+            (Method::DELETE, format!("/api/v1/admin/email-templates/welcome{enc}")),
+        ] {
+            let req = actix_web::test::TestRequest::default()
+                .method(method.clone())
+                .uri(&path)
+                .insert_header(("authorization", format!("Bearer {admin}")))
+                .set_json(json!({"subject": "s", "body_text": "b", "body_html": "h", "cron": "0 * * * *", "enabled": true}));
+            let res = app.request(req).await;
+            assert_eq!(res.status.as_u16(), 404, "{method} {path}: {}", res.text);
+            res.problem(404);
+        }
+    }
+    // A multi-line field keeps its line breaks and tabs, and still refuses the rest.
+    let body = json!({"subject": "Welcome", "body_text": "Hello,\r\n\tthere\n", "body_html": "<p>\n\tHello</p>"});
+    let res = app.put_json("/api/v1/admin/email-templates/welcome", &admin, body).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let body = json!({"subject": "Welcome", "body_text": "Hello\u{0}", "body_html": "<p>Hello</p>"});
+    let res = app.put_json("/api/v1/admin/email-templates/welcome", &admin, body).await;
+    assert!(res.problem(422)["errors"]["body_text"].is_array(), "{}", res.text);
+});
+
+both_backends!(a_wrong_type_inside_an_array_names_its_index, |app: TestApp| async move {
+    // README promises type errors as 422 naming the field's path, also inside arrays of enums.
+    let client = a_client().email("arr@example.com").create(&app).await.token;
+    for (body, field) in [
+        (json!({"email": "m@example.com", "permissions": [{}]}), "permissions[0]"),
+        (json!({"email": "m@example.com", "permissions": ["billing", 5]}), "permissions[1]"),
+        (json!({"email": "m@example.com", "permissions": ["billing", "nope"]}), "permissions[1]"),
+        (json!({"email": "m@example.com", "permissions": {}}), "permissions"),
+    ] {
+        let res = app.post_json_authed("/api/v1/me/team", &client, body.clone()).await;
+        assert_eq!(res.status.as_u16(), 422, "{body}: {}", res.text);
+        assert!(res.problem(422)["errors"][field].is_array(), "{body}: expected errors.{field} in {}", res.text);
+    }
+    let admin = app.admin_token().await;
+    let body = json!({"email": "s@example.com", "first_name": "S", "last_name": "T", "role": "staff", "permissions": [[]]});
+    let res = app.post_json_authed("/api/v1/admin/staff", &admin, body).await;
+    assert!(res.problem(422)["errors"]["permissions[0]"].is_array(), "{}", res.text);
+});
+
+both_backends!(a_method_a_path_does_not_have_is_405_with_allow, |app: TestApp| async move {
+    let token = a_client().email("allow@example.com").create(&app).await.token;
+    let job = "0192f0c4-8e3b-7cc1-9a52-3f1e2d4c5b6a";
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/products".to_string(), "GET"),
+        (Method::PATCH, "/api/v1/me/profile".to_string(), "GET, PUT"),
+        (Method::POST, "/api/v1/me/profile".to_string(), "GET, PUT"),
+        (Method::GET, format!("/api/v1/admin/jobs/{job}"), "DELETE"),
+        (Method::GET, format!("/api/v1/admin/jobs/{job}/retry"), "POST"),
+        (Method::PUT, "/api/v1/auth/login".to_string(), "POST"),
+        (Method::POST, "/healthz".to_string(), "GET"),
+        (Method::DELETE, "/readyz".to_string(), "GET"),
+    ] {
+        let req = actix_web::test::TestRequest::default()
+            .method(method.clone())
+            .uri(&path)
+            .insert_header(("authorization", format!("Bearer {token}")));
+        let res = app.request(req).await;
+        assert_eq!(res.problem(405)["code"], "method_not_allowed", "{method} {path}");
+        assert_eq!(res.headers.get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+    }
+    // Unknown paths stay 404 problems; /healthz answers JSON.
+    for path in ["/api/v1/nope", "/api/v1/products/x/y", "/api/elsewhere"] {
+        let res = app.send_raw(Method::DELETE, path, None, b"").await;
+        res.problem(404);
+        assert!(res.headers.get("allow").is_none());
+    }
+    let res = app.get("/healthz", None).await;
+    assert_eq!((res.status.as_u16(), res.content_type()), (200, "application/json"));
 });
 
 both_backends!(a_malformed_id_names_nothing, |app: TestApp| async move {
@@ -400,3 +599,74 @@ fn openapi_document_matches_the_committed_file() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from the spec");
     }
 }
+
+both_backends!(every_answer_is_listed_in_the_document_and_every_route_is_documented, |app: TestApp| async move {
+    // Walks the OpenAPI document the server serves and provokes the errors Keel answers before
+    // its handlers (no token, a client at an admin route, a body that is not JSON, of the wrong
+    // content type or type, a malformed id, bad query parameters): each answer's status must be
+    // listed for that operation, as a problem. And the reverse: a method a documented path does
+    // not list is refused (405), so actix serves nothing the document does not say.
+    let spec: Value = serde_json::from_str(&keel_api::http::openapi::document()).unwrap();
+    let admin = app.admin_token().await;
+    let client = a_client().email("walk@example.com").create(&app).await.token;
+    let mut checked = 0;
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        let path = template.split('/').map(|s| if s.starts_with('{') { "nope" } else { s }).collect::<Vec<_>>().join("/");
+        for (method, op) in item.as_object().unwrap() {
+            let listed: Vec<&str> = op["responses"].as_object().unwrap().keys().map(String::as_str).collect();
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let secured = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            let has_query = op["parameters"].as_array().is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            let mut probes: Vec<(String, Option<&str>, Option<&str>, Vec<u8>)> = Vec::new();
+            if secured {
+                probes.push((path.clone(), None, None, vec![]));
+            }
+            if op.get("requestBody").is_some() {
+                for (ct, body) in
+                    [("text/plain", &b"{}"[..]), ("application/json", b"{"), ("application/json", b"[]"), ("application/json", b"{} x")]
+                {
+                    probes.push((path.clone(), Some(ct), Some(&admin), body.to_vec()));
+                    probes.push((path.clone(), Some(ct), Some(&client), body.to_vec()));
+                }
+            } else if method == Method::GET || template.contains('{') {
+                probes.push((path.clone(), None, Some(&client), vec![]));
+                if method == Method::GET {
+                    probes.push((path.clone(), None, Some(&admin), vec![]));
+                }
+            }
+            if has_query {
+                for q in ["per_page=0", "page=x", "per_page=101", "page=1000001"] {
+                    probes.push((format!("{path}?{q}"), None, Some(&admin), vec![]));
+                }
+            }
+            for (uri, ct, token, body) in probes {
+                let mut req = actix_web::test::TestRequest::default().method(method.clone()).uri(&uri).set_payload(body);
+                if let Some(ct) = ct {
+                    req = req.insert_header(("content-type", ct));
+                }
+                if let Some(token) = token {
+                    req = req.insert_header(("authorization", format!("Bearer {token}")));
+                }
+                let res = app.request(req).await;
+                let status = res.status.as_u16();
+                assert!(listed.contains(&status.to_string().as_str()), "{method} {uri} answered {status}, listed {listed:?}: {}", res.text);
+                if status >= 400 {
+                    res.problem(status);
+                }
+                checked += 1;
+            }
+            assert!(listed.iter().all(|s| s.len() == 3), "{method} {template}");
+        }
+        let documented: Vec<String> = item.as_object().unwrap().keys().map(|m| m.to_uppercase()).collect();
+        for other in ["GET", "PUT", "POST", "PATCH", "DELETE"].into_iter().filter(|m| !documented.iter().any(|d| d == m)) {
+            let res = app.send_raw(Method::from_bytes(other.as_bytes()).unwrap(), &path, None, b"").await;
+            assert_eq!(res.status.as_u16(), 405, "{other} {path} is not in the document but answered: {}", res.text);
+            let allow = res.headers.get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            assert_eq!(
+                allow.split(", ").map(str::to_string).collect::<std::collections::BTreeSet<_>>(),
+                documented.iter().cloned().collect()
+            );
+        }
+    }
+    assert!(checked > 200, "{checked} probes");
+});

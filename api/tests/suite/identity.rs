@@ -409,6 +409,28 @@ both_backends!(common_passwords_are_refused_at_registration, |app: TestApp| asyn
     assert_eq!(n, 0, "nothing half-written");
 });
 
+both_backends!(breached_passwords_are_refused_with_a_field_error, |app: TestApp| async move {
+    // From the shipped breach-corpus list, and a listed password with digits or symbols added.
+    for (i, pw) in ["password123456", "qwertyuiop123", "1q2w3e4r5t6y", "iloveyou12345", "Sunshine2024!", "football1234"].iter().enumerate()
+    {
+        let email = format!("c{i}@example.com");
+        app.clock.advance(Duration::hours(1)); // past the per-IP registration limit
+        let res =
+            app.post_json("/api/v1/auth/register", json!({"email": email, "password": pw, "first_name": "P", "last_name": "Q"})).await;
+        let p = res.problem(422);
+        assert!(p["errors"]["password"][0].as_str().unwrap_or_default().contains("common"), "{pw}: {}", res.text);
+    }
+    // A password of several uncommon words is fine.
+    app.clock.advance(Duration::hours(1));
+    let res = app
+        .post_json(
+            "/api/v1/auth/register",
+            json!({"email": "ok@example.com", "password": "violet kettle orbit", "first_name": "P", "last_name": "Q"}),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", res.text);
+});
+
 both_backends!(api_keys_authenticate_with_scopes_expiry_and_ip_rules, |app: TestApp| async move {
     let User { token, id, .. } = a_client().email("k@example.com").create(&app).await;
     let create = |body: Value| {

@@ -80,6 +80,15 @@ fn in_ci() -> bool {
 
 /// Creates a fresh database for `backend`; `None` when PostgreSQL is not reachable outside CI.
 pub fn fresh_db(backend: Backend) -> Option<(TestDb, DbUrl)> {
+    // Tests run side by side in this one process and share its password-hashing gate: a patient
+    // one (a hash per core, any number waiting), so one test's parallel sign-ins do not answer
+    // another's 503 `busy`. The real gate is measured by `keel bench login-flood` (cli.rs).
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    keel_api::identity::password::Gate::set_global(keel_api::identity::password::Gate::new(
+        cores,
+        usize::MAX,
+        std::time::Duration::from_secs(300),
+    ));
     let dir = tempfile::tempdir().unwrap();
     match backend {
         Backend::Sqlite => {
