@@ -10,6 +10,7 @@ pub mod automation;
 pub mod bootstrap;
 pub mod catalog;
 pub mod clock;
+pub mod commerce;
 pub mod compose;
 pub mod config;
 pub mod crypto;

@@ -56,6 +56,12 @@ diesel::table! {
         sort_order -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        group_id -> Nullable<Text>,
+        hidden -> Bool,
+        requires_domain -> Bool,
+        stock -> Nullable<BigInt>,
+        module -> Nullable<Text>,
+        package -> Nullable<Text>,
     }
 }
 
@@ -66,6 +72,7 @@ diesel::table! {
         currency -> Text,
         amount_minor -> BigInt,
         setup_fee_minor -> BigInt,
+        renewal_minor -> Nullable<BigInt>,
     }
 }
 
@@ -272,6 +279,7 @@ diesel::table! {
         deletion_requested_at -> Nullable<Timestamp>,
         anonymised_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        tax_exempt -> Bool,
     }
 }
 
@@ -315,3 +323,149 @@ diesel::table! {
 
 diesel::joinable!(client_search -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(client_search, users);
+
+diesel::table! {
+    currencies (code) {
+        code -> Text,
+        rate_micros -> BigInt,
+        is_default -> Bool,
+        sort_order -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    product_groups (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        visible -> Bool,
+        sort_order -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    config_options (id) {
+        id -> Text,
+        product_id -> Text,
+        name -> Text,
+        kind -> Text,
+        hidden -> Bool,
+        min_units -> BigInt,
+        max_units -> BigInt,
+        step -> BigInt,
+        unit -> Text,
+        sort_order -> Integer,
+    }
+}
+
+diesel::table! {
+    config_option_values (id) {
+        id -> Text,
+        option_id -> Text,
+        label -> Text,
+        sort_order -> Integer,
+    }
+}
+
+diesel::table! {
+    config_value_prices (value_id, cycle, currency) {
+        value_id -> Text,
+        cycle -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        setup_fee_minor -> BigInt,
+        renewal_minor -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    addons (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        active -> Bool,
+        sort_order -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    addon_prices (addon_id, cycle, currency) {
+        addon_id -> Text,
+        cycle -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        setup_fee_minor -> BigInt,
+        renewal_minor -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    product_addons (product_id, addon_id) {
+        product_id -> Text,
+        addon_id -> Text,
+    }
+}
+
+diesel::table! {
+    tax_rules (id) {
+        id -> Text,
+        country -> Text,
+        state -> Text,
+        name -> Text,
+        rate_bp -> Integer,
+        level -> Integer,
+        compound -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    promo_codes (id) {
+        id -> Text,
+        code -> Text,
+        kind -> Text,
+        value -> BigInt,
+        currency -> Nullable<Text>,
+        duration -> Text,
+        duration_cycles -> Nullable<Integer>,
+        product_ids -> Text,
+        cycles -> Text,
+        addon_ids -> Text,
+        starts_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        once_per_client -> Bool,
+        new_clients_only -> Bool,
+        min_order_minor -> Nullable<BigInt>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(products -> product_groups (group_id));
+diesel::joinable!(config_options -> products (product_id));
+diesel::joinable!(config_option_values -> config_options (option_id));
+diesel::joinable!(config_value_prices -> config_option_values (value_id));
+diesel::joinable!(addon_prices -> addons (addon_id));
+diesel::joinable!(product_addons -> products (product_id));
+diesel::joinable!(product_addons -> addons (addon_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    products,
+    product_groups,
+    config_options,
+    config_option_values,
+    config_value_prices,
+    addons,
+    addon_prices,
+    product_addons
+);

@@ -133,6 +133,18 @@ id_type! {
     pub struct AuditEntryId;
     /// A product of the catalog.
     pub struct ProductId;
+    /// A product group of the catalog (Shared, VPS, Add-ons…).
+    pub struct GroupId;
+    /// A configurable option of a product (RAM, disk, location).
+    pub struct OptionId;
+    /// One value of a configurable option (8 GB).
+    pub struct OptionValueId;
+    /// An add-on (SSL, daily backups) attachable to products.
+    pub struct AddonId;
+    /// A promo code.
+    pub struct PromoId;
+    /// A tax rule.
+    pub struct TaxRuleId;
 }
 
 #[cfg(test)]

@@ -8,14 +8,17 @@
 pub mod access;
 pub mod auth;
 pub mod automation;
+pub mod cart;
 pub mod catalog;
+pub mod commerce;
 pub mod ids;
 pub mod money;
 pub mod page;
+pub mod pricing;
 pub mod problem;
 pub mod states;
 pub mod validation;
 
-pub use money::{Currency, Money};
+pub use money::{Currency, CurrencyInfo, Money};
 pub use page::{Page, PageQuery};
 pub use problem::Problem;

@@ -182,6 +182,58 @@ pub fn country(value: &str) -> Result<(), ValidationError> {
 }
 
 /// Digits, spaces and `+ - ( ) .`, with at least six digits.
+/// A fully qualified domain name: two or more dot-separated labels of ASCII letters, digits and
+/// hyphens (1–63 characters, no hyphen at either end), at most 253 characters, a TLD of letters
+/// (or an IDN `xn--` label).
+pub fn domain_name(value: &str) -> Result<(), ValidationError> {
+    let invalid = || error("domain_name", "must be a domain name such as example.com");
+    if value.len() > 253 {
+        return Err(invalid());
+    }
+    let labels: Vec<&str> = value.split('.').collect();
+    if labels.len() < 2 {
+        return Err(invalid());
+    }
+    for label in &labels {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-');
+        if !ok {
+            return Err(invalid());
+        }
+    }
+    let tld = labels.last().copied().unwrap_or_default();
+    if tld.len() < 2 || !(tld.bytes().all(|c| c.is_ascii_alphabetic()) || tld.to_ascii_lowercase().starts_with("xn--")) {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+/// A URL slug: 1–60 lower-case ASCII letters, digits and single hyphens, not at either end.
+pub fn slug(value: &str) -> Result<(), ValidationError> {
+    let ok = !value.is_empty()
+        && value.len() <= 60
+        && value.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-')
+        && !value.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(error("slug", "must be lower-case letters, digits and hyphens, such as vps-2"))
+    }
+}
+
+/// A promo code: 1–40 ASCII letters, digits, `-` or `_`.
+pub fn promo_code(value: &str) -> Result<(), ValidationError> {
+    if value.is_empty() || value.len() > 40 || !value.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
+        return Err(error("promo_code", "must be letters, digits, '-' or '_'"));
+    }
+    Ok(())
+}
+
 pub fn phone(value: &str) -> Result<(), ValidationError> {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     if digits >= 6 && value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {

@@ -29,6 +29,8 @@ pub struct ProfileRow {
     pub deletion_requested_at: Option<chrono::NaiveDateTime>,
     pub anonymised_at: Option<chrono::NaiveDateTime>,
     pub updated_at: chrono::NaiveDateTime,
+    /// Set by the back office: no tax is charged.
+    pub tax_exempt: bool,
 }
 
 fn row(conn: &mut DbConn, user_id: &str) -> Result<Option<ProfileRow>, ApiError> {
@@ -49,6 +51,25 @@ fn ensure(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str) -> Result<Profil
     };
     diesel::insert_into(client_profiles::table).values(&r).execute(conn)?;
     Ok(r)
+}
+
+/// What pricing needs of an account: its currency, billing place, tax id and exemption.
+pub struct Billing {
+    pub currency: Currency,
+    /// The billing address, else the address.
+    pub address: Option<Address>,
+    pub tax_id: Option<String>,
+    pub tax_exempt: bool,
+}
+
+pub fn billing(conn: &mut DbConn, account_id: &str) -> Result<Billing, ApiError> {
+    let r = row(conn, account_id)?.unwrap_or_else(|| ProfileRow { currency: "USD".into(), ..Default::default() });
+    Ok(Billing {
+        currency: Currency::parse(&r.currency).unwrap_or_default(),
+        address: address(&r.billing_address).or_else(|| address(&r.address)),
+        tax_id: r.tax_id,
+        tax_exempt: r.tax_exempt,
+    })
 }
 
 fn address(json: &Option<String>) -> Option<Address> {
@@ -84,6 +105,9 @@ pub fn update(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, p: &Profile,
                     return Err(ApiError::field(field, "only the account holder can change their name"));
                 }
             }
+        }
+        if !crate::catalog::service::currency_infos(conn)?.iter().any(|c| c.code == p.currency) {
+            return Err(ApiError::field("currency", "the shop does not sell in this currency"));
         }
         let mut r = ensure(conn, now, user_id)?;
         r.company = blank(&p.company);

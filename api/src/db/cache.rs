@@ -135,18 +135,29 @@ enum SessionFact {
     Ended,
 }
 
-/// The public catalog, serialised once, with its entity tag.
+/// A JSON body serialised once, with its entity tag.
 #[derive(Debug)]
 pub struct CachedBody {
     pub body: actix_web::web::Bytes,
     pub etag: String,
 }
 
+/// The public catalog: the model quotes price against, and its two JSON answers
+/// (`GET /catalog`, `GET /products`).
+#[derive(Debug)]
+pub struct CachedCatalog {
+    pub model: keel_shared::catalog::Catalog,
+    pub tax_rules: Vec<keel_shared::commerce::TaxRule>,
+    pub settings: keel_shared::commerce::CommerceSettings,
+    pub catalog: CachedBody,
+    pub products: CachedBody,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     sessions: HashMap<String, (SessionFact, Instant)>,
     access: HashMap<String, (StaffAccess, Instant)>,
-    catalog: Option<Arc<CachedBody>>,
+    catalog: Option<Arc<CachedCatalog>>,
 }
 
 impl Inner {
@@ -307,14 +318,14 @@ impl Caches {
         });
     }
 
-    pub fn catalog(&self) -> Option<Arc<CachedBody>> {
+    pub fn catalog(&self) -> Option<Arc<CachedCatalog>> {
         if !self.usable() {
             return None;
         }
         self.read().catalog.clone()
     }
 
-    pub fn remember_catalog(&self, generation: u64, body: Arc<CachedBody>) {
+    pub fn remember_catalog(&self, generation: u64, body: Arc<CachedCatalog>) {
         self.store(generation, |inner| inner.catalog = Some(body));
     }
 

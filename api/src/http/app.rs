@@ -14,7 +14,7 @@ use super::openapi::ApiDoc;
 use super::{health, request_id, spa};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{accounts, admin, automation, catalog, identity, notifications};
+use crate::{accounts, admin, automation, catalog, commerce, identity, notifications};
 
 /// Registers every API route on `app`, returning the app and the OpenAPI document built from them.
 pub fn api_routes<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
@@ -32,6 +32,7 @@ where
                 .configure(accounts::routes::configure)
                 .configure(admin::routes::configure)
                 .configure(catalog::routes::configure)
+                .configure(commerce::routes::configure)
                 .configure(automation::routes::configure)
                 .configure(notifications::routes::configure)
                 .default_service(web::to(api_not_found)),

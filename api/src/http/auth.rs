@@ -286,6 +286,25 @@ impl FromRequest for Auth {
     }
 }
 
+/// A caller who may be signed in (the storefront's routes): `None` without an `Authorization`
+/// header; a header that does not authenticate is refused (401) as on any route, never taken for
+/// a guest.
+#[derive(Debug, Clone)]
+pub struct MaybeAuth(pub Option<Auth>);
+
+impl FromRequest for MaybeAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+            ready(authenticate(req, Need::ByMethod).map(|a| MaybeAuth(Some(a))))
+        } else {
+            ready(Ok(MaybeAuth(None)))
+        }
+    }
+}
+
 /// A caller using their own signed-in session: what managing API keys, passwords, sessions and
 /// two-factor needs (an API key, or an administrator viewing as a client, is refused with 403).
 #[derive(Debug, Clone)]
@@ -347,6 +366,7 @@ pub mod can {
         EmailsRead => Some(Permission::EmailsRead),
         EmailsManage => Some(Permission::EmailsManage),
         AuditRead => Some(Permission::AuditRead),
+        CatalogManage => Some(Permission::CatalogManage),
     }
 }
 

@@ -17,7 +17,8 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "auth", description = "Sign-in, sessions and tokens"),
         (name = "accounts", description = "The signed-in user's account"),
-        (name = "catalog", description = "Products and prices"),
+        (name = "catalog", description = "What is sold: product groups, products, prices, options, add-ons, currencies"),
+        (name = "commerce", description = "Carts and their prices, tax rules, promo codes"),
         (name = "team", description = "Team members: people a client lets use their account, and the accounts you are a member of"),
         (name = "admin", description = "Back-office: administrators, and staff holding the route's permission"),
         (name = "automation", description = "Job queue and scheduled tasks (back-office, `automation.manage`)"),
