@@ -300,17 +300,16 @@ fn line_tax(tax: &TaxContext, amount: i64) -> Vec<(usize, i64)> {
     let round = |n: i128, d: i128| i64::try_from(div_round_half_away(n, d)).unwrap_or(0);
     let level1: Vec<(usize, &TaxRule)> = tax.rules.iter().enumerate().filter(|(_, r)| r.level != 2).collect();
     let level2: Vec<(usize, &TaxRule)> = tax.rules.iter().enumerate().filter(|(_, r)| r.level == 2).collect();
-    let net: i128;
-    if tax.inclusive {
+    let net: i128 = if tax.inclusive {
         let s1: i128 = level1.iter().map(|(_, r)| rate(r)).sum();
         let s2c: i128 = level2.iter().filter(|(_, r)| r.compound).map(|(_, r)| rate(r)).sum();
         let s2n: i128 = level2.iter().filter(|(_, r)| !r.compound).map(|(_, r)| rate(r)).sum();
         // gross = net × ((1 + s1) × (1 + s2c) + s2n), in basis points squared.
         let factor = (10_000 + s1) * (10_000 + s2c) + s2n * 10_000;
-        net = div_round_half_away(i128::from(amount) * 100_000_000, factor);
+        div_round_half_away(i128::from(amount) * 100_000_000, factor)
     } else {
-        net = i128::from(amount);
-    }
+        i128::from(amount)
+    };
     let mut out = Vec::new();
     let mut level1_total = 0i128;
     for (i, r) in &level1 {
@@ -501,4 +500,376 @@ impl PromoRule {
 pub fn applies(promo: &PromoRule, line: &CartLine) -> bool {
     (promo.product_ids.is_empty() || promo.product_ids.contains(&line.product_id))
         && (promo.cycles.is_empty() || promo.cycles.contains(&line.cycle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cart::{DomainAction, DomainChoice, OptionChoice};
+    use crate::catalog::{Addon, ConfigOption, OptionValue, Product, ProductType};
+    use crate::ids::{OptionId, OptionValueId};
+    use crate::money::CurrencyInfo;
+    use proptest::prelude::*;
+
+    fn id(n: u32) -> String {
+        format!("00000000-0000-7000-8000-{n:012}")
+    }
+
+    fn price(cycle: BillingCycle, amount_minor: i64, setup_fee_minor: i64) -> Price {
+        Price { cycle, currency: Currency::USD, amount_minor, setup_fee_minor, renewal_minor: None }
+    }
+
+    fn info(code: Currency, rate_micros: i64, is_default: bool) -> CurrencyInfo {
+        CurrencyInfo { code, exponent: code.exponent(), symbol: code.symbol().into(), rate_micros, is_default }
+    }
+
+    /// A VPS with RAM (dropdown), extra disk (quantity 0..500 step 50) and managed support
+    /// (yes/no), two add-ons; a shared plan that needs a domain; USD default, EUR at 0.92.
+    fn catalog(vps_monthly: i64, ram: i64, disk_unit: i64, support: i64, backups: i64, ip_setup: i64) -> Catalog {
+        let m = BillingCycle::Monthly;
+        let vps = Product {
+            id: id(1).into(),
+            slug: "vps".into(),
+            name: "VPS".into(),
+            product_type: ProductType::Vps,
+            group_id: None,
+            description: String::new(),
+            features: vec![],
+            featured: false,
+            hidden: false,
+            requires_domain: false,
+            in_stock: true,
+            prices: vec![
+                price(m, vps_monthly, 0),
+                Price { renewal_minor: Some(vps_monthly * 2), ..price(BillingCycle::Annually, vps_monthly * 10, 500) },
+            ],
+            options: vec![
+                ConfigOption {
+                    id: id(10).into(),
+                    name: "RAM".into(),
+                    kind: OptionKind::Dropdown,
+                    values: vec![
+                        OptionValue { id: id(11).into(), label: "4 GB".into(), prices: vec![] },
+                        OptionValue { id: id(12).into(), label: "8 GB".into(), prices: vec![price(m, ram, 0)] },
+                    ],
+                    min: 0,
+                    max: 0,
+                    step: 1,
+                    unit: String::new(),
+                },
+                ConfigOption {
+                    id: id(20).into(),
+                    name: "Extra disk".into(),
+                    kind: OptionKind::Quantity,
+                    values: vec![OptionValue { id: id(21).into(), label: "per GB".into(), prices: vec![price(m, disk_unit, 0)] }],
+                    min: 0,
+                    max: 500,
+                    step: 50,
+                    unit: "GB".into(),
+                },
+                ConfigOption {
+                    id: id(30).into(),
+                    name: "Managed support".into(),
+                    kind: OptionKind::YesNo,
+                    values: vec![OptionValue { id: id(31).into(), label: "Yes".into(), prices: vec![price(m, support, 0)] }],
+                    min: 0,
+                    max: 0,
+                    step: 1,
+                    unit: String::new(),
+                },
+            ],
+            addon_ids: vec![id(40).into(), id(41).into()],
+        };
+        let shared = Product {
+            id: id(2).into(),
+            slug: "shared".into(),
+            name: "Shared".into(),
+            requires_domain: true,
+            options: vec![],
+            addon_ids: vec![id(40).into()],
+            prices: vec![price(m, 499, 0)],
+            ..vps.clone()
+        };
+        Catalog {
+            default_currency: Currency::USD,
+            currencies: vec![info(Currency::USD, 1_000_000, true), info(Currency::EUR, 920_000, false)],
+            convert_missing_prices: true,
+            tax_inclusive: false,
+            groups: vec![],
+            products: vec![vps, shared],
+            addons: vec![
+                Addon {
+                    id: id(40).into(),
+                    slug: "backups".into(),
+                    name: "Backups".into(),
+                    description: String::new(),
+                    prices: vec![price(m, backups, 0)],
+                },
+                Addon {
+                    id: id(41).into(),
+                    slug: "ip".into(),
+                    name: "IP".into(),
+                    description: String::new(),
+                    prices: vec![price(m, 300, ip_setup)],
+                },
+            ],
+        }
+    }
+
+    fn vps_line(ram8: bool, disk: i64, support: bool, addons: &[u32], quantity: u32) -> CartLine {
+        CartLine {
+            product_id: id(1).into(),
+            cycle: BillingCycle::Monthly,
+            quantity,
+            options: vec![
+                OptionChoice { option_id: id(10).into(), value_id: Some(if ram8 { id(12) } else { id(11) }.into()), quantity: None },
+                OptionChoice { option_id: id(20).into(), value_id: None, quantity: Some(disk) },
+                OptionChoice { option_id: id(30).into(), value_id: None, quantity: Some(i64::from(support)) },
+            ],
+            addon_ids: addons.iter().map(|n| id(*n).into()).collect(),
+            domain: None,
+        }
+    }
+
+    fn request(lines: Vec<CartLine>) -> QuoteRequest {
+        QuoteRequest { currency: None, lines, promo_code: None, country: None, state: None, vat_id: None }
+    }
+
+    fn vat(rate_bp: u32) -> TaxContext {
+        TaxContext { rules: vec![TaxRule { name: "VAT".into(), rate_bp, level: 1, compound: false }], ..TaxContext::default() }
+    }
+
+    fn percent(bp: i64, duration: PromoDuration) -> PromoRule {
+        PromoRule {
+            code: "P".into(),
+            kind: PromoKind::Percent,
+            value: bp,
+            currency: None,
+            duration,
+            duration_cycles: None,
+            product_ids: vec![],
+            cycles: vec![],
+            addon_ids: vec![],
+            min_order_minor: None,
+        }
+    }
+
+    #[test]
+    fn a_configured_vps_adds_options_and_addons_per_unit() {
+        let cat = catalog(1999, 1000, 5, 1500, 299, 500);
+        let line = vps_line(true, 100, true, &[40, 41], 2);
+        let p = price_line(&cat, &line, Currency::USD, "lines[0]").expect("priced");
+        // 1999 + 1000 + 100 × 5 + 1500 + 299 + 300, and the IP's setup fee.
+        assert_eq!(p.amount_minor, 5598);
+        assert_eq!(p.setup_fee_minor, 500);
+        assert_eq!(p.subtotal_minor, (5598 + 500) * 2);
+        assert_eq!(
+            p.items.iter().map(|i| i.description.as_str()).collect::<Vec<_>>(),
+            ["VPS", "RAM: 8 GB", "Extra disk: 100 GB", "Managed support", "Backups", "IP"]
+        );
+    }
+
+    #[test]
+    fn defaults_apply_to_options_not_chosen() {
+        let cat = catalog(1999, 1000, 5, 1500, 299, 500);
+        let line = CartLine { options: vec![], addon_ids: vec![], ..vps_line(false, 0, false, &[], 1) };
+        let p = price_line(&cat, &line, Currency::USD, "lines[0]").expect("priced");
+        assert_eq!(p.amount_minor, 1999, "first RAM value, no extra disk, no support");
+    }
+
+    #[test]
+    fn every_problem_of_a_line_is_named() {
+        let cat = catalog(1999, 1000, 5, 1500, 299, 500);
+        let mut line = vps_line(true, 75, true, &[40, 40], 1);
+        line.options[2].quantity = Some(2);
+        line.options.push(OptionChoice { option_id: OptionId::from(id(99)), value_id: None, quantity: None });
+        line.options[0].value_id = Some(OptionValueId::from(id(98)));
+        let p = price_line(&cat, &line, Currency::USD, "lines[3]").expect_err("problems");
+        let fields: Vec<&str> = p.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "lines[3].addon_ids[1]",
+                "lines[3].options[0].value_id",
+                "lines[3].options[1].quantity",
+                "lines[3].options[2].quantity",
+                "lines[3].options[3].option_id"
+            ]
+        );
+        let shared = CartLine { product_id: id(2).into(), ..vps_line(false, 0, false, &[41], 1) };
+        let p = price_line(&cat, &CartLine { options: vec![], ..shared }, Currency::USD, "lines[0]").expect_err("problems");
+        assert!(p.contains_key("lines[0].domain") && p.contains_key("lines[0].addon_ids[0]"), "{p:?}");
+        let fine = CartLine {
+            product_id: id(2).into(),
+            options: vec![],
+            addon_ids: vec![],
+            domain: Some(DomainChoice { action: DomainAction::Register, name: "example.com".into() }),
+            ..vps_line(false, 0, false, &[], 1)
+        };
+        assert!(price_line(&cat, &fine, Currency::USD, "lines[0]").is_ok());
+        let yearly = CartLine { cycle: BillingCycle::Quarterly, ..fine };
+        assert!(price_line(&cat, &yearly, Currency::USD, "lines[0]").expect_err("not offered").contains_key("lines[0].cycle"));
+    }
+
+    #[test]
+    fn renewal_prices_show_beside_the_first_term() {
+        let cat = catalog(1000, 0, 0, 0, 0, 0);
+        let line = CartLine { cycle: BillingCycle::Annually, options: vec![], addon_ids: vec![], ..vps_line(false, 0, false, &[], 1) };
+        let q = quote(&cat, &request(vec![line]), Currency::USD, None, &TaxContext::default()).expect("quote");
+        assert_eq!((q.lines[0].subtotal_minor, q.lines[0].renewal_minor), (10_000 + 500, 2000));
+    }
+
+    #[test]
+    fn missing_prices_convert_at_the_rate_rounding_half_away_from_zero() {
+        let cat = catalog(1999, 1000, 5, 1500, 299, 500);
+        let q = quote(&cat, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::EUR, None, &TaxContext::default()).expect("quote");
+        // 19.99 × 0.92 = 18.3908 → 18.39; 10.00 × 0.92 = 9.20.
+        assert_eq!(q.total_minor, 1839 + 920);
+        let no_convert = Catalog { convert_missing_prices: false, ..cat.clone() };
+        assert!(quote(&no_convert, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::EUR, None, &TaxContext::default()).is_err());
+        assert!(quote(&cat, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::GBP, None, &TaxContext::default()).is_err());
+    }
+
+    #[test]
+    fn tax_is_rounded_per_line_and_summed() {
+        let cat = catalog(1001, 0, 0, 0, 0, 0);
+        let line = CartLine { options: vec![], addon_ids: vec![], ..vps_line(false, 0, false, &[], 1) };
+        let q = quote(&cat, &request(vec![line.clone(), line.clone(), line]), Currency::USD, None, &vat(1900)).expect("quote");
+        // 10.01 × 19 % = 1.9019 → 1.90 per line; the total is 3 × 1.90, not 19 % of 30.03 (5.71).
+        assert_eq!(q.lines.iter().map(|l| l.tax_minor).collect::<Vec<_>>(), [190, 190, 190]);
+        assert_eq!((q.tax_minor, q.total_minor), (570, 3003 + 570));
+        assert_eq!(q.tax_lines, vec![TaxLine { name: "VAT".into(), rate_bp: 1900, amount_minor: 570 }]);
+    }
+
+    #[test]
+    fn a_compound_second_level_taxes_the_first() {
+        let cat = catalog(10_000, 0, 0, 0, 0, 0);
+        let line = CartLine { options: vec![], addon_ids: vec![], ..vps_line(false, 0, false, &[], 1) };
+        let two = |compound| TaxContext {
+            rules: vec![
+                TaxRule { name: "GST".into(), rate_bp: 500, level: 1, compound: false },
+                TaxRule { name: "QST".into(), rate_bp: 1000, level: 2, compound },
+            ],
+            ..TaxContext::default()
+        };
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, None, &two(false)).expect("quote");
+        assert_eq!(q.tax_minor, 500 + 1000);
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, None, &two(true)).expect("quote");
+        assert_eq!(q.tax_minor, 500 + 1050);
+        // Inclusive: the listed 100.00 holds both taxes; net 100 / 1.155 = 86.58.
+        let q = quote(&cat, &request(vec![line]), Currency::USD, None, &TaxContext { inclusive: true, ..two(true) }).expect("quote");
+        assert_eq!(q.total_minor, 10_000);
+        assert_eq!(q.tax_minor, 10_000 - 8658);
+    }
+
+    #[test]
+    fn exempt_and_reverse_charge_pay_no_tax_and_the_net_of_inclusive_prices() {
+        let cat = catalog(11_900, 0, 0, 0, 0, 0);
+        let line = CartLine { options: vec![], addon_ids: vec![], ..vps_line(false, 0, false, &[], 1) };
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, None, &TaxContext { reverse_charge: true, ..vat(1900) })
+            .expect("quote");
+        assert_eq!((q.tax_minor, q.total_minor, q.reverse_charge), (0, 11_900, true));
+        assert!(q.tax_lines.is_empty());
+        let q = quote(&cat, &request(vec![line]), Currency::USD, None, &TaxContext { exempt: true, inclusive: true, ..vat(1900) })
+            .expect("quote");
+        assert_eq!((q.tax_minor, q.total_minor), (0, 10_000));
+    }
+
+    #[test]
+    fn promos_discount_what_they_apply_to() {
+        let cat = catalog(2000, 1000, 5, 0, 300, 0);
+        let line = vps_line(true, 0, false, &[40], 1);
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, Some(&percent(1000, PromoDuration::Once)), &TaxContext::default())
+            .expect("quote");
+        assert_eq!(q.discount_minor, 300, "10 % of product and options; the add-on is not listed");
+        assert_eq!(q.lines[0].renewal_minor, 3300, "once: renewals are not discounted");
+        let with_addon = PromoRule { addon_ids: vec![id(40).into()], ..percent(1000, PromoDuration::Forever) };
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, Some(&with_addon), &TaxContext::default()).expect("quote");
+        assert_eq!((q.discount_minor, q.lines[0].renewal_minor), (330, 3300 - 330));
+        let fixed = PromoRule { kind: PromoKind::Fixed, value: 10_000, ..percent(0, PromoDuration::Once) };
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, Some(&fixed), &TaxContext::default()).expect("quote");
+        assert_eq!((q.discount_minor, q.total_minor), (3000, 300), "a fixed amount never exceeds what it discounts");
+        let other = PromoRule { product_ids: vec![id(2).into()], ..percent(1000, PromoDuration::Once) };
+        let p = quote(&cat, &request(vec![line.clone()]), Currency::USD, Some(&other), &TaxContext::default()).expect_err("inapplicable");
+        assert!(p.contains_key("promo_code"));
+        let min = PromoRule { min_order_minor: Some(5000), ..percent(1000, PromoDuration::Once) };
+        let p = quote(&cat, &request(vec![line]), Currency::USD, Some(&min), &TaxContext::default()).expect_err("below the minimum");
+        assert_eq!(p["promo_code"], vec!["P needs an order of at least $50.00".to_string()]);
+    }
+
+    fn cart() -> impl Strategy<Value = Vec<CartLine>> {
+        let line = (any::<bool>(), 0i64..=10, any::<bool>(), prop::sample::subsequence(vec![40u32, 41], 0..=2), 1u32..=5)
+            .prop_map(|(ram8, disk, support, addons, qty)| vps_line(ram8, disk * 50, support, &addons, qty));
+        prop::collection::vec(line, 1..10)
+    }
+
+    fn promo() -> impl Strategy<Value = Option<PromoRule>> {
+        prop_oneof![
+            Just(None),
+            (1i64..=10_000, any::<bool>()).prop_map(|(v, forever)| Some(PromoRule {
+                addon_ids: vec![id(40).into()],
+                ..percent(v, if forever { PromoDuration::Forever } else { PromoDuration::Once })
+            })),
+            (1i64..=100_000).prop_map(|v| Some(PromoRule { kind: PromoKind::Fixed, value: v, ..percent(0, PromoDuration::Forever) })),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn totals_add_up_and_are_never_negative(
+            prices in (0i64..100_000, 0i64..50_000, 0i64..100, 0i64..10_000, 0i64..5_000, 0i64..5_000),
+            lines in cart(),
+            promo in promo(),
+            rates in prop::collection::vec(0u32..=3000, 0..3),
+            inclusive in any::<bool>(),
+            exempt in any::<bool>(),
+        ) {
+            let cat = catalog(prices.0, prices.1, prices.2, prices.3, prices.4, prices.5);
+            let rules = rates.iter().enumerate().map(|(i, r)| TaxRule { name: format!("T{i}"), rate_bp: *r, level: if i == 2 { 2 } else { 1 }, compound: i == 2 }).collect();
+            let tax = TaxContext { rules, inclusive, exempt, reverse_charge: false };
+            let q = quote(&cat, &request(lines), Currency::USD, promo.as_ref(), &tax);
+            let q = match q {
+                Ok(q) => q,
+                // Only a promo may be refused (nothing in the cart it applies to is impossible here).
+                Err(p) => { prop_assert!(p.keys().all(|k| k == "promo_code"), "{:?}", p); return Ok(()); }
+            };
+            for l in &q.lines {
+                prop_assert!(l.discount_minor >= 0 && l.discount_minor <= l.subtotal_minor);
+                prop_assert!(l.tax_minor >= 0 && l.total_minor >= 0 && l.renewal_minor >= 0);
+                if inclusive {
+                    let expected = if exempt { l.subtotal_minor - l.discount_minor - l.total_minor >= 0 } else { l.total_minor == l.subtotal_minor - l.discount_minor };
+                    prop_assert!(expected);
+                    prop_assert!(l.tax_minor <= l.total_minor);
+                } else {
+                    prop_assert_eq!(l.total_minor, l.subtotal_minor - l.discount_minor + l.tax_minor);
+                }
+                if exempt { prop_assert_eq!(l.tax_minor, 0); }
+            }
+            prop_assert_eq!(q.subtotal_minor, q.lines.iter().map(|l| l.subtotal_minor).sum::<i64>());
+            prop_assert_eq!(q.discount_minor, q.lines.iter().map(|l| l.discount_minor).sum::<i64>());
+            prop_assert_eq!(q.tax_minor, q.lines.iter().map(|l| l.tax_minor).sum::<i64>());
+            prop_assert_eq!(q.total_minor, q.lines.iter().map(|l| l.total_minor).sum::<i64>());
+            prop_assert_eq!(q.tax_minor, q.tax_lines.iter().map(|t| t.amount_minor).sum::<i64>());
+            prop_assert!(q.total_minor >= 0);
+        }
+
+        #[test]
+        fn per_line_tax_is_within_half_a_unit_per_line_of_the_exact_tax(amount in 0i64..1_000_000_000, rate in 0u32..=10_000) {
+            let t = line_tax(&vat(rate), amount);
+            let exact = i128::from(amount) * i128::from(rate);
+            let got = i128::from(t.first().map_or(0, |x| x.1)) * 10_000;
+            prop_assert!((got - exact).abs() <= 5_000);
+        }
+
+        #[test]
+        fn inclusive_tax_plus_net_is_the_gross(amount in 0i64..1_000_000_000, r1 in 0u32..=5000, r2 in 0u32..=5000, compound in any::<bool>()) {
+            let tax = TaxContext {
+                rules: vec![TaxRule { name: "A".into(), rate_bp: r1, level: 1, compound: false }, TaxRule { name: "B".into(), rate_bp: r2, level: 2, compound }],
+                inclusive: true,
+                ..TaxContext::default()
+            };
+            let total: i64 = line_tax(&tax, amount).iter().map(|x| x.1).sum();
+            prop_assert!(total >= 0 && total <= amount);
+        }
+    }
 }

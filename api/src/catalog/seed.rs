@@ -126,7 +126,8 @@ const GROUPS: &[(&str, &str, &str)] = &[
 ];
 
 /// (slug, name, description, monthly, annual, setup fee, for groups)
-const ADDONS: &[(&str, &str, &str, i64, i64, i64, &[&str])] = &[
+type DemoAddon = (&'static str, &'static str, &'static str, i64, i64, i64, &'static [&'static str]);
+const ADDONS: &[DemoAddon] = &[
     ("ssl", "SSL certificate", "A domain-validated certificate, renewed automatically.", 499, 4999, 0, &["shared", "wordpress"]),
     (
         "daily-backups",

@@ -124,6 +124,9 @@ pub fn count(conn: &mut DbConn) -> Result<i64, ApiError> {
     Ok(products::table.count().get_result(conn)?)
 }
 
+/// An option row with its values, each with its prices.
+pub type OptionTree = (OptionRow, Vec<(ValueRow, Vec<ValuePriceRow>)>);
+
 /// Replaces a product's prices, add-on links, options and values with `tree`'s. Options and
 /// values that keep their id are updated in place (their ids stay valid in carts); the others
 /// are deleted.
@@ -132,7 +135,7 @@ pub fn replace_children(
     product_id: &str,
     prices: &[PriceRow],
     addon_ids: &[String],
-    options: &[(OptionRow, Vec<(ValueRow, Vec<ValuePriceRow>)>)],
+    options: &[OptionTree],
 ) -> Result<(), ApiError> {
     diesel::delete(product_prices::table.filter(product_prices::product_id.eq(product_id))).execute(conn)?;
     // One statement per row: multi-row inserts are not portable across the two backends.

@@ -513,6 +513,8 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
         "/healthz",
         "/readyz",
         "/api/v1/products",
+        "/api/v1/catalog",
+        "/api/v1/cart/quote",
         "/api/v1/email/unsubscribe",
         "/api/v1/team/invitations/{token}",
         "/api/v1/team/invitations/{token}/accept",
@@ -535,7 +537,8 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
             .replace("{id}", "01a20000-0000-7000-8000-000000000000")
             .replace("{name}", "housekeeping")
             .replace("{key}", "welcome")
-            .replace("{token}", "00ff00ff");
+            .replace("{token}", "00ff00ff")
+            .replace("{code}", "EUR");
         for method in ops.as_object().unwrap().keys() {
             let call = |token: Option<&str>| {
                 let mut r = TestRequest::default().method(method.to_uppercase().parse().unwrap()).uri(&concrete);

@@ -15,6 +15,7 @@ mod api;
 mod automation;
 mod caching;
 mod cli;
+mod commerce;
 mod identity;
 mod lists;
 mod migrations;
