@@ -87,6 +87,14 @@ enum BenchCommand {
         #[arg(long, default_value_t = 600)]
         parallel: usize,
     },
+    /// Quotes per second for a 10-line cart (pure calculation, and the service with its promo
+    /// lookup); `--cart-json` prints that cart's request body instead.
+    Quote {
+        #[arg(long, default_value_t = 100_000)]
+        runs: usize,
+        #[arg(long)]
+        cart_json: bool,
+    },
     /// Seed the back office's lists and time their pages (p50/p99 per case).
     Lists {
         /// Client accounts to seed.
@@ -216,6 +224,15 @@ fn run(command: Command, config: Config) -> Result<(), String> {
         Command::Bench { command: BenchCommand::LoginFlood { parallel } } => {
             let state = server::prepare(config, server::system_clock())?;
             keel_api::identity::bench::login_flood(state, parallel)
+        }
+        Command::Bench { command: BenchCommand::Quote { runs, cart_json } } => {
+            let state = server::prepare(config, server::system_clock())?;
+            server::first_start(&state)?;
+            if cart_json {
+                keel_api::commerce::bench::cart_json(&state.pool)
+            } else {
+                keel_api::commerce::bench::quote(&state.pool, runs.max(1))
+            }
         }
         Command::Bench { command: BenchCommand::Lists { clients, audit, runs } } => {
             let pool = db::connect(&config.database_url, 2).map_err(|e| format!("DATABASE_URL: {e}"))?;

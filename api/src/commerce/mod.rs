@@ -12,6 +12,7 @@
 //! writing them publishes `CatalogChanged`, so a guest's quote without a promo code reads no
 //! database.
 
+pub mod bench;
 pub mod models;
 pub mod routes;
 pub mod seed;
