@@ -18,13 +18,15 @@ pub struct Deps {
     pub clock: SharedClock,
     pub config: Arc<Config>,
     pub mailer: Arc<dyn MailTransport>,
+    /// Fraud screening run by every checkout.
+    pub fraud: Arc<dyn crate::commerce::fraud::FraudCheck>,
 }
 
 impl Deps {
     /// The adapters the configuration asks for.
     pub fn from_config(config: Arc<Config>, clock: SharedClock) -> Result<Deps, String> {
         let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.data_dir)?;
-        Ok(Deps { clock, config, mailer: Arc::new(mailer) })
+        Ok(Deps { clock, config, mailer: Arc::new(mailer), fraud: Arc::new(crate::commerce::fraud::Rules::default()) })
     }
 }
 

@@ -3,7 +3,7 @@
 //! `code`. Which variant to use:
 //! - input the client can fix: `Validation` (422, names the fields) or `BadRequest` (400);
 //! - who is asking: `Unauthenticated` and `MfaTokenInvalid` (401), `Forbidden` and
-//!   `TwoFactorRequired` (403);
+//!   `TwoFactorRequired`, `EmailUnverified` (403);
 //! - what is asked for: `NotFound` (404, also for other people's resources), `MethodNotAllowed`
 //!   (405 with `Allow`, a path without that method), `Conflict` (409);
 //! - too much: `TooManyRequests` (429) and `Locked` (423, an account locked after failed
@@ -37,6 +37,9 @@ pub enum ApiError {
     /// A staff member without two-factor authentication while administrators require it.
     #[error("your administrator requires two-factor authentication for staff; turn it on under Security first")]
     TwoFactorRequired,
+    /// Ordering needs a confirmed e-mail address.
+    #[error("confirm your e-mail address before you order: open the link we sent you (or ask for a new one)")]
+    EmailUnverified,
     #[error("{0}")]
     NotFound(String),
     /// The path exists, not with this method; `allow` lists the methods it has (`GET, PUT`).
@@ -90,6 +93,7 @@ impl ApiError {
             ApiError::MfaTokenInvalid(_) => "mfa_token_invalid",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::TwoFactorRequired => "two_factor_required",
+            ApiError::EmailUnverified => "email_unverified",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -108,7 +112,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::Unauthenticated(_) => "Authentication required",
             ApiError::MfaTokenInvalid(_) => "Sign in again",
-            ApiError::Forbidden(_) | ApiError::TwoFactorRequired => "Forbidden",
+            ApiError::Forbidden(_) | ApiError::TwoFactorRequired | ApiError::EmailUnverified => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict",
@@ -152,7 +156,7 @@ impl ResponseError for ApiError {
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated(_) | ApiError::MfaTokenInvalid(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::TwoFactorRequired => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::TwoFactorRequired | ApiError::EmailUnverified => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,

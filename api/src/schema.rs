@@ -469,3 +469,88 @@ diesel::allow_tables_to_appear_in_same_query!(
     addon_prices,
     product_addons
 );
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        number -> Text,
+        account_id -> Text,
+        placed_by -> Text,
+        status -> Text,
+        currency -> Text,
+        subtotal_minor -> BigInt,
+        discount_minor -> BigInt,
+        tax_minor -> BigInt,
+        total_minor -> BigInt,
+        tax_lines -> Text,
+        tax_inclusive -> Bool,
+        reverse_charge -> Bool,
+        promo_code -> Nullable<Text>,
+        fraud_reasons -> Text,
+        cancel_reason -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> Text,
+        order_id -> Text,
+        line_no -> Integer,
+        product_id -> Text,
+        product_name -> Text,
+        cycle -> Text,
+        quantity -> Integer,
+        items -> Text,
+        subtotal_minor -> BigInt,
+        discount_minor -> BigInt,
+        tax_minor -> BigInt,
+        total_minor -> BigInt,
+        renewal_minor -> BigInt,
+        config -> Text,
+        domain -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Text,
+        account_id -> Text,
+        order_id -> Text,
+        order_item_id -> Text,
+        product_id -> Text,
+        status -> Text,
+        cycle -> Text,
+        currency -> Text,
+        first_minor -> BigInt,
+        recurring_minor -> BigInt,
+        domain -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    promo_uses (promo_id, order_id) {
+        promo_id -> Text,
+        order_id -> Text,
+        account_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(services -> orders (order_id));
+diesel::joinable!(orders -> users (account_id));
+diesel::allow_tables_to_appear_in_same_query!(orders, order_items, services, promo_uses, users);

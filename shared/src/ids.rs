@@ -145,6 +145,10 @@ id_type! {
     pub struct PromoId;
     /// A tax rule.
     pub struct TaxRuleId;
+    /// An order.
+    pub struct OrderId;
+    /// A service a client bought (a hosting account, a VPS, a domain).
+    pub struct ServiceId;
 }
 
 #[cfg(test)]

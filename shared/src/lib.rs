@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod commerce;
 pub mod ids;
 pub mod money;
+pub mod orders;
 pub mod page;
 pub mod pricing;
 pub mod problem;

@@ -13,7 +13,9 @@
 //! database.
 
 pub mod bench;
+pub mod fraud;
 pub mod models;
+pub mod orders;
 pub mod routes;
 pub mod seed;
 pub mod service;

@@ -1,15 +1,18 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::cart::{Quote, QuoteRequest};
 use keel_shared::commerce::{PromoCode, PromoCodeInput, TaxRule, TaxRuleInput};
-use keel_shared::ids::{PromoId, TaxRuleId};
+use keel_shared::ids::{OrderId, PromoId, TaxRuleId};
+use keel_shared::orders::{CancelOrderRequest, Order, OrderFilter, OrderSummary};
 use keel_shared::Problem;
+use keel_shared::{Page, PageQuery};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::service::{self, Buyer};
+use super::service::{self, Buyer, Checkout, Decision};
 use crate::db;
 use crate::error::ApiError;
-use crate::http::auth::{can, BackOffice, MaybeAuth};
-use crate::http::extract::ValidJson;
+use crate::http::auth::{area, can, AccountHeader, BackOffice, ForAccount, MaybeAuth};
+use crate::http::extract::{ValidJson, ValidQuery};
+use crate::identity::service::ClientMeta;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -20,7 +23,178 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_tax_rule)
         .service(list_promos)
         .service(create_promo)
-        .service(update_promo);
+        .service(update_promo)
+        .service(checkout)
+        .service(my_orders)
+        .service(my_order)
+        .service(admin_orders)
+        .service(admin_order)
+        .service(accept_order)
+        .service(cancel_order)
+        .service(mark_fraud);
+}
+
+/// The `Idempotency-Key` header: 1 to 100 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
+    let field = "Idempotency-Key";
+    let value = req
+        .headers()
+        .get(field)
+        .ok_or_else(|| ApiError::field(field, "send a unique key per order (a UUID), the same one when you retry"))?;
+    let key = value.to_str().map_err(|_| ApiError::field(field, "must be visible ASCII"))?.trim();
+    if key.is_empty() || key.len() > 100 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::field(field, "must be 1 to 100 visible ASCII characters"));
+    }
+    Ok(key.to_string())
+}
+
+/// Place an order for the cart: priced again here (never from a client's total), in one
+/// transaction with the promo use, stock, a gapless `ORD-` number, its items with prices frozen,
+/// a pending service per unit and the confirmation e-mail. Send an `Idempotency-Key`: retrying
+/// with the same key and cart answers the same order (200); the same key with another cart is
+/// 409. Needs a confirmed e-mail address (403 `email_unverified`); a team member needs the
+/// billing area of the account.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), request_body = QuoteRequest,
+    params(AccountHeader, ("Idempotency-Key" = String, Header, description = "A unique key per order (1–100 visible ASCII characters)")),
+    responses((status = 201, body = Order), (status = 200, description = "The order this key already placed", body = Order),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "E-mail not confirmed (`email_unverified`), or a team member without billing access", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Not a member of that account", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The Idempotency-Key was used for another cart", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "The cart cannot be ordered: the errors name each field", body = Problem, content_type = "application/problem+json")))]
+#[post("/checkout")]
+async fn checkout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    body: ValidJson<QuoteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req)?;
+    let catalog = crate::catalog::routes::cached(&state).await?;
+    let who = Checkout {
+        actor: access.auth.actor(&req),
+        account_id: access.account_id.clone(),
+        placed_by: access.auth.user_id().to_string(),
+        ip: ClientMeta::of(&req).ip,
+        idempotency_key: key,
+    };
+    let (now, mail, deps, body) = (state.clock.now(), state.mail(), state.deps.clone(), body.0);
+    let (order, created) = db::run(&state.pool, move |c| {
+        service::checkout(c, now, &service::Env { deps: &deps, mail: &mail, catalog: &catalog }, &who, &body)
+    })
+    .await?;
+    Ok(if created { HttpResponse::Created().json(order) } else { HttpResponse::Ok().json(order) })
+}
+
+/// Your orders (or, with `X-Keel-Account`, an account's you have billing access to), newest
+/// first; filter by status or number.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), params(OrderFilter, PageQuery, AccountHeader),
+    responses((status = 200, body = Page<OrderSummary>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/orders")]
+async fn my_orders(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    filter: ValidQuery<OrderFilter>,
+) -> Result<web::Json<Page<OrderSummary>>, ApiError> {
+    let (account, mut filter) = (access.account_id, filter.0);
+    filter.account_id = None;
+    Ok(web::Json(db::run(&state.pool, move |c| service::list_orders(c, &filter, Some(&account))).await?))
+}
+
+/// One of your orders with its lines, taxes and services.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), params(("id" = String, Path, description = "Order id"), AccountHeader),
+    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/orders/{id}")]
+async fn my_order(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    id: web::Path<OrderId>,
+) -> Result<web::Json<Order>, ApiError> {
+    let (account, id) = (access.account_id, id.into_inner());
+    Ok(web::Json(db::run(&state.pool, move |c| service::get_order(c, &id, Some(&account))).await?))
+}
+
+/// Every order, newest first; filter by status, client or number.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), params(OrderFilter, PageQuery),
+    responses((status = 200, body = Page<OrderSummary>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/orders")]
+async fn admin_orders(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    filter: ValidQuery<OrderFilter>,
+) -> Result<web::Json<Page<OrderSummary>>, ApiError> {
+    let filter = filter.0;
+    Ok(web::Json(db::run(&state.pool, move |c| service::list_orders(c, &filter, None)).await?))
+}
+
+/// An order with its lines, taxes, services and why fraud screening held it.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/orders/{id}")]
+async fn admin_order(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    id: web::Path<OrderId>,
+) -> Result<web::Json<Order>, ApiError> {
+    let id = id.into_inner();
+    Ok(web::Json(db::run(&state.pool, move |c| service::get_order(c, &id, None)).await?))
+}
+
+async fn decide(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: OrderId,
+    decision: Decision,
+    reason: Option<String>,
+) -> Result<web::Json<Order>, ApiError> {
+    let (now, actor) = (state.clock.now(), admin.actor(&req));
+    Ok(web::Json(db::run(&state.pool, move |c| service::decide(c, now, &actor, &id, decision, reason.as_deref())).await?))
+}
+
+/// Accept a pending or held order.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not in a state that can be accepted", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/orders/{id}/accept")]
+async fn accept_order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<OrderId>,
+) -> Result<web::Json<Order>, ApiError> {
+    decide(req, state, admin, id.into_inner(), Decision::Accept, None).await
+}
+
+/// Cancel an order with a reason: its pending services are cancelled, stock and the promo use
+/// given back.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), params(("id" = String, Path, description = "Order id")), request_body = CancelOrderRequest,
+    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Already cancelled or marked as fraud", body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/orders/{id}/cancel")]
+async fn cancel_order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<OrderId>,
+    body: ValidJson<CancelOrderRequest>,
+) -> Result<web::Json<Order>, ApiError> {
+    decide(req, state, admin, id.into_inner(), Decision::Cancel, Some(body.0.reason.trim().to_string())).await
+}
+
+/// Mark a pending or held order as fraud (cancelled as well).
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not pending or held", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/orders/{id}/fraud")]
+async fn mark_fraud(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<OrderId>,
+) -> Result<web::Json<Order>, ApiError> {
+    decide(req, state, admin, id.into_inner(), Decision::Fraud, None).await
 }
 
 /// Price a cart: every line with its options and add-ons, the promo code's discount, the taxes

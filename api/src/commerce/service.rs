@@ -8,13 +8,20 @@ use keel_shared::commerce::{eu_vat_id_format, CommerceSettings, PromoCode, Promo
 use keel_shared::pricing::{self, Problems, PromoRule, TaxContext};
 use keel_shared::Currency;
 
+use super::fraud::Screening;
 use super::models::{PromoRow, TaxRuleRow};
+use super::orders::{self, ItemRow, OrderRow, ServiceRow};
 use crate::audit::{self, Actor, Event};
 use crate::db::cache::{publish, CachedCatalog, Change};
 use crate::db::{self, now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
-use crate::schema::{addons, products, promo_codes, tax_rules};
+use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
+use crate::schema::{addons, order_items, orders as orders_t, products, promo_codes, promo_uses, services, tax_rules};
+use erased_serde_json::Json as _;
+use keel_shared::orders::{Order, OrderFilter, OrderStatus, OrderSummary, ServiceStatus};
+use keel_shared::{Money, Page};
+use sha2::Digest;
 
 /// Who is buying, as far as pricing cares.
 #[derive(Debug, Clone, Default)]
@@ -82,7 +89,12 @@ pub fn tax_context(rules: &[TaxRule], settings: &CommerceSettings, buyer: &Buyer
 }
 
 /// The promo code's rule if it may be used now, else a problem on `promo_code`.
-fn promo_rule(conn: &mut DbConn, now: DateTime<Utc>, code: &str, problems: &mut Problems) -> Result<Option<PromoRule>, ApiError> {
+fn promo_rule(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    code: &str,
+    problems: &mut Problems,
+) -> Result<Option<(PromoRow, PromoRule)>, ApiError> {
     let code = code.trim().to_ascii_uppercase();
     let row: Option<PromoRow> =
         promo_codes::table.filter(promo_codes::code.eq(&code)).select(PromoRow::as_select()).first(conn).optional()?;
@@ -100,7 +112,10 @@ fn promo_rule(conn: &mut DbConn, now: DateTime<Utc>, code: &str, problems: &mut 
             add(problems, "promo_code", message);
             Ok(None)
         }
-        (None, Some(r)) => Ok(Some(r.to_rule()?)),
+        (None, Some(r)) => {
+            let rule = r.to_rule()?;
+            Ok(Some((r, rule)))
+        }
         (None, None) => Ok(None),
     }
 }
@@ -115,6 +130,23 @@ pub fn quote(
     buyer: &Buyer,
 ) -> Result<Quote, ApiError> {
     let mut problems = Problems::new();
+    let promo = match (&req.promo_code, conn) {
+        (Some(code), Some(conn)) => promo_rule(conn, now, code, &mut problems)?.map(|(_, rule)| rule),
+        (Some(_), None) => return Err(ApiError::internal("a promo code needs a database connection")),
+        (None, _) => None,
+    };
+    price(cat, req, buyer, promo.as_ref(), problems)
+}
+
+/// The quote for a cart whose promo code (if any) was looked up; `problems` are those found
+/// so far, answered together with the cart's own.
+fn price(
+    cat: &CachedCatalog,
+    req: &QuoteRequest,
+    buyer: &Buyer,
+    promo: Option<&PromoRule>,
+    mut problems: Problems,
+) -> Result<Quote, ApiError> {
     let catalog = &cat.model;
     let currency = match (buyer.currency, req.currency) {
         (Some(mine), Some(asked)) if mine != asked => {
@@ -127,15 +159,18 @@ pub fn quote(
     if catalog.currency(currency).is_none() {
         add(&mut problems, "currency", format!("the shop does not sell in {currency}"));
     }
-    let guest = Buyer { country: req.country.clone(), state: req.state.clone(), vat_id: req.vat_id.clone(), ..Buyer::default() };
-    let who = if buyer.signed_in { buyer } else { &guest };
-    let tax = tax_context(&cat.tax_rules, &cat.settings, who, &mut problems);
-    let promo = match (&req.promo_code, conn) {
-        (Some(code), Some(conn)) => promo_rule(conn, now, code, &mut problems)?,
-        (Some(_), None) => return Err(ApiError::internal("a promo code needs a database connection")),
-        (None, _) => None,
+    let mut who = if buyer.signed_in {
+        buyer.clone()
+    } else {
+        Buyer { country: req.country.clone(), state: req.state.clone(), vat_id: req.vat_id.clone(), ..Buyer::default() }
     };
-    match pricing::quote(catalog, req, currency, promo.as_ref(), &tax) {
+    if who.country.is_none() {
+        // A client with no address yet: the place chosen in the cart.
+        who.country = req.country.clone();
+        who.state = req.state.clone();
+    }
+    let tax = tax_context(&cat.tax_rules, &cat.settings, &who, &mut problems);
+    match pricing::quote(catalog, req, currency, promo, &tax) {
         Ok(q) if problems.is_empty() => Ok(q),
         Ok(_) => Err(problems_error(problems)),
         Err(more) => {
@@ -294,5 +329,372 @@ pub fn save_promo(
         let action = if existing.is_some() { "commerce.promo_updated" } else { "commerce.promo_created" };
         audit::record(conn, now, actor, Event::new(action).target("promo_code", &row.id).details(serde_json::json!({"code": row.code})))?;
         row.to_dto()
+    })
+}
+
+/// Who places an order, for which account, from where, under which idempotency key.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub actor: Actor,
+    pub account_id: String,
+    pub placed_by: String,
+    pub ip: Option<String>,
+    pub idempotency_key: String,
+}
+
+/// What a checkout reaches besides the database.
+pub struct Env<'a> {
+    pub deps: &'a crate::deps::Deps,
+    pub mail: &'a MailContext,
+    pub catalog: &'a CachedCatalog,
+}
+
+/// `(order, created)`: a new order, or (`created` false) the one an earlier request with the
+/// same idempotency key and body placed.
+pub type Placed = (Order, bool);
+
+fn request_hash(req: &QuoteRequest) -> Result<String, ApiError> {
+    let body = serde_json::to_vec(req).map_err(ApiError::internal)?;
+    Ok(hex::encode(sha2::Sha256::digest(&body)))
+}
+
+fn replay(conn: &mut DbConn, who: &Checkout, hash: &str) -> Result<Option<Placed>, ApiError> {
+    match orders::by_key(conn, &who.account_id, &who.idempotency_key)? {
+        Some(row) if row.request_hash == hash => Ok(Some((orders::load(conn, &row)?, false))),
+        Some(_) => Err(ApiError::Conflict {
+            code: "idempotency_key_reused",
+            detail: "this Idempotency-Key was used for a different cart; use a new key for a new order".into(),
+            field: Some("Idempotency-Key".into()),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// Places an order: in one transaction the promo use is counted (refused when used up), stock
+/// is taken, the order gets the next gapless number, its items are stored with their prices
+/// frozen, one pending service per unit is created, fraud screening may hold it, and the
+/// confirmation e-mail is queued. The same idempotency key and body answer the same order.
+pub fn checkout(conn: &mut DbConn, now: DateTime<Utc>, env: &Env<'_>, who: &Checkout, req: &QuoteRequest) -> Result<Placed, ApiError> {
+    let hash = request_hash(req)?;
+    if let Some(done) = replay(conn, who, &hash)? {
+        return Ok(done);
+    }
+    let placer = crate::accounts::users::find_user(conn, &who.placed_by)?;
+    if placer.email_verified_at.is_none() {
+        return Err(ApiError::EmailUnverified);
+    }
+    let holder = crate::accounts::users::find_user(conn, &who.account_id)?;
+    let buyer = Buyer::of_account(conn, &who.account_id)?;
+    let placed = db::transaction(conn, |conn| place(conn, now, env, who, req, (&buyer, &holder), &hash));
+    match placed {
+        // A request with the same key committed first (they raced): answer what it placed.
+        Err(ApiError::Conflict { field: Some(f), .. }) if f == "idempotency_key" => {
+            replay(conn, who, &hash)?.ok_or_else(|| ApiError::internal("idempotency conflict without an order"))
+        }
+        other => other,
+    }
+}
+
+fn place(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    env: &Env<'_>,
+    who: &Checkout,
+    req: &QuoteRequest,
+    (buyer, holder): (&Buyer, &crate::accounts::models::UserRow),
+    hash: &str,
+) -> Result<Placed, ApiError> {
+    let Env { deps, mail, catalog: cat } = env;
+    let actor = &who.actor;
+    let mut problems = Problems::new();
+    let promo = match &req.promo_code {
+        Some(code) => promo_rule(conn, now, code, &mut problems)?,
+        None => None,
+    };
+    if let Some((row, _)) = &promo {
+        // Counting the use first locks the promo's row (PostgreSQL) or holds the write lock
+        // (SQLite): concurrent checkouts with one code take turns from here.
+        let counted = diesel::update(promo_codes::table.find(&row.id))
+            .filter(promo_codes::max_uses.is_null().or(promo_codes::uses.lt(promo_codes::max_uses.assume_not_null())))
+            .set(promo_codes::uses.eq(promo_codes::uses + 1))
+            .execute(conn)?;
+        if counted == 0 {
+            add(&mut problems, "promo_code", format!("{} has been used up", row.code));
+        }
+        if row.once_per_client {
+            let used: i64 = promo_uses::table
+                .filter(promo_uses::promo_id.eq(&row.id))
+                .filter(promo_uses::account_id.eq(&who.account_id))
+                .count()
+                .get_result(conn)?;
+            if used > 0 {
+                add(&mut problems, "promo_code", format!("you have used {} before", row.code));
+            }
+        }
+        if row.new_clients_only {
+            let earlier: i64 = orders_t::table
+                .filter(orders_t::account_id.eq(&who.account_id))
+                .filter(orders_t::status.ne_all([OrderStatus::Cancelled.as_str(), OrderStatus::Fraud.as_str()]))
+                .count()
+                .get_result(conn)?;
+            if earlier > 0 {
+                add(&mut problems, "promo_code", format!("{} is for new clients", row.code));
+            }
+        }
+    }
+    let quote = price(cat, req, buyer, promo.as_ref().map(|(_, rule)| rule), problems)?;
+    // Stock is taken where it is counted.
+    let mut stock_changed = false;
+    for (i, line) in req.lines.iter().enumerate() {
+        let taken: Option<Option<i64>> = diesel::update(products::table.find(line.product_id.as_str()))
+            .filter(products::stock.is_null().or(products::stock.ge(i64::from(line.quantity))))
+            .set(products::stock.eq(products::stock - i64::from(line.quantity)))
+            .returning(products::stock)
+            .get_result(conn)
+            .optional()?;
+        match taken {
+            None => return Err(ApiError::field(&format!("lines[{i}].quantity"), "not enough left in stock")),
+            Some(left) => stock_changed |= left.is_some(),
+        }
+    }
+    if stock_changed {
+        // The storefront shows what is in stock.
+        publish(conn, Change::CatalogChanged)?;
+    }
+    let number = format!("ORD-{:06}", orders::next_number(conn, "order")?);
+    let at = now_micros(now);
+    fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, ApiError> {
+        v.json()
+    }
+    let reasons = deps.fraud.screen(
+        conn,
+        now,
+        &Screening {
+            account_id: &who.account_id,
+            email: &holder.email,
+            ip: who.ip.as_deref(),
+            billing_country: buyer.country.as_deref(),
+            total_minor: quote.total_minor,
+        },
+    )?;
+    let status = if reasons.is_empty() { OrderStatus::Pending } else { OrderStatus::InReview };
+    let row = OrderRow {
+        id: ids::new_id(),
+        number: number.clone(),
+        account_id: who.account_id.clone(),
+        placed_by: who.placed_by.clone(),
+        status: status.as_str().into(),
+        currency: quote.currency.code().into(),
+        subtotal_minor: quote.subtotal_minor,
+        discount_minor: quote.discount_minor,
+        tax_minor: quote.tax_minor,
+        total_minor: quote.total_minor,
+        tax_lines: json(&quote.tax_lines)?,
+        tax_inclusive: quote.tax_inclusive,
+        reverse_charge: quote.reverse_charge,
+        promo_code: quote.promo_code.clone(),
+        fraud_reasons: json(&reasons)?,
+        cancel_reason: None,
+        ip: who.ip.clone(),
+        idempotency_key: who.idempotency_key.clone(),
+        request_hash: hash.to_string(),
+        created_at: at,
+        updated_at: at,
+    };
+    diesel::insert_into(orders_t::table).values(&row).execute(conn)?;
+    for (i, (line, q)) in req.lines.iter().zip(&quote.lines).enumerate() {
+        let item = ItemRow {
+            id: ids::new_id(),
+            order_id: row.id.clone(),
+            line_no: i as i32,
+            product_id: q.product_id.to_string(),
+            product_name: q.product_name.clone(),
+            cycle: q.cycle.as_str().into(),
+            quantity: q.quantity as i32,
+            items: json(&q.items)?,
+            subtotal_minor: q.subtotal_minor,
+            discount_minor: q.discount_minor,
+            tax_minor: q.tax_minor,
+            total_minor: q.total_minor,
+            renewal_minor: q.renewal_minor,
+            config: json(line)?,
+            domain: q.domain.as_ref().map(json).transpose()?,
+        };
+        diesel::insert_into(order_items::table).values(&item).execute(conn)?;
+        let units = i64::from(q.quantity.max(1));
+        for _ in 0..q.quantity {
+            let service = ServiceRow {
+                id: ids::new_id(),
+                account_id: who.account_id.clone(),
+                order_id: row.id.clone(),
+                order_item_id: item.id.clone(),
+                product_id: q.product_id.to_string(),
+                status: ServiceStatus::Pending.as_str().into(),
+                cycle: q.cycle.as_str().into(),
+                currency: quote.currency.code().into(),
+                first_minor: q.total_minor / units,
+                recurring_minor: q.renewal_minor / units,
+                domain: q.domain.as_ref().map(|d| d.name.to_ascii_lowercase()),
+                created_at: at,
+                updated_at: at,
+            };
+            diesel::insert_into(services::table).values(&service).execute(conn)?;
+        }
+    }
+    if let Some((promo, _)) = &promo {
+        diesel::insert_into(promo_uses::table)
+            .values((
+                promo_uses::promo_id.eq(&promo.id),
+                promo_uses::order_id.eq(&row.id),
+                promo_uses::account_id.eq(&who.account_id),
+                promo_uses::created_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    audit::record(
+        conn,
+        now,
+        actor,
+        Event::new("order.placed").account(&who.account_id).target("order", &row.id).details(serde_json::json!({
+            "number": number, "total_minor": quote.total_minor, "currency": quote.currency, "status": status, "fraud_reasons": reasons,
+        })),
+    )?;
+    let order = orders::load(conn, &row)?;
+    let lines: Vec<String> = order
+        .items
+        .iter()
+        .map(|i| format!("{} × {} ({}): {}", i.quantity, i.product_name, i.cycle.label(), Money::new(i.total_minor, order.currency)))
+        .collect();
+    let vars = serde_json::json!({
+        "first_name": holder.first_name,
+        "order_number": number,
+        "total": Money::new(order.total_minor, order.currency).to_string(),
+        "lines": lines,
+        "order_url": format!("{}/portal/orders/{}", mail.public_url, order.id),
+    });
+    outbox::queue_email(
+        conn,
+        now,
+        mail,
+        Outgoing {
+            to: &holder.email,
+            user_id: Some(&holder.id),
+            template: "order_confirmation",
+            category: Category::Transactional,
+            vars: &vars,
+        },
+    )?;
+    Ok((order, true))
+}
+
+mod erased_serde_json {
+    use crate::error::ApiError;
+
+    /// Serialises any value for a JSON text column.
+    pub trait Json {
+        fn json(&self) -> Result<String, ApiError>;
+    }
+
+    impl<T: serde::Serialize + ?Sized> Json for T {
+        fn json(&self) -> Result<String, ApiError> {
+            serde_json::to_string(self).map_err(ApiError::internal)
+        }
+    }
+}
+
+/// A client's orders (or, with `account`, any account's for the back office).
+pub fn list_orders(conn: &mut DbConn, filter: &OrderFilter, account: Option<&str>) -> Result<Page<OrderSummary>, ApiError> {
+    orders::list(conn, filter, account)
+}
+
+/// One order; `account` limits it to that account's (another's is not found).
+pub fn get_order(conn: &mut DbConn, id: &str, account: Option<&str>) -> Result<Order, ApiError> {
+    let row = orders::find(conn, id)?.filter(|r| account.is_none_or(|a| r.account_id == a)).ok_or_else(|| ApiError::not_found("order"))?;
+    orders::load(conn, &row)
+}
+
+/// What the back office does to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Accept (manual acceptance, or a held order cleared).
+    Accept,
+    Cancel,
+    Fraud,
+}
+
+/// Accepts, cancels (with a reason) or marks an order as fraud, in one transaction with its
+/// audit entry. Cancelling or marking as fraud cancels its pending services, gives back stock and
+/// the promo use.
+pub fn decide(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: &str,
+    decision: Decision,
+    reason: Option<&str>,
+) -> Result<Order, ApiError> {
+    db::transaction(conn, |conn| {
+        let row = orders::find(conn, id)?.ok_or_else(|| ApiError::not_found("order"))?;
+        let from = row.status()?;
+        let to = match decision {
+            Decision::Accept => OrderStatus::Accepted,
+            Decision::Cancel => OrderStatus::Cancelled,
+            Decision::Fraud => OrderStatus::Fraud,
+        };
+        let allowed = matches!(
+            (from, to),
+            (OrderStatus::Pending | OrderStatus::InReview, OrderStatus::Accepted | OrderStatus::Cancelled | OrderStatus::Fraud)
+                | (OrderStatus::Accepted, OrderStatus::Cancelled)
+        );
+        if !allowed {
+            return Err(ApiError::Conflict {
+                code: "order_state",
+                detail: format!("an order that is {} cannot become {}", from.as_str(), to.as_str()),
+                field: Some("status".into()),
+            });
+        }
+        let at = now_micros(now);
+        diesel::update(orders_t::table.find(id))
+            .set((orders_t::status.eq(to.as_str()), orders_t::cancel_reason.eq(reason), orders_t::updated_at.eq(at)))
+            .execute(conn)?;
+        if to != OrderStatus::Accepted {
+            diesel::update(services::table.filter(services::order_id.eq(id)).filter(services::status.eq(ServiceStatus::Pending.as_str())))
+                .set((services::status.eq(ServiceStatus::Cancelled.as_str()), services::updated_at.eq(at)))
+                .execute(conn)?;
+            let lines: Vec<(String, i32)> = order_items::table
+                .filter(order_items::order_id.eq(id))
+                .select((order_items::product_id, order_items::quantity))
+                .load(conn)?;
+            let mut restocked = 0;
+            for (product, quantity) in lines {
+                restocked += diesel::update(products::table.find(&product).filter(products::stock.is_not_null()))
+                    .set(products::stock.eq(products::stock + i64::from(quantity)))
+                    .execute(conn)?;
+            }
+            if restocked > 0 {
+                publish(conn, Change::CatalogChanged)?;
+            }
+            let uses: Vec<String> = promo_uses::table.filter(promo_uses::order_id.eq(id)).select(promo_uses::promo_id).load(conn)?;
+            for promo in uses {
+                diesel::update(promo_codes::table.find(&promo).filter(promo_codes::uses.gt(0)))
+                    .set(promo_codes::uses.eq(promo_codes::uses - 1))
+                    .execute(conn)?;
+            }
+            diesel::delete(promo_uses::table.filter(promo_uses::order_id.eq(id))).execute(conn)?;
+        }
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new(match decision {
+                Decision::Accept => "order.accepted",
+                Decision::Cancel => "order.cancelled",
+                Decision::Fraud => "order.marked_fraud",
+            })
+            .account(&row.account_id)
+            .target("order", id)
+            .details(serde_json::json!({"number": row.number, "from": from, "reason": reason})),
+        )?;
+        get_order(conn, id, None)
     })
 }

@@ -367,6 +367,8 @@ pub mod can {
         EmailsManage => Some(Permission::EmailsManage),
         AuditRead => Some(Permission::AuditRead),
         CatalogManage => Some(Permission::CatalogManage),
+        BillingRead => Some(Permission::BillingRead),
+        BillingWrite => Some(Permission::BillingWrite),
     }
 }
 

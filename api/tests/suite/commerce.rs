@@ -446,3 +446,151 @@ both_backends!(signed_in_clients_are_priced_from_their_profile, |app: TestApp| a
         .await;
     assert_eq!(res.problem(422)["errors"]["currency"][0], "the shop does not sell in this currency");
 });
+
+async fn place(app: &TestApp, token: &str, key: &str, body: Value) -> crate::support::Res {
+    app.request(
+        actix_web::test::TestRequest::post()
+            .uri("/api/v1/checkout")
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header(("idempotency-key", key))
+            .set_json(body),
+    )
+    .await
+}
+
+both_backends!(checkout_places_one_order_per_key_and_admins_decide, |app: TestApp| async move {
+    let c = catalog(&app).await;
+    let cart = json!({"lines": [configured_vps(&c), {"product_id": product(&c, "cloud-startup").id, "cycle": "annually", "quantity": 2}], "promo_code": "WELCOME10", "country": "DE"});
+    let unverified = a_client().create(&app).await;
+    let res = place(&app, &unverified.token, "k1", cart.clone()).await;
+    assert_eq!(res.problem(403)["code"], "email_unverified");
+    assert_eq!(app.get("/api/v1/admin/orders", Some(&app.admin_token().await)).await.body["total"], 0, "nothing half-written");
+
+    let ann = a_client().verified().create(&app).await;
+    let quoted = quote(&app, Some(&ann.token), cart.clone()).await;
+    assert_eq!(quoted.status, StatusCode::OK, "{}", quoted.text);
+    let res = place(&app, &ann.token, "k1", cart.clone()).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let order = res.body.clone();
+    assert_eq!((order["number"].as_str(), order["status"].as_str()), (Some("ORD-000001"), Some("pending")));
+    assert_eq!(order["total_minor"], quoted.body["total_minor"], "the order costs what the quote said");
+    assert_eq!(order["items"][1]["service_ids"].as_array().map(Vec::len), Some(2), "one service per unit");
+    assert_eq!(crate::support::mail_count(&app, &ann.email, "order_confirmation"), 1);
+    // The same key and cart: the same order. The same key, another cart: refused.
+    let again = place(&app, &ann.token, "k1", cart.clone()).await;
+    assert_eq!((again.status, &again.body["id"]), (StatusCode::OK, &order["id"]));
+    let mut other = cart.clone();
+    other["lines"][1]["quantity"] = json!(3);
+    assert_eq!(place(&app, &ann.token, "k1", other).await.problem(409)["code"], "idempotency_key_reused");
+    let res = app.post_json_authed("/api/v1/checkout", &ann.token, cart.clone()).await;
+    assert!(res.problem(422)["errors"].get("Idempotency-Key").is_some());
+    // WELCOME10 is once per client.
+    let res = place(&app, &ann.token, "k2", cart.clone()).await;
+    assert_eq!(res.problem(422)["errors"]["promo_code"][0], "you have used WELCOME10 before");
+
+    // The client's history; another client sees nothing of it.
+    let mine = app.get("/api/v1/orders?status=pending", Some(&ann.token)).await;
+    assert_eq!((mine.body["total"].as_i64(), mine.body["items"][0]["description"].as_str()), (Some(1), Some("VPS 2, Cloud Startup")));
+    let id = order["id"].as_str().unwrap();
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&ann.token)).await.body["number"], "ORD-000001");
+    let bob = a_client().create(&app).await;
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&bob.token)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/orders", Some(&bob.token)).await.body["total"], 0);
+
+    // The back office: billing.read lists, billing.write decides; every decision audited.
+    let reader = a_staff_member().with_permissions(&["billing.read"]).create(&app).await;
+    let listed = app.get("/api/v1/admin/orders?q=ord-0000", Some(&reader.token)).await;
+    assert_eq!(
+        (listed.body["total"].as_i64(), listed.body["items"][0]["email"].as_str()),
+        (Some(1), Some(ann.email.as_str())),
+        "{}",
+        listed.text
+    );
+    assert_eq!(app.post_authed(&format!("/api/v1/admin/orders/{id}/accept"), &reader.token).await.status, StatusCode::FORBIDDEN);
+    let writer = a_staff_member().with_permissions(&["billing.read", "billing.write"]).create(&app).await;
+    let res = app.post_authed(&format!("/api/v1/admin/orders/{id}/accept"), &writer.token).await;
+    assert_eq!((res.status, res.body["status"].as_str()), (StatusCode::OK, Some("accepted")), "{}", res.text);
+    assert_eq!(app.post_authed(&format!("/api/v1/admin/orders/{id}/fraud"), &writer.token).await.problem(409)["code"], "order_state");
+    let res = app.post_json_authed(&format!("/api/v1/admin/orders/{id}/cancel"), &writer.token, json!({"reason": ""})).await;
+    assert!(res.problem(422)["errors"].get("reason").is_some());
+    let res = app.post_json_authed(&format!("/api/v1/admin/orders/{id}/cancel"), &writer.token, json!({"reason": "Customer asked"})).await;
+    assert_eq!((res.body["status"].as_str(), res.body["cancel_reason"].as_str()), (Some("cancelled"), Some("Customer asked")));
+    let admin = app.admin_token().await;
+    let audit = app.get(&format!("/api/v1/admin/audit?account_id={}", ann.id), Some(&admin)).await;
+    let actions: Vec<&str> = audit.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(
+        actions.contains(&"order.placed") && actions.contains(&"order.accepted") && actions.contains(&"order.cancelled"),
+        "{actions:?}"
+    );
+    // Cancelling gave the promo use back: WELCOME10 works again for Ann.
+    assert_eq!(place(&app, &ann.token, "k3", cart).await.status, StatusCode::CREATED);
+});
+
+both_backends!(concurrent_checkouts_stay_consistent, |app: TestApp| async move {
+    let c = catalog(&app).await;
+    let admin = app.admin_token().await;
+    let line = json!({"product_id": product(&c, "vps-2").id, "cycle": "monthly"});
+    // Ten identical requests with one key: one order.
+    let ann = a_client().verified().create(&app).await;
+    let body = json!({"lines": [line.clone()]});
+    let answers = futures_util::future::join_all((0..10).map(|_| place(&app, &ann.token, "same-key", body.clone()))).await;
+    let ids: std::collections::BTreeSet<&str> = answers.iter().map(|r| r.body["id"].as_str().unwrap_or("none")).collect();
+    assert_eq!(ids.len(), 1, "{:?}", answers.iter().map(|r| (r.status, r.text.clone())).collect::<Vec<_>>());
+    assert_eq!(answers.iter().filter(|r| r.status == StatusCode::CREATED).count(), 1);
+    // A code limited to one use, 20 checkouts at once: exactly one gets it.
+    let res = app
+        .post_json_authed(
+            "/api/v1/admin/commerce/promo-codes",
+            &admin,
+            json!({"code": "ONCE", "kind": "percent", "value": 5000, "duration": "once", "max_uses": 1}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let promo = json!({"lines": [line.clone()], "promo_code": "ONCE"});
+    let keys: Vec<String> = (0..20).map(|i| format!("promo{i}")).collect();
+    let answers = futures_util::future::join_all(keys.iter().map(|k| place(&app, &ann.token, k, promo.clone()))).await;
+    let won: Vec<_> = answers.iter().filter(|r| r.status == StatusCode::CREATED).collect();
+    assert_eq!(won.len(), 1, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(won[0].body["discount_minor"], 1000);
+    assert!(answers
+        .iter()
+        .filter(|r| r.status != StatusCode::CREATED)
+        .all(|r| r.body["errors"]["promo_code"][0] == "ONCE has been used up"));
+    // Fifty checkouts at once: fifty numbers, none skipped.
+    let keys: Vec<String> = (0..50).map(|i| format!("n{i}")).collect();
+    let answers = futures_util::future::join_all(keys.iter().map(|k| place(&app, &ann.token, k, body.clone()))).await;
+    assert!(answers.iter().all(|r| r.status == StatusCode::CREATED), "{:?}", answers.iter().map(|r| r.text.clone()).collect::<Vec<_>>());
+    let mut numbers: Vec<String> = app.get("/api/v1/admin/orders?per_page=100", Some(&admin)).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["number"].as_str().unwrap().to_string())
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=52).map(|n| format!("ORD-{n:06}")).collect::<Vec<_>>(), "gapless: 1 + 1 + 50");
+});
+
+both_backends!(stock_runs_out_and_fraud_rules_hold_orders, |app: TestApp| async move {
+    let admin = app.admin_token().await;
+    let res = app.post_json_authed("/api/v1/admin/catalog/products", &admin, a_product("last-two", json!({"stock": 2}))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let id = res.body["id"].as_str().unwrap().to_string();
+    let ann = a_client().verified().create(&app).await;
+    let line = |qty: u32| json!({"lines": [{"product_id": id, "cycle": "monthly", "quantity": qty}]});
+    assert_eq!(place(&app, &ann.token, "s1", line(3)).await.problem(422)["errors"]["lines[0].quantity"][0], "not enough left in stock");
+    assert_eq!(place(&app, &ann.token, "s2", line(2)).await.status, StatusCode::CREATED);
+    let res = place(&app, &ann.token, "s3", line(1)).await;
+    assert!(res.problem(422)["errors"]["lines[0].product_id"][0].as_str().unwrap().contains("out of stock"), "{}", res.text);
+    // A disposable address is held for review, with the reason.
+    let tom = a_client().email("tom@mailinator.com").verified().create(&app).await;
+    let c = catalog(&app).await;
+    let res = place(&app, &tom.token, "f1", json!({"lines": [{"product_id": product(&c, "vps-2").id, "cycle": "monthly"}]})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(
+        (res.body["status"].as_str(), &res.body["fraud_reasons"]),
+        (Some("in_review"), &json!(["a disposable e-mail address (mailinator.com)"]))
+    );
+    let held = res.body["id"].as_str().unwrap().to_string();
+    let res = app.post_authed(&format!("/api/v1/admin/orders/{held}/fraud"), &admin).await;
+    assert_eq!(res.body["status"], "fraud");
+});

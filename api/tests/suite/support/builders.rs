@@ -63,17 +63,18 @@ pub struct UserBuilder {
     kind: Kind,
     email: Option<String>,
     two_factor: bool,
+    verified: bool,
 }
 
 /// A client who registered (`POST /auth/register`) with [`PASSWORD`], named Ann Lee.
 pub fn a_client() -> UserBuilder {
-    UserBuilder { kind: Kind::Client, email: None, two_factor: false }
+    UserBuilder { kind: Kind::Client, email: None, two_factor: false, verified: false }
 }
 
 /// A staff member the administrator added with no permissions, who chose [`PASSWORD`] from the
 /// invitation e-mail and signed in.
 pub fn a_staff_member() -> UserBuilder {
-    UserBuilder { kind: Kind::Staff { permissions: Vec::new() }, email: None, two_factor: false }
+    UserBuilder { kind: Kind::Staff { permissions: Vec::new() }, email: None, two_factor: false, verified: false }
 }
 
 impl UserBuilder {
@@ -89,6 +90,12 @@ impl UserBuilder {
             Kind::Staff { permissions: p } => *p = permissions.iter().map(|s| s.to_string()).collect(),
             Kind::Client => panic!("with_permissions() is for a_staff_member()"),
         }
+        self
+    }
+
+    /// A client who confirmed their e-mail address with the link of the welcome e-mail.
+    pub fn verified(mut self) -> Self {
+        self.verified = true;
         self
     }
 
@@ -113,6 +120,11 @@ impl UserBuilder {
                 add_staff(app, &email, &permissions).await
             }
         };
+        if self.verified {
+            let link = super::token_from_mail(app, &user.email, "welcome").expect("the welcome e-mail has a verify link");
+            let res = app.post_json("/api/v1/auth/verify-email", json!({"token": link})).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        }
         if self.two_factor {
             user.totp = Some(enable_2fa(app, &user.token).await);
         }
