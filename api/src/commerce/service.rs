@@ -569,7 +569,7 @@ fn place(
         "first_name": holder.first_name,
         "order_number": number,
         "total": Money::new(order.total_minor, order.currency).to_string(),
-        "lines": lines,
+        "lines": lines.join("\n"),
         "order_url": format!("{}/portal/orders/{}", mail.public_url, order.id),
     });
     outbox::queue_email(
