@@ -51,6 +51,14 @@ pub struct CurrencyInput {
     pub sort_order: i32,
 }
 
+/// Whether a client pays tax (`PUT /admin/clients/{id}/tax-exempt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaxExemption {
+    /// No tax is charged on this client's orders.
+    pub tax_exempt: bool,
+}
+
 /// The EU member states (ISO 3166-1 alpha-2; Greece's VAT ids use the prefix EL).
 pub const EU_COUNTRIES: &[&str] = &[
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL",

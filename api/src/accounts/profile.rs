@@ -53,6 +53,26 @@ fn ensure(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str) -> Result<Profil
     Ok(r)
 }
 
+/// Exempts a client from tax (or not); audited in the client's trail.
+pub fn set_tax_exempt(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, user_id: &str, exempt: bool) -> Result<(), ApiError> {
+    crate::db::transaction(conn, |conn| {
+        let user = find_user(conn, user_id)?;
+        if user.role() != Role::Client {
+            return Err(ApiError::not_found("client"));
+        }
+        ensure(conn, now, user_id)?;
+        diesel::update(client_profiles::table.find(user_id))
+            .set((client_profiles::tax_exempt.eq(exempt), client_profiles::updated_at.eq(now_micros(now))))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("client.tax_exempt_changed").account(user_id).details(serde_json::json!({ "tax_exempt": exempt })),
+        )
+    })
+}
+
 /// What pricing needs of an account: its currency, billing place, tax id and exemption.
 pub struct Billing {
     pub currency: Currency,

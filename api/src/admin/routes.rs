@@ -4,6 +4,7 @@
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::access::{CreateStaffRequest, SecuritySettings, StaffMember, UpdateStaffRequest};
 use keel_shared::auth::{AuditEntry, AuditFilter, ClientFilter, ClientSummary, TokenResponse};
+use keel_shared::commerce::TaxExemption;
 use keel_shared::ids::UserId;
 use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(deletion_requests)
         .service(anonymise_client)
         .service(impersonate_client)
+        .service(set_tax_exempt)
         .service(admin_audit)
         .service(list_staff)
         .service(create_staff)
@@ -74,6 +76,23 @@ async fn anonymise_client(
 ) -> Result<HttpResponse, ApiError> {
     let (now, id, actor) = (state.clock.now(), id.into_inner(), admin.actor(&req));
     db::run(&state.pool, move |c| profile::anonymise(c, now, &id, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Exempt a client from tax (or end the exemption): their quotes and orders carry no tax.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")), request_body = TaxExemption,
+    responses((status = 204, description = "Saved"), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[put("/admin/clients/{id}/tax-exempt")]
+async fn set_tax_exempt(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::ClientsWrite>,
+    id: web::Path<UserId>,
+    body: ValidJson<TaxExemption>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, id, actor, exempt) = (state.clock.now(), id.into_inner(), admin.actor(&req), body.0.tax_exempt);
+    db::run(&state.pool, move |c| profile::set_tax_exempt(c, now, &actor, &id, exempt)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

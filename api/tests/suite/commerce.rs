@@ -439,8 +439,26 @@ both_backends!(signed_in_clients_are_priced_from_their_profile, |app: TestApp| a
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    let res = quote(&app, Some(&ann.token), json!({"lines": [line]})).await;
+    let res = quote(&app, Some(&ann.token), json!({"lines": [line.clone()]})).await;
     assert_eq!((res.body["reverse_charge"].as_bool(), res.body["tax_minor"].as_i64()), (Some(true), Some(0)), "{}", res.text);
+    // Exempt by the back office (clients.write): no tax, without a VAT id.
+    let admin = app.admin_token().await;
+    let res = app
+        .put_json(
+            "/api/v1/me/profile",
+            &ann.token,
+            json!({"first_name": "Ann", "last_name": "Lee", "address": address, "currency": "EUR", "language": "fr"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(quote(&app, Some(&ann.token), json!({"lines": [line.clone()]})).await.body["tax_minor"], 368);
+    let path = format!("/api/v1/admin/clients/{}/tax-exempt", ann.id);
+    assert_eq!(app.put_json(&path, &ann.token, json!({"tax_exempt": true})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.put_json(&path, &admin, json!({"tax_exempt": true})).await.status, StatusCode::NO_CONTENT);
+    let res = quote(&app, Some(&ann.token), json!({"lines": [line.clone()]})).await;
+    assert_eq!((res.body["tax_minor"].as_i64(), res.body["total_minor"].as_i64()), (Some(0), Some(1839)), "{}", res.text);
+    let staff_path = format!("/api/v1/admin/clients/{}/tax-exempt", a_staff_member().create(&app).await.id);
+    assert_eq!(app.put_json(&staff_path, &admin, json!({"tax_exempt": true})).await.status, StatusCode::NOT_FOUND);
     let res = app
         .put_json("/api/v1/me/profile", &ann.token, json!({"first_name": "Ann", "last_name": "Lee", "currency": "JPY", "language": "fr"}))
         .await;
