@@ -5,6 +5,7 @@
 //! (`use_session()`); every call to the server goes through the typed client in `api`.
 
 pub mod api;
+pub mod cart;
 pub mod components;
 pub mod pages;
 pub mod routes;
@@ -18,17 +19,20 @@ use leptos_router::path;
 use components::layout::{AdminShell, PortalShell, PublicFrame, PublicShell};
 use pages::{admin, portal, storefront, NotFoundPage};
 
-/// The storefront bundle: the public site and the sign-in pages.
+/// The storefront bundle: the public site (plans, configurator, cart) and the sign-in pages.
 #[component]
 pub fn StorefrontApp() -> impl IntoView {
     routes::set_bundle(routes::Bundle::Storefront);
     session::provide_session();
+    cart::provide_cart();
     theme::init();
     view! {
         <Router>
             <Routes fallback=|| view! { <PublicFrame><NotFoundPage/></PublicFrame> }>
                 <ParentRoute path=path!("") view=PublicShell>
                     <Route path=path!("") view=storefront::StorefrontPage/>
+                    <Route path=path!("order/:slug") view=storefront::OrderPage/>
+                    <Route path=path!("cart") view=storefront::CartPage/>
                     <Route path=path!("login") view=storefront::LoginPage/>
                     <Route path=path!("register") view=storefront::RegisterPage/>
                     <Route path=path!("verify-email") view=storefront::VerifyEmailPage/>

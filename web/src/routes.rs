@@ -3,7 +3,7 @@
 //!
 //! | bundle | paths | built into | binary |
 //! |---|---|---|---|
-//! | storefront | `/`, `/login`, `/register`, `/verify-email`, `/forgot-password`, `/reset-password`, `/unlock` (and any other path) | `dist/` | `keel-web` |
+//! | storefront | `/`, `/order/:slug`, `/cart`, `/login`, `/register`, `/verify-email`, `/forgot-password`, `/reset-password`, `/unlock` (and any other path) | `dist/` | `keel-web` |
 //! | portal | `/dashboard…`, `/team/accept` | `dist/portal/` | `keel-portal` |
 //! | admin | `/admin…` | `dist/admin/` | `keel-admin` |
 //!

@@ -1,10 +1,48 @@
-//! The public catalog.
+//! The public catalog and the cart's quote.
+
+use std::cell::RefCell;
+use std::sync::Arc;
 
 use gloo_net::http::Request;
-use keel_shared::catalog::Product;
+use keel_shared::cart::QuoteRequest;
+use keel_shared::catalog::{Catalog, Product};
 
-use super::{send, ClientError, BASE};
+use super::{authed_text, post_json, send, send_text, to_json, ClientError, Method, BASE};
+use crate::session::SessionCtx;
 
 pub async fn products() -> Result<Vec<Product>, ClientError> {
     send(Request::get(&format!("{BASE}/products")).build()).await
+}
+
+thread_local! {
+    /// The catalog, fetched once per page load: the plans, the configurator and the cart all
+    /// need it, and moving between them should not wait for it again.
+    static CATALOG: RefCell<Option<Arc<Catalog>>> = const { RefCell::new(None) };
+}
+
+/// The catalog, when this page load has fetched it already.
+pub fn cached() -> Option<Arc<Catalog>> {
+    CATALOG.with(|c| c.borrow().clone())
+}
+
+/// `GET /catalog`: groups, products (hidden ones too), options, add-ons, currencies.
+pub async fn catalog() -> Result<Arc<Catalog>, ClientError> {
+    if let Some(c) = cached() {
+        return Ok(c);
+    }
+    let c = Arc::new(send::<Catalog>(Request::get(&format!("{BASE}/catalog")).build()).await?);
+    CATALOG.with(|cache| *cache.borrow_mut() = Some(c.clone()));
+    Ok(c)
+}
+
+/// `POST /cart/quote`: the cart priced by the API, a `keel_shared::cart::Quote` as JSON text (the
+/// cart reads it with [`super::Json`]). Signed in, the client's profile decides the currency,
+/// country and VAT id; a guest's come from the request. A 422 is a `ClientError::Problem` whose
+/// `errors` name the fields (`lines[0].domain`, `promo_code`).
+pub async fn quote(session: SessionCtx, req: &QuoteRequest) -> Result<String, ClientError> {
+    if session.token().is_some() {
+        authed_text(session, Method::Post, "/cart/quote", to_json(req)).await
+    } else {
+        send_text(post_json("/cart/quote", req)).await
+    }
 }

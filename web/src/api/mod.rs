@@ -93,7 +93,7 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ClientError> {
     serde_json::from_str(text).map_err(|e| ClientError::Network(format!("unreadable answer: {e}")))
 }
 
-async fn send_text(req: Result<Request, gloo_net::Error>) -> Result<String, ClientError> {
+pub(crate) async fn send_text(req: Result<Request, gloo_net::Error>) -> Result<String, ClientError> {
     let req = req.map_err(|e| ClientError::Network(e.to_string()))?;
     let res = req.send().await.map_err(|e| ClientError::Network(e.to_string()))?;
     answer(res).await
@@ -207,4 +207,47 @@ pub fn query<F: Serialize>(path: &str, filter: &F) -> String {
 /// Page `n` of a list, 25 to a page (the tables' size).
 pub fn page(n: u32) -> keel_shared::PageQuery {
     keel_shared::PageQuery::numbered(n, 25)
+}
+
+/// A JSON answer read by field name with the browser's own parser, for answers a page only
+/// shows. Deserializing with serde compiles code per type into the wasm, which the storefront's
+/// size budget could not spare for the cart's quote (about 3 KB brotli). Field names are those of
+/// the shared model the answer is (`keel_shared::cart::Quote`); a missing field reads as 0, empty
+/// or false.
+pub struct Json(wasm_bindgen::JsValue);
+
+impl Json {
+    pub fn parse(text: &str) -> Json {
+        Json(js_sys::JSON::parse(text).unwrap_or(wasm_bindgen::JsValue::NULL))
+    }
+
+    pub fn get(&self, field: &str) -> Json {
+        Json(js_sys::Reflect::get(&self.0, &field.into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED))
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.0.is_null() || self.0.is_undefined()
+    }
+
+    /// An integer field (amounts in minor units are exact up to 2^53).
+    pub fn int(&self, field: &str) -> i64 {
+        self.get(field).0.as_f64().unwrap_or(0.0) as i64
+    }
+
+    pub fn text(&self, field: &str) -> String {
+        self.get(field).0.as_string().unwrap_or_default()
+    }
+
+    pub fn flag(&self, field: &str) -> bool {
+        self.get(field).0.as_bool().unwrap_or(false)
+    }
+
+    pub fn list(&self, field: &str) -> Vec<Json> {
+        let v = self.get(field).0;
+        if js_sys::Array::is_array(&v) {
+            js_sys::Array::from(&v).iter().map(Json).collect()
+        } else {
+            Vec::new()
+        }
+    }
 }

@@ -137,6 +137,20 @@ pub fn FieldError(name: &'static str, errors: FieldErrors) -> impl IntoView {
     move || errors.with(|e| e.get(name).and_then(|v| v.first().cloned())).map(|m| view! { <p class="field-error">{m}</p> })
 }
 
+/// Every message about one item of a list and its fields, for placing under the item: with
+/// `prefix` `lines[2]`, those of `lines[2]`, `lines[2].cycle`, `lines[2].options[0].value_id`…,
+/// except the field `except` (shown by its own input, e.g. `quantity`).
+pub fn messages_under(errors: &BTreeMap<String, Vec<String>>, prefix: &str, except: &str) -> Vec<String> {
+    errors
+        .iter()
+        .filter(|(k, _)| {
+            k.strip_prefix(prefix)
+                .is_some_and(|rest| (rest.is_empty() || rest.starts_with(['.', '['])) && rest.strip_prefix('.') != Some(except))
+        })
+        .flat_map(|(_, v)| v.iter().cloned())
+        .collect()
+}
+
 /// A person's first and last name side by side, as every form that asks for one shows them.
 /// `own`: the name is the user's own, so the browser may fill it in (not when an admin adds staff).
 #[component]

@@ -55,6 +55,19 @@ pub fn return_to_admin() {
     routes::load("/admin");
 }
 
+/// "Cart (n)": the lines in the browser's cart (see `crate::cart`; live in the storefront, read
+/// once from storage in the other bundles, which do not load the cart's types).
+#[component]
+fn CartLink() -> impl IntoView {
+    let cart = use_context::<crate::cart::CartCtx>();
+    let stored = if cart.is_none() { crate::cart::stored_count() } else { 0 };
+    view! {
+        <a href="/cart" rel=routes::rel("/cart") class="btn btn-ghost cart-link" data-testid="cart-link">
+            {move || format!("Cart ({})", cart.map_or(stored, |c| c.count()))}
+        </a>
+    }
+}
+
 #[component]
 fn AccountLinks() -> impl IntoView {
     let session = use_session();
@@ -93,6 +106,7 @@ pub fn PublicFrame(children: Children) -> impl IntoView {
                         <Link href="/#plans">"Hosting"</Link>
                     </nav>
                     <div class="topbar-actions">
+                        <CartLink/>
                         <ThemeToggle/>
                         <AccountLinks/>
                     </div>

@@ -152,10 +152,8 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             save.dispatch_local(req);
         }
     };
-    let currencies = Currency::ALL
-        .into_iter()
-        .map(|c| view! { <option value=c.code() selected=move || currency.get() == c>{c.code()}</option> })
-        .collect_view();
+    let currencies =
+        Currency::all().map(|c| view! { <option value=c.code() selected=move || currency.get() == c>{c.code()}</option> }).collect_view();
     view! {
             <form class="card profile-form" on:submit=submit novalidate data-testid="profile-form">
                 <ErrorBanner message=form.banner/>
