@@ -886,3 +886,45 @@ async fn the_spa_is_sent_precompressed_and_missing_files_are_404() {
     }
     h.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_configures_a_vps_and_prices_the_cart() {
+    let h = Harness::start("shop").await;
+    // From the plans to the configurator of VPS 2.
+    h.goto("/").await;
+    h.click("[data-slug=vps-2] [data-testid=order]").await;
+    h.wait_path("/order/vps-2").await;
+    h.wait_text("[data-testid=product-name]", "VPS 2").await;
+    h.wait_text("[data-testid=price-total]", "$19.99").await;
+    // 8 GB of RAM and daily backups: the price follows at once (keel_shared's calculation).
+    h.wait_css("[data-testid=option-ram]").await.select_by_index(1).await.unwrap();
+    h.click("[data-testid=addon-daily-backups]").await;
+    h.wait_text("[data-testid=price-total]", "$32.98").await;
+    // A disk size off the step is named under the field before anything is sent.
+    h.fill("[data-testid=option-extra-disk]", "75").await;
+    h.wait_text(r#"[data-error="lines[0].options[1].quantity"]"#, "in steps of 50").await;
+    h.fill("[data-testid=option-extra-disk]", "0").await;
+    h.wait_text("[data-testid=price-total]", "$32.98").await;
+    h.screenshot("configurator").await;
+    h.click("[data-testid=add-to-cart]").await;
+
+    // The cart, priced by the API: an unknown code is named, WELCOME10 takes 10 % off the plan
+    // and its options (29.99 → 3.00), German VAT is 19 % of 29.98 (5.70).
+    h.wait_path("/cart").await;
+    h.wait_text("[data-testid=cart-link]", "Cart (1)").await;
+    h.wait_text("[data-testid=cart-total]", "$32.98").await;
+    h.fill("[data-testid=promo-code]", "NOPE").await;
+    h.click("[data-testid=apply-promo]").await;
+    h.wait_text("[data-error=promo_code]", "NOPE is not a promo code").await;
+    h.fill("[data-testid=promo-code]", "welcome10").await;
+    h.click("[data-testid=apply-promo]").await;
+    h.wait_text("[data-testid=promo-applied]", "WELCOME10").await;
+    h.wait_css("[data-testid=country]").await.select_by_value("DE").await.unwrap();
+    h.wait_text("[data-testid=tax-line]", "$5.70").await;
+    h.wait_text("[data-testid=cart-total]", "$35.68").await;
+    h.screenshot("cart").await;
+    // The cart is kept in the browser.
+    h.goto("/cart").await;
+    h.wait_text("[data-testid=cart-line]", "VPS 2").await;
+    h.finish().await;
+}
