@@ -95,6 +95,13 @@ enum BenchCommand {
         #[arg(long)]
         cart_json: bool,
     },
+    /// Checkouts per second of a 10-line cart, one verified client per thread.
+    Checkout {
+        #[arg(long, default_value_t = 2_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 4)]
+        threads: usize,
+    },
     /// Seed the back office's lists and time their pages (p50/p99 per case).
     Lists {
         /// Client accounts to seed.
@@ -233,6 +240,11 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             } else {
                 keel_api::commerce::bench::quote(&state.pool, runs.max(1))
             }
+        }
+        Command::Bench { command: BenchCommand::Checkout { orders, threads } } => {
+            let state = server::prepare(config, server::system_clock())?;
+            server::first_start(&state)?;
+            keel_api::commerce::bench::checkout(&state, orders, threads)
         }
         Command::Bench { command: BenchCommand::Lists { clients, audit, runs } } => {
             let pool = db::connect(&config.database_url, 2).map_err(|e| format!("DATABASE_URL: {e}"))?;

@@ -1,6 +1,7 @@
 //! `keel bench quote`: quotes per second for a 10-line cart (options, add-ons, a promo code and
 //! tax), through the pure `keel_shared::pricing::quote` and through the service the route calls
-//! (the promo code looked up in the database). `--cart-json` prints the cart's request body for
+//! (the promo code looked up in the database); `keel bench checkout`, checkouts per second.
+//! `--cart-json` prints the cart's request body for
 //! `scripts/bench-http`, which measures `POST /cart/quote` over HTTP beside `GET /healthz`.
 //! Figures, never assertions.
 
@@ -99,5 +100,66 @@ pub fn quote(pool: &Pool, runs: usize) -> Result<(), String> {
     }
     let service = service_runs as f64 / t.elapsed().as_secs_f64();
     println!("  commerce::service::quote (+ promo): {service:>10.0} quotes/s ({:.1} µs each)", 1e6 / service);
+    Ok(())
+}
+
+/// `keel bench checkout`: `orders` checkouts of the 10-line cart (WELCOME10 left out: it is once
+/// per client) by `threads` threads, each for its own verified client, through the service the
+/// route calls (one transaction each: stock, the order number, items, services, fraud screening,
+/// audit, the confirmation e-mail). Prints checkouts/second. The orders stay in the database.
+pub fn checkout(state: &crate::state::AppState, orders: usize, threads: usize) -> Result<(), String> {
+    use diesel::prelude::*;
+    let backend = state.pool.get().map_err(|e| e.to_string())?.backend().name();
+    let cat = snapshot(&state.pool)?;
+    let mut req = ten_line_cart(&cat.model)?;
+    req.promo_code = None;
+    let threads = threads.max(1);
+    let hash = crate::identity::password::hash("bench: Keel checkout 4711").map_err(|e| e.to_string())?;
+    let now = state.clock.now();
+    let run = format!("{:x}", now.timestamp_micros());
+    let mut buyers = Vec::new();
+    for t in 0..threads {
+        let mut c = state.pool.get().map_err(|e| e.to_string())?;
+        let email = format!("checkout-{run}-{t}@bench-checkout.example.com");
+        let user = crate::accounts::users::create_user(&mut c, now, &email, &hash, "Bench", "Buyer", keel_shared::auth::Role::Client)
+            .map_err(|e| e.to_string())?;
+        diesel::update(crate::schema::users::table.find(&user.id))
+            .set(crate::schema::users::email_verified_at.eq(Some(crate::db::now_micros(now))))
+            .execute(&mut c)
+            .map_err(|e| e.to_string())?;
+        buyers.push(user.id);
+    }
+    println!("bench checkout: backend={backend} orders={orders} threads={threads} lines={}", req.lines.len());
+    let mail = state.mail();
+    let per_thread = orders.div_ceil(threads);
+    let t0 = Instant::now();
+    let placed: Result<Vec<usize>, String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = buyers
+            .iter()
+            .enumerate()
+            .map(|(t, buyer)| {
+                let (req, cat, mail, run) = (&req, &cat, &mail, &run);
+                scope.spawn(move || -> Result<usize, String> {
+                    let mut c = state.pool.get().map_err(|e| e.to_string())?;
+                    let env = super::service::Env { deps: &state.deps, mail, catalog: cat };
+                    for i in 0..per_thread {
+                        let who = super::service::Checkout {
+                            actor: crate::audit::Actor { user_id: Some(buyer.clone()), ..Default::default() },
+                            account_id: buyer.clone(),
+                            placed_by: buyer.clone(),
+                            ip: None,
+                            idempotency_key: format!("bench-{run}-{t}-{i}"),
+                        };
+                        super::service::checkout(&mut c, state.clock.now(), &env, &who, req).map_err(|e| e.to_string())?;
+                    }
+                    Ok(per_thread)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().map_err(|_| "a bench thread panicked".to_string())?).collect()
+    });
+    let placed: usize = placed?.into_iter().sum();
+    let secs = t0.elapsed().as_secs_f64();
+    println!("  checkouts: {:>8.1} /s ({placed} orders in {secs:.2} s)", placed as f64 / secs);
     Ok(())
 }
