@@ -444,25 +444,30 @@ fn place(
     }
     let quote = price(cat, req, buyer, promo.as_ref().map(|(_, rule)| rule), problems)?;
     // Stock is taken where it is counted.
+    // Only products with a stock are updated (and so locked): checkouts of unlimited products
+    // do not queue behind each other on a product row.
     let mut stock_changed = false;
     for (i, line) in req.lines.iter().enumerate() {
-        let taken: Option<Option<i64>> = diesel::update(products::table.find(line.product_id.as_str()))
-            .filter(products::stock.is_null().or(products::stock.ge(i64::from(line.quantity))))
-            .set(products::stock.eq(products::stock - i64::from(line.quantity)))
-            .returning(products::stock)
-            .get_result(conn)
-            .optional()?;
-        match taken {
-            None => return Err(ApiError::field(&format!("lines[{i}].quantity"), "not enough left in stock")),
-            Some(left) => stock_changed |= left.is_some(),
+        let qty = i64::from(line.quantity);
+        let taken = diesel::update(products::table.find(line.product_id.as_str()))
+            .filter(products::stock.is_not_null().and(products::stock.ge(qty)))
+            .set(products::stock.eq(products::stock - qty))
+            .execute(conn)?;
+        if taken > 0 {
+            stock_changed = true;
+            continue;
+        }
+        let stock: Option<i64> = products::table.find(line.product_id.as_str()).select(products::stock).first(conn)?;
+        if stock.is_some() {
+            return Err(ApiError::field(&format!("lines[{i}].quantity"), "not enough left in stock"));
         }
     }
     if stock_changed {
         // The storefront shows what is in stock.
         publish(conn, Change::CatalogChanged)?;
     }
-    let number = format!("ORD-{:06}", orders::next_number(conn, "order")?);
     let at = now_micros(now);
+    let order_id = ids::new_id();
     fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, ApiError> {
         v.json()
     }
@@ -478,9 +483,11 @@ fn place(
         },
     )?;
     let status = if reasons.is_empty() { OrderStatus::Pending } else { OrderStatus::InReview };
-    let row = OrderRow {
-        id: ids::new_id(),
-        number: number.clone(),
+    // The number is taken last (below): the counter row stays locked from then until commit, so
+    // concurrent checkouts overlap everything else they write.
+    let mut row = OrderRow {
+        id: order_id.clone(),
+        number: format!("pending-{order_id}"),
         account_id: who.account_id.clone(),
         placed_by: who.placed_by.clone(),
         status: status.as_str().into(),
@@ -551,6 +558,9 @@ fn place(
             ))
             .execute(conn)?;
     }
+    let number = format!("ORD-{:06}", orders::next_number(conn, "order")?);
+    diesel::update(orders_t::table.find(&row.id)).set(orders_t::number.eq(&number)).execute(conn)?;
+    row.number = number.clone();
     audit::record(
         conn,
         now,
