@@ -928,3 +928,69 @@ async fn guest_configures_a_vps_and_prices_the_cart() {
     h.wait_text("[data-testid=cart-line]", "VPS 2").await;
     h.finish().await;
 }
+
+/// A guest configures VPS 2, goes to checkout, registers on the way, is refused until the e-mail
+/// is confirmed, places the order (ORD-000001) and sees it; the admin accepts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_checks_out_and_the_admin_accepts_the_order() {
+    let h = Harness::start("checkout").await;
+    let email = "olga.order@example.com";
+    h.goto("/order/vps-2").await;
+    h.wait_text("[data-testid=product-name]", "VPS 2").await;
+    h.wait_css("[data-testid=option-ram]").await.select_by_index(1).await.unwrap();
+    h.click("[data-testid=addon-daily-backups]").await;
+    h.wait_text("[data-testid=price-total]", "$32.98").await;
+    h.click("[data-testid=add-to-cart]").await;
+    h.wait_path("/cart").await;
+    h.wait_text("[data-testid=cart-total]", "$32.98").await;
+
+    // Checkout is in the client area: a guest signs up first and comes back to it.
+    h.click("[data-testid=checkout]").await;
+    h.wait_path("/login").await;
+    h.click_text("a", "Create an account").await;
+    h.wait_path("/register").await;
+    h.fill("#f-first_name", "Olga").await;
+    h.fill("#f-last_name", "Order").await;
+    h.fill("#f-email", email).await;
+    h.fill("#f-password", "olga orders hosting").await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard/checkout").await;
+    h.wait_text("[data-testid=checkout-line]", "VPS 2").await;
+    h.wait_text("[data-testid=checkout-total]", "$32.98").await;
+
+    // Not before the e-mail address is confirmed.
+    h.click("[data-testid=place-order]").await;
+    h.wait_text("[data-testid=unverified-banner]", "confirm your e-mail").await;
+    h.screenshot("checkout-unverified").await;
+    let token = h.token_from_mail("/verify-email?token=").await;
+    h.goto(&format!("/verify-email?token={token}")).await;
+    h.wait_text("[data-testid=verify-result]", "E-mail address confirmed").await;
+
+    h.goto("/dashboard/checkout").await;
+    h.wait_text("[data-testid=checkout-total]", "$32.98").await;
+    h.screenshot("checkout").await;
+    h.click("[data-testid=place-order]").await;
+    h.wait_text("[data-testid=order-number]", "ORD-000001").await;
+    assert!(h.browser.current_url().await.unwrap().path().starts_with("/dashboard/orders/"));
+    h.wait_text("[data-testid=order-total]", "$32.98").await;
+    h.wait_text("[data-testid=order-status]", "pending").await;
+    h.wait_text("[data-testid=order-services]", "1").await;
+    h.screenshot("order").await;
+    // The cart is empty now, and the order is in the list.
+    h.goto("/dashboard/orders").await;
+    h.wait_text("[data-testid=orders-table]", "ORD-000001").await;
+
+    // The admin sees it with the client's e-mail and accepts it.
+    h.click_text("button", "Log out").await;
+    h.wait_path("/").await;
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.goto("/admin/orders").await;
+    h.wait_text("[data-testid=orders-table]", email).await;
+    h.click_text("[data-testid=orders-table] a", "ORD-000001").await;
+    h.wait_text("[data-testid=order-number]", "ORD-000001").await;
+    h.screenshot("admin-order").await;
+    h.click("[data-testid=accept-order]").await;
+    h.wait_text("[data-testid=order-status]", "accepted").await;
+    h.finish().await;
+}

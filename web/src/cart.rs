@@ -95,3 +95,15 @@ pub fn stored_count() -> usize {
         .filter(js_sys::Array::is_array)
         .map_or(0, |lines| js_sys::Array::from(&lines).length() as usize)
 }
+
+/// The stored cart, read once (for the portal's checkout, which has no cart context).
+pub fn stored() -> StoredCart {
+    load()
+}
+
+/// Empties the stored cart (after an order is placed).
+pub fn clear_stored() {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(KEY);
+    }
+}

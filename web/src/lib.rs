@@ -65,6 +65,9 @@ pub fn PortalApp() -> impl IntoView {
                     <Route path=path!("security") view=portal::SecurityPage/>
                     <Route path=path!("activity") view=portal::ActivityPage/>
                     <Route path=path!("team") view=portal::TeamPage/>
+                    <Route path=path!("orders") view=portal::OrdersPage/>
+                    <Route path=path!("orders/:id") view=portal::OrderPage/>
+                    <Route path=path!("checkout") view=portal::CheckoutPage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -89,6 +92,8 @@ pub fn AdminApp() -> impl IntoView {
                     <Route path=path!("email-templates") view=admin::TemplatesPage/>
                     <Route path=path!("audit") view=admin::AdminAuditPage/>
                     <Route path=path!("staff") view=admin::StaffPage/>
+                    <Route path=path!("orders") view=admin::AdminOrdersPage/>
+                    <Route path=path!("orders/:id") view=admin::AdminOrderPage/>
                 </ParentRoute>
             </Routes>
         </Router>

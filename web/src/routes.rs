@@ -108,6 +108,7 @@ fn own_account(s: &SessionCtx) -> bool {
 /// The client area's sidebar.
 pub const PORTAL_NAV: &[NavItem] = &[
     NavItem { href: "/dashboard", label: "Overview", icon: "home", shown: always },
+    NavItem { href: "/dashboard/orders", label: "Orders", icon: "template", shown: |s| s.may_use(MemberPermission::Billing) },
     NavItem { href: "/dashboard/profile", label: "Profile", icon: "user", shown: |s| s.may_use(MemberPermission::Billing) },
     NavItem { href: "/dashboard/team", label: "Team", icon: "users", shown: own_account },
     NavItem { href: "/dashboard/emails", label: "E-mails", icon: "mail", shown: own_account },
@@ -119,6 +120,7 @@ pub const PORTAL_NAV: &[NavItem] = &[
 /// The back office's sidebar, in the order `/admin` picks a staff member's first page.
 pub const ADMIN_NAV: &[NavItem] = &[
     NavItem { href: "/admin", label: "Clients", icon: "users", shown: |s| s.can(Permission::ClientsRead) },
+    NavItem { href: "/admin/orders", label: "Orders", icon: "template", shown: |s| s.can(Permission::BillingRead) },
     NavItem { href: "/admin/jobs", label: "Jobs", icon: "queue", shown: |s| s.can(Permission::AutomationManage) },
     NavItem { href: "/admin/tasks", label: "Scheduled tasks", icon: "clock", shown: |s| s.can(Permission::AutomationManage) },
     NavItem { href: "/admin/emails", label: "E-mail log", icon: "mail", shown: |s| s.can(Permission::EmailsRead) },

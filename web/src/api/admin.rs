@@ -88,3 +88,25 @@ pub async fn security_settings(session: SessionCtx) -> Result<SecuritySettings, 
 pub async fn save_security_settings(session: SessionCtx, body: SecuritySettings) -> Result<SecuritySettings, ClientError> {
     authed(session, Method::Put, "/admin/settings/security", to_json(&body)).await
 }
+
+pub async fn orders(
+    session: SessionCtx,
+    filter: keel_shared::orders::OrderFilter,
+) -> Result<Page<keel_shared::orders::OrderSummary>, ClientError> {
+    get_authed(session, &query("/admin/orders", &filter)).await
+}
+
+pub async fn order(session: SessionCtx, id: &str) -> Result<keel_shared::orders::Order, ClientError> {
+    get_authed(session, &format!("/admin/orders/{}", super::percent_encode(id))).await
+}
+
+/// `POST /admin/orders/{id}/{action}` (`accept`, `fraud`; `cancel` with a reason).
+pub async fn decide_order(
+    session: SessionCtx,
+    id: &str,
+    action: &str,
+    reason: Option<String>,
+) -> Result<keel_shared::orders::Order, ClientError> {
+    let body = reason.and_then(|reason| to_json(&keel_shared::orders::CancelOrderRequest { reason }));
+    authed(session, Method::Post, &format!("/admin/orders/{}/{action}", super::percent_encode(id)), body).await
+}

@@ -89,6 +89,7 @@ pub(crate) async fn answer(res: Response) -> Result<String, ClientError> {
 }
 
 /// Reads an answer's JSON as `T`.
+#[allow(clippy::result_large_err)] // the error is moved once per call, not kept
 pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ClientError> {
     serde_json::from_str(text).map_err(|e| ClientError::Network(format!("unreadable answer: {e}")))
 }

@@ -108,3 +108,52 @@ pub async fn join_account(session: SessionCtx, token: String) -> Result<Membersh
 pub async fn leave_account(session: SessionCtx, account_id: &str) -> Result<(), ClientError> {
     authed::<Option<()>>(session, Method::Delete, &format!("/me/memberships/{account_id}"), None).await.map(|_| ())
 }
+
+/// `GET /orders`: the account's orders.
+pub async fn orders(
+    session: SessionCtx,
+    filter: keel_shared::orders::OrderFilter,
+) -> Result<Page<keel_shared::orders::OrderSummary>, ClientError> {
+    get_authed(session, &query("/orders", &filter)).await
+}
+
+/// `GET /orders/{id}`.
+pub async fn order(session: SessionCtx, id: &str) -> Result<keel_shared::orders::Order, ClientError> {
+    get_authed(session, &format!("/orders/{}", super::percent_encode(id))).await
+}
+
+/// `POST /cart/quote` as the signed-in client (typed: the portal bundle has no size budget).
+pub async fn quote(session: SessionCtx, req: &keel_shared::cart::QuoteRequest) -> Result<keel_shared::cart::Quote, ClientError> {
+    authed(session, Method::Post, "/cart/quote", to_json(req)).await
+}
+
+/// `POST /checkout` with its `Idempotency-Key`: the same key and cart answer the same order, so a
+/// retry or a second click never orders twice.
+pub async fn checkout(
+    session: SessionCtx,
+    req: &keel_shared::cart::QuoteRequest,
+    key: &str,
+) -> Result<keel_shared::orders::Order, ClientError> {
+    let url = format!("{}/checkout", super::BASE);
+    let body = serde_json::to_string(req).unwrap_or_default();
+    let build = |token: &str| {
+        let mut b = gloo_net::http::Request::post(&url).header("Authorization", &format!("Bearer {token}")).header("Idempotency-Key", key);
+        if let Some(account) = session.acting_for() {
+            b = b.header("X-Keel-Account", &account);
+        }
+        b.header("Content-Type", "application/json").body(body.clone())
+    };
+    let text = match super::send_text(build(&session.token().unwrap_or_default())).await {
+        Err(ClientError::Unauthorized(p)) => {
+            let Ok(fresh) = super::auth::refresh().await else {
+                session.clear();
+                return Err(ClientError::Unauthorized(p));
+            };
+            let token = fresh.access_token.clone();
+            session.set(fresh);
+            super::send_text(build(&token)).await?
+        }
+        other => other?,
+    };
+    super::parse(&text)
+}

@@ -7,6 +7,7 @@ pub mod feedback;
 pub mod form;
 pub mod icons;
 pub mod layout;
+pub mod orders;
 pub mod shop;
 pub mod tables;
 

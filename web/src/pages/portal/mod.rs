@@ -1,16 +1,20 @@
 //! The client area (`/dashboard`), and the page an invitation link opens (`/team/accept`).
 
 mod activity;
+mod checkout;
 mod emails;
 mod invitation;
+mod orders;
 mod overview;
 mod profile;
 mod security;
 mod team;
 
 pub use activity::ActivityPage;
+pub use checkout::CheckoutPage;
 pub use emails::MyEmailsPage;
 pub use invitation::AcceptInvitationPage;
+pub use orders::{OrderPage, OrdersPage};
 pub use overview::DashboardPage;
 pub use profile::ProfilePage;
 pub use security::SecurityPage;

@@ -106,7 +106,7 @@ pub fn LoginPage() -> impl IntoView {
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" value=password errors=form.errors/>
                 <p class="small right"><A href="/forgot-password">"Forgot your password?"</A></p>
                 <Submit pending=log_in.pending() label="Log in" busy="Logging in…" class="btn btn-primary btn-block"/>
-                <p class="muted small center">"New here? " <A href="/register">"Create an account"</A></p>
+                <p class="muted small center">"New here? " <A href=move || query.with(|q| q.get("next")).map_or("/register".to_string(), |n| format!("/register?next={}", crate::api::percent_encode(&n)))>"Create an account"</A></p>
             </form>
             </Show>
         </section>
@@ -117,6 +117,7 @@ pub fn LoginPage() -> impl IntoView {
 pub fn RegisterPage() -> impl IntoView {
     let session = use_session();
     let go = routes::use_go();
+    let query = use_query_map();
     let first_name = RwSignal::new(String::new());
     let last_name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -124,9 +125,10 @@ pub fn RegisterPage() -> impl IntoView {
     let form = Form::new();
     let register = form.action(
         |req: &RegisterRequest| auth::register(req.clone()),
-        move |t| {
+        move |t: TokenResponse| {
+            let to = next_path(query.with_untracked(|q| q.get("next")), false);
             session.set(t);
-            go("/dashboard");
+            go(&to);
         },
     );
 
@@ -154,7 +156,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <Field label="Password" name="password" kind="password" autocomplete="new-password"
                     hint="At least 10 characters." value=password errors=form.errors/>
                 <Submit pending=register.pending() label="Create account" busy="Creating account…" class="btn btn-primary btn-block"/>
-                <p class="muted small center">"Already a customer? " <A href="/login">"Log in"</A></p>
+                <p class="muted small center">"Already a customer? " <A href=move || query.with(|q| q.get("next")).map_or("/login".to_string(), |n| format!("/login?next={}", crate::api::percent_encode(&n)))>"Log in"</A></p>
             </form>
         </section>
     }

@@ -306,7 +306,7 @@ fn page_html(catalog: &Catalog, cart: &StoredCart, currency: Currency) -> String
          <input id=\"f-vat_id\" name=\"vat_id\" type=\"text\" autocomplete=\"off\" spellcheck=\"false\" placeholder=\"DE123456789\" value=\"{}\" data-testid=\"vat-id\">\
          <p class=\"field-error\" data-error=\"vat_id\"></p></div></div>\
          <div id=\"totals\" class=\"summary-body\" aria-live=\"polite\"></div>\
-         <p class=\"muted small checkout-note\" data-testid=\"checkout-note\">Checkout is coming soon: this cart shows what you would pay. It is kept in this browser.</p>\
+         <a href=\"/dashboard/checkout\" rel=\"external\" class=\"btn btn-primary btn-block\" data-testid=\"checkout\">Checkout</a>\
          </aside></div>",
         currency_html(catalog, currency),
         esc(cart.promo_code.as_deref().unwrap_or_default()),
