@@ -18,7 +18,6 @@ use crate::error::ApiError;
 use crate::ids;
 use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
 use crate::schema::{addons, order_items, orders as orders_t, products, promo_codes, promo_uses, services, tax_rules};
-use erased_serde_json::Json as _;
 use keel_shared::orders::{Order, OrderFilter, OrderStatus, OrderSummary, ServiceStatus};
 use keel_shared::{Money, Page};
 use sha2::Digest;
@@ -282,9 +281,6 @@ pub fn save_promo(
     id: Option<&str>,
     body: &PromoCodeInput,
 ) -> Result<PromoCode, ApiError> {
-    fn json<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
-        serde_json::to_string(v).map_err(ApiError::internal)
-    }
     db::transaction(conn, |conn| {
         let at = now_micros(now);
         let existing: Option<PromoRow> = match id {
@@ -468,9 +464,6 @@ fn place(
     }
     let at = now_micros(now);
     let order_id = ids::new_id();
-    fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, ApiError> {
-        v.json()
-    }
     let reasons = deps.fraud.screen(
         conn,
         now,
@@ -597,21 +590,6 @@ fn place(
     Ok((order, true))
 }
 
-mod erased_serde_json {
-    use crate::error::ApiError;
-
-    /// Serialises any value for a JSON text column.
-    pub trait Json {
-        fn json(&self) -> Result<String, ApiError>;
-    }
-
-    impl<T: serde::Serialize + ?Sized> Json for T {
-        fn json(&self) -> Result<String, ApiError> {
-            serde_json::to_string(self).map_err(ApiError::internal)
-        }
-    }
-}
-
 /// A client's orders (or, with `account`, any account's for the back office).
 pub fn list_orders(conn: &mut DbConn, filter: &OrderFilter, account: Option<&str>) -> Result<Page<OrderSummary>, ApiError> {
     orders::list(conn, filter, account)
@@ -707,4 +685,9 @@ pub fn decide(
         )?;
         get_order(conn, id, None)
     })
+}
+
+/// A value for a JSON text column.
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(ApiError::internal)
 }
