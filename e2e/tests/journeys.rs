@@ -994,3 +994,66 @@ async fn guest_checks_out_and_the_admin_accepts_the_order() {
     h.wait_text("[data-testid=order-status]", "accepted").await;
     h.finish().await;
 }
+
+/// The admin shapes the catalog: VPS 2's monthly price becomes 24.99 and the storefront shows it;
+/// a promo code (25 %) and a tax rule (9.97 % in Quebec) are added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_edits_prices_promos_and_taxes() {
+    let h = Harness::start("catalog").await;
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.click_text("nav a", "Catalog").await;
+    h.wait_path("/admin/catalog").await;
+    h.wait_text("[data-testid=products-table]", "VPS 2").await;
+    h.screenshot("products").await;
+    h.click_text("[data-testid=products-table] a", "VPS 2").await;
+    h.fill("[data-testid=price-monthly-USD-amount]", "24.99").await;
+    // A stock that is not a number is named under its field before anything is sent.
+    h.fill("#f-stock", "lots").await;
+    h.click("[data-testid=product-form] button[type=submit]").await;
+    h.wait_text("#f-stock-error", "whole number").await;
+    // Backspaces (WebDriver's clear() sends no input event, so the form would not see it).
+    h.wait_css("#f-stock").await.send_keys("\u{E010}\u{E003}\u{E003}\u{E003}\u{E003}").await.unwrap();
+    h.click("[data-testid=product-form] button[type=submit]").await;
+    h.wait_text("[data-testid=product-form] [role=status]", "VPS 2 saved").await;
+    h.screenshot("product").await;
+
+    // The storefront's plans show the new price.
+    h.goto("/").await;
+    h.wait_text("[data-slug=vps-2]", "$24.99").await;
+    h.browser.execute("document.querySelector('[data-slug=vps-2]').scrollIntoView({block: 'center'})", vec![]).await.unwrap();
+    h.screenshot("storefront").await;
+
+    // A promo code of 25 %.
+    h.goto("/admin/catalog/promos").await;
+    h.click("[data-testid=new-promo]").await;
+    h.fill("#f-code", "SPRING25").await;
+    h.fill("#f-value", "25").await;
+    h.fill("#f-max_uses", "100").await;
+    h.click("[data-testid=promo-form] button[type=submit]").await;
+    h.wait_text("[data-testid=promos-table]", "SPRING25").await;
+    h.wait_text("[data-testid=promos-table]", "25.00 %").await;
+    h.screenshot("promos").await;
+
+    // A tax rule of 9.97 % in Quebec.
+    h.goto("/admin/catalog/taxes").await;
+    h.fill("#f-country", "CA").await;
+    h.fill("#f-state", "QC").await;
+    h.fill("#f-name", "QST").await;
+    h.fill("#f-rate_bp", "9.97").await;
+    h.click("[data-testid=tax-rule-form] button[type=submit]").await;
+    h.wait_text("[data-testid=tax-rule-form] [role=status]", "QST saved").await;
+    h.wait_text("[data-testid=tax-rules-table]", "QST").await;
+    h.wait_text("[data-testid=tax-rules-table]", "9.97 %").await;
+    h.screenshot("taxes").await;
+
+    // Currencies and groups are listed.
+    h.click_text("nav a", "Currencies").await;
+    h.wait_text("[data-testid=currencies-table]", "USD").await;
+    h.screenshot("currencies").await;
+    h.click_text("nav a", "Groups and add-ons").await;
+    h.wait_text("[data-testid=groups-table]", "VPS").await;
+    h.wait_text("[data-testid=addons-table]", "Daily backups").await;
+    h.screenshot("groups").await;
+    h.finish().await;
+}

@@ -94,6 +94,12 @@ pub fn AdminApp() -> impl IntoView {
                     <Route path=path!("staff") view=admin::StaffPage/>
                     <Route path=path!("orders") view=admin::AdminOrdersPage/>
                     <Route path=path!("orders/:id") view=admin::AdminOrderPage/>
+                    <Route path=path!("catalog") view=admin::ProductsPage/>
+                    <Route path=path!("catalog/products/:id") view=admin::ProductEditPage/>
+                    <Route path=path!("catalog/taxes") view=admin::TaxesPage/>
+                    <Route path=path!("catalog/promos") view=admin::PromosPage/>
+                    <Route path=path!("catalog/currencies") view=admin::CurrenciesPage/>
+                    <Route path=path!("catalog/groups") view=admin::GroupsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -121,6 +121,11 @@ pub const PORTAL_NAV: &[NavItem] = &[
 pub const ADMIN_NAV: &[NavItem] = &[
     NavItem { href: "/admin", label: "Clients", icon: "users", shown: |s| s.can(Permission::ClientsRead) },
     NavItem { href: "/admin/orders", label: "Orders", icon: "template", shown: |s| s.can(Permission::BillingRead) },
+    NavItem { href: "/admin/catalog", label: "Catalog", icon: "store", shown: |s| s.can(Permission::CatalogManage) },
+    NavItem { href: "/admin/catalog/taxes", label: "Taxes", icon: "template", shown: |s| s.can(Permission::CatalogManage) },
+    NavItem { href: "/admin/catalog/promos", label: "Promo codes", icon: "template", shown: |s| s.can(Permission::CatalogManage) },
+    NavItem { href: "/admin/catalog/currencies", label: "Currencies", icon: "template", shown: |s| s.can(Permission::CatalogManage) },
+    NavItem { href: "/admin/catalog/groups", label: "Groups and add-ons", icon: "store", shown: |s| s.can(Permission::CatalogManage) },
     NavItem { href: "/admin/jobs", label: "Jobs", icon: "queue", shown: |s| s.can(Permission::AutomationManage) },
     NavItem { href: "/admin/tasks", label: "Scheduled tasks", icon: "clock", shown: |s| s.can(Permission::AutomationManage) },
     NavItem { href: "/admin/emails", label: "E-mail log", icon: "mail", shown: |s| s.can(Permission::EmailsRead) },

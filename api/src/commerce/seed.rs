@@ -18,7 +18,8 @@ const TAX_RULES: &[(&str, &str, &str, u32, u8, bool)] = &[
     ("GB", "", "VAT", 2000, 1, false),
     ("IN", "", "GST", 1800, 1, false),
     ("CA", "", "GST", 500, 1, false),
-    ("CA", "QC", "QST", 9975, 2, false),
+    // Québec's QST is 9.975 %: in whole basis points, 998.
+    ("CA", "QC", "QST", 998, 2, false),
 ];
 
 pub fn load_demo(conn: &mut DbConn, now: DateTime<Utc>) -> Result<(), ApiError> {

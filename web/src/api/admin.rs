@@ -110,3 +110,94 @@ pub async fn decide_order(
     let body = reason.and_then(|reason| to_json(&keel_shared::orders::CancelOrderRequest { reason }));
     authed(session, Method::Post, &format!("/admin/orders/{}/{action}", super::percent_encode(id)), body).await
 }
+
+// The catalog and commerce settings (`catalog.manage`).
+
+use keel_shared::catalog::{AdminAddon, AdminGroup, AdminProduct, ProductInput};
+use keel_shared::commerce::{CommerceSettings, CurrencyInput, PromoCode, PromoCodeInput, TaxRule, TaxRuleInput};
+use keel_shared::money::CurrencyInfo;
+
+pub async fn products(session: SessionCtx) -> Result<Vec<AdminProduct>, ClientError> {
+    get_authed(session, "/admin/catalog/products").await
+}
+
+pub async fn product(session: SessionCtx, id: &str) -> Result<AdminProduct, ClientError> {
+    get_authed(session, &format!("/admin/catalog/products/{id}")).await
+}
+
+/// Creates the product (`id` none) or replaces it whole.
+pub async fn save_product(session: SessionCtx, id: Option<String>, body: ProductInput) -> Result<AdminProduct, ClientError> {
+    match id {
+        Some(id) => authed(session, Method::Put, &format!("/admin/catalog/products/{id}"), to_json(&body)).await,
+        None => authed(session, Method::Post, "/admin/catalog/products", to_json(&body)).await,
+    }
+}
+
+pub async fn groups(session: SessionCtx) -> Result<Vec<AdminGroup>, ClientError> {
+    get_authed(session, "/admin/catalog/groups").await
+}
+
+pub async fn addons(session: SessionCtx) -> Result<Vec<AdminAddon>, ClientError> {
+    get_authed(session, "/admin/catalog/addons").await
+}
+
+pub async fn currencies(session: SessionCtx) -> Result<Vec<CurrencyInfo>, ClientError> {
+    get_authed(session, "/admin/catalog/currencies").await
+}
+
+pub async fn save_currency(session: SessionCtx, code: &str, body: CurrencyInput) -> Result<Vec<CurrencyInfo>, ClientError> {
+    authed(session, Method::Put, &format!("/admin/catalog/currencies/{code}"), to_json(&body)).await
+}
+
+pub async fn remove_currency(session: SessionCtx, code: &str) -> Result<Vec<CurrencyInfo>, ClientError> {
+    authed(session, Method::Delete, &format!("/admin/catalog/currencies/{code}"), None).await
+}
+
+pub async fn commerce_settings(session: SessionCtx) -> Result<CommerceSettings, ClientError> {
+    get_authed(session, "/admin/commerce/settings").await
+}
+
+pub async fn save_commerce_settings(session: SessionCtx, body: CommerceSettings) -> Result<CommerceSettings, ClientError> {
+    authed(session, Method::Put, "/admin/commerce/settings", to_json(&body)).await
+}
+
+pub async fn tax_rules(session: SessionCtx) -> Result<Vec<TaxRule>, ClientError> {
+    get_authed(session, "/admin/commerce/tax-rules").await
+}
+
+pub async fn save_tax_rule(session: SessionCtx, id: Option<String>, body: TaxRuleInput) -> Result<TaxRule, ClientError> {
+    match id {
+        Some(id) => authed(session, Method::Put, &format!("/admin/commerce/tax-rules/{id}"), to_json(&body)).await,
+        None => authed(session, Method::Post, "/admin/commerce/tax-rules", to_json(&body)).await,
+    }
+}
+
+pub async fn delete_tax_rule(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/admin/commerce/tax-rules/{id}"), None).await.map(|_| ())
+}
+
+pub async fn promo_codes(session: SessionCtx) -> Result<Vec<PromoCode>, ClientError> {
+    get_authed(session, "/admin/commerce/promo-codes").await
+}
+
+pub async fn save_promo_code(session: SessionCtx, id: Option<String>, body: PromoCodeInput) -> Result<PromoCode, ClientError> {
+    match id {
+        Some(id) => authed(session, Method::Put, &format!("/admin/commerce/promo-codes/{id}"), to_json(&body)).await,
+        None => authed(session, Method::Post, "/admin/commerce/promo-codes", to_json(&body)).await,
+    }
+}
+
+pub async fn save_group(
+    session: SessionCtx,
+    id: Option<String>,
+    body: keel_shared::catalog::GroupInput,
+) -> Result<AdminGroup, ClientError> {
+    match id {
+        Some(id) => authed(session, Method::Put, &format!("/admin/catalog/groups/{id}"), to_json(&body)).await,
+        None => authed(session, Method::Post, "/admin/catalog/groups", to_json(&body)).await,
+    }
+}
+
+pub async fn delete_group(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/admin/catalog/groups/{id}"), None).await.map(|_| ())
+}

@@ -2,15 +2,21 @@
 
 mod audit;
 mod automation;
+mod catalog;
 mod clients;
+mod commerce;
 mod deletion;
 mod emails;
+mod groups;
 mod orders;
 mod staff;
 
 pub use audit::AdminAuditPage;
 pub use automation::{JobsPage, TasksPage};
+pub use catalog::{ProductEditPage, ProductsPage, TaxesPage};
 pub use clients::{AdminHome, ClientsPage};
+pub use commerce::{CurrenciesPage, PromosPage};
 pub use emails::{AdminEmailsPage, TemplatesPage};
+pub use groups::GroupsPage;
 pub use orders::{AdminOrderPage, AdminOrdersPage};
 pub use staff::StaffPage;
