@@ -21,6 +21,17 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The dot-separated labels of a host name, if there are two or more and each is 1–63 bytes of
+/// `letter` characters and hyphens, with no hyphen at either end.
+fn host_labels(host: &str, letter: fn(char) -> bool) -> Option<Vec<&str>> {
+    let labels: Vec<&str> = host.split('.').collect();
+    let ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| letter(c) || c == '-')
+        });
+    ok.then_some(labels)
+}
+
 /// A practical e-mail check: one `@`, a non-empty local part without spaces, a domain of
 /// dot-separated labels made of letters, digits and hyphens with a TLD of at least two letters.
 pub fn email(value: &str) -> Result<(), ValidationError> {
@@ -40,20 +51,7 @@ pub fn email(value: &str) -> Result<(), ValidationError> {
     {
         return Err(invalid());
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
-        return Err(invalid());
-    }
-    for label in &labels {
-        let ok = !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-');
-        if !ok {
-            return Err(invalid());
-        }
-    }
+    let labels = host_labels(domain, char::is_alphanumeric).ok_or_else(invalid)?;
     let tld = labels.last().copied().unwrap_or_default();
     if tld.chars().count() < 2 || tld.chars().all(|c| c.is_ascii_digit()) {
         return Err(invalid());
@@ -181,7 +179,6 @@ pub fn country(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-/// Digits, spaces and `+ - ( ) .`, with at least six digits.
 /// A fully qualified domain name: two or more dot-separated labels of ASCII letters, digits and
 /// hyphens (1–63 characters, no hyphen at either end), at most 253 characters, a TLD of letters
 /// (or an IDN `xn--` label).
@@ -190,20 +187,7 @@ pub fn domain_name(value: &str) -> Result<(), ValidationError> {
     if value.len() > 253 {
         return Err(invalid());
     }
-    let labels: Vec<&str> = value.split('.').collect();
-    if labels.len() < 2 {
-        return Err(invalid());
-    }
-    for label in &labels {
-        let ok = !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-');
-        if !ok {
-            return Err(invalid());
-        }
-    }
+    let labels = host_labels(value, |c| c.is_ascii_alphanumeric()).ok_or_else(invalid)?;
     let tld = labels.last().copied().unwrap_or_default();
     if tld.len() < 2 || !(tld.bytes().all(|c| c.is_ascii_alphabetic()) || tld.to_ascii_lowercase().starts_with("xn--")) {
         return Err(invalid());
@@ -234,6 +218,7 @@ pub fn promo_code(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Digits, spaces and `+ - ( ) .`, with at least six digits.
 pub fn phone(value: &str) -> Result<(), ValidationError> {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     if digits >= 6 && value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
@@ -246,6 +231,18 @@ pub fn phone(value: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn domain_names() {
+        for ok in ["example.com", "sub.my-shop.co.uk", "xn--bcher-kva.example", "a.xn--p1ai"] {
+            assert!(domain_name(ok).is_ok(), "{ok}");
+        }
+        for bad in
+            ["example", "exa mple.com", "-a.com", "a-.com", "a..com", "bücher.de", "a.c", "a.123", &format!("{}.com", "a".repeat(64))]
+        {
+            assert!(domain_name(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn emails() {

@@ -7,7 +7,6 @@ use keel_shared::commerce::{CommerceSettings, CurrencyInput};
 use keel_shared::ids::{AddonId, GroupId, ProductId};
 use keel_shared::money::CurrencyInfo;
 use keel_shared::{Currency, Problem};
-use sha2::Digest;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service;
@@ -45,18 +44,9 @@ pub async fn cached(state: &AppState) -> Result<Arc<CachedCatalog>, ApiError> {
         return Ok(c);
     }
     let generation = caches.generation();
-    let (model, tax_rules, settings) =
-        db::run(&state.pool, |c| Ok((service::public_catalog(c)?, crate::commerce::service::tax_rules(c)?, service::settings(c)?))).await?;
-    let listed: Vec<&Product> = model.products.iter().filter(|p| !p.hidden).collect();
-    let snapshot = Arc::new(CachedCatalog { catalog: cached_body(&model)?, products: cached_body(&listed)?, model, tax_rules, settings });
+    let snapshot = Arc::new(db::run(&state.pool, service::snapshot).await?);
     caches.remember_catalog(generation, snapshot.clone());
     Ok(snapshot)
-}
-
-fn cached_body<T: serde::Serialize + ?Sized>(value: &T) -> Result<CachedBody, ApiError> {
-    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
-    let etag = hex::encode(&sha2::Sha256::digest(&body)[..12]);
-    Ok(CachedBody { body: body.into(), etag })
 }
 
 /// A cached body with its ETag, or 304 when the client holds it.

@@ -18,11 +18,12 @@ use super::models::{
 };
 use super::store::{self, ProductTree};
 use crate::audit::{self, Actor, Event};
-use crate::db::cache::{publish, Change};
+use crate::db::cache::{publish, CachedBody, CachedCatalog, Change};
 use crate::db::{self, now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
 use crate::schema::{addons, currencies, product_groups, products};
+use sha2::Digest;
 
 const SETTINGS_KEY: &str = "commerce";
 
@@ -85,11 +86,10 @@ fn products_of(tree: ProductTree, public: bool) -> Result<Vec<(ProductRow, Produ
                         Ok(keel_shared::catalog::OptionValue { id: v.id.into(), label: v.label, prices })
                     })
                     .collect::<Result<Vec<_>, ApiError>>()?;
-                opts.push((o.hidden, o.to_dto(vals)?));
+                opts.push(o.to_dto(vals)?);
             }
             let addon_ids = addons.remove(&row.id).unwrap_or_default();
-            let options = opts.into_iter().map(|(_, o)| o).collect();
-            let product = row.to_product(prices, options, addon_ids)?;
+            let product = row.to_product(prices, opts, addon_ids)?;
             Ok((row, product))
         })
         .collect()
@@ -121,9 +121,21 @@ pub fn public_catalog(conn: &mut DbConn) -> Result<Catalog, ApiError> {
     })
 }
 
-/// Active products in storefront order, each with its prices (`GET /products`).
-pub fn list_active(conn: &mut DbConn) -> Result<Vec<Product>, ApiError> {
-    Ok(public_catalog(conn)?.products.into_iter().filter(|p| !p.hidden).collect())
+/// The cached catalog: the model quotes price against (with the tax rules and settings pricing
+/// needs) and its two JSON answers, `GET /catalog` and `GET /products` (listed products only).
+pub fn snapshot(conn: &mut DbConn) -> Result<CachedCatalog, ApiError> {
+    let model = public_catalog(conn)?;
+    let tax_rules = crate::commerce::service::tax_rules(conn)?;
+    let settings = settings(conn)?;
+    let listed: Vec<&Product> = model.products.iter().filter(|p| !p.hidden).collect();
+    let products = cached_body(&listed)?;
+    Ok(CachedCatalog { catalog: cached_body(&model)?, products, model, tax_rules, settings })
+}
+
+fn cached_body<T: serde::Serialize + ?Sized>(value: &T) -> Result<CachedBody, ApiError> {
+    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    let etag = hex::encode(&sha2::Sha256::digest(&body)[..12]);
+    Ok(CachedBody { body: body.into(), etag })
 }
 
 pub fn count(conn: &mut DbConn) -> Result<i64, ApiError> {

@@ -49,11 +49,7 @@ pub fn ten_line_cart(catalog: &Catalog) -> Result<QuoteRequest, String> {
 
 fn snapshot(pool: &Pool) -> Result<CachedCatalog, String> {
     let mut c = pool.get().map_err(|e| e.to_string())?;
-    let model = crate::catalog::service::public_catalog(&mut c).map_err(|e| e.to_string())?;
-    let tax_rules = super::service::tax_rules(&mut c).map_err(|e| e.to_string())?;
-    let settings = crate::catalog::service::settings(&mut c).map_err(|e| e.to_string())?;
-    let empty = || crate::db::cache::CachedBody { body: Default::default(), etag: String::new() };
-    Ok(CachedCatalog { model, tax_rules, settings, catalog: empty(), products: empty() })
+    crate::catalog::service::snapshot(&mut c).map_err(|e| e.to_string())
 }
 
 pub fn cart_json(pool: &Pool) -> Result<(), String> {

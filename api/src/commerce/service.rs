@@ -379,7 +379,8 @@ pub fn checkout(conn: &mut DbConn, now: DateTime<Utc>, env: &Env<'_>, who: &Chec
     if placer.email_verified_at.is_none() {
         return Err(ApiError::EmailUnverified);
     }
-    let holder = crate::accounts::users::find_user(conn, &who.account_id)?;
+    // A team member orders for the account holder; usually they are the same person.
+    let holder = if who.account_id == who.placed_by { placer } else { crate::accounts::users::find_user(conn, &who.account_id)? };
     let buyer = Buyer::of_account(conn, &who.account_id)?;
     let placed = db::transaction(conn, |conn| place(conn, now, env, who, req, (&buyer, &holder), &hash));
     match placed {
