@@ -10,6 +10,7 @@ pub fn registry() -> Registry<Deps> {
     let mut r = Registry::new();
     crate::automation::jobs::register(&mut r);
     crate::identity::jobs::register(&mut r);
+    crate::commerce::jobs::register(&mut r);
     crate::notifications::jobs::register(&mut r);
     r
 }

@@ -40,7 +40,16 @@ pub struct Config {
     pub job_lease_secs: i64,
     /// How often the scheduler looks for due tasks.
     pub scheduler_interval_secs: u64,
+    /// A CSV of IP ranges and their countries (`first,last,CC`, e.g. DB-IP's "IP to Country
+    /// Lite"), for the fraud rule that compares an order's country with its billing address.
+    pub geoip_csv: Option<PathBuf>,
+    /// The VIES VAT number check service (`…/check-vat-number` is posted to it), used when the
+    /// commerce setting `check_vat_online` is on.
+    pub vies_url: String,
 }
+
+/// The European Commission's VIES REST API.
+pub const VIES_URL: &str = "https://ec.europa.eu/taxation_customs/vies/rest-api";
 
 /// The keys of `keel.toml`: the same settings as the environment variables, lower-cased.
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +74,8 @@ struct FileConfig {
     workers: Option<usize>,
     job_lease_secs: Option<i64>,
     scheduler_interval_secs: Option<u64>,
+    geoip_csv: Option<String>,
+    vies_url: Option<String>,
 }
 
 impl Config {
@@ -129,7 +140,19 @@ impl Config {
         let job_lease_secs = number(&env, "KEEL_JOB_LEASE_SECS", 1, 86_400)?.map(i64::from).or(file.job_lease_secs).unwrap_or(300);
         let scheduler_interval_secs =
             number(&env, "KEEL_SCHEDULER_INTERVAL_SECS", 1, 3600)?.map(u64::from).or(file.scheduler_interval_secs).unwrap_or(30);
+        let geoip_csv = env("KEEL_GEOIP_CSV").or(file.geoip_csv).map(PathBuf::from);
+        if let Some(p) = &geoip_csv {
+            if !p.is_file() {
+                return Err(format!("KEEL_GEOIP_CSV: {} is not a file", p.display()));
+            }
+        }
+        let vies_url = env("KEEL_VIES_URL").or(file.vies_url).unwrap_or_else(|| VIES_URL.into());
+        if !(vies_url.starts_with("http://") || vies_url.starts_with("https://")) {
+            return Err(format!("KEEL_VIES_URL: '{vies_url}' must start with http:// or https://"));
+        }
         Ok(Config {
+            geoip_csv,
+            vies_url: vies_url.trim_end_matches('/').to_string(),
             smtp_url,
             mail_from,
             mail_rate_per_minute,
@@ -174,6 +197,8 @@ impl Config {
             workers: 0,
             job_lease_secs: 300,
             scheduler_interval_secs: 30,
+            geoip_csv: None,
+            vies_url: VIES_URL.into(),
         }
     }
 }

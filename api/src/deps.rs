@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 
 use crate::automation::registry::JobEnv;
 use crate::clock::SharedClock;
+use crate::commerce::fraud::Rules;
+use crate::commerce::geoip::IpCountries;
 use crate::config::Config;
 use crate::notifications::mailer::{MailTransport, Mailer};
 
@@ -20,13 +22,25 @@ pub struct Deps {
     pub mailer: Arc<dyn MailTransport>,
     /// Fraud screening run by every checkout.
     pub fraud: Arc<dyn crate::commerce::fraud::FraudCheck>,
+    /// EU VAT id confirmation (VIES), when the commerce settings ask for it.
+    pub vat: Arc<dyn crate::commerce::vies::VatCheck>,
 }
 
 impl Deps {
     /// The adapters the configuration asks for.
     pub fn from_config(config: Arc<Config>, clock: SharedClock) -> Result<Deps, String> {
         let mailer = Mailer::from_config(config.smtp_url.as_deref(), &config.data_dir)?;
-        Ok(Deps { clock, config, mailer: Arc::new(mailer), fraud: Arc::new(crate::commerce::fraud::Rules::default()) })
+        let countries = match &config.geoip_csv {
+            Some(path) => {
+                let countries = IpCountries::load(path).map_err(|e| format!("KEEL_GEOIP_CSV: {e}"))?;
+                tracing::info!(ranges = countries.len(), "IP country list loaded");
+                Some(Arc::new(countries))
+            }
+            None => None,
+        };
+        let fraud = Arc::new(Rules { countries, ..Rules::default() });
+        let vat = Arc::new(crate::commerce::vies::Vies::new(&config.vies_url)?);
+        Ok(Deps { clock, config, mailer: Arc::new(mailer), fraud, vat })
     }
 }
 

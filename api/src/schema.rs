@@ -449,6 +449,24 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        stackable -> Bool,
+    }
+}
+
+diesel::table! {
+    carts (user_id) {
+        user_id -> Text,
+        body -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vat_checks (vat_id) {
+        vat_id -> Text,
+        valid -> Bool,
+        name -> Nullable<Text>,
+        checked_at -> Timestamp,
     }
 }
 

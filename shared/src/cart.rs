@@ -10,6 +10,8 @@ use crate::money::Currency;
 
 /// At most this many lines in a cart.
 pub const CART_LINES_MAX: u64 = 50;
+/// At most this many promo codes together.
+pub const PROMO_CODES_MAX: u64 = 5;
 /// At most this many of one line.
 pub const LINE_QUANTITY_MAX: u32 = 100;
 
@@ -91,11 +93,12 @@ pub struct QuoteRequest {
     #[validate(length(min = 1, max = CART_LINES_MAX), nested)]
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub lines: Vec<CartLine>,
-    /// A promo code (letters, digits, `-` and `_`; case does not matter).
+    /// Promo codes (letters, digits, `-` and `_`; case does not matter). More than one only
+    /// when every one of them is stackable.
     #[serde(default)]
-    #[validate(length(min = 1, max = 40), custom(function = "crate::validation::promo_code"))]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 40))]
-    pub promo_code: Option<String>,
+    #[validate(length(max = PROMO_CODES_MAX), custom(function = "crate::validation::promo_codes"))]
+    #[cfg_attr(feature = "openapi", schema(max_items = 5))]
+    pub promo_codes: Vec<String>,
     /// Where the buyer is, for tax (ISO 3166-1 alpha-2). A signed-in client's billing address
     /// is used instead.
     #[serde(default)]
@@ -113,6 +116,64 @@ pub struct QuoteRequest {
     #[validate(length(min = 4, max = 20))]
     #[cfg_attr(feature = "openapi", schema(min_length = 4, max_length = 20))]
     pub vat_id: Option<String>,
+}
+
+/// A cart as it is kept: in the browser for a guest (localStorage), on the server for a
+/// signed-in client (`GET`/`PUT /cart`), merged into the server's on sign-in
+/// (`POST /cart/merge`). Nothing in it is priced: quotes are computed from it each time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Cart {
+    /// The currency chosen in the storefront (none: the shop's default).
+    #[serde(default)]
+    pub currency: Option<Currency>,
+    #[serde(default)]
+    #[validate(length(max = CART_LINES_MAX), nested)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub lines: Vec<CartLine>,
+    /// The promo codes applied.
+    #[serde(default)]
+    #[validate(length(max = PROMO_CODES_MAX), custom(function = "crate::validation::promo_codes"))]
+    #[cfg_attr(feature = "openapi", schema(max_items = 5))]
+    pub promo_codes: Vec<String>,
+    /// A guest's country and VAT id, for tax (a signed-in client's profile is used instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(custom(function = "crate::validation::country"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 2, max_length = 2))]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(min = 4, max = 20))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 4, max_length = 20))]
+    pub vat_id: Option<String>,
+}
+
+impl Cart {
+    /// Adds a guest's cart to this one: its lines not already here (the same line twice is
+    /// kept once), up to [`CART_LINES_MAX`]; its codes not already here; its currency, country
+    /// and VAT id where this cart has none. Returns how many lines did not fit.
+    pub fn merge(&mut self, guest: Cart) -> usize {
+        let mut dropped = 0;
+        for line in guest.lines {
+            if self.lines.contains(&line) {
+                continue;
+            }
+            if self.lines.len() as u64 >= CART_LINES_MAX {
+                dropped += 1;
+                continue;
+            }
+            self.lines.push(line);
+        }
+        for code in guest.promo_codes {
+            if self.promo_codes.len() as u64 >= PROMO_CODES_MAX || self.promo_codes.iter().any(|c| c.eq_ignore_ascii_case(&code)) {
+                continue;
+            }
+            self.promo_codes.push(code);
+        }
+        self.currency = self.currency.or(guest.currency);
+        self.country = self.country.take().or(guest.country);
+        self.vat_id = self.vat_id.take().or(guest.vat_id);
+        dropped
+    }
 }
 
 crate::text_enum! {
@@ -194,7 +255,46 @@ pub struct Quote {
     /// No tax is charged: an EU business customer in another member state (the customer accounts
     /// for the VAT).
     pub reverse_charge: bool,
-    /// The promo code applied, upper-cased.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promo_code: Option<String>,
+    /// The promo codes applied, upper-cased, in the order they took their discounts.
+    #[serde(default)]
+    pub promo_codes: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::BillingCycle;
+
+    fn line(product: &str) -> CartLine {
+        CartLine {
+            product_id: product.to_string().into(),
+            cycle: BillingCycle::Monthly,
+            quantity: 1,
+            options: vec![],
+            addon_ids: vec![],
+            domain: None,
+        }
+    }
+
+    #[test]
+    fn merging_keeps_both_carts_lines_once_and_the_servers_choices() {
+        let mut server =
+            Cart { lines: vec![line("a")], promo_codes: vec!["SAVE5".into()], currency: Some(Currency::EUR), ..Cart::default() };
+        let guest = Cart {
+            lines: vec![line("a"), line("b")],
+            promo_codes: vec!["save5".into(), "WELCOME10".into()],
+            currency: Some(Currency::USD),
+            country: Some("DE".into()),
+            ..Cart::default()
+        };
+        assert_eq!(server.merge(guest), 0);
+        assert_eq!(server.lines, vec![line("a"), line("b")]);
+        assert_eq!(server.promo_codes, vec!["SAVE5".to_string(), "WELCOME10".to_string()]);
+        assert_eq!((server.currency, server.country.as_deref()), (Some(Currency::EUR), Some("DE")));
+
+        let full = Cart { lines: (0..CART_LINES_MAX).map(|i| line(&i.to_string())).collect(), ..Cart::default() };
+        let mut merged = full.clone();
+        assert_eq!(merged.merge(Cart { lines: vec![line("x"), line("0")], ..Cart::default() }), 1, "one did not fit, one was there");
+        assert_eq!(merged, full);
+    }
 }

@@ -25,11 +25,16 @@ pub struct CommerceSettings {
     #[validate(custom(function = "crate::validation::country"))]
     #[cfg_attr(feature = "openapi", schema(min_length = 2, max_length = 2))]
     pub home_country: Option<String>,
+    /// Confirm an EU VAT id with the EU's VIES service before granting the reverse charge
+    /// (answers are kept a day; when VIES cannot answer, the id's format decides and the order
+    /// is held for review). Off: an id of valid format is enough.
+    #[serde(default)]
+    pub check_vat_online: bool,
 }
 
 impl Default for CommerceSettings {
     fn default() -> Self {
-        CommerceSettings { tax_inclusive: false, convert_missing_prices: true, home_country: None }
+        CommerceSettings { tax_inclusive: false, convert_missing_prices: true, home_country: None, check_vat_online: false }
     }
 }
 
@@ -175,6 +180,9 @@ pub struct PromoCodeInput {
     /// Only clients with no earlier order.
     #[serde(default)]
     pub new_clients_only: bool,
+    /// May be combined with other stackable codes in one order.
+    #[serde(default)]
+    pub stackable: bool,
     /// Minimum cart subtotal in the default currency, minor units.
     #[serde(default)]
     #[validate(range(min = 1, max = crate::catalog::AMOUNT_MAX))]

@@ -78,8 +78,9 @@ pub struct Order {
     pub tax_lines: Vec<TaxLine>,
     pub tax_inclusive: bool,
     pub reverse_charge: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promo_code: Option<String>,
+    /// The promo codes applied, in the order they took their discounts.
+    #[serde(default)]
+    pub promo_codes: Vec<String>,
     pub items: Vec<OrderItem>,
     /// Why fraud screening held it (empty when it did not).
     pub fraud_reasons: Vec<String>,

@@ -12,7 +12,8 @@
 //!   (never setup fees): a percentage (basis points) of the eligible amount, rounded half away
 //!   from zero, or a fixed amount per unit, at most the eligible amount. A discount never exceeds
 //!   its line. "Once" promos discount the first payment; "repeating" and "forever" also the
-//!   renewal shown.
+//!   renewal shown. Stackable codes combine: each takes its discount from what the ones before
+//!   it left of each item (10 % then 10 % takes 19 %).
 //! - **Tax is rounded per line**: each line's tax is computed from that line's discounted amount
 //!   and rounded half away from zero; the totals are sums of the lines, so an invoice's lines
 //!   always add up to its total. Level-1 rules apply to the net amount; a compound level-2 rule
@@ -101,6 +102,8 @@ pub struct PromoRule {
     pub addon_ids: Vec<AddonId>,
     /// Minimum cart subtotal, in the shop's default currency (converted into the quote's).
     pub min_order_minor: Option<i64>,
+    /// May be combined with other stackable codes.
+    pub stackable: bool,
 }
 
 /// One line priced before discount and tax: its items per unit and sums.
@@ -279,15 +282,28 @@ pub fn price_line(catalog: &Catalog, line: &CartLine, currency: Currency, at: &s
     })
 }
 
-/// The promo's discount on one unit's `amount` (first cycle or renewal), at most `amount`.
-fn unit_discount(promo: &PromoRule, fixed_in_currency: i64, amount: i64) -> i64 {
-    let off = match promo.kind {
-        PromoKind::Percent => {
-            i64::try_from(div_round_half_away(i128::from(amount) * i128::from(promo.value.clamp(0, 10_000)), 10_000)).unwrap_or(amount)
+/// Takes a promo's discount from what is `left` of the items of one unit (first cycle or
+/// renewal) that it `counts`, and returns it: a percentage of each item, or a fixed amount per
+/// unit taken from the items in turn. Never more than is left.
+fn take(promo: &PromoRule, fixed_in_currency: i64, left: &mut [i64], counts: &[bool]) -> i64 {
+    let mut budget = fixed_in_currency.max(0);
+    let mut off = 0i64;
+    for (left, _) in left.iter_mut().zip(counts).filter(|(_, c)| **c) {
+        let amount = (*left).max(0);
+        let d = match promo.kind {
+            PromoKind::Percent => {
+                i64::try_from(div_round_half_away(i128::from(amount) * i128::from(promo.value.clamp(0, 10_000)), 10_000)).unwrap_or(amount)
+            }
+            PromoKind::Fixed => budget,
         }
-        PromoKind::Fixed => fixed_in_currency,
-    };
-    off.clamp(0, amount.max(0))
+        .clamp(0, amount);
+        if promo.kind == PromoKind::Fixed {
+            budget -= d;
+        }
+        *left -= d;
+        off += d;
+    }
+    off
 }
 
 /// Tax on one line: (per rule, its amount). `amount` is the line's discounted amount: net when
@@ -333,15 +349,13 @@ fn line_tax(tax: &TaxContext, amount: i64) -> Vec<(usize, i64)> {
     out
 }
 
-/// Prices a whole cart in `currency`: every line, the promo's discounts, the taxes and the
+/// Prices a whole cart in `currency`: every line, the promos' discounts, the taxes and the
 /// totals. Every problem of the cart is returned at once, keyed by field.
-pub fn quote(
-    catalog: &Catalog,
-    req: &QuoteRequest,
-    currency: Currency,
-    promo: Option<&PromoRule>,
-    tax: &TaxContext,
-) -> Result<Quote, Problems> {
+///
+/// Several promos apply only when each of them is stackable; they take their discounts in the
+/// order given, each from what the ones before it left (10 % and 10 % take 19 %), so the
+/// discounts together never exceed the amount.
+pub fn quote(catalog: &Catalog, req: &QuoteRequest, currency: Currency, promos: &[PromoRule], tax: &TaxContext) -> Result<Quote, Problems> {
     let mut problems = Problems::new();
     if catalog.currency(currency).is_none() {
         push(&mut problems, "currency".into(), format!("the shop does not sell in {currency}"));
@@ -362,14 +376,18 @@ pub fn quote(
         return Err(problems);
     };
 
-    // The promo: which lines it applies to, and its fixed amount in this currency.
+    // The promos: that they may be combined, which lines they apply to, and each one's fixed
+    // amount in this currency.
     let default = catalog.currency(catalog.default_currency);
     let to = catalog.currency(currency);
-    let mut fixed = 0i64;
-    if let Some(promo) = promo {
+    let mut fixed = vec![0i64; promos.len()];
+    for (promo, fixed) in promos.iter().zip(fixed.iter_mut()) {
+        if promos.len() > 1 && !promo.stackable {
+            push(&mut problems, "promo_codes".into(), format!("{} cannot be combined with other codes", promo.code));
+        }
         let eligible = req.lines.iter().any(|l| applies(promo, l));
         if !eligible {
-            push(&mut problems, "promo_code".into(), format!("{} does not apply to anything in your cart", promo.code));
+            push(&mut problems, "promo_codes".into(), format!("{} does not apply to anything in your cart", promo.code));
         }
         if let Some(min) = promo.min_order_minor {
             let min_here = match (default, to) {
@@ -380,17 +398,17 @@ pub fn quote(
                 Some(m) if subtotal >= m => {}
                 Some(m) => push(
                     &mut problems,
-                    "promo_code".into(),
+                    "promo_codes".into(),
                     format!("{} needs an order of at least {}", promo.code, crate::money::Money::new(m, currency)),
                 ),
-                None => push(&mut problems, "promo_code".into(), format!("{} cannot be used in {currency}", promo.code)),
+                None => push(&mut problems, "promo_codes".into(), format!("{} cannot be used in {currency}", promo.code)),
             }
         }
         if promo.kind == PromoKind::Fixed {
             let from = promo.currency.and_then(|c| catalog.currency(c)).or(default);
             match (from, to) {
-                (Some(f), Some(t)) => fixed = crate::money::convert(promo.value, f, t).unwrap_or(0),
-                _ => push(&mut problems, "promo_code".into(), format!("{} cannot be used in {currency}", promo.code)),
+                (Some(f), Some(t)) => *fixed = crate::money::convert(promo.value, f, t).unwrap_or(0),
+                _ => push(&mut problems, "promo_codes".into(), format!("{} cannot be used in {currency}", promo.code)),
             }
         }
     }
@@ -403,23 +421,14 @@ pub fn quote(
     for (line, lp) in req.lines.iter().zip(priced) {
         let qty = i64::from(line.quantity);
         let (mut discount, mut renewal_discount) = (0i64, 0i64);
-        if let Some(promo) = promo.filter(|p| applies(p, line)) {
-            for (item, addon) in lp.items.iter().zip(&lp.item_addons) {
-                let counts = match addon {
-                    None => true,
-                    Some(a) => promo.addon_ids.contains(a),
-                };
-                if counts {
-                    discount += unit_discount(promo, fixed, item.amount_minor);
-                    if promo.discounts_renewals() {
-                        renewal_discount += unit_discount(promo, fixed, item.renewal_minor);
-                    }
-                }
-            }
-            if promo.kind == PromoKind::Fixed {
-                // A fixed amount is per unit of the line, not per item.
-                discount = discount.min(fixed).min(lp.amount_minor);
-                renewal_discount = renewal_discount.min(fixed).min(lp.renewal_minor);
+        // What is left of each item of one unit, first cycle and renewal, as promos take theirs.
+        let mut left: Vec<i64> = lp.items.iter().map(|i| i.amount_minor).collect();
+        let mut renewal_left: Vec<i64> = lp.items.iter().map(|i| i.renewal_minor).collect();
+        for (promo, fixed) in promos.iter().zip(&fixed).filter(|(p, _)| applies(p, line)) {
+            let counts: Vec<bool> = lp.item_addons.iter().map(|a| a.as_ref().is_none_or(|a| promo.addon_ids.contains(a))).collect();
+            discount += take(promo, *fixed, &mut left, &counts);
+            if promo.discounts_renewals() {
+                renewal_discount += take(promo, *fixed, &mut renewal_left, &counts);
             }
         }
         let discount = discount.saturating_mul(qty).min(lp.subtotal_minor);
@@ -475,7 +484,7 @@ pub fn quote(
         tax_lines,
         tax_inclusive: tax.inclusive,
         reverse_charge: tax.reverse_charge && !tax.exempt,
-        promo_code: promo.map(|p| p.code.clone()),
+        promo_codes: promos.iter().map(|p| p.code.clone()).collect(),
     })
 }
 
@@ -632,7 +641,7 @@ mod tests {
     }
 
     fn request(lines: Vec<CartLine>) -> QuoteRequest {
-        QuoteRequest { currency: None, lines, promo_code: None, country: None, state: None, vat_id: None }
+        QuoteRequest { currency: None, lines, promo_codes: Vec::new(), country: None, state: None, vat_id: None }
     }
 
     fn vat(rate_bp: u32) -> TaxContext {
@@ -651,6 +660,7 @@ mod tests {
             cycles: vec![],
             addon_ids: vec![],
             min_order_minor: None,
+            stackable: false,
         }
     }
 
@@ -715,26 +725,26 @@ mod tests {
     fn renewal_prices_show_beside_the_first_term() {
         let cat = catalog(1000, 0, 0, 0, 0, 0);
         let line = CartLine { cycle: BillingCycle::Annually, options: vec![], addon_ids: vec![], ..vps_line(false, 0, false, &[], 1) };
-        let q = quote(&cat, &request(vec![line]), Currency::USD, None, &TaxContext::default()).expect("quote");
+        let q = quote(&cat, &request(vec![line]), Currency::USD, &[], &TaxContext::default()).expect("quote");
         assert_eq!((q.lines[0].subtotal_minor, q.lines[0].renewal_minor), (10_000 + 500, 2000));
     }
 
     #[test]
     fn missing_prices_convert_at_the_rate_rounding_half_away_from_zero() {
         let cat = catalog(1999, 1000, 5, 1500, 299, 500);
-        let q = quote(&cat, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::EUR, None, &TaxContext::default()).expect("quote");
+        let q = quote(&cat, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::EUR, &[], &TaxContext::default()).expect("quote");
         // 19.99 × 0.92 = 18.3908 → 18.39; 10.00 × 0.92 = 9.20.
         assert_eq!(q.total_minor, 1839 + 920);
         let no_convert = Catalog { convert_missing_prices: false, ..cat.clone() };
-        assert!(quote(&no_convert, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::EUR, None, &TaxContext::default()).is_err());
-        assert!(quote(&cat, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::GBP, None, &TaxContext::default()).is_err());
+        assert!(quote(&no_convert, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::EUR, &[], &TaxContext::default()).is_err());
+        assert!(quote(&cat, &request(vec![vps_line(true, 0, false, &[], 1)]), Currency::GBP, &[], &TaxContext::default()).is_err());
     }
 
     #[test]
     fn tax_is_rounded_per_line_and_summed() {
         let cat = catalog(1001, 0, 0, 0, 0, 0);
         let line = CartLine { options: vec![], addon_ids: vec![], ..vps_line(false, 0, false, &[], 1) };
-        let q = quote(&cat, &request(vec![line.clone(), line.clone(), line]), Currency::USD, None, &vat(1900)).expect("quote");
+        let q = quote(&cat, &request(vec![line.clone(), line.clone(), line]), Currency::USD, &[], &vat(1900)).expect("quote");
         // 10.01 × 19 % = 1.9019 → 1.90 per line; the total is 3 × 1.90, not 19 % of 30.03 (5.71).
         assert_eq!(q.lines.iter().map(|l| l.tax_minor).collect::<Vec<_>>(), [190, 190, 190]);
         assert_eq!((q.tax_minor, q.total_minor), (570, 3003 + 570));
@@ -752,12 +762,12 @@ mod tests {
             ],
             ..TaxContext::default()
         };
-        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, None, &two(false)).expect("quote");
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, &[], &two(false)).expect("quote");
         assert_eq!(q.tax_minor, 500 + 1000);
-        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, None, &two(true)).expect("quote");
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, &[], &two(true)).expect("quote");
         assert_eq!(q.tax_minor, 500 + 1050);
         // Inclusive: the listed 100.00 holds both taxes; net 100 / 1.155 = 86.58.
-        let q = quote(&cat, &request(vec![line]), Currency::USD, None, &TaxContext { inclusive: true, ..two(true) }).expect("quote");
+        let q = quote(&cat, &request(vec![line]), Currency::USD, &[], &TaxContext { inclusive: true, ..two(true) }).expect("quote");
         assert_eq!(q.total_minor, 10_000);
         assert_eq!(q.tax_minor, 10_000 - 8658);
     }
@@ -766,11 +776,11 @@ mod tests {
     fn exempt_and_reverse_charge_pay_no_tax_and_the_net_of_inclusive_prices() {
         let cat = catalog(11_900, 0, 0, 0, 0, 0);
         let line = CartLine { options: vec![], addon_ids: vec![], ..vps_line(false, 0, false, &[], 1) };
-        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, None, &TaxContext { reverse_charge: true, ..vat(1900) })
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, &[], &TaxContext { reverse_charge: true, ..vat(1900) })
             .expect("quote");
         assert_eq!((q.tax_minor, q.total_minor, q.reverse_charge), (0, 11_900, true));
         assert!(q.tax_lines.is_empty());
-        let q = quote(&cat, &request(vec![line]), Currency::USD, None, &TaxContext { exempt: true, inclusive: true, ..vat(1900) })
+        let q = quote(&cat, &request(vec![line]), Currency::USD, &[], &TaxContext { exempt: true, inclusive: true, ..vat(1900) })
             .expect("quote");
         assert_eq!((q.tax_minor, q.total_minor), (0, 10_000));
     }
@@ -779,22 +789,53 @@ mod tests {
     fn promos_discount_what_they_apply_to() {
         let cat = catalog(2000, 1000, 5, 0, 300, 0);
         let line = vps_line(true, 0, false, &[40], 1);
-        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, Some(&percent(1000, PromoDuration::Once)), &TaxContext::default())
-            .expect("quote");
+        let q = quote(
+            &cat,
+            &request(vec![line.clone()]),
+            Currency::USD,
+            std::slice::from_ref(&percent(1000, PromoDuration::Once)),
+            &TaxContext::default(),
+        )
+        .expect("quote");
         assert_eq!(q.discount_minor, 300, "10 % of product and options; the add-on is not listed");
         assert_eq!(q.lines[0].renewal_minor, 3300, "once: renewals are not discounted");
         let with_addon = PromoRule { addon_ids: vec![id(40).into()], ..percent(1000, PromoDuration::Forever) };
-        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, Some(&with_addon), &TaxContext::default()).expect("quote");
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, std::slice::from_ref(&with_addon), &TaxContext::default())
+            .expect("quote");
         assert_eq!((q.discount_minor, q.lines[0].renewal_minor), (330, 3300 - 330));
         let fixed = PromoRule { kind: PromoKind::Fixed, value: 10_000, ..percent(0, PromoDuration::Once) };
-        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, Some(&fixed), &TaxContext::default()).expect("quote");
+        let q =
+            quote(&cat, &request(vec![line.clone()]), Currency::USD, std::slice::from_ref(&fixed), &TaxContext::default()).expect("quote");
         assert_eq!((q.discount_minor, q.total_minor), (3000, 300), "a fixed amount never exceeds what it discounts");
         let other = PromoRule { product_ids: vec![id(2).into()], ..percent(1000, PromoDuration::Once) };
-        let p = quote(&cat, &request(vec![line.clone()]), Currency::USD, Some(&other), &TaxContext::default()).expect_err("inapplicable");
-        assert!(p.contains_key("promo_code"));
+        let p = quote(&cat, &request(vec![line.clone()]), Currency::USD, std::slice::from_ref(&other), &TaxContext::default())
+            .expect_err("inapplicable");
+        assert!(p.contains_key("promo_codes"));
         let min = PromoRule { min_order_minor: Some(5000), ..percent(1000, PromoDuration::Once) };
-        let p = quote(&cat, &request(vec![line]), Currency::USD, Some(&min), &TaxContext::default()).expect_err("below the minimum");
-        assert_eq!(p["promo_code"], vec!["P needs an order of at least $50.00".to_string()]);
+        let p = quote(&cat, &request(vec![line]), Currency::USD, std::slice::from_ref(&min), &TaxContext::default())
+            .expect_err("below the minimum");
+        assert_eq!(p["promo_codes"], vec!["P needs an order of at least $50.00".to_string()]);
+    }
+
+    #[test]
+    fn stackable_promos_take_from_what_the_ones_before_left() {
+        let cat = catalog(1999, 1000, 5, 1500, 299, 500);
+        let line = vps_line(true, 0, false, &[], 1);
+        let ten = |code: &str| PromoRule { code: code.into(), stackable: true, ..percent(1000, PromoDuration::Once) };
+        let base = quote(&cat, &request(vec![line.clone()]), Currency::USD, &[], &TaxContext::default()).expect("quote").subtotal_minor;
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, &[ten("A"), ten("B")], &TaxContext::default()).expect("quote");
+        // Each item: 10 %, then 10 % of what is left (half away from zero).
+        let tenth = |n: i64| (n + 5) / 10;
+        let want: i64 = [1999i64, 1000].iter().map(|a| tenth(*a) + tenth(a - tenth(*a))).sum();
+        assert_eq!(base, 2999);
+        assert_eq!((q.discount_minor, q.promo_codes.clone()), (want, vec!["A".to_string(), "B".to_string()]));
+        let all = PromoRule { kind: PromoKind::Fixed, value: 1_000_000, ..ten("C") };
+        let q = quote(&cat, &request(vec![line.clone()]), Currency::USD, &[ten("A"), all.clone(), ten("B")], &TaxContext::default())
+            .expect("quote");
+        assert_eq!((q.discount_minor, q.total_minor), (base, 0), "together never more than the line");
+        let alone = percent(1000, PromoDuration::Once);
+        let p = quote(&cat, &request(vec![line]), Currency::USD, &[ten("A"), alone], &TaxContext::default()).expect_err("not stackable");
+        assert_eq!(p["promo_codes"], vec!["P cannot be combined with other codes".to_string()]);
     }
 
     fn cart() -> impl Strategy<Value = Vec<CartLine>> {
@@ -827,11 +868,11 @@ mod tests {
             let cat = catalog(prices.0, prices.1, prices.2, prices.3, prices.4, prices.5);
             let rules = rates.iter().enumerate().map(|(i, r)| TaxRule { name: format!("T{i}"), rate_bp: *r, level: if i == 2 { 2 } else { 1 }, compound: i == 2 }).collect();
             let tax = TaxContext { rules, inclusive, exempt, reverse_charge: false };
-            let q = quote(&cat, &request(lines), Currency::USD, promo.as_ref(), &tax);
+            let q = quote(&cat, &request(lines), Currency::USD, promo.as_slice(), &tax);
             let q = match q {
                 Ok(q) => q,
                 // Only a promo may be refused (nothing in the cart it applies to is impossible here).
-                Err(p) => { prop_assert!(p.keys().all(|k| k == "promo_code"), "{:?}", p); return Ok(()); }
+                Err(p) => { prop_assert!(p.keys().all(|k| k == "promo_codes"), "{:?}", p); return Ok(()); }
             };
             for l in &q.lines {
                 prop_assert!(l.discount_minor >= 0 && l.discount_minor <= l.subtotal_minor);

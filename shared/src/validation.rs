@@ -218,6 +218,17 @@ pub fn promo_code(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Promo codes entered together: each one a [`promo_code`], none twice (case does not matter).
+pub fn promo_codes(values: &[String]) -> Result<(), ValidationError> {
+    for (i, v) in values.iter().enumerate() {
+        promo_code(v)?;
+        if values[..i].iter().any(|w| w.eq_ignore_ascii_case(v)) {
+            return Err(error("promo_codes", "the same code is entered twice"));
+        }
+    }
+    Ok(())
+}
+
 /// Digits, spaces and `+ - ( ) .`, with at least six digits.
 pub fn phone(value: &str) -> Result<(), ValidationError> {
     let digits = value.chars().filter(char::is_ascii_digit).count();

@@ -146,6 +146,7 @@ pub fn update(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, p: &Profile,
                 users::updated_at.eq(now_micros(now)),
             ))
             .execute(conn)?;
+        crate::db::cache::publish(conn, crate::db::cache::Change::UserChanged(user_id.to_string()))?;
         crate::accounts::users::index_search(conn, user_id)?;
         let after = get(conn, user_id)?;
         audit::record(
@@ -260,7 +261,7 @@ pub fn anonymise(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, actor: &A
             .set((sessions::revoked_at.eq(Some(at)), sessions::ip.eq(None::<String>), sessions::user_agent.eq(None::<String>)))
             .execute(conn)?;
         crate::db::cache::publish(conn, crate::db::cache::Change::UserSessionsEnded(user_id.to_string()))?;
-        crate::db::cache::publish(conn, crate::db::cache::Change::AccessChanged(user_id.to_string()))?;
+        crate::db::cache::publish(conn, crate::db::cache::Change::UserChanged(user_id.to_string()))?;
         diesel::update(api_keys_t::table.filter(api_keys_t::user_id.eq(user_id)).filter(api_keys_t::revoked_at.is_null()))
             .set(api_keys_t::revoked_at.eq(Some(at)))
             .execute(conn)?;

@@ -49,15 +49,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[get("/me")]
 async fn me(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Me>, ApiError> {
     let (id, imp) = (auth.user_id().to_string(), auth.claims.imp.clone());
-    let me = db::run(&state.pool, move |c| {
-        let user = users::find_user(c, &id)?;
-        let mut me = staff::me(c, &user)?;
-        if let Some(admin) = imp {
-            me.impersonator = Some(users::find_user(c, &admin)?.email);
+    let caches = state.pool.caches().clone();
+    let mut me = match caches.me(&id) {
+        Some(me) => Me::clone(&me),
+        None => {
+            // Taken before the read: a change applied meanwhile keeps what it found out of the cache.
+            let generation = caches.generation();
+            db::run(&state.pool, move |c| {
+                let user = users::find_user(c, &id)?;
+                let me = staff::me(c, &user)?;
+                caches.remember_me(generation, &id, std::sync::Arc::new(me.clone()));
+                Ok(me)
+            })
+            .await?
         }
-        Ok(me)
-    })
-    .await?;
+    };
+    if let Some(admin) = imp {
+        me.impersonator = Some(db::run(&state.pool, move |c| users::find_user(c, &admin)).await?.email);
+    }
     Ok(web::Json(me))
 }
 

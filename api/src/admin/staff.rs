@@ -238,7 +238,7 @@ pub fn update(conn: &mut DbConn, now: DateTime<Utc>, id: &str, req: &UpdateStaff
         if req.disabled && !before.disabled {
             crate::identity::sessions::revoke_all(conn, now, id)?;
         }
-        cache::publish(conn, Change::AccessChanged(id.to_string()))?;
+        cache::publish(conn, Change::UserChanged(id.to_string()))?;
         let user = find_user(conn, id)?;
         let after = to_member(conn, &user)?;
         let summary = |m: &StaffMember| serde_json::json!({ "role": m.role, "permissions": m.permissions, "disabled": m.disabled });

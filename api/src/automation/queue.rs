@@ -80,10 +80,7 @@ impl NewJob {
 /// job's id, or `None` when a job with the same unique key already exists.
 pub fn enqueue(conn: &mut DbConn, now: DateTime<Utc>, job: &NewJob) -> Result<Option<String>, ApiError> {
     let row = job.row(now);
-    let inserted = match conn {
-        DbConn::Postgresql(c) => diesel::insert_into(jobs::table).values(&row).on_conflict_do_nothing().execute(c)?,
-        DbConn::Sqlite(c) => diesel::insert_into(jobs::table).values(&row).on_conflict_do_nothing().execute(c)?,
-    };
+    let inserted = crate::each_backend!(conn, c => diesel::insert_into(jobs::table).values(&row).on_conflict_do_nothing().execute(c))?;
     Ok((inserted == 1).then_some(row.id))
 }
 

@@ -193,12 +193,7 @@ pub fn load_demo_catalog(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize,
             let body = CurrencyInput { rate_micros: *rate, is_default: i == 0, sort_order: i as i32 };
             service::put_currency(conn, now, &system, *code, &body)?;
         }
-        service::update_settings(
-            conn,
-            now,
-            &system,
-            &CommerceSettings { tax_inclusive: false, convert_missing_prices: true, home_country: Some("DE".into()) },
-        )?;
+        service::update_settings(conn, now, &system, &CommerceSettings { home_country: Some("DE".into()), ..CommerceSettings::default() })?;
         let mut groups = Vec::new();
         for (i, (slug, name, description)) in GROUPS.iter().enumerate() {
             let body = GroupInput {

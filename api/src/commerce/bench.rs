@@ -44,7 +44,7 @@ pub fn ten_line_cart(catalog: &Catalog) -> Result<QuoteRequest, String> {
             }
         })
         .collect();
-    Ok(QuoteRequest { currency: None, lines, promo_code: Some("WELCOME10".into()), country: Some("DE".into()), state: None, vat_id: None })
+    Ok(QuoteRequest { currency: None, lines, promo_codes: vec!["WELCOME10".into()], country: Some("DE".into()), state: None, vat_id: None })
 }
 
 fn snapshot(pool: &Pool) -> Result<CachedCatalog, String> {
@@ -73,16 +73,16 @@ pub fn quote(pool: &Pool, runs: usize) -> Result<(), String> {
         cycles: vec![],
         addon_ids: vec![],
         min_order_minor: None,
+        stackable: false,
     };
+    let promos = std::slice::from_ref(&promo);
     let tax = TaxContext { rules: vec![TaxRule { name: "VAT".into(), rate_bp: 1900, level: 1, compound: false }], ..TaxContext::default() };
     let currency = cat.model.default_currency;
-    let total = pricing::quote(&cat.model, &req, currency, Some(&promo), &tax).map_err(|p| format!("{p:?}"))?.total_minor;
+    let total = pricing::quote(&cat.model, &req, currency, promos, &tax).map_err(|p| format!("{p:?}"))?.total_minor;
     println!("bench quote: backend={backend} lines={} runs={runs} total={total}", req.lines.len());
     let t = Instant::now();
     for _ in 0..runs {
-        std::hint::black_box(
-            pricing::quote(&cat.model, std::hint::black_box(&req), currency, Some(&promo), &tax).map_err(|p| format!("{p:?}"))?,
-        );
+        std::hint::black_box(pricing::quote(&cat.model, std::hint::black_box(&req), currency, promos, &tax).map_err(|p| format!("{p:?}"))?);
     }
     let pure = runs as f64 / t.elapsed().as_secs_f64();
     println!("  keel_shared::pricing::quote:        {pure:>10.0} quotes/s ({:.1} µs each)", 1e6 / pure);
@@ -108,7 +108,7 @@ pub fn checkout(state: &crate::state::AppState, orders: usize, threads: usize) -
     let backend = state.pool.get().map_err(|e| e.to_string())?.backend().name();
     let cat = snapshot(&state.pool)?;
     let mut req = ten_line_cart(&cat.model)?;
-    req.promo_code = None;
+    req.promo_codes.clear();
     let threads = threads.max(1);
     let hash = crate::identity::password::hash("bench: Keel checkout 4711").map_err(|e| e.to_string())?;
     let now = state.clock.now();
@@ -146,7 +146,9 @@ pub fn checkout(state: &crate::state::AppState, orders: usize, threads: usize) -
                             ip: None,
                             idempotency_key: format!("bench-{run}-{t}-{i}"),
                         };
-                        super::service::checkout(&mut c, state.clock.now(), &env, &who, req).map_err(|e| e.to_string())?;
+                        // As the route does: the buyer is read before the transaction.
+                        let buyer = super::service::Buyer::of_account(&mut c, buyer).map_err(|e| e.to_string())?;
+                        super::service::checkout(&mut c, state.clock.now(), &env, &who, req, &buyer).map_err(|e| e.to_string())?;
                     }
                     Ok(per_thread)
                 })

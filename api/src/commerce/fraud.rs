@@ -2,9 +2,12 @@
 //! reasons to hold an order for a person to review (none: the order proceeds). The built-in
 //! rules are below; another screening service plugs in as a `FraudCheck` in `Deps`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
+use super::geoip::IpCountries;
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::schema::orders;
@@ -43,15 +46,17 @@ const DISPOSABLE: &[&str] = &[
 ];
 
 /// The built-in rules: more than `max_orders_per_ip_hour` orders from one IP address in an hour,
-/// and an e-mail address at a disposable-mail domain.
+/// an e-mail address at a disposable-mail domain, and (with an IP country list) an order placed
+/// from a country other than the billing address's.
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub max_orders_per_ip_hour: i64,
+    pub countries: Option<Arc<IpCountries>>,
 }
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { max_orders_per_ip_hour: 3 }
+        Rules { max_orders_per_ip_hour: 3, countries: None }
     }
 }
 
@@ -63,6 +68,11 @@ impl FraudCheck for Rules {
             let recent: i64 = orders::table.filter(orders::ip.eq(ip)).filter(orders::created_at.gt(since)).count().get_result(conn)?;
             if recent >= self.max_orders_per_ip_hour {
                 reasons.push(format!("{} orders from {ip} in the last hour", recent + 1));
+            }
+        }
+        if let (Some(countries), Some(ip), Some(billing)) = (&self.countries, order.ip, order.billing_country) {
+            if let Some(from) = countries.country(ip).filter(|c| !c.eq_ignore_ascii_case(billing)) {
+                reasons.push(format!("placed from {from} ({ip}); the billing address is in {billing}"));
             }
         }
         let domain = order.email.rsplit('@').next().unwrap_or_default().to_ascii_lowercase();

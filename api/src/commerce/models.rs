@@ -61,6 +61,7 @@ pub struct PromoRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub stackable: bool,
 }
 
 fn list<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<Vec<T>, ApiError> {
@@ -85,6 +86,7 @@ impl PromoRow {
             max_uses: self.max_uses,
             once_per_client: self.once_per_client,
             new_clients_only: self.new_clients_only,
+            stackable: self.stackable,
             min_order_minor: self.min_order_minor,
             active: self.active,
         })
@@ -107,6 +109,7 @@ impl PromoRow {
             cycles: p.cycles,
             addon_ids: p.addon_ids,
             min_order_minor: p.min_order_minor,
+            stackable: p.stackable,
         })
     }
 }

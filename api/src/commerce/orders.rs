@@ -99,7 +99,7 @@ impl OrderRow {
             tax_lines: json::<Vec<TaxLine>>(&self.tax_lines, "tax lines")?,
             tax_inclusive: self.tax_inclusive,
             reverse_charge: self.reverse_charge,
-            promo_code: self.promo_code.clone(),
+            promo_codes: self.promo_code.as_deref().map(|c| c.split(',').map(str::to_string).collect()).unwrap_or_default(),
             items,
             fraud_reasons: json(&self.fraud_reasons, "fraud reasons")?,
             cancel_reason: self.cancel_reason.clone(),

@@ -1,5 +1,5 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
-use keel_shared::cart::{Quote, QuoteRequest};
+use keel_shared::cart::{Cart, Quote, QuoteRequest};
 use keel_shared::commerce::{PromoCode, PromoCodeInput, TaxRule, TaxRuleInput};
 use keel_shared::ids::{OrderId, PromoId, TaxRuleId};
 use keel_shared::orders::{CancelOrderRequest, Order, OrderFilter, OrderSummary};
@@ -10,13 +10,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::service::{self, Buyer, Checkout, Decision};
 use crate::db;
 use crate::error::ApiError;
-use crate::http::auth::{area, can, AccountHeader, BackOffice, ForAccount, MaybeAuth};
+use crate::http::auth::{area, can, AccountHeader, Auth, BackOffice, ForAccount, MaybeAuth};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::identity::service::ClientMeta;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(quote)
+        .service(get_cart)
+        .service(put_cart)
+        .service(merge_cart)
         .service(list_tax_rules)
         .service(create_tax_rule)
         .service(update_tax_rule)
@@ -79,8 +82,11 @@ async fn checkout(
         idempotency_key: key,
     };
     let (now, mail, deps, body) = (state.clock.now(), state.mail(), state.deps.clone(), body.0);
+    let account = who.account_id.clone();
+    let buyer = db::run(&state.pool, move |c| Buyer::of_account(c, &account)).await?;
+    let buyer = service::confirm_vat(&state.pool, &*deps.vat, &catalog.settings, now, buyer).await?;
     let (order, created) = db::run(&state.pool, move |c| {
-        service::checkout(c, now, &service::Env { deps: &deps, mail: &mail, catalog: &catalog }, &who, &body)
+        service::checkout(c, now, &service::Env { deps: &deps, mail: &mail, catalog: &catalog }, &who, &body, &buyer)
     })
     .await?;
     Ok(if created { HttpResponse::Created().json(order) } else { HttpResponse::Ok().json(order) })
@@ -197,7 +203,7 @@ async fn mark_fraud(
     decide(req, state, admin, id.into_inner(), Decision::Fraud, None).await
 }
 
-/// Price a cart: every line with its options and add-ons, the promo code's discount, the taxes
+/// Price a cart: every line with its options and add-ons, the promo codes' discounts, the taxes
 /// and the totals, computed by the same function the storefront runs. A signed-in client is
 /// priced in their profile's currency with their billing address, tax id and exemption; a guest
 /// sends `currency`, `country` (and `state`, `vat_id`). Every problem of the cart is answered at
@@ -212,19 +218,61 @@ async fn quote(state: web::Data<AppState>, auth: MaybeAuth, body: ValidJson<Quot
     let catalog = crate::catalog::routes::cached(&state).await?;
     let (now, req) = (state.clock.now(), body.0);
     let account = auth.0.map(|a| a.user_id().to_string());
-    if account.is_none() && req.promo_code.is_none() {
+    if account.is_none() && req.promo_codes.is_empty() && !(catalog.settings.check_vat_online && req.vat_id.is_some()) {
         // Pure computation against the cached catalog: no database.
         return Ok(web::Json(service::quote(None, now, &catalog, &req, &Buyer::default())?));
     }
-    let q = db::run(&state.pool, move |c| {
-        let buyer = match &account {
-            Some(id) => Buyer::of_account(c, id)?,
-            None => Buyer::default(),
-        };
-        service::quote(Some(c), now, &catalog, &req, &buyer)
-    })
-    .await?;
-    Ok(web::Json(q))
+    if !catalog.settings.check_vat_online {
+        // One trip: the buyer and their promo codes.
+        let q = db::run(&state.pool, move |c| {
+            let buyer = match &account {
+                Some(id) => Buyer::of_account(c, id)?,
+                None => Buyer::default(),
+            };
+            service::quote(Some(c), now, &catalog, &req, &buyer)
+        })
+        .await?;
+        return Ok(web::Json(q));
+    }
+    // VAT ids confirmed online: the buyer first, VIES (outside any transaction), then the quote.
+    let buyer = match account {
+        Some(id) => db::run(&state.pool, move |c| Buyer::of_account(c, &id)).await?,
+        None => Buyer::guest(&req),
+    };
+    let buyer = service::confirm_vat(&state.pool, &*state.deps.vat, &catalog.settings, now, buyer).await?;
+    Ok(web::Json(db::run(&state.pool, move |c| service::quote(Some(c), now, &catalog, &req, &buyer)).await?))
+}
+
+/// Your cart, kept on the server while you are signed in (empty when you have none). Prices are
+/// not stored: price it with `POST /cart/quote`.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])),
+    responses((status = 200, body = Cart), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/cart")]
+async fn get_cart(state: web::Data<AppState>, auth: Auth) -> Result<web::Json<Cart>, ApiError> {
+    let user = auth.user_id().to_string();
+    Ok(web::Json(db::run(&state.pool, move |c| service::cart(c, &user)).await?))
+}
+
+/// Replace your cart (an empty `lines` empties it).
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), request_body = Cart,
+    responses((status = 200, body = Cart), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[put("/cart")]
+async fn put_cart(state: web::Data<AppState>, auth: Auth, body: ValidJson<Cart>) -> Result<web::Json<Cart>, ApiError> {
+    let (now, user) = (state.clock.now(), auth.user_id().to_string());
+    Ok(web::Json(db::run(&state.pool, move |c| service::save_cart(c, now, &user, &body.0)).await?))
+}
+
+/// Add the cart you built as a guest to your cart, after signing in: its lines not already in
+/// your cart (up to 50 lines), its promo codes, and its currency, country and VAT id where your
+/// cart has none. Answers the merged cart.
+#[utoipa::path(tag = "commerce", security(("bearer" = [])), request_body = Cart,
+    responses((status = 200, body = Cart), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/cart/merge")]
+async fn merge_cart(state: web::Data<AppState>, auth: Auth, body: ValidJson<Cart>) -> Result<web::Json<Cart>, ApiError> {
+    let (now, user) = (state.clock.now(), auth.user_id().to_string());
+    Ok(web::Json(db::run(&state.pool, move |c| service::merge_cart(c, now, &user, body.0)).await?))
 }
 
 /// Tax rules by country and state.

@@ -50,6 +50,8 @@ pub fn load_demo(conn: &mut DbConn, now: DateTime<Utc>) -> Result<(), ApiError> 
         max_uses: None,
         once_per_client: true,
         new_clients_only: false,
+        // The two demo codes combine.
+        stackable: true,
         min_order_minor: None,
         active: true,
     };

@@ -3,21 +3,23 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use keel_shared::cart::{Quote, QuoteRequest};
+use keel_shared::cart::{Cart, Quote, QuoteRequest};
 use keel_shared::commerce::{eu_vat_id_format, CommerceSettings, PromoCode, PromoCodeInput, TaxRule, TaxRuleInput, EU_COUNTRIES};
 use keel_shared::pricing::{self, Problems, PromoRule, TaxContext};
 use keel_shared::Currency;
 
+use super::carts;
 use super::fraud::Screening;
 use super::models::{PromoRow, TaxRuleRow};
 use super::orders::{self, ItemRow, OrderRow, ServiceRow};
+use super::vies::{self, VatCheck, VatStatus};
 use crate::audit::{self, Actor, Event};
 use crate::db::cache::{publish, CachedCatalog, Change};
 use crate::db::{self, now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
 use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
-use crate::schema::{addons, order_items, orders as orders_t, products, promo_codes, promo_uses, services, tax_rules};
+use crate::schema::{addons, order_items, orders as orders_t, products, promo_codes, promo_uses, services, tax_rules, vat_checks};
 use keel_shared::orders::{Order, OrderFilter, OrderStatus, OrderSummary, ServiceStatus};
 use keel_shared::{Money, Page};
 use sha2::Digest;
@@ -32,6 +34,8 @@ pub struct Buyer {
     pub vat_id: Option<String>,
     pub exempt: bool,
     pub signed_in: bool,
+    /// What VIES said of `vat_id`, when the shop confirms VAT ids online and it was asked.
+    pub vat_status: Option<VatStatus>,
 }
 
 impl Buyer {
@@ -42,8 +46,88 @@ impl Buyer {
             Some(a) => (Some(a.country).filter(|c| !c.is_empty()), Some(a.region).filter(|r| !r.is_empty())),
             None => (None, None),
         };
-        Ok(Buyer { currency: Some(b.currency), country, state, vat_id: b.tax_id, exempt: b.tax_exempt, signed_in: true })
+        Ok(Buyer { currency: Some(b.currency), country, state, vat_id: b.tax_id, exempt: b.tax_exempt, signed_in: true, vat_status: None })
     }
+
+    /// A guest: where the cart says they are.
+    pub fn guest(req: &QuoteRequest) -> Buyer {
+        Buyer { country: req.country.clone(), state: req.state.clone(), vat_id: req.vat_id.clone(), ..Buyer::default() }
+    }
+}
+
+/// Whether a business buyer in `country` may be charged no VAT: the shop is in the EU and the
+/// buyer in another member state.
+fn reverse_charge_possible(settings: &CommerceSettings, country: &str) -> bool {
+    let home_in_eu = settings.home_country.as_deref().is_some_and(|h| EU_COUNTRIES.contains(&h));
+    home_in_eu && EU_COUNTRIES.contains(&country) && settings.home_country.as_deref() != Some(country)
+}
+
+/// Whether a buyer in `country` with `vat_id` is charged no VAT, as far as the id's format tells.
+fn reverse_charge_by_format(settings: &CommerceSettings, country: &str, vat_id: &str) -> bool {
+    reverse_charge_possible(settings, country) && eu_vat_id_format(country, vat_id)
+}
+
+/// How long a VIES answer is trusted.
+const VAT_CHECK_TTL_HOURS: i64 = 24;
+
+/// Asks VIES about the buyer's VAT id when the shop confirms ids online and the id would earn the
+/// reverse charge (from the day's kept answer when there is one), and notes the answer in the
+/// buyer. Runs outside any transaction: the request to VIES may take seconds.
+pub async fn confirm_vat(
+    pool: &crate::db::Pool,
+    vat: &dyn VatCheck,
+    settings: &CommerceSettings,
+    now: DateTime<Utc>,
+    mut buyer: Buyer,
+) -> Result<Buyer, ApiError> {
+    let (Some(country), Some(vat_id)) = (buyer.country.clone(), buyer.vat_id.clone()) else { return Ok(buyer) };
+    if !settings.check_vat_online || !reverse_charge_by_format(settings, &country, &vat_id) {
+        return Ok(buyer);
+    }
+    let Some((prefix, number)) = vies::split(&vat_id) else { return Ok(buyer) };
+    let key = format!("{prefix}{number}");
+    let since = now_micros(now - chrono::Duration::hours(VAT_CHECK_TTL_HOURS));
+    let k = key.clone();
+    let kept: Option<(bool, Option<String>)> = db::run(pool, move |c| {
+        Ok(vat_checks::table
+            .find(&k)
+            .filter(vat_checks::checked_at.gt(since))
+            .select((vat_checks::valid, vat_checks::name))
+            .first(c)
+            .optional()?)
+    })
+    .await?;
+    let status = match kept {
+        Some((true, name)) => VatStatus::Valid { name },
+        Some((false, _)) => VatStatus::Invalid,
+        None => {
+            let status = vat.check(&prefix, &number).await;
+            let answer = match &status {
+                VatStatus::Valid { name } => Some((true, name.clone())),
+                VatStatus::Invalid => Some((false, None)),
+                VatStatus::Unavailable(why) => {
+                    tracing::warn!(vat_id = %key, %why, "VIES did not answer");
+                    None
+                }
+            };
+            if let Some((valid, name)) = answer {
+                let at = now_micros(now);
+                db::run(pool, move |c| {
+                    crate::each_backend!(c, c => diesel::insert_into(vat_checks::table)
+                        .values((vat_checks::vat_id.eq(&key), vat_checks::valid.eq(valid), vat_checks::name.eq(&name), vat_checks::checked_at.eq(at)))
+                        .on_conflict(vat_checks::vat_id)
+                        .do_update()
+                        .set((vat_checks::valid.eq(valid), vat_checks::name.eq(&name), vat_checks::checked_at.eq(at)))
+                        .execute(c))?;
+                    Ok(())
+                })
+                .await?;
+            }
+            status
+        }
+    };
+    buyer.vat_status = Some(status);
+    Ok(buyer)
 }
 
 fn problems_error(problems: Problems) -> ApiError {
@@ -68,26 +152,27 @@ pub fn tax_context(rules: &[TaxRule], settings: &CommerceSettings, buyer: &Buyer
         .map(|r| pricing::TaxRule { name: r.rule.name.clone(), rate_bp: r.rule.rate_bp, level: r.rule.level, compound: r.rule.compound })
         .collect();
     applicable.sort_by_key(|r| r.level);
-    let home_in_eu = settings.home_country.as_deref().is_some_and(|h| EU_COUNTRIES.contains(&h));
-    let other_member_state = EU_COUNTRIES.contains(&country) && settings.home_country.as_deref() != Some(country);
     let mut reverse_charge = false;
     if let Some(vat_id) = buyer.vat_id.as_deref().filter(|v| !v.trim().is_empty()) {
-        if home_in_eu && other_member_state {
-            if eu_vat_id_format(country, vat_id) {
-                reverse_charge = true;
-            } else if !buyer.signed_in {
-                add(
-                    problems,
-                    "vat_id",
-                    format!("not an EU VAT id of {country} (e.g. {}123456789)", if country == "GR" { "EL" } else { country }),
-                );
+        if reverse_charge_by_format(settings, country, vat_id) {
+            match &buyer.vat_status {
+                // VIES does not know it: VAT is charged (a guest is told why).
+                Some(VatStatus::Invalid) if !buyer.signed_in => add(problems, "vat_id", "VIES does not know this VAT number"),
+                Some(VatStatus::Invalid) => {}
+                _ => reverse_charge = true,
             }
+        } else if reverse_charge_possible(settings, country) && !buyer.signed_in {
+            add(
+                problems,
+                "vat_id",
+                format!("not an EU VAT id of {country} (e.g. {}123456789)", if country == "GR" { "EL" } else { country }),
+            );
         }
     }
     TaxContext { rules: applicable, inclusive: settings.tax_inclusive, exempt: buyer.exempt, reverse_charge }
 }
 
-/// The promo code's rule if it may be used now, else a problem on `promo_code`.
+/// The promo code's rule if it may be used now, else a problem on `promo_codes`.
 fn promo_rule(
     conn: &mut DbConn,
     now: DateTime<Utc>,
@@ -108,7 +193,7 @@ fn promo_rule(
     };
     match (refused, row) {
         (Some(message), _) => {
-            add(problems, "promo_code", message);
+            add(problems, "promo_codes", message);
             Ok(None)
         }
         (None, Some(r)) => {
@@ -129,23 +214,22 @@ pub fn quote(
     buyer: &Buyer,
 ) -> Result<Quote, ApiError> {
     let mut problems = Problems::new();
-    let promo = match (&req.promo_code, conn) {
-        (Some(code), Some(conn)) => promo_rule(conn, now, code, &mut problems)?.map(|(_, rule)| rule),
-        (Some(_), None) => return Err(ApiError::internal("a promo code needs a database connection")),
-        (None, _) => None,
-    };
-    price(cat, req, buyer, promo.as_ref(), problems)
+    let mut promos = Vec::with_capacity(req.promo_codes.len());
+    match conn {
+        Some(conn) => {
+            for code in &req.promo_codes {
+                promos.extend(promo_rule(conn, now, code, &mut problems)?.map(|(_, rule)| rule));
+            }
+        }
+        None if req.promo_codes.is_empty() => {}
+        None => return Err(ApiError::internal("a promo code needs a database connection")),
+    }
+    price(cat, req, buyer, &promos, problems)
 }
 
-/// The quote for a cart whose promo code (if any) was looked up; `problems` are those found
-/// so far, answered together with the cart's own.
-fn price(
-    cat: &CachedCatalog,
-    req: &QuoteRequest,
-    buyer: &Buyer,
-    promo: Option<&PromoRule>,
-    mut problems: Problems,
-) -> Result<Quote, ApiError> {
+/// The quote for a cart whose promo codes were looked up; `problems` are those found so far,
+/// answered together with the cart's own.
+fn price(cat: &CachedCatalog, req: &QuoteRequest, buyer: &Buyer, promos: &[PromoRule], mut problems: Problems) -> Result<Quote, ApiError> {
     let catalog = &cat.model;
     let currency = match (buyer.currency, req.currency) {
         (Some(mine), Some(asked)) if mine != asked => {
@@ -158,18 +242,14 @@ fn price(
     if catalog.currency(currency).is_none() {
         add(&mut problems, "currency", format!("the shop does not sell in {currency}"));
     }
-    let mut who = if buyer.signed_in {
-        buyer.clone()
-    } else {
-        Buyer { country: req.country.clone(), state: req.state.clone(), vat_id: req.vat_id.clone(), ..Buyer::default() }
-    };
+    let mut who = if buyer.signed_in { buyer.clone() } else { Buyer { vat_status: buyer.vat_status.clone(), ..Buyer::guest(req) } };
     if who.country.is_none() {
         // A client with no address yet: the place chosen in the cart.
         who.country = req.country.clone();
         who.state = req.state.clone();
     }
     let tax = tax_context(&cat.tax_rules, &cat.settings, &who, &mut problems);
-    match pricing::quote(catalog, req, currency, promo, &tax) {
+    match pricing::quote(catalog, req, currency, promos, &tax) {
         Ok(q) if problems.is_empty() => Ok(q),
         Ok(_) => Err(problems_error(problems)),
         Err(more) => {
@@ -179,6 +259,33 @@ fn price(
             Err(problems_error(problems))
         }
     }
+}
+
+/// The user's server cart (empty when they have none, or when the stored one no longer reads:
+/// an older shape).
+pub fn cart(conn: &mut DbConn, user_id: &str) -> Result<Cart, ApiError> {
+    Ok(carts::body(conn, user_id)?.and_then(|b| serde_json::from_str(&b).ok()).unwrap_or_default())
+}
+
+/// Replaces the user's server cart.
+pub fn save_cart(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, cart: &Cart) -> Result<Cart, ApiError> {
+    carts::store(conn, user_id, &json(cart)?, now_micros(now))?;
+    Ok(cart.clone())
+}
+
+/// Adds a guest's cart to the user's server cart (on sign-in), in one transaction so two tabs
+/// signing in at once both land. Lines that do not fit are left out (the answer shows what the
+/// cart holds).
+pub fn merge_cart(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, guest: Cart) -> Result<Cart, ApiError> {
+    db::transaction(conn, |conn| {
+        carts::lock(conn, user_id, now_micros(now))?;
+        let mut mine = cart(conn, user_id)?;
+        let dropped = mine.merge(guest);
+        if dropped > 0 {
+            tracing::info!(user_id, dropped, "cart merge: lines over the limit left out");
+        }
+        save_cart(conn, now, user_id, &mine)
+    })
 }
 
 pub fn tax_rules(conn: &mut DbConn) -> Result<Vec<TaxRule>, ApiError> {
@@ -312,6 +419,7 @@ pub fn save_promo(
             uses: existing.as_ref().map_or(0, |p| p.uses),
             once_per_client: body.once_per_client,
             new_clients_only: body.new_clients_only,
+            stackable: body.stackable,
             min_order_minor: body.min_order_minor,
             active: body.active,
             created_at: existing.as_ref().map_or(at, |p| p.created_at),
@@ -370,7 +478,14 @@ fn replay(conn: &mut DbConn, who: &Checkout, hash: &str) -> Result<Option<Placed
 /// is taken, the order gets the next gapless number, its items are stored with their prices
 /// frozen, one pending service per unit is created, fraud screening may hold it, and the
 /// confirmation e-mail is queued. The same idempotency key and body answer the same order.
-pub fn checkout(conn: &mut DbConn, now: DateTime<Utc>, env: &Env<'_>, who: &Checkout, req: &QuoteRequest) -> Result<Placed, ApiError> {
+pub fn checkout(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    env: &Env<'_>,
+    who: &Checkout,
+    req: &QuoteRequest,
+    buyer: &Buyer,
+) -> Result<Placed, ApiError> {
     let hash = request_hash(req)?;
     if let Some(done) = replay(conn, who, &hash)? {
         return Ok(done);
@@ -381,8 +496,7 @@ pub fn checkout(conn: &mut DbConn, now: DateTime<Utc>, env: &Env<'_>, who: &Chec
     }
     // A team member orders for the account holder; usually they are the same person.
     let holder = if who.account_id == who.placed_by { placer } else { crate::accounts::users::find_user(conn, &who.account_id)? };
-    let buyer = Buyer::of_account(conn, &who.account_id)?;
-    let placed = db::transaction(conn, |conn| place(conn, now, env, who, req, (&buyer, &holder), &hash));
+    let placed = db::transaction(conn, |conn| place(conn, now, env, who, req, (buyer, &holder), &hash));
     match placed {
         // A request with the same key committed first (they raced): answer what it placed.
         Err(ApiError::Conflict { field: Some(f), .. }) if f == "idempotency_key" => {
@@ -404,11 +518,11 @@ fn place(
     let Env { deps, mail, catalog: cat } = env;
     let actor = &who.actor;
     let mut problems = Problems::new();
-    let promo = match &req.promo_code {
-        Some(code) => promo_rule(conn, now, code, &mut problems)?,
-        None => None,
-    };
-    if let Some((row, _)) = &promo {
+    let mut promos = Vec::with_capacity(req.promo_codes.len());
+    for code in &req.promo_codes {
+        promos.extend(promo_rule(conn, now, code, &mut problems)?);
+    }
+    for (row, _) in &promos {
         // Counting the use first locks the promo's row (PostgreSQL) or holds the write lock
         // (SQLite): concurrent checkouts with one code take turns from here.
         let counted = diesel::update(promo_codes::table.find(&row.id))
@@ -416,7 +530,7 @@ fn place(
             .set(promo_codes::uses.eq(promo_codes::uses + 1))
             .execute(conn)?;
         if counted == 0 {
-            add(&mut problems, "promo_code", format!("{} has been used up", row.code));
+            add(&mut problems, "promo_codes", format!("{} has been used up", row.code));
         }
         if row.once_per_client {
             let used: i64 = promo_uses::table
@@ -425,7 +539,7 @@ fn place(
                 .count()
                 .get_result(conn)?;
             if used > 0 {
-                add(&mut problems, "promo_code", format!("you have used {} before", row.code));
+                add(&mut problems, "promo_codes", format!("you have used {} before", row.code));
             }
         }
         if row.new_clients_only {
@@ -435,11 +549,12 @@ fn place(
                 .count()
                 .get_result(conn)?;
             if earlier > 0 {
-                add(&mut problems, "promo_code", format!("{} is for new clients", row.code));
+                add(&mut problems, "promo_codes", format!("{} is for new clients", row.code));
             }
         }
     }
-    let quote = price(cat, req, buyer, promo.as_ref().map(|(_, rule)| rule), problems)?;
+    let rules: Vec<PromoRule> = promos.iter().map(|(_, rule)| rule.clone()).collect();
+    let quote = price(cat, req, buyer, &rules, problems)?;
     // Stock is taken where it is counted.
     // Only products with a stock are updated (and so locked): checkouts of unlimited products
     // do not queue behind each other on a product row.
@@ -476,6 +591,13 @@ fn place(
             total_minor: quote.total_minor,
         },
     )?;
+    let mut reasons = reasons;
+    if let (true, Some(VatStatus::Unavailable(why))) = (quote.reverse_charge, &buyer.vat_status) {
+        reasons.push(format!(
+            "VAT id {} could not be confirmed with VIES ({why}); no VAT was charged",
+            buyer.vat_id.as_deref().unwrap_or_default()
+        ));
+    }
     let status = if reasons.is_empty() { OrderStatus::Pending } else { OrderStatus::InReview };
     // The number is taken last (below): the counter row stays locked from then until commit, so
     // concurrent checkouts overlap everything else they write.
@@ -493,7 +615,8 @@ fn place(
         tax_lines: json(&quote.tax_lines)?,
         tax_inclusive: quote.tax_inclusive,
         reverse_charge: quote.reverse_charge,
-        promo_code: quote.promo_code.clone(),
+        // Codes are letters, digits, `-` and `_`: a comma separates them.
+        promo_code: Some(quote.promo_codes.join(",")).filter(|c| !c.is_empty()),
         fraud_reasons: json(&reasons)?,
         cancel_reason: None,
         ip: who.ip.clone(),
@@ -542,7 +665,7 @@ fn place(
             diesel::insert_into(services::table).values(&service).execute(conn)?;
         }
     }
-    if let Some((promo, _)) = &promo {
+    for (promo, _) in &promos {
         diesel::insert_into(promo_uses::table)
             .values((
                 promo_uses::promo_id.eq(&promo.id),
@@ -552,6 +675,8 @@ fn place(
             ))
             .execute(conn)?;
     }
+    // What was in the cart is now ordered.
+    carts::clear(conn, &who.placed_by)?;
     let number = format!("ORD-{:06}", orders::next_number(conn, "order")?);
     diesel::update(orders_t::table.find(&row.id)).set(orders_t::number.eq(&number)).execute(conn)?;
     row.number = number.clone();

@@ -39,6 +39,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use crate::admin::staff::StaffAccess;
+use keel_shared::auth::Me;
 
 /// The PostgreSQL notification channel.
 pub const CHANNEL: &str = "keel_changes";
@@ -56,8 +57,9 @@ pub enum Change {
     SessionEnded(String),
     /// Every session of this user ended (password reset or change, disabled, anonymised).
     UserSessionsEnded(String),
-    /// This user's role, permissions, disabled flag or two-factor state changed.
-    AccessChanged(String),
+    /// Something about this user that requests read changed: role, permissions, disabled flag,
+    /// two-factor state, names, e-mail address or its verification.
+    UserChanged(String),
     /// A rule that applies to every back-office user changed ("require 2FA for staff").
     AllAccessChanged,
     /// Products or prices changed.
@@ -69,7 +71,7 @@ impl Change {
         match self {
             Change::SessionEnded(id) => format!("s:{id}"),
             Change::UserSessionsEnded(id) => format!("u:{id}"),
-            Change::AccessChanged(id) => format!("a:{id}"),
+            Change::UserChanged(id) => format!("a:{id}"),
             Change::AllAccessChanged => "a*".into(),
             Change::CatalogChanged => "c".into(),
         }
@@ -82,7 +84,7 @@ impl Change {
             _ => match s.split_once(':')? {
                 ("s", id) => Change::SessionEnded(id.into()),
                 ("u", id) => Change::UserSessionsEnded(id.into()),
-                ("a", id) => Change::AccessChanged(id.into()),
+                ("a", id) => Change::UserChanged(id.into()),
                 _ => return None,
             },
         })
@@ -157,6 +159,8 @@ pub struct CachedCatalog {
 struct Inner {
     sessions: HashMap<String, (SessionFact, Instant)>,
     access: HashMap<String, (StaffAccess, Instant)>,
+    /// `GET /me` of a user (without the impersonator, which comes from the token).
+    me: HashMap<String, (Arc<Me>, Instant)>,
     catalog: Option<Arc<CachedCatalog>>,
 }
 
@@ -164,6 +168,7 @@ impl Inner {
     fn clear(&mut self) {
         self.sessions.clear();
         self.access.clear();
+        self.me.clear();
         self.catalog = None;
     }
 }
@@ -318,6 +323,23 @@ impl Caches {
         });
     }
 
+    pub fn me(&self, user_id: &str) -> Option<Arc<Me>> {
+        if !self.usable() {
+            return None;
+        }
+        let inner = self.read();
+        inner.me.get(user_id).filter(|(_, at)| at.elapsed() <= TTL).map(|(m, _)| m.clone())
+    }
+
+    pub fn remember_me(&self, generation: u64, user_id: &str, me: Arc<Me>) {
+        self.store(generation, |inner| {
+            if inner.me.len() >= MAX_ENTRIES {
+                inner.me.clear();
+            }
+            inner.me.insert(user_id.to_string(), (me, Instant::now()));
+        });
+    }
+
     pub fn catalog(&self) -> Option<Arc<CachedCatalog>> {
         if !self.usable() {
             return None;
@@ -361,11 +383,16 @@ impl Caches {
                 }
                 Change::UserSessionsEnded(user) => {
                     inner.sessions.retain(|_, (fact, _)| !matches!(fact, SessionFact::Live { user_id, .. } if user_id == user));
+                    inner.me.remove(user);
                 }
-                Change::AccessChanged(user) => {
+                Change::UserChanged(user) => {
                     inner.access.remove(user);
+                    inner.me.remove(user);
                 }
-                Change::AllAccessChanged => inner.access.clear(),
+                Change::AllAccessChanged => {
+                    inner.access.clear();
+                    inner.me.clear();
+                }
                 Change::CatalogChanged => inner.catalog = None,
             }
         }
@@ -463,7 +490,7 @@ mod tests {
         for c in [
             Change::SessionEnded("01a".into()),
             Change::UserSessionsEnded("01b".into()),
-            Change::AccessChanged("01c".into()),
+            Change::UserChanged("01c".into()),
             Change::AllAccessChanged,
             Change::CatalogChanged,
         ] {

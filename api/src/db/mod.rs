@@ -27,6 +27,19 @@ use crate::error::ApiError;
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
+/// Runs one diesel statement on the concrete connection of either backend, for shapes the
+/// multi-backend connection cannot express (upserts: `ON CONFLICT … DO UPDATE / DO NOTHING`):
+/// `each_backend!(conn, c => diesel::insert_into(t).values(v).on_conflict_do_nothing().execute(c))`.
+#[macro_export]
+macro_rules! each_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Postgresql($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// A connection to whichever backend `DATABASE_URL` names.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {

@@ -29,22 +29,13 @@ pub fn hit(conn: &mut DbConn, now: DateTime<Utc>, limit: Limit, subject: &str) -
     let start = now.duration_trunc(limit.window).unwrap_or(now);
     let key = format!("{}:{subject}", limit.name);
     let at = now_micros(start);
-    let hits: i32 = match conn {
-        DbConn::Postgresql(c) => diesel::insert_into(rate_limits::table)
-            .values((rate_limits::key.eq(&key), rate_limits::window_start.eq(at), rate_limits::hits.eq(1)))
-            .on_conflict((rate_limits::key, rate_limits::window_start))
-            .do_update()
-            .set(rate_limits::hits.eq(rate_limits::hits + 1))
-            .returning(rate_limits::hits)
-            .get_result(c)?,
-        DbConn::Sqlite(c) => diesel::insert_into(rate_limits::table)
-            .values((rate_limits::key.eq(&key), rate_limits::window_start.eq(at), rate_limits::hits.eq(1)))
-            .on_conflict((rate_limits::key, rate_limits::window_start))
-            .do_update()
-            .set(rate_limits::hits.eq(rate_limits::hits + 1))
-            .returning(rate_limits::hits)
-            .get_result(c)?,
-    };
+    let hits: i32 = crate::each_backend!(conn, c => diesel::insert_into(rate_limits::table)
+        .values((rate_limits::key.eq(&key), rate_limits::window_start.eq(at), rate_limits::hits.eq(1)))
+        .on_conflict((rate_limits::key, rate_limits::window_start))
+        .do_update()
+        .set(rate_limits::hits.eq(rate_limits::hits + 1))
+        .returning(rate_limits::hits)
+        .get_result(c))?;
     if hits > limit.max {
         let retry = (start + limit.window - now).num_seconds().max(1);
         return Err(ApiError::TooManyRequests {

@@ -103,6 +103,7 @@ pub fn verify_email(conn: &mut DbConn, now: DateTime<Utc>, token: &str, actor: &
         diesel::update(users::table.find(&user_id).filter(users::email_verified_at.is_null()))
             .set(users::email_verified_at.eq(Some(now_micros(now))))
             .execute(conn)?;
+        crate::db::cache::publish(conn, crate::db::cache::Change::UserChanged(user_id.clone()))?;
         audit::record(conn, now, actor, Event::new("account.email_verified").account(&user_id))?;
         find_user(conn, &user_id)
     })

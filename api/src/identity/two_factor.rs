@@ -78,7 +78,7 @@ pub fn enable(
             .execute(conn)?;
         let codes = new_recovery_codes(conn, now, user_id)?;
         // "Require 2FA for staff" now lets this user through.
-        crate::db::cache::publish(conn, crate::db::cache::Change::AccessChanged(user_id.to_string()))?;
+        crate::db::cache::publish(conn, crate::db::cache::Change::UserChanged(user_id.to_string()))?;
         audit::record(conn, now, actor, Event::new("two_factor.enabled").account(user_id))?;
         Ok(RecoveryCodes { codes })
     })
@@ -195,7 +195,7 @@ pub fn disable(
             ))
             .execute(conn)?;
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
-        crate::db::cache::publish(conn, crate::db::cache::Change::AccessChanged(user_id.to_string()))?;
+        crate::db::cache::publish(conn, crate::db::cache::Change::UserChanged(user_id.to_string()))?;
         audit::record(conn, now, actor, Event::new("two_factor.disabled").account(user_id))
     })
 }

@@ -152,9 +152,11 @@ both_backends!(three_schedulers_for_a_week_run_each_daily_task_seven_times, |app
     assert_eq!(hourly, 7 * 24 - 1, "the hourly task ran once an hour (the first tick is before 00:15)");
     let identity: i64 = task_runs::table.filter(task_runs::task.eq("identity.housekeeping")).count().get_result(&mut conn).unwrap();
     assert_eq!(identity, 7, "the accounts domain's daily task too");
+    let commerce: i64 = task_runs::table.filter(task_runs::task.eq("commerce.housekeeping")).count().get_result(&mut conn).unwrap();
+    assert_eq!(commerce, 7, "and the commerce domain's");
     let jobs_made: i64 = jobs::table.count().get_result(&mut conn).unwrap();
     assert_eq!(jobs_made as usize, *started.lock().unwrap(), "one job per run, no more");
-    assert_eq!(jobs_made, daily + identity + hourly);
+    assert_eq!(jobs_made, daily + identity + commerce + hourly);
 });
 
 both_backends!(a_missed_period_runs_once_on_return, |app: TestApp| async move {
@@ -172,8 +174,8 @@ both_backends!(tasks_are_listed_and_rescheduled_by_admins, |app: TestApp| async 
     let admin = app.admin_token().await;
     let res = app.get("/api/v1/admin/tasks", Some(&admin)).await;
     let names: Vec<&str> = res.body.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["email.retry_failed", "housekeeping", "identity.housekeeping"]);
-    assert!(res.body[1]["next_run_at"].is_string());
+    assert_eq!(names, ["commerce.housekeeping", "email.retry_failed", "housekeeping", "identity.housekeeping"]);
+    assert!(res.body[2]["next_run_at"].is_string());
     let res = app.put_json("/api/v1/admin/tasks/housekeeping", &admin, json!({"cron": "30 4 * * 0", "enabled": true})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.body["cron"], "30 4 * * 0");

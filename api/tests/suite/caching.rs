@@ -15,7 +15,7 @@ use keel_api::db::{self, Backend};
 use keel_api::state::AppState;
 use serde_json::json;
 
-use crate::support::{a_staff_member, the_admin, TestApp};
+use crate::support::{a_client, a_staff_member, the_admin, TestApp};
 
 /// Another Keel process on the test app's database: its own pool (and so its own caches and,
 /// on PostgreSQL, its own listener), the same secret and clock.
@@ -35,6 +35,29 @@ impl Replica {
         let app = test::init_service(keel_api::http::app::build(self.state.clone())).await;
         let req = TestRequest::get().uri(path).insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
         test::call_service(&app, req.to_request()).await.status()
+    }
+
+    async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let app = test::init_service(keel_api::http::app::build(self.state.clone())).await;
+        let req = TestRequest::get().uri(path).insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        let res = test::call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        test::read_body_json(res).await
+    }
+}
+
+/// `GET /me` on `replica` until `field` reads `want` (at once on SQLite; see [`refused_by`]).
+async fn replica_me_shows(app: &TestApp, replica: &Replica, token: &str, field: &str, want: serde_json::Value) {
+    let start = Instant::now();
+    loop {
+        let me = replica.get_json("/api/v1/me", token).await;
+        if me[field] == want {
+            return;
+        }
+        let backend = app.state.config.database_url.backend;
+        assert!(backend == Backend::Postgres, "the other process still shows {field} = {} after the change", me[field]);
+        assert!(start.elapsed() < Duration::from_secs(5), "the other process still shows {field} = {}", me[field]);
+        actix_web::rt::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
@@ -114,6 +137,36 @@ both_backends!(a_staff_change_in_one_process_applies_in_another, |app: TestApp| 
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     refused_by(&app, &replica, "/api/v1/admin/audit", &sam.token, StatusCode::UNAUTHORIZED).await;
+});
+
+both_backends!(me_is_served_from_memory_and_follows_every_change_to_the_user, |app: TestApp| async move {
+    let replica = Replica::of(&app);
+    caches_on(&app.state).await;
+    caches_on(&replica.state).await;
+    let client = a_client().create(&app).await;
+    for _ in 0..2 {
+        let me = replica.get_json("/api/v1/me", &client.token).await;
+        assert_eq!((me["first_name"].as_str(), me["email_verified"].as_bool()), (Some("Ann"), Some(false)));
+    }
+
+    // The name, changed through the first process.
+    let profile = app.get("/api/v1/me/profile", Some(&client.token)).await.body;
+    let mut changed = profile.clone();
+    changed["first_name"] = json!("Grace");
+    let res = app.put_json("/api/v1/me/profile", &client.token, changed).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(app.get("/api/v1/me", Some(&client.token)).await.body["first_name"], "Grace", "at once where it happened");
+    replica_me_shows(&app, &replica, &client.token, "first_name", json!("Grace")).await;
+
+    // The address verified with the welcome e-mail's link.
+    let link = crate::support::token_from_mail(&app, &client.email, "welcome").unwrap();
+    let res = app.post_json("/api/v1/auth/verify-email", json!({"token": link})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    replica_me_shows(&app, &replica, &client.token, "email_verified", json!(true)).await;
+
+    // Two-factor sign-in switched on.
+    crate::support::enable_2fa(&app, &client.token).await;
+    replica_me_shows(&app, &replica, &client.token, "two_factor", json!(true)).await;
 });
 
 both_backends!(the_catalog_answers_304_to_its_etag_until_it_changes, |app: TestApp| async move {

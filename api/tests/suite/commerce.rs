@@ -69,11 +69,11 @@ both_backends!(a_configured_vps_is_priced_with_promo_and_tax, |app: TestApp| asy
     // 19.99 + 10.00 (8 GB) + 100 × 0.05 + 15.00 (support) + 2.99 (backups)
     assert_eq!(res.body["total_minor"], 5298);
     assert_eq!(res.body["lines"][0]["items"].as_array().unwrap().len(), 6);
-    let res = quote(&app, None, json!({"lines": [line.clone()], "promo_code": "welcome10", "country": "DE"})).await;
+    let res = quote(&app, None, json!({"lines": [line.clone()], "promo_codes": ["welcome10"], "country": "DE"})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     // 10 % of the plan and its options (4999 → 500); 19 % VAT on 4798 = 911.62 → 912.
     assert_eq!((res.body["discount_minor"].as_i64(), res.body["tax_minor"].as_i64()), (Some(500), Some(912)));
-    assert_eq!((res.body["total_minor"].as_i64(), res.body["promo_code"].as_str()), (Some(5710), Some("WELCOME10")));
+    assert_eq!((res.body["total_minor"].as_i64(), res.body["promo_codes"][0].as_str()), (Some(5710), Some("WELCOME10")));
     assert_eq!(res.body["tax_lines"], json!([{"name": "VAT", "rate_bp": 1900, "amount_minor": 912}]));
     // In euros, converted at the shop's rate; the reverse charge for a French business.
     let res = quote(&app, None, json!({"lines": [line.clone()], "currency": "EUR", "country": "FR", "vat_id": "FR12345678901"})).await;
@@ -95,17 +95,17 @@ both_backends!(every_problem_of_a_cart_is_answered_at_once, |app: TestApp| async
     vps["options"][1]["quantity"] = json!(75);
     vps["addon_ids"] = json!([addon_id(&c, "ssl")]);
     let shared = json!({"product_id": product(&c, "shared-starter").id, "cycle": "monthly"});
-    let body = json!({"lines": [vps, shared], "promo_code": "NOPE", "currency": "EUR", "country": "NL", "vat_id": "XX12345"});
+    let body = json!({"lines": [vps, shared], "promo_codes": ["NOPE"], "currency": "EUR", "country": "NL", "vat_id": "XX12345"});
     let res = quote(&app, None, body).await;
     let p = res.problem(422);
     let fields: Vec<&str> = p["errors"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         fields,
-        ["lines[0].addon_ids[0]", "lines[0].options[1].quantity", "lines[1].domain", "promo_code", "vat_id"],
+        ["lines[0].addon_ids[0]", "lines[0].options[1].quantity", "lines[1].domain", "promo_codes", "vat_id"],
         "{}",
         res.text
     );
-    assert_eq!(p["errors"]["promo_code"][0], "NOPE is not a promo code");
+    assert_eq!(p["errors"]["promo_codes"][0], "NOPE is not a promo code");
     // Request-shape problems come first, named by field.
     for (body, field) in [
         (json!({"lines": []}), "lines"),
@@ -113,7 +113,7 @@ both_backends!(every_problem_of_a_cart_is_answered_at_once, |app: TestApp| async
         (json!({"lines": [{"product_id": product(&c, "vps-2").id, "cycle": "monthly", "quantity": 0}]}), "lines[0].quantity"),
         (json!({"lines": [{"product_id": product(&c, "vps-2").id, "cycle": "weekly"}]}), "lines[0].cycle"),
         (json!({"lines": [{"product_id": product(&c, "vps-2").id, "cycle": "monthly"}], "currency": "XXX"}), "currency"),
-        (json!({"lines": [{"product_id": product(&c, "vps-2").id, "cycle": "monthly"}], "promo_code": "a b\u{0}"}), "promo_code"),
+        (json!({"lines": [{"product_id": product(&c, "vps-2").id, "cycle": "monthly"}], "promo_codes": ["a b\u{0}"]}), "promo_codes[0]"),
         (
             json!({"lines": [{"product_id": product(&c, "shared-starter").id, "cycle": "monthly", "domain": {"action": "register", "name": "not a domain"}}]}),
             "lines[0].domain.name",
@@ -142,6 +142,7 @@ both_backends!(quotes_are_the_shared_calculation, |app: TestApp| async move {
         cycles: vec![],
         addon_ids: vec![],
         min_order_minor: None,
+        stackable: true,
     };
     let vat = TaxContext { rules: vec![TaxRule { name: "VAT".into(), rate_bp: 1900, level: 1, compound: false }], ..TaxContext::default() };
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
@@ -182,12 +183,12 @@ both_backends!(quotes_are_the_shared_calculation, |app: TestApp| async move {
         let req = QuoteRequest {
             currency: Some(currency),
             lines,
-            promo_code: with_promo.then(|| "WELCOME10".into()),
+            promo_codes: if with_promo { vec!["WELCOME10".into()] } else { vec![] },
             country: Some("DE".into()),
             state: None,
             vat_id: None,
         };
-        let expected = pricing::quote(&c, &req, currency, with_promo.then_some(&welcome), &vat).unwrap();
+        let expected = pricing::quote(&c, &req, currency, if with_promo { std::slice::from_ref(&welcome) } else { &[] }, &vat).unwrap();
         let res = quote(&app, None, serde_json::to_value(&req).unwrap()).await;
         assert_eq!(res.status, StatusCode::OK, "round {round}: {}", res.text);
         assert_eq!(serde_json::from_value::<keel_shared::cart::Quote>(res.body).unwrap(), expected, "round {round}");
@@ -360,9 +361,9 @@ both_backends!(promo_terms_tax_rules_and_settings_apply_at_once, |app: TestApp| 
     ] {
         let res = app.post_json_authed("/api/v1/admin/commerce/promo-codes", &admin, promo(code, extra)).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-        let res = quote(&app, None, json!({"lines": [line.clone()], "promo_code": code.to_lowercase()})).await;
+        let res = quote(&app, None, json!({"lines": [line.clone()], "promo_codes": [code.to_lowercase()]})).await;
         assert_eq!(
-            res.problem(422)["errors"]["promo_code"][0].as_str().map(|m| m.replace(",", "")),
+            res.problem(422)["errors"]["promo_codes"][0].as_str().map(|m| m.replace(",", "")),
             Some(message.replace(",", "")),
             "{}",
             res.text
@@ -478,7 +479,7 @@ async fn place(app: &TestApp, token: &str, key: &str, body: Value) -> crate::sup
 
 both_backends!(checkout_places_one_order_per_key_and_admins_decide, |app: TestApp| async move {
     let c = catalog(&app).await;
-    let cart = json!({"lines": [configured_vps(&c), {"product_id": product(&c, "cloud-startup").id, "cycle": "annually", "quantity": 2}], "promo_code": "WELCOME10", "country": "DE"});
+    let cart = json!({"lines": [configured_vps(&c), {"product_id": product(&c, "cloud-startup").id, "cycle": "annually", "quantity": 2}], "promo_codes": ["WELCOME10"], "country": "DE"});
     let unverified = a_client().create(&app).await;
     let res = place(&app, &unverified.token, "k1", cart.clone()).await;
     assert_eq!(res.problem(403)["code"], "email_unverified");
@@ -504,7 +505,7 @@ both_backends!(checkout_places_one_order_per_key_and_admins_decide, |app: TestAp
     assert!(res.problem(422)["errors"].get("Idempotency-Key").is_some());
     // WELCOME10 is once per client.
     let res = place(&app, &ann.token, "k2", cart.clone()).await;
-    assert_eq!(res.problem(422)["errors"]["promo_code"][0], "you have used WELCOME10 before");
+    assert_eq!(res.problem(422)["errors"]["promo_codes"][0], "you have used WELCOME10 before");
 
     // The client's history; another client sees nothing of it.
     let mine = app.get("/api/v1/orders?status=pending", Some(&ann.token)).await;
@@ -564,7 +565,7 @@ both_backends!(concurrent_checkouts_stay_consistent, |app: TestApp| async move {
         )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let promo = json!({"lines": [line.clone()], "promo_code": "ONCE"});
+    let promo = json!({"lines": [line.clone()], "promo_codes": ["ONCE"]});
     let keys: Vec<String> = (0..20).map(|i| format!("promo{i}")).collect();
     let answers = futures_util::future::join_all(keys.iter().map(|k| place(&app, &ann.token, k, promo.clone()))).await;
     let won: Vec<_> = answers.iter().filter(|r| r.status == StatusCode::CREATED).collect();
@@ -573,7 +574,7 @@ both_backends!(concurrent_checkouts_stay_consistent, |app: TestApp| async move {
     assert!(answers
         .iter()
         .filter(|r| r.status != StatusCode::CREATED)
-        .all(|r| r.body["errors"]["promo_code"][0] == "ONCE has been used up"));
+        .all(|r| r.body["errors"]["promo_codes"][0] == "ONCE has been used up"));
     // Fifty checkouts at once: fifty numbers, none skipped.
     let keys: Vec<String> = (0..50).map(|i| format!("n{i}")).collect();
     let answers = futures_util::future::join_all(keys.iter().map(|k| place(&app, &ann.token, k, body.clone()))).await;

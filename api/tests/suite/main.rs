@@ -14,6 +14,7 @@ mod access;
 mod api;
 mod automation;
 mod caching;
+mod carts;
 mod cli;
 mod commerce;
 mod identity;

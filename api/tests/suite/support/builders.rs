@@ -155,7 +155,8 @@ async fn add_staff(app: &TestApp, email: &str, permissions: &[String]) -> User {
     User { id, email: email.to_string(), token, refresh: res.refresh_cookie().unwrap(), totp: None }
 }
 
-async fn enable_2fa(app: &TestApp, token: &str) -> Authenticator {
+/// Sets up two-factor sign-in for the token's user and enables it with a code; the authenticator.
+pub async fn enable_2fa(app: &TestApp, token: &str) -> Authenticator {
     let res = app.post_authed("/api/v1/me/2fa/setup", token).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     let secret = totp::base32_decode(res.body["secret"].as_str().unwrap()).unwrap();

@@ -23,7 +23,8 @@ pub const ADMIN_PASSWORD: &str = "admin password 123";
 pub const PASSWORD: &str = "correct horse battery";
 
 mod builders;
-pub use builders::{a_client, a_staff_member, an_api_key, the_admin, User};
+pub mod standins;
+pub use builders::{a_client, a_staff_member, an_api_key, enable_2fa, the_admin, User};
 
 fn postgres_base() -> String {
     std::env::var("KEEL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
@@ -298,6 +299,23 @@ async fn read<B: MessageBody>(res: ServiceResponse<B>) -> Res {
 /// (required in CI).
 #[macro_export]
 macro_rules! both_backends {
+    ($name:ident, config = $config:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[actix_web::test]
+            async fn sqlite() {
+                let app = $crate::support::TestApp::new_with(keel_api::db::Backend::Sqlite, $config).await.expect("sqlite");
+                ($body)(app).await;
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) = $crate::support::TestApp::new_with(keel_api::db::Backend::Postgres, $config).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
     ($name:ident, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
