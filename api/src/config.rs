@@ -46,6 +46,8 @@ pub struct Config {
     /// The VIES VAT number check service (`…/check-vat-number` is posted to it), used when the
     /// commerce setting `check_vat_online` is on.
     pub vies_url: String,
+    /// The ECB's daily reference rates, read when the commerce setting `refresh_rates` is on.
+    pub ecb_url: String,
 }
 
 /// The European Commission's VIES REST API.
@@ -76,6 +78,7 @@ struct FileConfig {
     scheduler_interval_secs: Option<u64>,
     geoip_csv: Option<String>,
     vies_url: Option<String>,
+    ecb_url: Option<String>,
 }
 
 impl Config {
@@ -150,7 +153,12 @@ impl Config {
         if !(vies_url.starts_with("http://") || vies_url.starts_with("https://")) {
             return Err(format!("KEEL_VIES_URL: '{vies_url}' must start with http:// or https://"));
         }
+        let ecb_url = env("KEEL_ECB_URL").or(file.ecb_url).unwrap_or_else(|| crate::commerce::rates::ECB_URL.into());
+        if !(ecb_url.starts_with("http://") || ecb_url.starts_with("https://")) {
+            return Err(format!("KEEL_ECB_URL: '{ecb_url}' must start with http:// or https://"));
+        }
         Ok(Config {
+            ecb_url,
             geoip_csv,
             vies_url: vies_url.trim_end_matches('/').to_string(),
             smtp_url,
@@ -199,6 +207,7 @@ impl Config {
             scheduler_interval_secs: 30,
             geoip_csv: None,
             vies_url: VIES_URL.into(),
+            ecb_url: crate::commerce::rates::ECB_URL.into(),
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Deps {
     pub fraud: Arc<dyn crate::commerce::fraud::FraudCheck>,
     /// EU VAT id confirmation (VIES), when the commerce settings ask for it.
     pub vat: Arc<dyn crate::commerce::vies::VatCheck>,
+    /// Reference exchange rates (the ECB's), when the commerce settings ask for them.
+    pub rates: Arc<dyn crate::commerce::rates::RateSource>,
 }
 
 impl Deps {
@@ -40,7 +42,8 @@ impl Deps {
         };
         let fraud = Arc::new(Rules { countries, ..Rules::default() });
         let vat = Arc::new(crate::commerce::vies::Vies::new(&config.vies_url)?);
-        Ok(Deps { clock, config, mailer: Arc::new(mailer), fraud, vat })
+        let rates = Arc::new(crate::commerce::rates::Ecb::new(&config.ecb_url)?);
+        Ok(Deps { clock, config, mailer: Arc::new(mailer), fraud, vat, rates })
     }
 }
 

@@ -30,11 +30,21 @@ pub struct CommerceSettings {
     /// is held for review). Off: an id of valid format is enough.
     #[serde(default)]
     pub check_vat_online: bool,
+    /// Set the exchange rates every working day from the European Central Bank's reference
+    /// rates (currencies the ECB does not list keep the rate set by hand).
+    #[serde(default)]
+    pub refresh_rates: bool,
 }
 
 impl Default for CommerceSettings {
     fn default() -> Self {
-        CommerceSettings { tax_inclusive: false, convert_missing_prices: true, home_country: None, check_vat_online: false }
+        CommerceSettings {
+            tax_inclusive: false,
+            convert_missing_prices: true,
+            home_country: None,
+            check_vat_online: false,
+            refresh_rates: false,
+        }
     }
 }
 

@@ -508,6 +508,43 @@ pub fn save_addon(
 
 /// Adds or changes a currency. Making one the default rebases nothing: prices stay as entered,
 /// and the rates are the administrator's to restate (the new default's rate is set to 1).
+/// Sets the rates of the shop's currencies from reference rates (units per euro, millionths),
+/// against the default currency, in one transaction with an audit entry. Currencies the source
+/// does not list keep their rate. Returns the rates written; `None` when the source has no rate
+/// for the default currency.
+pub fn refresh_rates(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    source: &str,
+    per_euro: &crate::commerce::rates::PerEuro,
+) -> Result<Option<Vec<(String, i64)>>, ApiError> {
+    db::transaction(conn, |conn| {
+        let current = store::currencies(conn)?;
+        let Some(default) = current.iter().find(|c| c.is_default) else { return Ok(Some(Vec::new())) };
+        let Some(rates) = crate::commerce::rates::against(per_euro, &default.code) else { return Ok(None) };
+        let at = now_micros(now);
+        let mut written = Vec::new();
+        for c in current.iter().filter(|c| !c.is_default) {
+            if let Some((_, rate)) = rates.iter().find(|(code, _)| *code == c.code) {
+                diesel::update(currencies::table.find(&c.code))
+                    .set((currencies::rate_micros.eq(rate), currencies::updated_at.eq(at)))
+                    .execute(conn)?;
+                written.push((c.code.clone(), *rate));
+            }
+        }
+        let details: serde_json::Map<String, serde_json::Value> = written.iter().map(|(c, r)| (c.clone(), (*r).into())).collect();
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("catalog.rates_refreshed").details(serde_json::json!({"source": source, "rate_micros": details})),
+        )?;
+        publish(conn, Change::CatalogChanged)?;
+        Ok(Some(written))
+    })
+}
+
 pub fn put_currency(
     conn: &mut DbConn,
     now: DateTime<Utc>,

@@ -23,6 +23,7 @@ pub mod geoip;
 pub mod jobs;
 pub mod models;
 pub mod orders;
+pub mod rates;
 pub mod routes;
 pub mod seed;
 pub mod service;

@@ -1,6 +1,6 @@
 //! Commerce, part three: server carts merged on sign-in, stackable promo codes, VAT ids
-//! confirmed with VIES (a local stand-in speaking its protocol), and orders placed from a country
-//! other than the billing address held for review.
+//! confirmed with VIES (a local stand-in speaking its protocol), orders placed from a country
+//! other than the billing address held for review, and exchange rates from the ECB.
 
 use std::io::Write;
 
@@ -8,6 +8,8 @@ use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
 use keel_shared::catalog::Catalog;
 use serde_json::{json, Value};
+
+use keel_api::clock::Clock;
 
 use crate::support::{a_client, standins, TestApp};
 
@@ -210,5 +212,41 @@ both_backends!(
         );
         let res = place(&app, &ann.token, "geo-3", "192.0.2.77", body).await;
         assert_eq!(res.body["status"], "pending", "an address in no range: the rule says nothing");
+    }
+);
+
+both_backends!(
+    exchange_rates_follow_the_ecb_when_asked,
+    config = |c: &mut keel_api::config::Config| c.ecb_url = standins::ecb_url(),
+    |app: TestApp| async move {
+        use keel_api::automation::queue::{self, NewJob};
+        let admin = app.admin_token().await;
+        let rate = |c: &Catalog, code: &str| c.currencies.iter().find(|x| x.code.code() == code).unwrap().rate_micros;
+        let run = || {
+            let mut conn = app.conn();
+            queue::enqueue(&mut conn, app.clock.now(), &NewJob::new("commerce.refresh_rates", json!({"period": app.clock.now()}))).unwrap();
+            app.drain()
+        };
+        let before = catalog(&app).await;
+        assert_eq!(run(), 1);
+        assert_eq!(rate(&catalog(&app).await, "EUR"), rate(&before, "EUR"), "off: the rates an admin set stay");
+
+        let res = app
+            .put_json(
+                "/api/v1/admin/commerce/settings",
+                &admin,
+                json!({"tax_inclusive": false, "convert_missing_prices": true, "home_country": "DE", "refresh_rates": true}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(run(), 1);
+        let after = catalog(&app).await;
+        // USD is the default: 1 / 1.0876 and 0.85355 / 1.0876 and 91.0225 / 1.0876, in millionths.
+        assert_eq!(
+            (rate(&after, "USD"), rate(&after, "EUR"), rate(&after, "GBP"), rate(&after, "INR")),
+            (1_000_000, 919_456, 784_801, 83_691_155)
+        );
+        let audit = app.get("/api/v1/admin/audit?action=catalog.rates_refreshed", Some(&admin)).await;
+        assert_eq!(audit.body["items"][0]["details"]["source"], "ecb", "{}", audit.text);
     }
 );

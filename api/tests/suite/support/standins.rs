@@ -1,10 +1,11 @@
-//! Stand-ins for outside services, speaking their documented protocols over real HTTP on a
-//! local port (../shared/PROTOCOLS.md), started once per test binary.
+//! Stand-ins for outside services, speaking their documented protocols over real HTTP on one
+//! local port (../shared/PROTOCOLS.md; the ECB's published rates file), started once per test
+//! binary.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use actix_web::{post, web, App, HttpResponse, HttpServer};
+use actix_web::{get, post, web, App, HttpResponse, HttpServer};
 use serde_json::{json, Value};
 
 /// VIES (`POST /check-vat-number`): registered ids answer `valid: true` with a trader name,
@@ -47,16 +48,36 @@ async fn check(body: web::Json<Value>, calls: web::Data<Arc<Mutex<HashMap<String
     }))
 }
 
-/// The VIES stand-in of this test binary.
-pub fn vies() -> &'static Vies {
-    static VIES: OnceLock<Vies> = OnceLock::new();
-    VIES.get_or_init(|| {
+/// The ECB's daily reference rates file, as published (units per euro).
+pub const ECB_DAILY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+	<gesmes:subject>Reference rates</gesmes:subject>
+	<gesmes:Sender><gesmes:name>European Central Bank</gesmes:name></gesmes:Sender>
+	<Cube>
+		<Cube time='2026-11-23'>
+			<Cube currency='USD' rate='1.0876'/>
+			<Cube currency='JPY' rate='162.47'/>
+			<Cube currency='GBP' rate='0.85355'/>
+			<Cube currency='INR' rate='91.0225'/>
+		</Cube>
+	</Cube>
+</gesmes:Envelope>"#;
+
+#[get("/stats/eurofxref/eurofxref-daily.xml")]
+async fn ecb_daily() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/xml").body(ECB_DAILY)
+}
+
+/// The stand-ins' server of this test binary: VIES and the ECB's rates file.
+fn server() -> &'static (String, Arc<Mutex<HashMap<String, usize>>>) {
+    static SERVER: OnceLock<(String, Arc<Mutex<HashMap<String, usize>>>)> = OnceLock::new();
+    SERVER.get_or_init(|| {
         let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         let shared = calls.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || App::new().app_data(web::Data::new(shared.clone())).service(check))
+                let server = HttpServer::new(move || App::new().app_data(web::Data::new(shared.clone())).service(check).service(ecb_daily))
                     .workers(1)
                     .bind(("127.0.0.1", 0))
                     .unwrap();
@@ -64,7 +85,17 @@ pub fn vies() -> &'static Vies {
                 server.run().await.unwrap();
             })
         });
-        let addr = rx.recv().unwrap();
-        Vies { url: format!("http://{addr}"), calls }
+        (format!("http://{}", rx.recv().unwrap()), calls)
     })
+}
+
+/// The VIES stand-in of this test binary.
+pub fn vies() -> Vies {
+    let (url, calls) = server();
+    Vies { url: url.clone(), calls: calls.clone() }
+}
+
+/// Where the stand-in publishes [`ECB_DAILY`].
+pub fn ecb_url() -> String {
+    format!("{}/stats/eurofxref/eurofxref-daily.xml", server().0)
 }
