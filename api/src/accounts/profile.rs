@@ -13,7 +13,9 @@ use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::identity::api_keys;
 use crate::identity::password;
-use crate::schema::{account_members, api_keys as api_keys_t, audit_log, client_profiles, emails, recovery_codes, sessions, users};
+use crate::schema::{
+    account_members, api_keys as api_keys_t, audit_log, carts, client_profiles, emails, orders, recovery_codes, sessions, users,
+};
 
 #[derive(Debug, Clone, Default, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = client_profiles, treat_none_as_null = true)]
@@ -177,8 +179,16 @@ pub fn export(conn: &mut DbConn, user_id: &str) -> Result<serde_json::Value, Api
         .filter(audit_log::account_id.eq(user_id))
         .select((audit_log::action, audit_log::ip, audit_log::created_at))
         .load(conn)?;
+    let cart: Option<String> = carts::table.find(user_id).select(carts::body).first(conn).optional()?;
+    let placed: Vec<(String, String, String, i64, chrono::NaiveDateTime)> = orders::table
+        .filter(orders::account_id.eq(user_id))
+        .order(orders::created_at.asc())
+        .select((orders::number, orders::status, orders::currency, orders::total_minor, orders::created_at))
+        .load(conn)?;
     Ok(serde_json::json!({
         "account": user.to_me(),
+        "cart": cart.and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok()),
+        "orders": placed.iter().map(|o| serde_json::json!({ "number": o.0, "status": o.1, "currency": o.2, "total_minor": o.3, "created_at": o.4.and_utc() })).collect::<Vec<_>>(),
         "profile": get(conn, user_id)?,
         "two_factor_enabled": user.totp_enabled_at.is_some(),
         "sessions": sessions.iter().map(|s| serde_json::json!({ "id": s.0, "ip": s.1, "user_agent": s.2, "created_at": s.3.and_utc(), "last_seen_at": s.4.and_utc() })).collect::<Vec<_>>(),
@@ -266,6 +276,7 @@ pub fn anonymise(conn: &mut DbConn, now: DateTime<Utc>, user_id: &str, actor: &A
             .set(api_keys_t::revoked_at.eq(Some(at)))
             .execute(conn)?;
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(carts::table.find(user_id)).execute(conn)?;
         crate::accounts::users::index_search(conn, user_id)?;
         // Team access ends both ways: nobody acts for this account, it acts for no one.
         diesel::delete(account_members::table.filter(account_members::account_id.eq(user_id).or(account_members::user_id.eq(user_id))))

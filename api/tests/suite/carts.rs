@@ -83,11 +83,16 @@ both_backends!(a_signed_in_clients_cart_is_kept_merged_and_emptied_by_checkout, 
     assert_eq!((&cart["promo_codes"], &cart["currency"], &cart["country"]), (&json!(["SAVE5", "WELCOME10"]), &json!("USD"), &json!("DE")));
     assert_eq!(app.get("/api/v1/cart", Some(&bob.token)).await.body["lines"], json!([]), "one client's cart is not another's");
 
+    let export = app.get("/api/v1/me/export", Some(&ann.token)).await.body;
+    assert_eq!(export["cart"]["lines"].as_array().map(Vec::len), Some(3), "the GDPR export holds the cart");
+
     // Checking out what the cart holds empties it, in the same transaction as the order.
     let body = json!({"lines": cart["lines"], "promo_codes": cart["promo_codes"], "currency": "USD"});
     let res = place(&app, &ann.token, "cart-1", "192.0.2.1", body).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     assert_eq!(app.get("/api/v1/cart", Some(&ann.token)).await.body["lines"], json!([]));
+    let export = app.get("/api/v1/me/export", Some(&ann.token)).await.body;
+    assert_eq!(export["orders"][0]["number"], res.body["number"], "and the orders");
 });
 
 both_backends!(stackable_promo_codes_combine_and_others_stand_alone, |app: TestApp| async move {
