@@ -21,6 +21,7 @@ pub mod http;
 pub mod identity;
 pub mod ids;
 pub mod notifications;
+pub mod outbound;
 pub mod schema;
 pub mod server;
 pub mod state;

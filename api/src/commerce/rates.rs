@@ -33,13 +33,7 @@ pub const ECB_URL: &str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-d
 
 impl Ecb {
     pub fn new(url: &str) -> Result<Ecb, String> {
-        let _ = rustls::crypto::CryptoProvider::install_default(rustls::crypto::aws_lc_rs::default_provider());
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(20))
-            .user_agent(concat!("Keel/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("ECB client: {e}"))?;
+        let http = crate::outbound::client(Duration::from_secs(20))?;
         Ok(Ecb { http, url: url.to_string() })
     }
 }

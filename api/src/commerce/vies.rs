@@ -40,14 +40,7 @@ pub struct Vies {
 
 impl Vies {
     pub fn new(url: &str) -> Result<Vies, String> {
-        // TLS by aws-lc-rs (the provider lettre's rustls already uses); installed once per process.
-        let _ = rustls::crypto::CryptoProvider::install_default(rustls::crypto::aws_lc_rs::default_provider());
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("Keel/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("VIES client: {e}"))?;
+        let http = crate::outbound::client(Duration::from_secs(10))?;
         Ok(Vies { http, url: url.trim_end_matches('/').to_string() })
     }
 }

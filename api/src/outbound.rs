@@ -1,0 +1,16 @@
+//! The HTTP client every adapter to an outside service uses (VIES, the ECB; next payment
+//! gateways, registrars, control panels): rustls with aws-lc-rs (the provider lettre's rustls
+//! already uses, installed once per process) and the system's CA certificates, a connect timeout,
+//! an overall timeout, and Keel's user agent.
+
+use std::time::Duration;
+
+pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::CryptoProvider::install_default(rustls::crypto::aws_lc_rs::default_provider());
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .user_agent(concat!("Keel/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
+}
