@@ -34,6 +34,10 @@ pub struct CommerceSettings {
     /// rates (currencies the ECB does not list keep the rate set by hand).
     #[serde(default)]
     pub refresh_rates: bool,
+    /// New orders wait (`pending`) for an administrator to accept them. Off: an order that fraud
+    /// screening does not hold is accepted when it is placed.
+    #[serde(default = "yes")]
+    pub manual_order_acceptance: bool,
 }
 
 impl Default for CommerceSettings {
@@ -44,6 +48,7 @@ impl Default for CommerceSettings {
             home_country: None,
             check_vat_online: false,
             refresh_rates: false,
+            manual_order_acceptance: true,
         }
     }
 }

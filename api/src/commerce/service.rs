@@ -598,7 +598,11 @@ fn place(
             buyer.vat_id.as_deref().unwrap_or_default()
         ));
     }
-    let status = if reasons.is_empty() { OrderStatus::Pending } else { OrderStatus::InReview };
+    let status = match (reasons.is_empty(), cat.settings.manual_order_acceptance) {
+        (false, _) => OrderStatus::InReview,
+        (true, true) => OrderStatus::Pending,
+        (true, false) => OrderStatus::Accepted,
+    };
     // The number is taken last (below): the counter row stays locked from then until commit, so
     // concurrent checkouts overlap everything else they write.
     let mut row = OrderRow {

@@ -255,3 +255,22 @@ both_backends!(
         assert_eq!(audit.body["items"][0]["details"]["source"], "ecb", "{}", audit.text);
     }
 );
+
+both_backends!(orders_are_accepted_on_placing_when_manual_acceptance_is_off, |app: TestApp| async move {
+    let c = catalog(&app).await;
+    let admin = app.admin_token().await;
+    let res = app
+        .put_json(
+            "/api/v1/admin/commerce/settings",
+            &admin,
+            json!({"tax_inclusive": false, "convert_missing_prices": true, "home_country": "DE", "manual_order_acceptance": false}),
+        )
+        .await;
+    assert_eq!((res.status, &res.body["manual_order_acceptance"]), (StatusCode::OK, &json!(false)), "{}", res.text);
+    let body = json!({"lines": [line(&c, "vps-2", "monthly")]});
+    let ann = a_client().verified().create(&app).await;
+    assert_eq!(place(&app, &ann.token, "auto-1", "192.0.2.10", body.clone()).await.body["status"], "accepted");
+    // Fraud screening still holds what it doubts.
+    let tom = a_client().email("tom@yopmail.com").verified().create(&app).await;
+    assert_eq!(place(&app, &tom.token, "auto-2", "192.0.2.11", body).await.body["status"], "in_review");
+});
