@@ -908,21 +908,31 @@ async fn guest_configures_a_vps_and_prices_the_cart() {
     h.screenshot("configurator").await;
     h.click("[data-testid=add-to-cart]").await;
 
-    // The cart, priced by the API: an unknown code is named, WELCOME10 takes 10 % off the plan
-    // and its options (29.99 → 3.00), German VAT is 19 % of 29.98 (5.70).
+    // The cart, priced by the API: an unknown code is named (and not added), WELCOME10 takes 10 %
+    // off the plan and its options (29.99 → 3.00), German VAT is 19 % of 29.98 (5.70). SAVE5
+    // stacks on it: 5.00 more off what WELCOME10 left, VAT 19 % of 24.98 (4.75).
     h.wait_path("/cart").await;
     h.wait_text("[data-testid=cart-link]", "Cart (1)").await;
     h.wait_text("[data-testid=cart-total]", "$32.98").await;
     h.fill("[data-testid=promo-code]", "NOPE").await;
     h.click("[data-testid=apply-promo]").await;
-    h.wait_text("[data-error=promo_code]", "NOPE is not a promo code").await;
+    h.wait_text("[data-error=promo_codes]", "NOPE is not a promo code").await;
     h.fill("[data-testid=promo-code]", "welcome10").await;
     h.click("[data-testid=apply-promo]").await;
-    h.wait_text("[data-testid=promo-applied]", "WELCOME10").await;
+    h.wait_css("[data-testid=promo-applied] [data-code=WELCOME10] .discount").await;
     h.wait_css("[data-testid=country]").await.select_by_value("DE").await.unwrap();
     h.wait_text("[data-testid=tax-line]", "$5.70").await;
     h.wait_text("[data-testid=cart-total]", "$35.68").await;
     h.screenshot("cart").await;
+    h.fill("[data-testid=promo-code]", "save5").await;
+    h.click("[data-testid=apply-promo]").await;
+    h.wait_css("[data-testid=promo-applied] [data-code=SAVE5] .discount").await;
+    h.wait_text(".totals .discount", "Discount (WELCOME10, SAVE5)").await;
+    h.wait_text("[data-testid=cart-discount]", "$8.00").await;
+    h.wait_text("[data-testid=tax-line]", "$4.75").await;
+    h.wait_text("[data-testid=cart-total]", "$29.73").await;
+    assert!(h.browser.find_all(Locator::Css("[data-testid=promo-applied] [data-code=NOPE]")).await.unwrap().is_empty());
+    h.screenshot("cart-two-codes").await;
     // The cart is kept in the browser.
     h.goto("/cart").await;
     h.wait_text("[data-testid=cart-line]", "VPS 2").await;
@@ -976,7 +986,10 @@ async fn guest_checks_out_and_the_admin_accepts_the_order() {
     h.wait_text("[data-testid=order-status]", "pending").await;
     h.wait_text("[data-testid=order-services]", "1").await;
     h.screenshot("order").await;
-    // The cart is empty now, and the order is in the list.
+    // The cart is empty now (the API emptied the server's cart), and the order is in the list.
+    h.goto("/cart").await;
+    h.wait_css("#cart-empty:not([hidden])").await;
+    h.wait_text("[data-testid=cart-link]", "Cart (0)").await;
     h.goto("/dashboard/orders").await;
     h.wait_text("[data-testid=orders-table]", "ORD-000001").await;
 
@@ -995,8 +1008,101 @@ async fn guest_checks_out_and_the_admin_accepts_the_order() {
     h.finish().await;
 }
 
-/// The admin shapes the catalog: VPS 2's monthly price becomes 24.99 and the storefront shows it;
-/// a promo code (25 %) and a tax rule (9.97 % in Quebec) are added.
+/// A guest's cart follows them into their account. As a guest: VPS 2 with WELCOME10; SAVE5
+/// (orders from 20.00) is refused for one VPS 2 and stacks for two. Registering on the way to
+/// checkout merges the cart into the server's and removes it from the browser: the portal's
+/// checkout shows it, so does the storefront after a fresh page load with nothing in
+/// localStorage, and a change made while signed in is kept on the server. Signed out, the cart
+/// is the guest's (empty); a plan added as a guest then is merged into the account's cart when
+/// signing in again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_clients_cart_follows_them() {
+    let h = Harness::start("server-cart").await;
+    let (email, password) = ("cara.cart@example.com", "cara keeps her cart");
+    let stored_cart = || async { h.browser.execute("return localStorage.getItem('keel_cart')", vec![]).await.unwrap() };
+    h.goto("/order/vps-2").await;
+    h.wait_text("[data-testid=price-total]", "$19.99").await;
+    h.click("[data-testid=add-to-cart]").await;
+    h.wait_path("/cart").await;
+    h.wait_text("[data-testid=cart-total]", "$19.99").await;
+    h.fill("[data-testid=promo-code]", "welcome10").await;
+    h.click("[data-testid=apply-promo]").await;
+    h.wait_css("[data-testid=promo-applied] [data-code=WELCOME10] .discount").await;
+    h.fill("[data-testid=promo-code]", "save5").await;
+    h.click("[data-testid=apply-promo]").await;
+    h.wait_text("[data-error=promo_codes]", "SAVE5 needs an order of at least $20.00").await;
+    assert!(h.browser.find_all(Locator::Css("[data-testid=promo-applied] [data-code=SAVE5]")).await.unwrap().is_empty());
+    // Two VPS 2 (39.98): 10 % off each (2.00), then 5.00 off each of what is left.
+    h.click("[data-testid=cart-line] [data-act=inc]").await;
+    h.wait_text("[data-testid=cart-subtotal]", "$39.98").await;
+    h.fill("[data-testid=promo-code]", "save5").await;
+    h.click("[data-testid=apply-promo]").await;
+    h.wait_css("[data-testid=promo-applied] [data-code=SAVE5] .discount").await;
+    h.wait_text(".totals .discount", "Discount (WELCOME10, SAVE5)").await;
+    h.wait_text("[data-testid=cart-discount]", "$14.00").await;
+    h.screenshot("guest-cart-two-codes").await;
+    assert!(stored_cart().await.as_str().is_some_and(|c| c.contains("SAVE5")), "a guest's cart is kept in the browser");
+
+    // Checkout asks the guest to sign up; the new account's cart is the guest's.
+    h.click("[data-testid=checkout]").await;
+    h.wait_path("/login").await;
+    h.click_text("a", "Create an account").await;
+    h.wait_path("/register").await;
+    h.fill("#f-first_name", "Cara").await;
+    h.fill("#f-last_name", "Cart").await;
+    h.fill("#f-email", email).await;
+    h.fill("#f-password", password).await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard/checkout").await;
+    h.wait_text("[data-testid=checkout-line]", "2 × VPS 2").await;
+    h.wait_css("[data-testid=promo-applied] [data-code=WELCOME10] .discount").await;
+    h.wait_css("[data-testid=promo-applied] [data-code=SAVE5] .discount").await;
+    h.wait_text("[data-testid=checkout-summary]", "Discount (WELCOME10, SAVE5)").await;
+    h.screenshot("checkout-merged").await;
+    assert_eq!(stored_cart().await, serde_json::Value::Null, "merged into the server's cart, gone from the browser");
+
+    // The storefront reads it from the server (GET /cart): after a fresh page load too, with
+    // nothing in localStorage.
+    h.browser.execute("localStorage.clear()", vec![]).await.unwrap();
+    h.goto("/cart").await;
+    h.wait_text("[data-testid=cart-link]", "Cart (1)").await;
+    h.wait_text("[data-testid=cart-line]", "VPS 2").await;
+    h.wait_css("[data-testid=promo-applied] [data-code=SAVE5] .discount").await;
+    h.wait_css("#client-tax:not([hidden])").await;
+    h.screenshot("signed-in-cart").await;
+    // A change is sent to the server (PUT /cart) and is there after a page load.
+    h.click("[data-code=SAVE5] [data-testid=remove-promo]").await;
+    h.wait_text("[data-testid=cart-discount]", "$4.00").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    h.goto("/cart").await;
+    h.wait_text("[data-testid=cart-discount]", "$4.00").await;
+    assert!(h.browser.find_all(Locator::Css("[data-testid=promo-applied] [data-code=SAVE5]")).await.unwrap().is_empty());
+    assert_eq!(stored_cart().await, serde_json::Value::Null, "a signed-in client's cart is not kept in the browser");
+
+    // Signed out, the cart shown is the guest's: empty.
+    h.click_text(".topbar button", "Log out").await;
+    h.wait_path("/").await;
+    h.wait_text("[data-testid=cart-link]", "Cart (0)").await;
+    // A plan added as a guest joins the account's cart on signing in.
+    h.goto("/order/vps-8").await;
+    h.wait_text("[data-testid=product-name]", "VPS 8").await;
+    h.click("[data-testid=add-to-cart]").await;
+    h.wait_path("/cart").await;
+    h.wait_text("[data-testid=cart-link]", "Cart (1)").await;
+    h.log_in(email, password).await;
+    h.wait_path("/dashboard").await;
+    h.goto("/cart").await;
+    h.wait_text("[data-testid=cart-link]", "Cart (2)").await;
+    h.wait_text("[data-testid=cart-lines]", "VPS 8").await;
+    h.wait_text("[data-testid=cart-lines]", "VPS 2").await;
+    assert_eq!(stored_cart().await, serde_json::Value::Null);
+    h.finish().await;
+}
+
+/// The admin shapes the catalog: VPS 2's monthly price becomes 24.99 and its RAM option gets a
+/// "32 GB" value (+40.00 a month), a new add-on (Priority support) is created and offered with
+/// VPS 2, and the storefront shows all three; a promo code (25 %), a stackable code for VPS 2 only
+/// (12.5 %) and a tax rule (9.97 % in Quebec) are added.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_edits_prices_promos_and_taxes() {
     let h = Harness::start("catalog").await;
@@ -1018,11 +1124,86 @@ async fn admin_edits_prices_promos_and_taxes() {
     h.wait_text("[data-testid=product-form] [role=status]", "VPS 2 saved").await;
     h.screenshot("product").await;
 
-    // The storefront's plans show the new price.
+    // RAM (the first option) gets a fourth value, 32 GB, priced per cycle in USD. An amount that
+    // does not read is named under its value before anything is sent.
+    h.wait_css("[data-testid=option-0] #f-options-0-name").await;
+    h.click("[data-testid=add-value-0]").await;
+    h.fill("#f-options-0-values-3-label", "32 GB").await;
+    h.fill("[data-testid=option-0-value-3] [data-testid=price-monthly-USD-amount]", "4O").await;
+    h.fill("[data-testid=option-0-value-3] [data-testid=price-annually-USD-amount]", "400").await;
+    h.click("[data-testid=product-form] button[type=submit]").await;
+    h.wait_text("[data-testid=option-0-value-3] .field-error", "an amount like 19.99").await;
+    h.fill("[data-testid=option-0-value-3] [data-testid=price-monthly-USD-amount]", "40.00").await;
+    h.browser.execute("document.querySelector('[data-testid=option-0-value-2]').scrollIntoView({block: 'start'})", vec![]).await.unwrap();
+    h.screenshot("option-editor").await;
+    // Location (the third option) moves above Extra disk, and Managed support is hidden.
+    h.click("[data-testid=option-2] button[title='Move this option up']").await;
+    h.wait_css("[data-testid=option-1] #f-options-1-name").await;
+    h.click("[data-testid=option-3] label.check input").await;
+    h.click("[data-testid=product-form] button[type=submit]").await;
+    h.wait_text("[data-testid=product-form] [role=status]", "VPS 2 saved").await;
+    // A reload shows the saved value with its price.
+    h.goto(h.browser.current_url().await.unwrap().path()).await;
+    h.wait_css("#f-options-0-values-3-label").await;
+    let label = h.wait_css("#f-options-0-values-3-label").await.prop("value").await.unwrap();
+    assert_eq!(label.as_deref(), Some("32 GB"));
+    let amount = h.wait_css("[data-testid=option-0-value-3] [data-testid=price-monthly-USD-amount]").await.prop("value").await.unwrap();
+    assert_eq!(amount.as_deref(), Some("40.00"));
+    let moved = h.wait_css("#f-options-1-name").await.prop("value").await.unwrap();
+    assert_eq!(moved.as_deref(), Some("Location"));
+    let hidden = h.wait_css("[data-testid=option-3] label.check input").await.prop("checked").await.unwrap();
+    assert_eq!(hidden.as_deref(), Some("true"));
+    h.browser.execute("document.querySelector('[data-testid=option-2]').scrollIntoView({block: 'start'})", vec![]).await.unwrap();
+    h.screenshot("options").await;
+
+    // A new add-on, offered with VPS 2 from the product's editor.
+    h.click_text("nav a", "Add-ons").await;
+    h.wait_path("/admin/catalog/addons").await;
+    h.wait_text("[data-testid=addons-table]", "Daily backups").await;
+    h.click("[data-testid=new-addon]").await;
+    h.fill("#f-name", "Priority support").await;
+    h.fill("#f-slug", "priority-support").await;
+    h.fill("#f-description", "Answers within the hour, day and night.").await;
+    h.fill("[data-testid=addon-prices] [data-testid=price-monthly-USD-amount]", "9").await;
+    h.fill("[data-testid=addon-prices] [data-testid=price-annually-USD-amount]", "90.00").await;
+    h.screenshot("addon-editor").await;
+    h.click("[data-testid=addon-form] button[type=submit]").await;
+    h.wait_text("[data-slug=priority-support]", "$9.00/mo, $90.00/yr").await;
+    h.click_text("nav a", "Catalog").await;
+    h.click_text("[data-testid=products-table] a", "VPS 2").await;
+    h.click_text("[data-testid=product-addons] label", "Priority support").await;
+    h.click("[data-testid=product-form] button[type=submit]").await;
+    h.wait_text("[data-testid=product-form] [role=status]", "VPS 2 saved").await;
+    h.click_text("nav a", "Add-ons").await;
+    h.wait_text("[data-slug=priority-support]", "VPS 2").await;
+    h.screenshot("addons").await;
+
+    // The storefront's plans show the new price, and the configurator the new value and add-on:
+    // 24.99 + 40.00 for 32 GB + 9.00 for priority support.
     h.goto("/").await;
     h.wait_text("[data-slug=vps-2]", "$24.99").await;
     h.browser.execute("document.querySelector('[data-slug=vps-2]').scrollIntoView({block: 'center'})", vec![]).await.unwrap();
     h.screenshot("storefront").await;
+    h.goto("/order/vps-2").await;
+    h.wait_text("[data-testid=price-total]", "$24.99").await;
+    h.wait_text("[data-testid=option-ram]", "32 GB").await;
+    h.wait_css("[data-testid=option-ram]").await.select_by_index(3).await.unwrap();
+    h.wait_text("[data-testid=price-total]", "$64.99").await;
+    h.click("[data-testid=addon-priority-support]").await;
+    h.wait_text("[data-testid=price-total]", "$73.99").await;
+    h.screenshot("configurator").await;
+    // Location now comes before Extra disk, and the hidden Managed support is not offered.
+    let order = h
+        .browser
+        .execute(
+            "return document.querySelector('[data-testid=option-location]').compareDocumentPosition(\
+             document.querySelector('[data-testid=option-extra-disk]')) & Node.DOCUMENT_POSITION_FOLLOWING",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(order, json!(4), "Location should come before Extra disk");
+    assert!(h.browser.find(Locator::Css("[data-testid=option-managed-support]")).await.is_err());
 
     // A promo code of 25 %.
     h.goto("/admin/catalog/promos").await;
@@ -1033,6 +1214,18 @@ async fn admin_edits_prices_promos_and_taxes() {
     h.click("[data-testid=promo-form] button[type=submit]").await;
     h.wait_text("[data-testid=promos-table]", "SPRING25").await;
     h.wait_text("[data-testid=promos-table]", "25.00 %").await;
+    // A stackable 12.5 % for VPS 2 only.
+    h.click("[data-testid=new-promo]").await;
+    h.fill("#f-code", "VPS2STACK").await;
+    h.fill("#f-value", "12.5").await;
+    h.click_text("[data-testid=promo-products] label", "VPS 2").await;
+    h.click("[data-testid=promo-stackable]").await;
+    h.screenshot("promo-form").await;
+    h.click("[data-testid=promo-form] button[type=submit]").await;
+    h.wait_text("[data-code=VPS2STACK]", "12.50 %").await;
+    h.wait_text("[data-code=VPS2STACK]", "stackable").await;
+    h.wait_text("[data-code=VPS2STACK]", "VPS 2").await;
+    h.wait_text("[data-code=SPRING25]", "every product").await;
     h.screenshot("promos").await;
 
     // A tax rule of 9.97 % in Quebec.
@@ -1051,9 +1244,8 @@ async fn admin_edits_prices_promos_and_taxes() {
     h.click_text("nav a", "Currencies").await;
     h.wait_text("[data-testid=currencies-table]", "USD").await;
     h.screenshot("currencies").await;
-    h.click_text("nav a", "Groups and add-ons").await;
+    h.click_text("nav a", "Groups").await;
     h.wait_text("[data-testid=groups-table]", "VPS").await;
-    h.wait_text("[data-testid=addons-table]", "Daily backups").await;
     h.screenshot("groups").await;
     h.finish().await;
 }

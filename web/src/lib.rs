@@ -51,6 +51,7 @@ pub fn StorefrontApp() -> impl IntoView {
 pub fn PortalApp() -> impl IntoView {
     routes::set_bundle(routes::Bundle::Portal);
     session::provide_session();
+    cart::provide_cart();
     theme::init();
     view! {
         <Router>
@@ -100,6 +101,7 @@ pub fn AdminApp() -> impl IntoView {
                     <Route path=path!("catalog/promos") view=admin::PromosPage/>
                     <Route path=path!("catalog/currencies") view=admin::CurrenciesPage/>
                     <Route path=path!("catalog/groups") view=admin::GroupsPage/>
+                    <Route path=path!("catalog/addons") view=admin::AddonsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

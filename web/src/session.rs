@@ -1,5 +1,6 @@
 //! The signed-in user, shared through context. The access token lives only in memory; on load
-//! the app asks `/auth/refresh` (the httpOnly cookie) to restore a session.
+//! the app asks `/auth/refresh` (the httpOnly cookie) to restore a session. Each change of the
+//! session tells the cart (`cart::follow`), which follows who is signed in.
 
 use keel_shared::access::{MemberPermission, Membership, Permission};
 use keel_shared::auth::{Me, Role, TokenResponse};
@@ -31,16 +32,19 @@ impl SessionCtx {
             self.acting.set(None);
         }
         self.current.set(Some(Session { token: t.access_token, user: t.user }));
+        crate::cart::follow();
     }
     /// Forgets the session because the user signed out.
     pub fn sign_out(&self) {
         self.signed_out.set(true);
         self.acting.set(None);
         self.current.set(None);
+        crate::cart::follow();
     }
     pub fn clear(&self) {
         self.acting.set(None);
         self.current.set(None);
+        crate::cart::follow();
     }
     /// The account id to send as `X-Keel-Account`, while acting for another account.
     pub fn acting_for(&self) -> Option<String> {

@@ -113,7 +113,7 @@ pub async fn decide_order(
 
 // The catalog and commerce settings (`catalog.manage`).
 
-use keel_shared::catalog::{AdminAddon, AdminGroup, AdminProduct, ProductInput};
+use keel_shared::catalog::{AddonInput, AdminAddon, AdminGroup, AdminProduct, ProductInput};
 use keel_shared::commerce::{CommerceSettings, CurrencyInput, PromoCode, PromoCodeInput, TaxRule, TaxRuleInput};
 use keel_shared::money::CurrencyInfo;
 
@@ -139,6 +139,14 @@ pub async fn groups(session: SessionCtx) -> Result<Vec<AdminGroup>, ClientError>
 
 pub async fn addons(session: SessionCtx) -> Result<Vec<AdminAddon>, ClientError> {
     get_authed(session, "/admin/catalog/addons").await
+}
+
+/// Creates the add-on (`id` none) or replaces it whole.
+pub async fn save_addon(session: SessionCtx, id: Option<String>, body: AddonInput) -> Result<AdminAddon, ClientError> {
+    match id {
+        Some(id) => authed(session, Method::Put, &format!("/admin/catalog/addons/{id}"), to_json(&body)).await,
+        None => authed(session, Method::Post, "/admin/catalog/addons", to_json(&body)).await,
+    }
 }
 
 pub async fn currencies(session: SessionCtx) -> Result<Vec<CurrencyInfo>, ClientError> {

@@ -1,10 +1,11 @@
-//! The public catalog and the cart's quote.
+//! The public catalog, the cart's quote and a signed-in user's server cart.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::sync::Arc;
 
 use gloo_net::http::Request;
-use keel_shared::cart::QuoteRequest;
+use keel_shared::cart::{Cart, QuoteRequest};
 use keel_shared::catalog::{Catalog, Product};
 
 use super::{authed_text, post_json, send, send_text, to_json, ClientError, Method, BASE};
@@ -38,11 +39,25 @@ pub async fn catalog() -> Result<Arc<Catalog>, ClientError> {
 /// `POST /cart/quote`: the cart priced by the API, a `keel_shared::cart::Quote` as JSON text (the
 /// cart reads it with [`super::Json`]). Signed in, the client's profile decides the currency,
 /// country and VAT id; a guest's come from the request. A 422 is a `ClientError::Problem` whose
-/// `errors` name the fields (`lines[0].domain`, `promo_code`).
+/// `errors` name the fields (`lines[0].domain`, `promo_codes`).
 pub async fn quote(session: SessionCtx, req: &QuoteRequest) -> Result<String, ClientError> {
     if session.token().is_some() {
         authed_text(session, Method::Post, "/cart/quote", to_json(req)).await
     } else {
         send_text(post_json("/cart/quote", req)).await
     }
+}
+
+/// The signed-in user's cart kept on the server, as JSON text (a `keel_shared::cart::Cart`):
+/// `GET /cart` (empty when they have none), or with `merge`, `POST /cart/merge`: the cart built
+/// as a guest added to it. One call for both, and no `async` wrapper around the one it makes
+/// (each future type costs the storefront's wasm its own code).
+pub fn server_cart(session: SessionCtx, merge: Option<&Cart>) -> impl Future<Output = Result<String, ClientError>> {
+    let (method, path) = if merge.is_some() { (Method::Post, "/cart/merge") } else { (Method::Get, "/cart") };
+    authed_text(session, method, path, merge.and_then(to_json))
+}
+
+/// `PUT /cart`: replaces the signed-in user's server cart (answers it as JSON text).
+pub fn save_cart(session: SessionCtx, cart: &Cart) -> impl Future<Output = Result<String, ClientError>> {
+    authed_text(session, Method::Put, "/cart", to_json(cart))
 }

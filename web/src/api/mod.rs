@@ -243,6 +243,22 @@ impl Json {
         self.get(field).0.as_bool().unwrap_or(false)
     }
 
+    /// Whether a list holds the string `item`.
+    pub fn has(&self, field: &str, item: &str) -> bool {
+        let v = self.get(field).0;
+        js_sys::Array::is_array(&v) && js_sys::Array::from(&v).includes(&wasm_bindgen::JsValue::from_str(item), 0)
+    }
+
+    /// A list's items joined by `sep` (`["A", "B"]` → `A, B`; not a list: empty).
+    pub fn joined(&self, field: &str, sep: &str) -> String {
+        let v = self.get(field).0;
+        if js_sys::Array::is_array(&v) {
+            js_sys::Array::from(&v).join(sep).into()
+        } else {
+            String::new()
+        }
+    }
+
     pub fn list(&self, field: &str) -> Vec<Json> {
         let v = self.get(field).0;
         if js_sys::Array::is_array(&v) {

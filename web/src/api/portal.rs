@@ -122,11 +122,6 @@ pub async fn order(session: SessionCtx, id: &str) -> Result<keel_shared::orders:
     get_authed(session, &format!("/orders/{}", super::percent_encode(id))).await
 }
 
-/// `POST /cart/quote` as the signed-in client (typed: the portal bundle has no size budget).
-pub async fn quote(session: SessionCtx, req: &keel_shared::cart::QuoteRequest) -> Result<keel_shared::cart::Quote, ClientError> {
-    authed(session, Method::Post, "/cart/quote", to_json(req)).await
-}
-
 /// `POST /checkout` with its `Idempotency-Key`: the same key and cart answer the same order, so a
 /// retry or a second click never orders twice.
 pub async fn checkout(

@@ -29,3 +29,35 @@ impl<T: Named + Send + Sync> Checks<T> {
             .collect_view()
     }
 }
+
+/// A set of check boxes over items named by an id (products, add-ons, billing cycles): one signal
+/// per item, the boxes, and the ids ticked, in the items' order.
+#[derive(Clone)]
+pub struct IdChecks(Vec<(String, String, RwSignal<bool>)>);
+
+impl IdChecks {
+    /// One box per `(id, label)`, ticked where `held` has the id.
+    pub fn new(items: impl IntoIterator<Item = (String, String)>, held: &[String]) -> Self {
+        IdChecks(items.into_iter().map(|(id, label)| (id.clone(), label, RwSignal::new(held.contains(&id)))).collect())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The ids ticked now.
+    pub fn selected(&self) -> Vec<String> {
+        self.0.iter().filter(|(_, _, on)| on.get_untracked()).map(|(id, _, _)| id.clone()).collect()
+    }
+
+    /// The boxes; each input carries `data-value` with its id.
+    pub fn view(&self) -> impl IntoView {
+        self.0
+            .iter()
+            .map(|(id, label, on)| {
+                let on = *on;
+                view! { <label class="perm"><input type="checkbox" bind:checked=on data-value=id.clone()/>" "{label.clone()}</label> }
+            })
+            .collect_view()
+    }
+}

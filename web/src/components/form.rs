@@ -131,6 +131,33 @@ pub fn Field(
     }
 }
 
+/// A [`Field`] of one item of a list, named by its path as the API names it (`options[0].name`);
+/// its input's id is the path with `-` for the punctuation (`f-options-0-name`).
+#[component]
+pub fn ListField(
+    label: &'static str,
+    name: String,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    value: RwSignal<String>,
+    errors: FieldErrors,
+) -> impl IntoView {
+    let id: String = format!("f-{name}").chars().filter(|c| *c != ']').map(|c| if c == '[' || c == '.' { '-' } else { c }).collect();
+    let err_id = format!("{id}-error");
+    let error = move || errors.with(|e| e.get(&name).and_then(|v| v.first().cloned()));
+    let (error2, error3) = (error.clone(), error.clone());
+    view! {
+        <div class="field" class:has-error=move || error().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input id=id type=kind bind:value=value aria-invalid=move || error3().is_some().to_string() aria-describedby=err_id.clone()/>
+            {move || match error2() {
+                Some(e) => view! { <p class="field-error" id=err_id.clone()>{e}</p> }.into_any(),
+                None => hint.map(|h| view! { <p class="field-hint">{h}</p> }).into_any(),
+            }}
+        </div>
+    }
+}
+
 /// The error for a field that is not one input (a group of check boxes), placed where it is used.
 #[component]
 pub fn FieldError(name: &'static str, errors: FieldErrors) -> impl IntoView {

@@ -55,11 +55,11 @@ pub fn return_to_admin() {
     routes::load("/admin");
 }
 
-/// "Cart (n)": the lines in the browser's cart (see `crate::cart`; live in the storefront, read
-/// once from storage in the other bundles, which do not load the cart's types).
+/// "Cart (n)": the lines in the cart (see `crate::cart`; live in the storefront and the portal,
+/// read once from the browser's storage in the admin bundle, which does not load the cart).
 #[component]
 fn CartLink() -> impl IntoView {
-    let cart = use_context::<crate::cart::CartCtx>();
+    let cart = crate::cart::current();
     let stored = if cart.is_none() { crate::cart::stored_count() } else { 0 };
     view! {
         <a href="/cart" rel=routes::rel("/cart") class="btn btn-ghost cart-link" data-testid="cart-link">
@@ -101,7 +101,7 @@ pub fn PublicFrame(children: Children) -> impl IntoView {
         <div class="site">
             <header class="topbar">
                 <div class="container topbar-inner">
-                    <Link href="/" class="brand"><Logo/><span>"Keel"</span></Link>
+                    <a href="/" class="brand" aria-label="Keel home" rel=routes::rel("/")><Logo/><span>"Keel"</span></a>
                     <nav class="topnav" aria-label="Main">
                         <Link href="/#plans">"Hosting"</Link>
                     </nav>
@@ -154,7 +154,7 @@ fn AppShell(area: &'static str, nav: &'static [NavItem]) -> impl IntoView {
     view! {
         <div class="app">
             <aside class="sidebar" aria-label=format!("{area} navigation")>
-                <Link href="/" class="brand"><Logo/><span>"Keel"</span></Link>
+                <a href="/" class="brand" aria-label="Keel home" rel=routes::rel("/")><Logo/><span>"Keel"</span></a>
                 <span class="area-badge">{area}</span>
                 <nav class="side-nav">{links}</nav>
                 <div class="side-footer">

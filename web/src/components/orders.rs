@@ -133,7 +133,7 @@ pub fn order_details(o: &Order) -> impl IntoView {
                     <dt>"Status"</dt><dd>{status_pill(o.status)}</dd>
                     <dt>"Placed"</dt><dd>{when(o.created_at)}</dd>
                     <dt>"Subtotal"</dt><dd>{money(o.subtotal_minor, c)}</dd>
-                    {(o.discount_minor != 0).then(|| view! { <dt>{format!("Discount{}", o.promo_code.as_ref().map(|p| format!(" ({p})")).unwrap_or_default())}</dt><dd>{format!("−{}", money(o.discount_minor, c))}</dd> })}
+                    {(o.discount_minor != 0).then(|| view! { <dt>{format!("Discount{}", if o.promo_codes.is_empty() { String::new() } else { format!(" ({})", o.promo_codes.join(", ")) })}</dt><dd>{format!("−{}", money(o.discount_minor, c))}</dd> })}
                     {taxes}
                     {o.reverse_charge.then(|| view! { <dt>"VAT"</dt><dd>"reverse charge"</dd> })}
                     <dt>"Total"</dt><dd data-testid="order-total"><strong>{money(o.total_minor, c)}</strong></dd>

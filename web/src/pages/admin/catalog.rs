@@ -1,56 +1,26 @@
-//! Admin: the catalog (`catalog.manage`): products and their prices, tax rules and the commerce
-//! settings. Amounts are typed in major units ("19.99") and turned into minor units with the
-//! currency's exponent by integer arithmetic on the decimal string, never through floats.
+//! Admin: the catalog (`catalog.manage`): products with their prices, configurable options
+//! (`options.rs`) and add-ons, tax rules and the commerce settings. Amounts are typed in major
+//! units and read by `prices.rs`.
 
 use std::collections::BTreeMap;
 
 use keel_shared::catalog::{AdminAddon, AdminGroup, AdminProduct, BillingCycle, Price, ProductInput, ProductType};
 use keel_shared::commerce::{CommerceSettings, TaxRule, TaxRuleInput};
-use keel_shared::money::{Currency, CurrencyInfo};
+use keel_shared::ids::{AddonId, GroupId};
+use keel_shared::money::CurrencyInfo;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::web_sys::SubmitEvent;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 
+use super::options::{adopt_ids, read_options, OptionDraft, OptionsEditor};
+use super::prices::{format_decimal, money, parse_decimal, read_prices, rows_of, Keep, PriceRow, PriceTable};
 use crate::api::{admin, ClientError};
+use crate::components::checks::IdChecks;
 use crate::components::feedback::{loaded, Empty, ErrorBanner, Notice};
 use crate::components::form::{messages_under, Field, FieldError, Form, Submit};
 use crate::session::{use_session, SessionCtx};
-
-/// "19.99" with `exponent` 2 → 1999. Digits with at most `exponent` decimals; anything else
-/// (a sign, letters, too many decimals, an overflow) is `None`.
-pub fn parse_decimal(text: &str, exponent: u32) -> Option<i64> {
-    let text = text.trim();
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !digits(frac) || frac.len() > exponent as usize {
-        return None;
-    }
-    let scale = 10i64.checked_pow(exponent)?;
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let frac_val: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
-    let frac_scaled = frac_val.checked_mul(10i64.checked_pow(exponent - frac.len() as u32)?)?;
-    whole.checked_mul(scale)?.checked_add(frac_scaled)
-}
-
-/// 1999 with `exponent` 2 → "19.99".
-pub fn format_decimal(value: i64, exponent: u32) -> String {
-    if exponent == 0 {
-        return value.to_string();
-    }
-    let scale = 10i64.pow(exponent);
-    let sign = if value < 0 { "-" } else { "" };
-    let v = value.unsigned_abs();
-    format!("{sign}{}.{:0width$}", v / scale as u64, v % scale as u64, width = exponent as usize)
-}
-
-fn money(value: i64, currency: Currency) -> String {
-    format!("{}{}", currency.symbol(), format_decimal(value, currency.exponent()))
-}
 
 fn monthly(p: &ProductInput) -> String {
     let mut prices: Vec<&Price> = p.prices.iter().filter(|x| x.cycle == BillingCycle::Monthly).collect();
@@ -108,29 +78,6 @@ pub fn ProductsPage() -> impl IntoView {
     }
 }
 
-/// One row of the prices table, as typed.
-#[derive(Clone, Copy)]
-struct PriceRow {
-    cycle: RwSignal<String>,
-    currency: RwSignal<String>,
-    amount: RwSignal<String>,
-    setup: RwSignal<String>,
-    renewal: RwSignal<String>,
-}
-
-impl PriceRow {
-    fn new(p: Option<&Price>, default_currency: &str) -> Self {
-        let exp = p.map(|p| p.currency.exponent()).unwrap_or(2);
-        PriceRow {
-            cycle: RwSignal::new(p.map(|p| p.cycle.as_str()).unwrap_or("monthly").to_string()),
-            currency: RwSignal::new(p.map(|p| p.currency.code().to_string()).unwrap_or_else(|| default_currency.to_string())),
-            amount: RwSignal::new(p.map(|p| format_decimal(p.amount_minor, exp)).unwrap_or_default()),
-            setup: RwSignal::new(p.map(|p| format_decimal(p.setup_fee_minor, exp)).unwrap_or_else(|| "0".into())),
-            renewal: RwSignal::new(p.and_then(|p| p.renewal_minor).map(|r| format_decimal(r, exp)).unwrap_or_default()),
-        }
-    }
-}
-
 type Loaded = (Option<AdminProduct>, Vec<AdminGroup>, Vec<AdminAddon>, Vec<CurrencyInfo>);
 
 #[component]
@@ -160,6 +107,7 @@ pub fn ProductEditPage() -> impl IntoView {
 #[component]
 fn ProductForm(data: Loaded, session: SessionCtx) -> impl IntoView {
     let (product, groups, addons, currencies) = data;
+    let keep = Keep::here();
     let id = product.as_ref().map(|p| p.id.to_string());
     let p = product.map(|p| p.product);
     let default_currency = currencies.iter().find(|c| c.is_default).map(|c| c.code.code().to_string()).unwrap_or_else(|| "USD".into());
@@ -179,15 +127,23 @@ fn ProductForm(data: Loaded, session: SessionCtx) -> impl IntoView {
     let retired = flag(|p| p.retired);
     let requires_domain = flag(|p| p.requires_domain);
     let sort_order = p.as_ref().map(|p| p.sort_order).unwrap_or_default();
-    let options = p.as_ref().map(|p| p.options.clone()).unwrap_or_default();
-    let chosen_addons =
-        RwSignal::new(p.as_ref().map(|p| p.addon_ids.iter().map(|a| a.to_string()).collect::<Vec<_>>()).unwrap_or_default());
-    let dc = default_currency.clone();
+    let options = RwSignal::new(
+        p.as_ref().map(|p| p.options.iter().map(|o| OptionDraft::of(o, &default_currency)).collect::<Vec<_>>()).unwrap_or_default(),
+    );
+    let held: Vec<String> = p.as_ref().map(|p| p.addon_ids.iter().map(|a| a.to_string()).collect()).unwrap_or_default();
+    let addon_checks = IdChecks::new(
+        addons
+            .iter()
+            .map(|a| (a.id.to_string(), if a.addon.retired { format!("{} (retired)", a.addon.name) } else { a.addon.name.clone() })),
+        &held,
+    );
+    let checks = addon_checks.clone();
     let rows = RwSignal::new(match &p {
-        Some(p) => p.prices.iter().map(|x| PriceRow::new(Some(x), &dc)).collect::<Vec<_>>(),
-        None => vec![PriceRow::new(None, &dc)],
+        Some(p) => rows_of(&p.prices, &default_currency),
+        None => vec![PriceRow::new(None, &default_currency)],
     });
-    let currency_codes: Vec<String> = currencies.iter().map(|c| c.code.code().to_string()).collect();
+    let codes = StoredValue::new(currencies.iter().map(|c| c.code.code().to_string()).collect::<Vec<_>>());
+    let default_currency = StoredValue::new(default_currency);
 
     let form = Form::new();
     let notice = RwSignal::new(None::<String>);
@@ -199,42 +155,16 @@ fn ProductForm(data: Loaded, session: SessionCtx) -> impl IntoView {
             notice.set(Some(format!("{} saved.", saved.product.name)));
             if was_new {
                 navigate(&format!("/admin/catalog/products/{}", saved.id), NavigateOptions::default());
+            } else {
+                adopt_ids(&options.get_untracked(), &saved.product.options);
             }
         },
     );
-    let opts_for_save = options.clone();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         notice.set(None);
         let mut errors = BTreeMap::new();
-        let mut prices = Vec::new();
-        for (i, r) in rows.get_untracked().iter().enumerate() {
-            let cycle = BillingCycle::parse(&r.cycle.get_untracked()).unwrap_or(BillingCycle::Monthly);
-            let Some(currency) = Currency::parse(&r.currency.get_untracked()) else {
-                errors.insert(format!("prices[{i}].currency"), vec!["choose a currency".to_string()]);
-                continue;
-            };
-            let exp = currency.exponent();
-            let bad = format!("an amount like {}", format_decimal(1999 * 10i64.pow(exp) / 100, exp));
-            let mut amount = |field: &str, text: String, optional: bool| -> Option<Option<i64>> {
-                if optional && text.trim().is_empty() {
-                    return Some(None);
-                }
-                match parse_decimal(&text, exp) {
-                    Some(v) => Some(Some(v)),
-                    None => {
-                        errors.insert(format!("prices[{i}].{field}"), vec![bad.clone()]);
-                        None
-                    }
-                }
-            };
-            let a = amount("amount_minor", r.amount.get_untracked(), false);
-            let s = amount("setup_fee_minor", r.setup.get_untracked(), true);
-            let n = amount("renewal_minor", r.renewal.get_untracked(), true);
-            if let (Some(Some(a)), Some(s), Some(n)) = (a, s, n) {
-                prices.push(Price { cycle, currency, amount_minor: a, setup_fee_minor: s.unwrap_or(0), renewal_minor: n });
-            }
-        }
+        let prices = read_prices(&rows.get_untracked(), "prices", &mut errors);
         let stock_text = stock.get_untracked();
         let stock_val = if stock_text.trim().is_empty() {
             None
@@ -247,12 +177,13 @@ fn ProductForm(data: Loaded, session: SessionCtx) -> impl IntoView {
                 }
             }
         };
+        let options = read_options(&options.get_untracked(), &mut errors);
         let non_empty = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let body = ProductInput {
             slug: slug.get_untracked().trim().to_string(),
             name: name.get_untracked().trim().to_string(),
             product_type: ProductType::parse(&kind.get_untracked()).unwrap_or(ProductType::Other),
-            group_id: non_empty(group.get_untracked()).and_then(|g| serde_json::from_value(serde_json::Value::String(g)).ok()),
+            group_id: non_empty(group.get_untracked()).and_then(|g| GroupId::parse(&g)),
             description: description.get_untracked(),
             features: features.get_untracked().lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect(),
             featured: featured.get_untracked(),
@@ -264,12 +195,8 @@ fn ProductForm(data: Loaded, session: SessionCtx) -> impl IntoView {
             package: non_empty(package.get_untracked()),
             sort_order,
             prices,
-            options: opts_for_save.clone(),
-            addon_ids: chosen_addons
-                .get_untracked()
-                .into_iter()
-                .filter_map(|a| serde_json::from_value(serde_json::Value::String(a)).ok())
-                .collect(),
+            options,
+            addon_ids: checks.selected().iter().filter_map(|a| AddonId::parse(a)).collect(),
         };
         if !errors.is_empty() {
             form.errors.set(errors);
@@ -278,12 +205,13 @@ fn ProductForm(data: Loaded, session: SessionCtx) -> impl IntoView {
         }
         if form.check(&body) {
             send.dispatch_local((id.clone(), body));
+        } else {
+            form.banner.set(Some("Some fields need attention: see the messages under them.".into()));
         }
     };
     let errors = form.errors;
-    let add_row = move |_| rows.update(|r| r.push(PriceRow::new(None, &default_currency)));
     view! {
-        <form class="card staff-form" on:submit=submit novalidate data-testid="product-form">
+        <form class="card staff-form wide" on:submit=submit novalidate data-testid="product-form">
             <ErrorBanner message=form.banner/>
             <div class="field-row">
                 <Field label="Name" name="name" value=name errors=errors/>
@@ -329,76 +257,22 @@ fn ProductForm(data: Loaded, session: SessionCtx) -> impl IntoView {
 
             <h2>"Prices"</h2>
             <p class="muted small">"Amounts in major units (19.99). An empty renewal means the same as the first cycle."</p>
-            <FieldError name="prices" errors=errors/>
-            <table class="table" data-testid="prices-table">
-                <thead><tr><th>"Cycle"</th><th>"Currency"</th><th>"Amount"</th><th>"Setup fee"</th><th>"Renewal"</th><th></th></tr></thead>
-                <tbody>
-                    {move || {
-                        let codes = currency_codes.clone();
-                        rows.get().into_iter().enumerate().map(|(i, r)| {
-                            let codes = codes.clone();
-                            let tid = move |what: &str| format!("price-{}-{}-{what}", r.cycle.get_untracked(), r.currency.get_untracked());
-                            let prefix = format!("prices[{i}]");
-                            view! {
-                                <tr>
-                                    <td><select bind:value=r.cycle>
-                                        {BillingCycle::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.as_str().replace('_', " ")}</option> }).collect_view()}
-                                    </select></td>
-                                    <td><select bind:value=r.currency>
-                                        {codes.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
-                                    </select></td>
-                                    <td><input type="text" inputmode="decimal" size="8" data-testid=tid("amount") bind:value=r.amount/></td>
-                                    <td><input type="text" inputmode="decimal" size="8" bind:value=r.setup/></td>
-                                    <td><input type="text" inputmode="decimal" size="8" bind:value=r.renewal/></td>
-                                    <td><button class="btn btn-outline btn-sm" type="button"
-                                        on:click=move |_| rows.update(|v| { v.remove(i); })>"Remove"</button></td>
-                                </tr>
-                                {move || {
-                                    let m = errors.with(|e| messages_under(e, &prefix, ""));
-                                    (!m.is_empty()).then(|| view! { <tr><td colspan="6"><p class="field-error">{m.join("; ")}</p></td></tr> })
-                                }}
-                            }
-                        }).collect_view()
-                    }}
-                </tbody>
-            </table>
-            <button class="btn btn-outline" type="button" on:click=add_row>"Add a price"</button>
+            <PriceTable rows=rows codes=codes default_currency=default_currency prefix="prices".to_string() errors=errors keep=keep testid="prices-table"/>
 
             <h2>"Add-ons"</h2>
-            {if addons.is_empty() {
-                view! { <p class="muted">"No add-ons yet."</p> }.into_any()
+            <p class="muted small">"Offered in the configurator of this product."</p>
+            {if addon_checks.is_empty() {
+                view! { <p class="muted">"No add-ons yet: create them under Add-ons."</p> }.into_any()
             } else {
-                addons.iter().map(|a| {
-                    let aid = a.id.to_string();
-                    let aid2 = aid.clone();
-                    view! {
-                        <label class="check">
-                            <input type="checkbox" prop:checked=move || chosen_addons.with(|c| c.contains(&aid))
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    chosen_addons.update(|c| { c.retain(|x| x != &aid2); if on { c.push(aid2.clone()); } });
-                                }/>
-                            {format!(" {}", a.addon.name)}
-                        </label>
-                    }
-                }).collect_view().into_any()
+                view! { <fieldset class="perms" data-testid="product-addons">{addon_checks.view()}</fieldset> }.into_any()
             }}
-            <FieldError name="addon_ids" errors=errors/>
+            {move || {
+                let m = errors.with(|e| messages_under(e, "addon_ids", ""));
+                (!m.is_empty()).then(|| view! { <p class="field-error">{m.join("; ")}</p> })
+            }}
 
-            <h2>"Configurable options"</h2>
-            <p class="muted small">"Options are shown here read-only and kept unchanged when you save; editing them is not available in this page yet."</p>
-            {if options.is_empty() {
-                view! { <p class="muted">"No options."</p> }.into_any()
-            } else {
-                view! {
-                    <ul data-testid="product-options">
-                        {options.iter().map(|o| view! {
-                            <li><strong>{o.name.clone()}</strong>{format!(" ({}): ", o.kind.as_str())}
-                                {o.values.iter().map(|v| v.label.clone()).collect::<Vec<_>>().join(", ")}</li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            <OptionsEditor options=options product_rows=rows codes=codes default_currency=default_currency errors=errors keep=keep/>
+
             <ErrorBanner message=form.banner/>
             <Notice message=notice/>
             <div class="toolbar flush">
@@ -409,7 +283,7 @@ fn ProductForm(data: Loaded, session: SessionCtx) -> impl IntoView {
 }
 
 /// "19" or "9.5" percent → basis points (1900, 950).
-fn percent_to_bp(text: &str) -> Option<i64> {
+pub(super) fn percent_to_bp(text: &str) -> Option<i64> {
     parse_decimal(text.trim().trim_end_matches('%'), 2)
 }
 
@@ -546,7 +420,12 @@ pub fn TaxesPage() -> impl IntoView {
 fn SettingsForm(settings: CommerceSettings, session: SessionCtx) -> impl IntoView {
     let inclusive = RwSignal::new(settings.tax_inclusive);
     let convert = RwSignal::new(settings.convert_missing_prices);
-    let home = RwSignal::new(settings.home_country.unwrap_or_default());
+    let home = RwSignal::new(settings.home_country.clone().unwrap_or_default());
+    let vies = RwSignal::new(settings.check_vat_online);
+    let ecb = RwSignal::new(settings.refresh_rates);
+    let manual = RwSignal::new(settings.manual_order_acceptance);
+    // Fields this form does not show are sent back as they came.
+    let loaded = StoredValue::new(settings);
     let form = Form::new();
     let notice = RwSignal::new(None::<String>);
     let send = form.action(
@@ -557,11 +436,13 @@ fn SettingsForm(settings: CommerceSettings, session: SessionCtx) -> impl IntoVie
         ev.prevent_default();
         notice.set(None);
         let h = home.get_untracked().trim().to_uppercase();
-        let body = CommerceSettings {
-            tax_inclusive: inclusive.get_untracked(),
-            convert_missing_prices: convert.get_untracked(),
-            home_country: Some(h).filter(|h| !h.is_empty()),
-        };
+        let mut body = loaded.get_value();
+        body.tax_inclusive = inclusive.get_untracked();
+        body.convert_missing_prices = convert.get_untracked();
+        body.home_country = Some(h).filter(|h| !h.is_empty());
+        body.check_vat_online = vies.get_untracked();
+        body.refresh_rates = ecb.get_untracked();
+        body.manual_order_acceptance = manual.get_untracked();
         if form.check(&body) {
             send.dispatch_local(body);
         }
@@ -574,6 +455,9 @@ fn SettingsForm(settings: CommerceSettings, session: SessionCtx) -> impl IntoVie
             <label class="check"><input type="checkbox" bind:checked=inclusive/>" Prices include tax"</label>
             <label class="check"><input type="checkbox" bind:checked=convert/>" Convert missing prices from the default currency"</label>
             <Field label="Home country" name="home_country" value=home errors=form.errors hint="Two letters; decides the EU reverse charge."/>
+            <label class="check"><input type="checkbox" bind:checked=vies/>" Confirm EU VAT ids with the EU's VIES service before the reverse charge"</label>
+            <label class="check"><input type="checkbox" bind:checked=ecb/>" Update exchange rates every working day from the European Central Bank"</label>
+            <label class="check"><input type="checkbox" bind:checked=manual/>" New orders wait for an administrator to accept them"</label>
             <Submit pending=send.pending() label="Save settings" busy="Saving…"/>
         </form>
     }
@@ -584,24 +468,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimals_become_minor_units_without_floats() {
-        assert_eq!(parse_decimal("19.99", 2), Some(1999));
-        assert_eq!(parse_decimal("24.9", 2), Some(2490));
-        assert_eq!(parse_decimal("24", 2), Some(2400));
-        assert_eq!(parse_decimal(".5", 2), Some(50));
-        assert_eq!(parse_decimal("1500", 0), Some(1500));
-        assert_eq!(parse_decimal("1.5", 0), None);
-        assert_eq!(parse_decimal("1.234", 3), Some(1234));
-        assert_eq!(parse_decimal("0.92", 6), Some(920_000));
-        assert_eq!(parse_decimal("1.999", 2), None);
-        assert_eq!(parse_decimal("-1", 2), None);
-        assert_eq!(parse_decimal("abc", 2), None);
-        assert_eq!(parse_decimal("", 2), None);
-        assert_eq!(parse_decimal("99999999999999999999", 2), None);
-        assert_eq!(format_decimal(1999, 2), "19.99");
-        assert_eq!(format_decimal(5, 2), "0.05");
-        assert_eq!(format_decimal(1500, 0), "1500");
+    fn percentages_become_basis_points() {
         assert_eq!(percent_to_bp("19"), Some(1900));
-        assert_eq!(percent_to_bp("9.75 %".replace(' ', "").as_str()), Some(975));
+        assert_eq!(percent_to_bp("9.75%"), Some(975));
+        assert_eq!(percent_to_bp("12.5"), Some(1250));
+        assert_eq!(percent_to_bp("1.234"), None);
     }
 }

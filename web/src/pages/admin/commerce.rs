@@ -1,28 +1,33 @@
-//! Admin: promo codes and currencies (`catalog.manage`). Percentages are typed as percent ("15")
-//! and sent as basis points; fixed amounts and minimum orders in major units of the default
-//! currency; rates as decimals ("0.92") sent in millionths. All by integer parsing.
+//! Admin: promo codes and currencies (`catalog.manage`). Percentages are typed as percent ("12.5")
+//! and sent as basis points (1250); fixed amounts in major units of their currency, minimum
+//! orders in major units of the default currency; rates as decimals ("0.92") sent in millionths.
+//! All by integer parsing.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use keel_shared::catalog::{AdminAddon, AdminProduct, BillingCycle};
 use keel_shared::commerce::{CurrencyInput, PromoCode, PromoCodeInput};
+use keel_shared::ids::{AddonId, ProductId};
 use keel_shared::money::{Currency, CurrencyInfo};
 use keel_shared::pricing::{PromoDuration, PromoKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::web_sys::SubmitEvent;
 
-use super::catalog::{format_decimal, parse_decimal};
+use super::catalog::percent_to_bp;
+use super::prices::{format_decimal, money, parse_decimal};
 use crate::api::{admin, ClientError};
+use crate::components::checks::IdChecks;
 use crate::components::feedback::{loaded, Empty, ErrorBanner, Notice};
-use crate::components::form::{Field, FieldError, Form, Submit};
+use crate::components::form::{messages_under, Field, FieldError, Form, Submit};
 use crate::session::{use_session, SessionCtx};
 
 fn date_text(d: Option<DateTime<Utc>>) -> String {
     d.map(|d| d.date_naive().to_string()).unwrap_or_default()
 }
 
-/// 25 % or 5.00 USD (a fixed amount without a currency is in the default currency).
+/// "25.00 %" or "5.00 USD" (a fixed amount without a currency is in the default currency).
 fn promo_value(p: &PromoCodeInput, default: Option<Currency>) -> String {
     match p.kind {
         PromoKind::Percent => format!("{} %", format_decimal(p.value, 2)),
@@ -33,13 +38,76 @@ fn promo_value(p: &PromoCodeInput, default: Option<Currency>) -> String {
     }
 }
 
+fn duration_text(p: &PromoCodeInput) -> String {
+    match p.duration {
+        PromoDuration::Once => "first payment".into(),
+        PromoDuration::Repeating => format!("{} payments", p.duration_cycles.unwrap_or(1)),
+        PromoDuration::Forever => "every payment".into(),
+    }
+}
+
+/// What a promo applies to, in words: "VPS 2 · monthly · + Daily backups" or "every product".
+fn applies_text(p: &PromoCodeInput, products: &[AdminProduct], addons: &[AdminAddon]) -> String {
+    let mut parts = Vec::new();
+    parts.push(if p.product_ids.is_empty() {
+        "every product".to_string()
+    } else {
+        p.product_ids
+            .iter()
+            .map(|id| products.iter().find(|x| &x.id == id).map_or_else(|| id.to_string(), |x| x.product.name.clone()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    if !p.cycles.is_empty() {
+        parts.push(p.cycles.iter().map(|c| c.label().to_lowercase()).collect::<Vec<_>>().join(", "));
+    }
+    if !p.addon_ids.is_empty() {
+        let names: Vec<String> = p
+            .addon_ids
+            .iter()
+            .map(|id| addons.iter().find(|x| &x.id == id).map_or_else(|| id.to_string(), |x| x.addon.name.clone()))
+            .collect();
+        parts.push(format!("+ {}", names.join(", ")));
+    }
+    parts.join(" · ")
+}
+
+/// The conditions on who and when: dates, once per client, new clients, minimum order.
+fn limits_text(p: &PromoCodeInput, default: Option<Currency>) -> String {
+    let mut parts = Vec::new();
+    match (p.starts_at, p.expires_at) {
+        (Some(s), Some(e)) => parts.push(format!("{} to {}", date_text(Some(s)), date_text(Some(e)))),
+        (Some(s), None) => parts.push(format!("from {}", date_text(Some(s)))),
+        (None, Some(e)) => parts.push(format!("until {}", date_text(Some(e)))),
+        (None, None) => {}
+    }
+    if p.once_per_client {
+        parts.push("once per client".into());
+    }
+    if p.new_clients_only {
+        parts.push("new clients only".into());
+    }
+    if let (Some(m), Some(c)) = (p.min_order_minor, default) {
+        parts.push(format!("order ≥ {}", money(m, c)));
+    }
+    if parts.is_empty() {
+        "—".into()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+type PromoData = (Vec<PromoCode>, Vec<CurrencyInfo>, Vec<AdminProduct>, Vec<AdminAddon>);
+
 #[component]
 pub fn PromosPage() -> impl IntoView {
     let session = use_session();
     let data = LocalResource::new(move || async move {
         let promos = admin::promo_codes(session).await?;
         let currencies = admin::currencies(session).await?;
-        Ok::<_, ClientError>((promos, currencies))
+        let products = admin::products(session).await?;
+        let addons = admin::addons(session).await?;
+        Ok::<PromoData, ClientError>((promos, currencies, products, addons))
     });
     let editing = RwSignal::new(None::<PromoCode>);
     let open = RwSignal::new(false);
@@ -47,15 +115,18 @@ pub fn PromosPage() -> impl IntoView {
         <header class="page-head">
             <div><h1>"Promo codes"</h1><p class="muted">"Discounts customers enter in the cart."</p></div>
             <button class="btn btn-primary" type="button" data-testid="new-promo"
-                on:click=move |_| { editing.set(None); open.set(true); }>"New promo code"</button>
+                on:click=move |_| { editing.set(None); open.set(false); open.set(true); }>"New promo code"</button>
         </header>
-        {loaded(data, move |(promos, currencies)| {
+        {loaded(data, move |(promos, currencies, products, addons)| {
             let default_currency = currencies.iter().find(|c| c.is_default).map(|c| c.code);
-            let cur = currencies.clone();
+            let catalog = StoredValue::new((currencies, products, addons));
             view! {
-                {move || open.get().then(|| view! {
-                    <PromoForm promo=editing.get() currencies=cur.clone() session=session
-                        done=Callback::new(move |_| { open.set(false); data.refetch(); })/>
+                {move || open.get().then(|| {
+                    let (currencies, products, addons) = catalog.get_value();
+                    view! {
+                        <PromoForm promo=editing.get_untracked() currencies=currencies products=products addons=addons session=session
+                            done=Callback::new(move |_| { open.set(false); data.refetch(); })/>
+                    }
                 })}
                 {if promos.is_empty() {
                     view! { <Empty title="No promo codes yet"/> }.into_any()
@@ -63,18 +134,25 @@ pub fn PromosPage() -> impl IntoView {
                     view! {
                         <div class="card table-card">
                             <table class="table" data-testid="promos-table">
-                                <thead><tr><th>"Code"</th><th>"Kind"</th><th>"Value"</th><th>"Uses"</th><th>"Active"</th><th></th></tr></thead>
+                                <thead><tr><th>"Code"</th><th>"Discount"</th><th>"Applies to"</th><th>"Conditions"</th><th>"Uses"</th><th></th></tr></thead>
                                 <tbody>
                                     {promos.into_iter().map(|p| {
                                         let p2 = p.clone();
+                                        let (applies, limits) = catalog.with_value(|(_, products, addons)| {
+                                            (applies_text(&p.promo, products, addons), limits_text(&p.promo, default_currency))
+                                        });
                                         view! {
-                                            <tr>
-                                                <td><code>{p.promo.code.clone()}</code></td>
-                                                <td>{p.promo.kind.as_str()}{format!(", {}", p.promo.duration.as_str())}</td>
-                                                <td>{promo_value(&p.promo, default_currency)}</td>
+                                            <tr data-code=p.promo.code.clone()>
+                                                <td>
+                                                    <code>{p.promo.code.clone()}</code>
+                                                    {p.promo.stackable.then(|| view! { " " <span class="pill">"stackable"</span> })}
+                                                    {(!p.promo.active).then(|| view! { " " <span class="pill pill-failed">"off"</span> })}
+                                                </td>
+                                                <td>{promo_value(&p.promo, default_currency)}<div class="muted small">{duration_text(&p.promo)}</div></td>
+                                                <td class="small">{applies}</td>
+                                                <td class="small">{limits}</td>
                                                 <td>{format!("{} / {}", p.uses, p.promo.max_uses.map(|m| m.to_string()).unwrap_or_else(|| "∞".into()))}</td>
-                                                <td>{if p.promo.active { "yes" } else { "no" }}</td>
-                                                <td><button class="btn btn-ghost btn-sm" type="button"
+                                                <td class="row-actions"><button class="btn btn-ghost btn-sm" type="button"
                                                     on:click=move |_| { editing.set(Some(p2.clone())); open.set(false); open.set(true); }>"Edit"</button></td>
                                             </tr>
                                         }
@@ -89,11 +167,31 @@ pub fn PromosPage() -> impl IntoView {
     }
 }
 
+/// "2026-05-01" (as a date input gives it) → that day at 00:00 UTC; empty → none.
+fn parse_date(s: &str) -> Result<Option<DateTime<Utc>>, ()> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    let parts: Vec<u32> = s.trim().split('-').map(|p| p.parse().ok()).collect::<Option<_>>().ok_or(())?;
+    let [y, m, d] = parts[..] else { return Err(()) };
+    let day = NaiveDate::from_ymd_opt(i32::try_from(y).map_err(|_| ())?, m, d).ok_or(())?;
+    Ok(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
+}
+
 #[component]
-fn PromoForm(promo: Option<PromoCode>, currencies: Vec<CurrencyInfo>, session: SessionCtx, done: Callback<()>) -> impl IntoView {
+fn PromoForm(
+    promo: Option<PromoCode>,
+    currencies: Vec<CurrencyInfo>,
+    products: Vec<AdminProduct>,
+    addons: Vec<AdminAddon>,
+    session: SessionCtx,
+    done: Callback<()>,
+) -> impl IntoView {
     let id = promo.as_ref().map(|p| p.id.to_string());
     let p = promo.map(|p| p.promo);
-    let default_exp = currencies.iter().find(|c| c.is_default).map(|c| c.exponent).unwrap_or(2);
+    let default = currencies.iter().find(|c| c.is_default).map(|c| c.code);
+    let default_exp = default.map(Currency::exponent).unwrap_or(2);
+    let default_code = default.map(|c| c.code()).unwrap_or("USD");
     let fixed_exp = p.as_ref().and_then(|p| p.currency).map(Currency::exponent).unwrap_or(default_exp);
     let code = RwSignal::new(p.as_ref().map(|p| p.code.clone()).unwrap_or_default());
     let kind = RwSignal::new(p.as_ref().map(|p| p.kind.as_str()).unwrap_or("percent").to_string());
@@ -105,21 +203,41 @@ fn PromoForm(promo: Option<PromoCode>, currencies: Vec<CurrencyInfo>, session: S
             })
             .unwrap_or_default(),
     );
+    let currency = RwSignal::new(p.as_ref().and_then(|p| p.currency).map(|c| c.code().to_string()).unwrap_or_default());
     let duration = RwSignal::new(p.as_ref().map(|p| p.duration.as_str()).unwrap_or("once").to_string());
     let cycles = RwSignal::new(p.as_ref().and_then(|p| p.duration_cycles).map(|c| c.to_string()).unwrap_or_default());
     let starts = RwSignal::new(date_text(p.as_ref().and_then(|p| p.starts_at)));
     let expires = RwSignal::new(date_text(p.as_ref().and_then(|p| p.expires_at)));
     let max_uses = RwSignal::new(p.as_ref().and_then(|p| p.max_uses).map(|m| m.to_string()).unwrap_or_default());
     let min_order = RwSignal::new(p.as_ref().and_then(|p| p.min_order_minor).map(|m| format_decimal(m, default_exp)).unwrap_or_default());
-    let once = RwSignal::new(p.as_ref().is_some_and(|p| p.once_per_client));
-    let new_only = RwSignal::new(p.as_ref().is_some_and(|p| p.new_clients_only));
-    let active = RwSignal::new(p.as_ref().is_none_or(|p| p.active));
+    let flag = |f: fn(&PromoCodeInput) -> bool, new: bool| RwSignal::new(p.as_ref().map_or(new, f));
+    let once = flag(|p| p.once_per_client, false);
+    let new_only = flag(|p| p.new_clients_only, false);
+    let stackable = flag(|p| p.stackable, false);
+    let active = flag(|p| p.active, true);
+    let ids = |list: Option<Vec<String>>| list.unwrap_or_default();
+    let product_checks = IdChecks::new(
+        products.iter().map(|x| (x.id.to_string(), x.product.name.clone())),
+        &ids(p.as_ref().map(|p| p.product_ids.iter().map(|x| x.to_string()).collect())),
+    );
+    let cycle_checks = IdChecks::new(
+        BillingCycle::ALL
+            .iter()
+            .filter(|c| c.is_recurring() || **c == BillingCycle::OneTime)
+            .map(|c| (c.as_str().to_string(), c.label().to_string())),
+        &ids(p.as_ref().map(|p| p.cycles.iter().map(|c| c.as_str().to_string()).collect())),
+    );
+    let addon_checks = IdChecks::new(
+        addons.iter().map(|x| (x.id.to_string(), x.addon.name.clone())),
+        &ids(p.as_ref().map(|p| p.addon_ids.iter().map(|x| x.to_string()).collect())),
+    );
+    let shop_currencies: Vec<String> = currencies.iter().map(|c| c.code.code().to_string()).collect();
     let form = Form::new();
     let send = form.action(
         move |(id, body): &(Option<String>, PromoCodeInput)| admin::save_promo_code(session, id.clone(), body.clone()),
         move |_: PromoCode| done.run(()),
     );
-    let keep = p.clone();
+    let (pc, cc, ac) = (product_checks.clone(), cycle_checks.clone(), addon_checks.clone());
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let mut errors = BTreeMap::new();
@@ -127,18 +245,29 @@ fn PromoForm(promo: Option<PromoCode>, currencies: Vec<CurrencyInfo>, session: S
             errors.insert(field.to_string(), vec![msg.to_string()]);
         };
         let kind_v = PromoKind::parse(&kind.get_untracked()).unwrap_or(PromoKind::Percent);
+        let currency_v = if kind_v == PromoKind::Fixed { Currency::parse(&currency.get_untracked()) } else { None };
         let value_v = match kind_v {
-            PromoKind::Percent => parse_decimal(&value.get_untracked(), 2),
-            PromoKind::Fixed => parse_decimal(&value.get_untracked(), fixed_exp),
+            PromoKind::Percent => percent_to_bp(&value.get_untracked()),
+            PromoKind::Fixed => parse_decimal(&value.get_untracked(), currency_v.map(Currency::exponent).unwrap_or(default_exp)),
         };
-        if value_v.is_none() {
-            bad("value", if kind_v == PromoKind::Percent { "a percentage like 15 or 12.5" } else { "an amount like 5.00" });
+        match value_v {
+            None => bad("value", if kind_v == PromoKind::Percent { "a percentage like 15 or 12.5" } else { "an amount like 5.00" }),
+            Some(v) if kind_v == PromoKind::Percent && v > 10_000 => bad("value", "at most 100 %"),
+            _ => {}
         }
-        let int = |s: String| s.trim().parse::<i64>().ok();
-        let cycles_t = cycles.get_untracked();
-        let cycles_v = if cycles_t.trim().is_empty() { None } else { int(cycles_t).and_then(|c| u32::try_from(c).ok()) };
+        let duration_v = PromoDuration::parse(&duration.get_untracked()).unwrap_or(PromoDuration::Once);
+        let cycles_v = if duration_v == PromoDuration::Repeating {
+            let t = cycles.get_untracked();
+            let v = t.trim().parse::<u32>().ok();
+            if v.is_none() {
+                bad("duration_cycles", "how many payments it discounts: a whole number");
+            }
+            v
+        } else {
+            None
+        };
         let max_t = max_uses.get_untracked();
-        let max_v = if max_t.trim().is_empty() { None } else { int(max_t.clone()).and_then(|c| i32::try_from(c).ok()) };
+        let max_v = if max_t.trim().is_empty() { None } else { max_t.trim().parse::<i32>().ok() };
         if !max_t.trim().is_empty() && max_v.is_none() {
             bad("max_uses", "a whole number, or empty for unlimited");
         }
@@ -147,43 +276,39 @@ fn PromoForm(promo: Option<PromoCode>, currencies: Vec<CurrencyInfo>, session: S
         if !min_t.trim().is_empty() && min_v.is_none() {
             bad("min_order_minor", "an amount like 50.00");
         }
-        let date = |s: String| -> Result<Option<DateTime<Utc>>, ()> {
-            if s.trim().is_empty() {
-                return Ok(None);
-            }
-            // YYYY-MM-DD, as a date input gives it.
-            let parts: Vec<u32> = s.trim().split('-').map(|p| p.parse().ok()).collect::<Option<_>>().ok_or(())?;
-            let [y, m, d] = parts[..] else { return Err(()) };
-            let day = NaiveDate::from_ymd_opt(i32::try_from(y).map_err(|_| ())?, m, d).ok_or(())?;
-            Ok(day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
-        };
-        let starts_v = date(starts.get_untracked()).unwrap_or_else(|_| {
+        let starts_v = parse_date(&starts.get_untracked()).unwrap_or_else(|_| {
             bad("starts_at", "a date");
             None
         });
-        let expires_v = date(expires.get_untracked()).unwrap_or_else(|_| {
+        let expires_v = parse_date(&expires.get_untracked()).unwrap_or_else(|_| {
             bad("expires_at", "a date");
             None
         });
+        if let (Some(s), Some(e)) = (starts_v, expires_v) {
+            if e <= s {
+                bad("expires_at", "must be after the start");
+            }
+        }
         if !errors.is_empty() {
             form.errors.set(errors);
             return;
         }
         let body = PromoCodeInput {
-            code: code.get_untracked().trim().to_string(),
+            code: code.get_untracked().trim().to_uppercase(),
             kind: kind_v,
             value: value_v.unwrap_or(0),
-            currency: keep.as_ref().and_then(|k| k.currency),
-            duration: PromoDuration::parse(&duration.get_untracked()).unwrap_or(PromoDuration::Once),
+            currency: currency_v,
+            duration: duration_v,
             duration_cycles: cycles_v,
-            product_ids: keep.as_ref().map(|k| k.product_ids.clone()).unwrap_or_default(),
-            cycles: keep.as_ref().map(|k| k.cycles.clone()).unwrap_or_default(),
-            addon_ids: keep.as_ref().map(|k| k.addon_ids.clone()).unwrap_or_default(),
+            product_ids: pc.selected().iter().filter_map(|x| ProductId::parse(x)).collect(),
+            cycles: cc.selected().iter().filter_map(|x| BillingCycle::parse(x)).collect(),
+            addon_ids: ac.selected().iter().filter_map(|x| AddonId::parse(x)).collect(),
             starts_at: starts_v,
             expires_at: expires_v,
             max_uses: max_v,
             once_per_client: once.get_untracked(),
             new_clients_only: new_only.get_untracked(),
+            stackable: stackable.get_untracked(),
             min_order_minor: min_v,
             active: active.get_untracked(),
         };
@@ -193,43 +318,83 @@ fn PromoForm(promo: Option<PromoCode>, currencies: Vec<CurrencyInfo>, session: S
     };
     let errors = form.errors;
     let editing = p.is_some();
+    let fixed = move || kind.get() == "fixed";
+    let list_error = move |name: &'static str| {
+        move || {
+            let m = errors.with(|e| messages_under(e, name, ""));
+            (!m.is_empty()).then(|| view! { <p class="field-error">{m.join("; ")}</p> })
+        }
+    };
     view! {
         <form class="card staff-form" on:submit=submit novalidate data-testid="promo-form">
             <h2>{if editing { "Edit promo code" } else { "New promo code" }}</h2>
             <ErrorBanner message=form.banner/>
             <div class="field-row">
-                <Field label="Code" name="code" value=code errors=errors/>
-                <label class="field"><span>"Kind"</span>
-                    <select bind:value=kind data-testid="promo-kind">
+                <Field label="Code" name="code" value=code errors=errors hint="Letters, digits, - and _; customers may type it in any case."/>
+                <div class="field">
+                    <label for="f-kind">"Kind"</label>
+                    <select id="f-kind" bind:value=kind data-testid="promo-kind">
                         <option value="percent">"Percentage"</option>
-                        <option value="fixed">"Fixed amount (default currency)"</option>
+                        <option value="fixed">"Fixed amount"</option>
                     </select>
-                </label>
+                </div>
             </div>
             <div class="field-row">
-                <Field label="Value (percent, or amount)" name="value" value=value errors=errors/>
-                <label class="field"><span>"Duration"</span>
-                    <select bind:value=duration>
-                        <option value="once">"First payment"</option>
-                        <option value="repeating">"Repeating (cycles)"</option>
+                <Field label="Value" name="value" value=value errors=errors hint="A percentage (12.5 for 12.5 %), or an amount per unit (5.00)."/>
+                <div class="field" class:hidden=move || !fixed()>
+                    <label for="f-currency">"Currency of the amount"</label>
+                    <select id="f-currency" bind:value=currency>
+                        <option value="">{format!("Default currency ({default_code})")}</option>
+                        {shop_currencies.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                    </select>
+                    <FieldError name="currency" errors=errors/>
+                </div>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for="f-duration">"Discounts"</label>
+                    <select id="f-duration" bind:value=duration>
+                        <option value="once">"The first payment"</option>
+                        <option value="repeating">"A number of payments"</option>
                         <option value="forever">"Every payment"</option>
                     </select>
-                </label>
+                </div>
+                <div class:hidden=move || duration.get() != "repeating">
+                    <Field label="Number of payments" name="duration_cycles" kind="number" value=cycles errors=errors/>
+                </div>
+            </div>
+            <fieldset class="perms" data-testid="promo-products">
+                <legend>"Products (none ticked: every product)"</legend>
+                {product_checks.view()}
+            </fieldset>
+            {list_error("product_ids")}
+            <fieldset class="perms" data-testid="promo-cycles">
+                <legend>"Billing cycles (none ticked: every cycle)"</legend>
+                {cycle_checks.view()}
+            </fieldset>
+            {list_error("cycles")}
+            {(!addon_checks.is_empty()).then(|| view! {
+                <fieldset class="perms" data-testid="promo-addons">
+                    <legend>"Also discounts these add-ons"</legend>
+                    {addon_checks.view()}
+                </fieldset>
+            })}
+            {list_error("addon_ids")}
+            <div class="field-row">
+                <Field label="Starts" name="starts_at" kind="date" value=starts errors=errors hint="Empty: at once."/>
+                <Field label="Expires" name="expires_at" kind="date" value=expires errors=errors hint="Empty: never."/>
             </div>
             <div class="field-row">
-                <Field label="Cycles (repeating)" name="duration_cycles" value=cycles errors=errors/>
-                <Field label="Maximum uses" name="max_uses" value=max_uses errors=errors hint="Empty: unlimited."/>
+                <Field label="Maximum uses" name="max_uses" kind="number" value=max_uses errors=errors hint="Empty: unlimited."/>
+                <Field label="Minimum order (default currency)" name="min_order_minor" value=min_order errors=errors hint="The cart's subtotal; empty: none."/>
             </div>
-            <div class="field-row">
-                <Field label="Starts" name="starts_at" kind="date" value=starts errors=errors/>
-                <Field label="Expires" name="expires_at" kind="date" value=expires errors=errors/>
+            <div class="perms">
+                <label class="perm"><input type="checkbox" bind:checked=once/>" Once per client"</label>
+                <label class="perm"><input type="checkbox" bind:checked=new_only/>" New clients only"</label>
+                <label class="perm"><input type="checkbox" bind:checked=stackable data-testid="promo-stackable"/>" Stackable: may be combined with other codes"</label>
+                <label class="perm"><input type="checkbox" bind:checked=active/>" Active"</label>
             </div>
-            <Field label="Minimum order (default currency)" name="min_order_minor" value=min_order errors=errors/>
-            <label class="check"><input type="checkbox" bind:checked=once/>" Once per client"</label>
-            <label class="check"><input type="checkbox" bind:checked=new_only/>" New clients only"</label>
-            <label class="check"><input type="checkbox" bind:checked=active/>" Active"</label>
-            <FieldError name="currency" errors=errors/>
-            {editing.then(|| view! { <p class="muted small">"Product, cycle and add-on restrictions are kept as they are."</p> })}
+            <FieldError name="__all__" errors=errors/>
             <div class="row-actions">
                 <Submit pending=send.pending() label="Save promo code" busy="Saving…"/>
                 <button class="btn btn-ghost" type="button" on:click=move |_| done.run(())>"Cancel"</button>

@@ -1,13 +1,12 @@
-//! Admin: product groups (add, edit, delete) and the add-ons (listed with their prices; editing
-//! add-ons is not in the back office yet) — `catalog.manage`.
+//! Admin: product groups (add, edit, delete) — `catalog.manage`. Add-ons have their own page
+//! (`addons.rs`).
 
-use keel_shared::catalog::{AdminAddon, AdminGroup, GroupInput};
+use keel_shared::catalog::{AdminGroup, GroupInput};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::web_sys::SubmitEvent;
 
-use super::catalog::format_decimal;
-use crate::api::{admin, ClientError};
+use crate::api::admin;
 use crate::components::feedback::{loaded, Empty, ErrorBanner};
 use crate::components::form::{Field, Form, Submit};
 use crate::session::use_session;
@@ -15,11 +14,7 @@ use crate::session::use_session;
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let session = use_session();
-    let data = LocalResource::new(move || async move {
-        let groups = admin::groups(session).await?;
-        let addons = admin::addons(session).await?;
-        Ok::<(Vec<AdminGroup>, Vec<AdminAddon>), ClientError>((groups, addons))
-    });
+    let data = LocalResource::new(move || async move { admin::groups(session).await });
     let editing = RwSignal::new(None::<String>);
     let slug = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
@@ -59,10 +54,10 @@ pub fn GroupsPage() -> impl IntoView {
     let errors = form.errors;
     view! {
         <header class="page-head">
-            <div><h1>"Groups and add-ons"</h1><p class="muted">"Groups order the storefront's plans; add-ons are sold beside plans."</p></div>
+            <div><h1>"Groups"</h1><p class="muted">"Groups order the storefront's plans."</p></div>
         </header>
         <ErrorBanner message=banner/>
-        {loaded(data, move |(groups, addons)| view! {
+        {loaded(data, move |groups: Vec<AdminGroup>| view! {
             {if groups.is_empty() {
                 view! { <Empty title="No groups yet"/> }.into_any()
             } else {
@@ -107,28 +102,6 @@ pub fn GroupsPage() -> impl IntoView {
                     </div>
                 }.into_any()
             }}
-            <div class="card table-card">
-                <h2>"Add-ons"</h2>
-                <table class="table" data-testid="addons-table">
-                    <thead><tr><th>"Name"</th><th>"Slug"</th><th>"Prices"</th><th></th></tr></thead>
-                    <tbody>
-                        {addons.into_iter().map(|a| {
-                            let prices = a.addon.prices.iter()
-                                .map(|p| format!("{} {} {}", p.currency.code(), format_decimal(p.amount_minor, p.currency.exponent()), p.cycle.as_str()))
-                                .collect::<Vec<_>>()
-                                .join(", ");
-                            view! {
-                                <tr>
-                                    <td>{a.addon.name.clone()}</td>
-                                    <td><code>{a.addon.slug.clone()}</code></td>
-                                    <td class="small">{prices}</td>
-                                    <td>{a.addon.retired.then(|| view! { <span class="pill pill-failed">"retired"</span> })}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
         })}
         <form class="card staff-form" on:submit=submit novalidate data-testid="group-form">
             <h2>{move || if editing.with(Option::is_some) { "Edit group" } else { "Add a group" }}</h2>

@@ -1,5 +1,6 @@
 //! The back office (`/admin`), built as its own bundle.
 
+mod addons;
 mod audit;
 mod automation;
 mod catalog;
@@ -8,9 +9,12 @@ mod commerce;
 mod deletion;
 mod emails;
 mod groups;
+mod options;
 mod orders;
+mod prices;
 mod staff;
 
+pub use addons::AddonsPage;
 pub use audit::AdminAuditPage;
 pub use automation::{JobsPage, TasksPage};
 pub use catalog::{ProductEditPage, ProductsPage, TaxesPage};

@@ -1,16 +1,18 @@
-//! Checkout (`/dashboard/checkout`): the browser's cart priced for the signed-in account, and
-//! "Place order". Each cart gets one `Idempotency-Key`, kept in localStorage beside it
-//! (`keel_checkout`), so a retry or a double click answers the same order; a changed cart gets a
-//! new key. An unconfirmed e-mail address (403 `email_unverified`) is shown as a banner with a
-//! button that sends the link again.
+//! Checkout (`/dashboard/checkout`): the signed-in user's cart (the server's, see `crate::cart`)
+//! priced for the account, its promo codes (add one, remove one; codes the API refuses for this
+//! cart are named under the field and left out of the order), and "Place order". Each cart gets
+//! one `Idempotency-Key`, kept in localStorage beside it (`keel_checkout`), so a retry or a
+//! double click answers the same order; a changed cart gets a new key. An unconfirmed e-mail
+//! address (403 `email_unverified`) is shown as a banner with a button that sends the link again.
+//! The API empties the server's cart with the order.
 
-use keel_shared::cart::{Quote, QuoteRequest};
+use keel_shared::cart::{Cart, Quote, QuoteRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ClientError};
-use crate::cart;
-use crate::components::feedback::{loaded, Empty, ErrorBanner};
+use crate::cart::{self, use_cart, CartCtx};
+use crate::components::feedback::{loaded, Empty, ErrorBanner, Loading};
 use crate::components::form::Form;
 use crate::components::layout::Link;
 use crate::components::shop::money;
@@ -54,12 +56,11 @@ fn forget_key() {
 }
 
 /// The cart as the API takes it from a signed-in client: their profile decides currency and tax.
-fn request() -> Option<QuoteRequest> {
-    let c = cart::stored();
-    (!c.lines.is_empty()).then_some(QuoteRequest {
+fn request(c: &Cart) -> Option<QuoteRequest> {
+    (!c.lines.is_empty()).then(|| QuoteRequest {
         currency: None,
-        lines: c.lines,
-        promo_code: c.promo_code,
+        lines: c.lines.clone(),
+        promo_codes: c.promo_codes.clone(),
         country: None,
         state: None,
         vat_id: None,
@@ -69,18 +70,35 @@ fn request() -> Option<QuoteRequest> {
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let session = use_session();
+    let cart = use_cart();
     let go = routes::use_go();
     let form = Form::new();
     let unverified = RwSignal::new(false);
     let resent = RwSignal::new(None::<String>);
-    let req = StoredValue::new(request());
+    // The promo problems of the last quote, and of the code being added (kept until a code is
+    // added or removed).
+    let refused = RwSignal::new(Vec::<String>::new());
+    let trial = RwSignal::new(None::<String>);
+    // The cart to price (`None` until the server's cart is read), and what was priced: the
+    // order is placed with the codes the quote applied.
+    let wanted = Memo::new(move |_| cart.ready().then(|| cart.state.with(request)));
+    let req = StoredValue::new(None::<QuoteRequest>);
     let quote = LocalResource::new(move || {
-        let req = req.get_value();
+        let wanted = wanted.get();
         async move {
-            match req {
-                Some(r) => api::portal::quote(session, &r).await.map(Some),
-                None => Ok(None),
+            // `None` until the cart is known: the page shows it is loading.
+            let Some(wanted) = wanted else { return Ok(None) };
+            let Some(r) = wanted else {
+                req.set_value(None);
+                return Ok(Some(None));
+            };
+            let (priced, answer, problems, dropped) = cart::price(session, &r).await;
+            req.set_value(Some(priced));
+            refused.set(problems);
+            if !dropped.is_empty() {
+                trial.set(Some(dropped));
             }
+            answer.and_then(|text| api::parse::<Quote>(&text)).map(|q| Some(Some(q)))
         }
     });
 
@@ -94,9 +112,9 @@ pub fn CheckoutPage() -> impl IntoView {
             match api::portal::checkout(session, &r, &key).await {
                 Ok(order) => {
                     unverified.set(false);
-                    cart::clear_stored();
                     forget_key();
                     go(&format!("/dashboard/orders/{}", order.id));
+                    cart.emptied();
                 }
                 Err(ClientError::Forbidden(p)) if p.code == "email_unverified" => unverified.set(true),
                 Err(e) => {
@@ -131,17 +149,83 @@ pub fn CheckoutPage() -> impl IntoView {
             </div>
         </Show>
         <ErrorBanner message=form.banner/>
-        {loaded(quote, move |q: Option<Quote>| match q {
-            None => view! {
+        {loaded(quote, move |q: Option<Option<Quote>>| match q {
+            None => view! { <Loading/> }.into_any(),
+            Some(None) => view! {
                 <Empty title="Your cart is empty" hint="Pick a plan and configure it, then come back here."/>
                 <Link href="/#plans" class="btn btn-primary">"See plans"</Link>
             }.into_any(),
-            Some(q) => quote_view(q, form, place).into_any(),
+            Some(Some(q)) => quote_view(q, form, place, Promo { cart, refused, trial }).into_any(),
         })}
     }
 }
 
-fn quote_view(q: Quote, form: Form, place: Action<(), ()>) -> impl IntoView {
+/// What the promo field needs: the cart, and the problems to show (the quote's, and the code
+/// being added's).
+#[derive(Clone, Copy)]
+struct Promo {
+    cart: CartCtx,
+    refused: RwSignal<Vec<String>>,
+    trial: RwSignal<Option<String>>,
+}
+
+/// The promo codes: a field to add one (the first quote with it decides whether it stays: see
+/// `cart::price`), the problems under it, and the cart's codes, each marked applied or not with
+/// its remove button.
+fn promo_view(p: Promo, applied: Vec<String>, form: Form) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        p.trial.set(None);
+        let typed = code.get_untracked();
+        if typed.trim().is_empty() {
+            return;
+        }
+        match p.cart.add_code(&typed) {
+            Ok(()) => code.set(String::new()),
+            Err(m) => p.trial.set(Some(m)),
+        }
+    };
+    let problems = move || {
+        let mut all: Vec<String> = p.trial.get().into_iter().collect();
+        all.extend(p.refused.get());
+        form.errors.with(|e| all.extend(e.get("promo_codes").into_iter().flatten().cloned()));
+        all.join("; ")
+    };
+    let codes = move || {
+        p.cart
+            .state
+            .with(|c| c.promo_codes.clone())
+            .into_iter()
+            .map(|c| {
+                let on = applied.contains(&c);
+                let remove = c.clone();
+                view! {
+                    <li data-code=c.clone()>
+                        <strong>{c.clone()}</strong>" "
+                        <span class=if on { "discount" } else { "muted" }>{if on { "applied" } else { "not applied" }}</span>
+                        <button class="btn-link" type="button" data-testid="remove-promo"
+                            on:click=move |_| { p.trial.set(None); p.cart.remove_code(&remove); }>"Remove"</button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <form class="field" novalidate on:submit=add data-testid="checkout-promo">
+            <label for="f-promo_codes">"Promo codes"</label>
+            <div class="input-row">
+                <input id="f-promo_codes" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false"
+                    data-testid="promo-code" bind:value=code/>
+                <button class="btn btn-outline" type="submit" data-testid="apply-promo">"Apply"</button>
+            </div>
+            <p class="field-error" data-error="promo_codes">{problems}</p>
+            <ul class="promo-list small" data-testid="promo-applied">{codes}</ul>
+        </form>
+    }
+}
+
+fn quote_view(q: Quote, form: Form, place: Action<(), ()>, promo: Promo) -> impl IntoView {
     let c = q.currency;
     let lines = q
         .lines
@@ -186,7 +270,7 @@ fn quote_view(q: Quote, form: Form, place: Action<(), ()>) -> impl IntoView {
         form.errors
             .with(|e| {
                 e.iter()
-                    .filter(|(k, _)| !k.starts_with("lines["))
+                    .filter(|(k, _)| !k.starts_with("lines[") && *k != "promo_codes")
                     .flat_map(|(k, v)| v.iter().map(move |m| format!("{k}: {m}")))
                     .collect::<Vec<_>>()
             })
@@ -201,12 +285,13 @@ fn quote_view(q: Quote, form: Form, place: Action<(), ()>) -> impl IntoView {
                 <h2>"Summary"</h2>
                 <dl class="details">
                     <dt>"Subtotal"</dt><dd>{money(q.subtotal_minor, c)}</dd>
-                    {(q.discount_minor != 0).then(|| view! { <dt>{format!("Discount{}", q.promo_code.as_ref().map(|p| format!(" ({p})")).unwrap_or_default())}</dt><dd>{format!("−{}", money(q.discount_minor, c))}</dd> })}
+                    {(q.discount_minor != 0).then(|| view! { <dt>{format!("Discount{}", if q.promo_codes.is_empty() { String::new() } else { format!(" ({})", q.promo_codes.join(", ")) })}</dt><dd>{format!("−{}", money(q.discount_minor, c))}</dd> })}
                     {taxes}
                     {q.reverse_charge.then(|| view! { <dt>"VAT"</dt><dd>"reverse charge"</dd> })}
                     <dt>"Total"</dt><dd data-testid="checkout-total"><strong>{money(q.total_minor, c)}</strong></dd>
                 </dl>
                 {others}
+                {promo_view(promo, q.promo_codes.clone(), form)}
                 <button class="btn btn-primary" type="button" data-testid="place-order"
                     disabled=move || place.pending().get() on:click=move |_| { place.dispatch_local(()); }>
                     {move || if place.pending().get() { "Placing the order…" } else { "Place order" }}

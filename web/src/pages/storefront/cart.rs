@@ -1,22 +1,25 @@
-//! The cart (`/cart`): the lines stored in the browser, priced by `POST /cart/quote` every time
-//! the cart changes (quantity, removal, currency, promo code, a guest's country or VAT id). The
-//! API's field problems appear where they belong, placed from the form kit's `Form`:
-//! `promo_code`, `country`, `vat_id` and `currency` in their fields' placeholders, `lines[1].…`
-//! under the second line (`messages_under`). The page is HTML (see `components::shop` on size):
-//! one delegated handler per event type reads its controls (`data-act`, `data-i`, `name`), and an
-//! effect writes the lines, totals and problems. Checkout comes with orders.
+//! The cart (`/cart`): the cart's lines (the browser's for a guest, the server's when signed in:
+//! see `crate::cart`), priced by `POST /cart/quote` every time the cart changes (quantity,
+//! removal, currency, promo codes, a guest's country or VAT id). Promo codes stack: each one
+//! applied is listed with its remove button, a code is added only when the API does not refuse
+//! it for this cart, and codes the API refuses later (the cart changed) are listed as not applied
+//! while the cart is priced without them. The API's field problems appear where they belong,
+//! placed from the form kit's `Form`: `promo_codes`, `country`, `vat_id` and `currency` in their
+//! fields' placeholders, `lines[1].…` under the second line (`messages_under`). The page is HTML
+//! (see `components::shop` on size): one delegated handler per event type reads its controls
+//! (`data-act`, `data-i`, `data-code`, `name`), and an effect writes the lines, codes, totals and
+//! problems. "Checkout" opens the portal's `/dashboard/checkout`.
 
 use std::sync::Arc;
 
-use keel_shared::cart::{QuoteRequest, LINE_QUANTITY_MAX};
+use keel_shared::cart::{Cart, QuoteRequest, LINE_QUANTITY_MAX};
 use keel_shared::catalog::{BillingCycle, Catalog};
-use keel_shared::validation;
 use keel_shared::Currency;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ClientError, Json};
-use crate::cart::{use_cart, CartCtx, StoredCart};
+use crate::api::Json;
+use crate::cart::{self, use_cart};
 use crate::components::form::{messages_under, Form};
 use crate::components::shop::{
     attr, by_id, currency_html, currency_of, esc, messages, money, on_currency, place_errors, row, set_html, set_value, show, target,
@@ -101,13 +104,15 @@ fn cart_page(catalog: Arc<Catalog>) -> AnyView {
     let quote = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     let sequence = StoredValue::new(0u32);
+    // The problem with the code being added (kept until a code is added or removed).
+    let trial = RwSignal::new(None::<String>);
     let guest = move || session.current.with(Option::is_none);
 
     // What is sent: the cart as stored, with a guest's currency, country and VAT id (a client's
     // profile holds theirs: the cart takes the currency of their quote). Nothing until the
-    // session is known, so a client is not quoted as a guest.
+    // session and its cart are known, so a client is not quoted as a guest.
     let request = Memo::new(move |_| {
-        if !session.ready.get() {
+        if !cart.ready() {
             return None;
         }
         let guest = guest();
@@ -116,7 +121,7 @@ fn cart_page(catalog: Arc<Catalog>) -> AnyView {
             (!c.lines.is_empty()).then(|| QuoteRequest {
                 currency: guest.then_some(currency),
                 lines: c.lines.clone(),
-                promo_code: c.promo_code.clone(),
+                promo_codes: c.promo_codes.clone(),
                 country: c.country.clone().filter(|_| guest),
                 state: None,
                 vat_id: c.vat_id.clone().filter(|_| guest),
@@ -135,7 +140,7 @@ fn cart_page(catalog: Arc<Catalog>) -> AnyView {
                 form.banner.set(None);
                 match req {
                     None => quote.set(None),
-                    Some(req) => price(req, session, cart, quote, pending, form, sequence),
+                    Some(req) => price(req, session, quote, pending, form, sequence, trial),
                 }
             }
             let guest = guest();
@@ -144,7 +149,7 @@ fn cart_page(catalog: Arc<Catalog>) -> AnyView {
                 form.errors.with(|e| set_html("lines", &lines_html(&catalog, c, q.as_ref(), e)));
                 c.lines.is_empty()
             });
-            show("cart-empty", empty);
+            show("cart-empty", empty && cart.ready());
             show("cart-main", !empty);
             show("guest-tax", guest);
             show("client-tax", !guest);
@@ -154,9 +159,9 @@ fn cart_page(catalog: Arc<Catalog>) -> AnyView {
                 "currency-fixed",
                 &if guest { String::new() } else { format!("Prices in {}, your account's currency", currency.get()) },
             );
-            let accepted = q.map(|q| q.text("promo_code")).unwrap_or_default();
-            show("promo-applied", !accepted.is_empty());
-            set_html("promo-code-applied", &esc(&format!("{accepted} applied")));
+            let codes = cart.state.with(|c| c.promo_codes.clone());
+            show("promo-applied", !codes.is_empty());
+            set_html("promo-applied", &codes_html(&codes, q.as_ref().filter(|_| !pending.get())));
             set_html(
                 "cart-banner",
                 &form
@@ -166,10 +171,21 @@ fn cart_page(catalog: Arc<Catalog>) -> AnyView {
                     .unwrap_or_default(),
             );
             form.errors.with(place_errors);
+            // Every promo problem, not only the first: the code being added's and the cart's.
+            let mut promo = trial.get().unwrap_or_default();
+            form.errors.with(|e| {
+                for m in e.get("promo_codes").into_iter().flatten() {
+                    if !promo.is_empty() {
+                        promo.push_str("; ");
+                    }
+                    promo.push_str(m);
+                }
+            });
+            set_html("promo-problems", &esc(&promo));
         });
     }
 
-    // The lines' buttons (`data-act` with the line's `data-i`), the promo code's.
+    // The lines' buttons (`data-act` with the line's `data-i`), the promo codes' (`data-code`).
     let click = move |ev: leptos::ev::MouseEvent| {
         let Some(el) = target(&ev, "[data-act]") else { return };
         let i = attr(&el, "data-i").parse::<usize>().unwrap_or(usize::MAX);
@@ -181,11 +197,9 @@ fn cart_page(catalog: Arc<Catalog>) -> AnyView {
             }),
             "dec" => cart.update(|c| c.lines.get_mut(i).into_iter().for_each(|l| l.quantity = l.quantity.saturating_sub(1).max(1))),
             "inc" => cart.update(|c| c.lines.get_mut(i).into_iter().for_each(|l| l.quantity = (l.quantity + 1).min(LINE_QUANTITY_MAX))),
-            "clear-promo" => {
-                if let Some(input) = by_id("f-promo_code") {
-                    set_value(&input, "");
-                }
-                cart.update(|c| c.promo_code = None);
+            "remove-promo" => {
+                trial.set(None);
+                cart.remove_code(&attr(&el, "data-code"));
             }
             _ => {}
         }
@@ -205,48 +219,44 @@ fn cart_page(catalog: Arc<Catalog>) -> AnyView {
             _ => {}
         }
     };
-    // The promo code, applied with its button or Enter.
+    // A promo code added with its button or Enter (the first quote with it decides whether it
+    // stays: `cart::price`).
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(el) = by_id("f-promo_code") else { return };
-        let code = value(&el).trim().to_ascii_uppercase();
-        set_value(&el, &code);
-        // The shared rule first: a code of the wrong shape is not sent.
-        if let Some(Err(e)) = Some(code.as_str()).filter(|c| !c.is_empty()).map(validation::promo_code) {
-            let message = e.message.map_or_else(|| "is not a promo code".into(), |m| m.to_string());
-            form.errors.update(|m| {
-                m.insert("promo_code".into(), vec![message]);
-            });
+        let Some(el) = by_id("f-promo_codes") else { return };
+        trial.set(None);
+        let code = value(&el);
+        if code.trim().is_empty() {
             return;
         }
-        cart.update(|c| c.promo_code = Some(code).filter(|c| !c.is_empty()));
+        match cart.add_code(&code) {
+            Ok(()) => set_value(&el, ""),
+            Err(m) => trial.set(Some(m)),
+        }
     };
     let page = cart.state.with_untracked(|c| page_html(&catalog, c, currency.get_untracked()));
     view! { <div inner_html=page on:click=click on:change=change on:submit=submit></div> }.into_any()
 }
 
-/// Asks the API to price `req` (answers arriving out of order are dropped). A promo code the
-/// API refuses is reported under its field, and the cart is priced without it.
+/// Asks the API to price `req` (answers arriving out of order are dropped). Promo codes the API
+/// refuses are reported under their field, and the cart is priced without them; a code just
+/// added that is refused leaves the cart, its problem kept in `trial` (`cart::price`).
 fn price(
     req: QuoteRequest,
     session: SessionCtx,
-    cart: CartCtx,
     quote: RwSignal<Option<String>>,
     pending: RwSignal<bool>,
     form: Form,
     sequence: StoredValue<u32>,
+    trial: RwSignal<Option<String>>,
 ) {
     let n = sequence.get_value() + 1;
     sequence.set_value(n);
     pending.set(true);
     spawn_local(async move {
-        let mut answer = api::catalog::quote(session, &req).await;
-        let mut refused = None;
-        if let Err(ClientError::Problem(p)) = &answer {
-            if req.promo_code.is_some() && !p.errors.is_empty() && p.errors.keys().all(|k| k == "promo_code") {
-                refused = Some(p.errors.clone());
-                answer = api::catalog::quote(session, &QuoteRequest { promo_code: None, ..req.clone() }).await;
-            }
+        let (_, answer, refused, dropped) = cart::price(session, &req).await;
+        if !dropped.is_empty() {
+            trial.set(Some(dropped));
         }
         if sequence.get_value() != n {
             return; // a newer change is being priced
@@ -257,7 +267,7 @@ fn price(
                 // A client pays in their profile's currency: the storefront shows it from now on.
                 if req.currency.is_none() {
                     if let Some(c) = Currency::parse(&Json::parse(&q).text("currency")) {
-                        cart.set_currency(c);
+                        use_cart().set_currency(c);
                     }
                 }
                 quote.set(Some(q));
@@ -266,20 +276,20 @@ fn price(
                 quote.set(None);
                 form.fail(e);
                 // Problems shown where they belong need no banner repeating their field names.
-                let placed = |k: &String| k.starts_with("lines[") || ["promo_code", "country", "vat_id", "currency"].contains(&k.as_str());
+                let placed = |k: &String| k.starts_with("lines[") || ["promo_codes", "country", "vat_id", "currency"].contains(&k.as_str());
                 if form.errors.with(|e| !e.is_empty() && e.keys().all(placed)) {
                     form.banner.set(None);
                 }
             }
         }
-        if let Some(errors) = refused {
-            form.errors.update(|e| e.extend(errors));
+        if !refused.is_empty() {
+            form.errors.update(|e| e.entry("promo_codes".into()).or_default().extend(refused));
         }
     });
 }
 
 /// The page around what its effect writes: `#lines`, `#totals`, the placeholders.
-fn page_html(catalog: &Catalog, cart: &StoredCart, currency: Currency) -> String {
+fn page_html(catalog: &Catalog, cart: &Cart, currency: Currency) -> String {
     let mut countries = String::from("<option value=\"\">Choose your country</option>");
     for (code, name) in COUNTRIES {
         let on = cart.country.as_deref() == Some(*code);
@@ -292,12 +302,11 @@ fn page_html(catalog: &Catalog, cart: &StoredCart, currency: Currency) -> String
          <div id=\"cart-main\" class=\"cart-layout\" hidden><div id=\"lines\" class=\"cart-lines\" data-testid=\"cart-lines\"></div>\
          <aside class=\"card summary\" data-testid=\"cart-summary\"><div class=\"summary-head\"><h2>Summary</h2><span id=\"currency-pick\">{}</span><span id=\"currency-fixed\" class=\"muted small\" data-testid=\"currency-fixed\"></span></div>\
          <p class=\"field-error\" data-error=\"currency\"></p><div id=\"cart-banner\"></div>\
-         <form class=\"field\" novalidate><label for=\"f-promo_code\">Promo code</label><div class=\"input-row\">\
-         <input id=\"f-promo_code\" type=\"text\" autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" value=\"{}\" data-testid=\"promo-code\">\
+         <form class=\"field\" novalidate><label for=\"f-promo_codes\">Promo codes</label><div class=\"input-row\">\
+         <input id=\"f-promo_codes\" type=\"text\" autocomplete=\"off\" autocapitalize=\"characters\" spellcheck=\"false\" data-testid=\"promo-code\">\
          <button class=\"btn btn-outline\" type=\"submit\" data-testid=\"apply-promo\">Apply</button></div>\
-         <p class=\"field-error\" data-error=\"promo_code\"></p>\
-         <p id=\"promo-applied\" class=\"promo-applied small\" data-testid=\"promo-applied\" hidden><span id=\"promo-code-applied\"></span>\
-         <button class=\"btn-link\" type=\"button\" data-act=\"clear-promo\">Remove</button></p></form>\
+         <p id=\"promo-problems\" class=\"field-error\" data-error=\"promo_codes\"></p>\
+         <ul id=\"promo-applied\" class=\"promo-list small\" data-testid=\"promo-applied\" hidden></ul></form>\
          <p id=\"client-tax\" class=\"muted small\" hidden>Tax follows the billing address and VAT number in your profile.</p>\
          <div id=\"guest-tax\" hidden><div class=\"field\"><label for=\"f-country\">Country</label>\
          <select id=\"f-country\" name=\"country\" autocomplete=\"country\" data-testid=\"country\">{countries}</select>\
@@ -309,20 +318,33 @@ fn page_html(catalog: &Catalog, cart: &StoredCart, currency: Currency) -> String
          <a href=\"/dashboard/checkout\" rel=\"external\" class=\"btn btn-primary btn-block\" data-testid=\"checkout\">Checkout</a>\
          </aside></div>",
         currency_html(catalog, currency),
-        esc(cart.promo_code.as_deref().unwrap_or_default()),
         esc(cart.vat_id.as_deref().unwrap_or_default())
     )
+}
+
+/// The cart's promo codes, each with its remove button, marked applied when `quote` (the cart's,
+/// once it is back) took its discount.
+fn codes_html(codes: &[String], quote: Option<&Json>) -> String {
+    let mut out = String::new();
+    for c in codes {
+        let (class, note) = match quote {
+            Some(q) if q.has("promo_codes", c) => ("discount", "applied"),
+            Some(_) => ("muted", "not applied"),
+            None => ("muted", ""),
+        };
+        let c = esc(c);
+        out.push_str(&format!(
+            "<li data-code=\"{c}\"><strong>{c}</strong> <span class=\"{class}\">{note}</span>\
+             <button class=\"btn-link\" type=\"button\" data-act=\"remove-promo\" data-code=\"{c}\" data-testid=\"remove-promo\" aria-label=\"Remove {c}\">Remove</button></li>"
+        ));
+    }
+    out
 }
 
 /// Every line of the cart: name and cycle, quantity and removal, the quote's items for it (once
 /// the quote is that of this cart, not one still on its way back) and the problems the API named
 /// under `lines[i]`.
-fn lines_html(
-    catalog: &Catalog,
-    cart: &StoredCart,
-    quote: Option<&Json>,
-    errors: &std::collections::BTreeMap<String, Vec<String>>,
-) -> String {
+fn lines_html(catalog: &Catalog, cart: &Cart, quote: Option<&Json>, errors: &std::collections::BTreeMap<String, Vec<String>>) -> String {
     let mut out = String::new();
     for (i, line) in cart.lines.iter().enumerate() {
         let title = match catalog.product(&line.product_id) {
@@ -412,7 +434,7 @@ fn totals_html(q: Option<&Json>, pending: bool) -> String {
     row(&mut out, "", "Subtotal", &m(q.int("subtotal_minor")), "data-testid=\"cart-subtotal\"");
     let discount = q.int("discount_minor");
     if discount != 0 {
-        let label = match q.text("promo_code") {
+        let label = match q.joined("promo_codes", ", ") {
             c if c.is_empty() => "Discount".to_string(),
             c => format!("Discount ({c})"),
         };
