@@ -297,4 +297,14 @@ mod tests {
         assert_eq!(merged.merge(Cart { lines: vec![line("x"), line("0")], ..Cart::default() }), 1, "one did not fit, one was there");
         assert_eq!(merged, full);
     }
+
+    #[test]
+    fn a_list_too_long_is_counted_in_items() {
+        use validator::Validate;
+        let over = Cart { lines: (0..=CART_LINES_MAX).map(|i| line(&i.to_string())).collect(), ..Cart::default() };
+        let errors = crate::validation::field_messages(&over.validate().unwrap_err());
+        assert_eq!(errors["lines"], ["must be at most 50 items"]);
+        let long = Cart { vat_id: Some("X".repeat(21)), ..Cart::default() };
+        assert_eq!(crate::validation::field_messages(&long.validate().unwrap_err())["vat_id"], ["must be between 4 and 20 characters"]);
+    }
 }

@@ -153,11 +153,13 @@ fn message_of(e: &ValidationError) -> String {
         return m.to_string();
     }
     let param = |k: &str| e.params.get(k).map(|v| v.to_string());
+    // A list's length counts items, a string's characters.
+    let unit = if e.params.get("value").is_some_and(serde_json::Value::is_array) { "items" } else { "characters" };
     match e.code.as_ref() {
         "length" => match (param("min"), param("max")) {
-            (Some(min), Some(max)) => format!("must be between {min} and {max} characters"),
-            (Some(min), None) => format!("must be at least {min} characters"),
-            (None, Some(max)) => format!("must be at most {max} characters"),
+            (Some(min), Some(max)) => format!("must be between {min} and {max} {unit}"),
+            (Some(min), None) => format!("must be at least {min} {unit}"),
+            (None, Some(max)) => format!("must be at most {max} {unit}"),
             _ => "has the wrong length".into(),
         },
         "range" => match (param("min"), param("max")) {
