@@ -1,7 +1,9 @@
 //! The HTTP client every adapter to an outside service uses (VIES, the ECB; next payment
 //! gateways, registrars, control panels): rustls with aws-lc-rs (the provider lettre's rustls
 //! already uses, installed once per process) and the system's CA certificates, a connect timeout,
-//! an overall timeout, and Keel's user agent.
+//! an overall timeout, and Keel's user agent. It keeps no idle connections: adapters are called
+//! from the HTTP server's runtime and from short runtimes a worker thread makes for one job, and a
+//! pooled connection belongs to the runtime that opened it.
 
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         .connect_timeout(Duration::from_secs(5))
         .timeout(timeout)
         .user_agent(concat!("Keel/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(0)
         .build()
         .map_err(|e| format!("HTTP client: {e}"))
 }

@@ -580,7 +580,7 @@ fn place(
     }
     let at = now_micros(now);
     let order_id = ids::new_id();
-    let reasons = deps.fraud.screen(
+    let mut reasons = deps.fraud.screen(
         conn,
         now,
         &Screening {
@@ -591,7 +591,6 @@ fn place(
             total_minor: quote.total_minor,
         },
     )?;
-    let mut reasons = reasons;
     if let (true, Some(VatStatus::Unavailable(why))) = (quote.reverse_charge, &buyer.vat_status) {
         reasons.push(format!(
             "VAT id {} could not be confirmed with VIES ({why}); no VAT was charged",

@@ -238,6 +238,7 @@ pub fn reset_password(
         diesel::update(users::table.find(&user_id).filter(users::email_verified_at.is_null()))
             .set(users::email_verified_at.eq(Some(now_micros(now))))
             .execute(conn)?;
+        crate::db::cache::publish(conn, crate::db::cache::Change::UserChanged(user_id.clone()))?;
         let revoked = after_password_change(conn, now, mail, &user, revoke_api_keys)?;
         audit::record(
             conn,

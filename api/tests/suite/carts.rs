@@ -253,6 +253,10 @@ both_backends!(
         );
         let audit = app.get("/api/v1/admin/audit?action=catalog.rates_refreshed", Some(&admin)).await;
         assert_eq!(audit.body["items"][0]["details"]["source"], "ecb", "{}", audit.text);
+        // The next working day's run (its own short runtime, like every run) reaches the ECB again.
+        assert_eq!(run(), 1);
+        let audit = app.get("/api/v1/admin/audit?action=catalog.rates_refreshed", Some(&admin)).await;
+        assert_eq!(audit.body["items"].as_array().map(Vec::len), Some(2), "{}", audit.text);
     }
 );
 
