@@ -11,6 +11,7 @@ pub fn registry() -> Registry<Deps> {
     crate::automation::jobs::register(&mut r);
     crate::identity::jobs::register(&mut r);
     crate::commerce::jobs::register(&mut r);
+    crate::billing::jobs::register(&mut r);
     crate::notifications::jobs::register(&mut r);
     r
 }

@@ -48,6 +48,24 @@ pub struct Config {
     pub vies_url: String,
     /// The ECB's daily reference rates, read when the commerce setting `refresh_rates` is on.
     pub ecb_url: String,
+    /// Stripe: the secret API key (`sk_live_…`/`sk_test_…`) and the webhook endpoint's signing
+    /// secret (`whsec_…`). Both unset: payments by card go to the built-in Stripe sandbox.
+    pub stripe: Option<StripeKeys>,
+}
+
+/// A live (or test-mode) Stripe account's keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StripeKeys {
+    pub secret_key: String,
+    pub webhook_secret: String,
+    /// Stripe's API (`https://api.stripe.com`; a stand-in's address in tests).
+    pub api_url: String,
+}
+
+impl std::fmt::Debug for StripeKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeKeys").field("api_url", &self.api_url).finish_non_exhaustive()
+    }
 }
 
 /// The European Commission's VIES REST API.
@@ -79,6 +97,9 @@ struct FileConfig {
     geoip_csv: Option<String>,
     vies_url: Option<String>,
     ecb_url: Option<String>,
+    stripe_secret_key: Option<String>,
+    stripe_webhook_secret: Option<String>,
+    stripe_url: Option<String>,
 }
 
 impl Config {
@@ -157,7 +178,26 @@ impl Config {
         if !(ecb_url.starts_with("http://") || ecb_url.starts_with("https://")) {
             return Err(format!("KEEL_ECB_URL: '{ecb_url}' must start with http:// or https://"));
         }
+        let stripe = match (
+            env("KEEL_STRIPE_SECRET_KEY").or(file.stripe_secret_key),
+            env("KEEL_STRIPE_WEBHOOK_SECRET").or(file.stripe_webhook_secret),
+        ) {
+            (None, None) => None,
+            (Some(secret_key), Some(webhook_secret)) => {
+                let api_url = env("KEEL_STRIPE_URL").or(file.stripe_url).unwrap_or_else(|| crate::payments::stripe::STRIPE_URL.into());
+                if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+                    return Err(format!("KEEL_STRIPE_URL: '{api_url}' must start with http:// or https://"));
+                }
+                Some(StripeKeys { secret_key, webhook_secret, api_url })
+            }
+            _ => {
+                return Err(
+                    "KEEL_STRIPE_SECRET_KEY and KEEL_STRIPE_WEBHOOK_SECRET go together: set both, or neither for the Stripe sandbox".into(),
+                )
+            }
+        };
         Ok(Config {
+            stripe,
             ecb_url,
             geoip_csv,
             vies_url: vies_url.trim_end_matches('/').to_string(),
@@ -208,6 +248,7 @@ impl Config {
             geoip_csv: None,
             vies_url: VIES_URL.into(),
             ecb_url: crate::commerce::rates::ECB_URL.into(),
+            stripe: None,
         }
     }
 }

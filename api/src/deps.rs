@@ -26,6 +26,10 @@ pub struct Deps {
     pub vat: Arc<dyn crate::commerce::vies::VatCheck>,
     /// Reference exchange rates (the ECB's), when the commerce settings ask for them.
     pub rates: Arc<dyn crate::commerce::rates::RateSource>,
+    /// Card payments (Stripe, or its sandbox stand-in).
+    pub stripe: Arc<dyn crate::payments::gateway::CardGateway>,
+    /// The Stripe sandbox this process serves at `/sandbox/stripe`, when no Stripe keys are set.
+    pub stripe_sandbox: Option<Arc<crate::payments::sandbox::StripeSandbox>>,
 }
 
 impl Deps {
@@ -43,7 +47,17 @@ impl Deps {
         let fraud = Arc::new(Rules { countries, ..Rules::default() });
         let vat = Arc::new(crate::commerce::vies::Vies::new(&config.vies_url)?);
         let rates = Arc::new(crate::commerce::rates::Ecb::new(&config.ecb_url)?);
-        Ok(Deps { clock, config, mailer: Arc::new(mailer), fraud, vat, rates })
+        let (stripe, stripe_sandbox) = match &config.stripe {
+            Some(k) => (crate::payments::stripe::Stripe::new(&k.api_url, &k.secret_key, &k.webhook_secret, false)?, None),
+            None => {
+                let base = format!("{}/sandbox/stripe", config.public_url);
+                let hook = format!("{}/api/v1/webhooks/stripe", config.public_url);
+                let sandbox = crate::payments::sandbox::StripeSandbox::new(&base, Some(hook), clock.clone());
+                let adapter = crate::payments::stripe::Stripe::new(&base, &sandbox.secret_key, &sandbox.webhook_secret, true)?;
+                (adapter, Some(Arc::new(sandbox)))
+            }
+        };
+        Ok(Deps { clock, config, mailer: Arc::new(mailer), fraud, vat, rates, stripe: Arc::new(stripe), stripe_sandbox })
     }
 }
 

@@ -572,3 +572,107 @@ diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(services -> orders (order_id));
 diesel::joinable!(orders -> users (account_id));
 diesel::allow_tables_to_appear_in_same_query!(orders, order_items, services, promo_uses, users);
+
+diesel::table! {
+    invoices (id) {
+        id -> Text,
+        number -> Nullable<Text>,
+        account_id -> Text,
+        order_id -> Nullable<Text>,
+        kind -> Text,
+        status -> Text,
+        currency -> Text,
+        subtotal_minor -> BigInt,
+        discount_minor -> BigInt,
+        tax_minor -> BigInt,
+        total_minor -> BigInt,
+        paid_minor -> BigInt,
+        tax_lines -> Text,
+        tax_inclusive -> Bool,
+        reverse_charge -> Bool,
+        seller -> Text,
+        buyer -> Text,
+        buyer_name -> Text,
+        payment_instructions -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        issued_at -> Nullable<Timestamp>,
+        due_on -> Date,
+        paid_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoice_lines (id) {
+        id -> Text,
+        invoice_id -> Text,
+        line_no -> Integer,
+        description -> Text,
+        service_id -> Nullable<Text>,
+        period_from -> Nullable<Date>,
+        period_to -> Nullable<Date>,
+        quantity -> Integer,
+        unit_minor -> BigInt,
+        discount_minor -> BigInt,
+        tax_minor -> BigInt,
+        total_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        invoice_id -> Text,
+        account_id -> Text,
+        gateway -> Text,
+        external_id -> Nullable<Text>,
+        reference -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credit_entries (id) {
+        id -> Text,
+        account_id -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        reason -> Text,
+        invoice_id -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credit_balances (account_id, currency) {
+        account_id -> Text,
+        currency -> Text,
+        balance_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    payment_events (id) {
+        id -> Text,
+        gateway -> Text,
+        event_id -> Nullable<Text>,
+        event_type -> Text,
+        verified -> Bool,
+        outcome -> Text,
+        detail -> Text,
+        invoice_id -> Nullable<Text>,
+        body -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(invoice_lines -> invoices (invoice_id));
+diesel::joinable!(payments -> invoices (invoice_id));
+diesel::joinable!(invoices -> users (account_id));
+diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_lines, payments, credit_entries, payment_events);
+diesel::allow_tables_to_appear_in_same_query!(invoices, users);
+diesel::allow_tables_to_appear_in_same_query!(invoices, orders);

@@ -149,6 +149,14 @@ id_type! {
     pub struct OrderId;
     /// A service a client bought (a hosting account, a VPS, a domain).
     pub struct ServiceId;
+    /// An invoice (or credit note).
+    pub struct InvoiceId;
+    /// A payment or refund recorded against an invoice.
+    pub struct PaymentId;
+    /// A webhook event a payment gateway sent.
+    pub struct PaymentEventId;
+    /// An entry of a client's credit ledger.
+    pub struct CreditEntryId;
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod auth;
 pub mod automation;
+pub mod billing;
 pub mod cart;
 pub mod catalog;
 pub mod commerce;

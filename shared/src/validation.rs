@@ -61,7 +61,7 @@ pub fn email(value: &str) -> Result<(), ValidationError> {
 
 /// Fields whose text may span lines (e-mail template bodies): they take line feed, carriage
 /// return and tab. Every other text field is one line.
-pub const MULTI_LINE_FIELDS: &[&str] = &["body_text", "body_html", "description", "reason"];
+pub const MULTI_LINE_FIELDS: &[&str] = &["body_text", "body_html", "description", "reason", "seller_address", "payment_instructions"];
 
 /// The one rule for control characters in text input, applied by the API's extractors to every
 /// JSON string (and key), query parameter and path segment before anything reads them:

@@ -692,6 +692,7 @@ fn place(
         })),
     )?;
     let order = orders::load(conn, &row)?;
+    crate::billing::service::issue_for_order_in(conn, now, mail, &order)?;
     let lines: Vec<String> = order
         .items
         .iter()
@@ -798,6 +799,7 @@ pub fn decide(
                     .execute(conn)?;
             }
             diesel::delete(promo_uses::table.filter(promo_uses::order_id.eq(id))).execute(conn)?;
+            crate::billing::service::cancel_for_order_in(conn, now, actor, id, reason.unwrap_or("the order was cancelled"))?;
         }
         audit::record(
             conn,
@@ -814,6 +816,22 @@ pub fn decide(
         )?;
         get_order(conn, id, None)
     })
+}
+
+/// An order's invoice was paid (in the paying transaction): recorded on the order's trail. An
+/// accepted order's services are then due for provisioning (the provisioning domain hooks in
+/// here); a pending one still waits for acceptance when manual acceptance is on.
+pub fn order_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str) -> Result<(), ApiError> {
+    let row = orders::find(conn, id)?.ok_or_else(|| ApiError::not_found("order"))?;
+    audit::record(
+        conn,
+        now,
+        actor,
+        Event::new("order.paid")
+            .account(&row.account_id)
+            .target("order", id)
+            .details(serde_json::json!({"number": row.number, "status": row.status})),
+    )
 }
 
 /// A value for a JSON text column.

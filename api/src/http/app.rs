@@ -14,7 +14,7 @@ use super::openapi::ApiDoc;
 use super::{health, request_id, spa};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{accounts, admin, automation, catalog, commerce, identity, notifications};
+use crate::{accounts, admin, automation, billing, catalog, commerce, identity, notifications, payments};
 
 /// Registers every API route on `app`, returning the app and the OpenAPI document built from them.
 pub fn api_routes<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
@@ -33,6 +33,8 @@ where
                 .configure(admin::routes::configure)
                 .configure(catalog::routes::configure)
                 .configure(commerce::routes::configure)
+                .configure(billing::routes::configure)
+                .configure(payments::routes::configure)
                 .configure(automation::routes::configure)
                 .configure(notifications::routes::configure)
                 .default_service(web::to(api_not_found)),
@@ -99,6 +101,7 @@ pub fn build(
     state: AppState,
 ) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>> {
     let web_dir = state.config.web_dir.clone();
+    let sandbox = state.stripe_sandbox.clone();
     let app = App::new()
         .app_data(web::Data::new(state))
         // Path and query errors from actix's own extractors also become problem+json.
@@ -116,7 +119,13 @@ pub fn build(
         .service(web::resource(["/healthz", "/readyz"]).to(api_not_found))
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
         .route("/api/docs", web::get().to(docs_redirect))
-        .service(web::scope("/api").default_service(web::to(api_not_found)));
+        .service(web::scope("/api").default_service(web::to(api_not_found)))
+        // The Stripe sandbox's API and checkout pages, when no Stripe keys are configured.
+        .configure(|cfg| {
+            if let Some(s) = sandbox {
+                cfg.service(web::scope("/sandbox/stripe").configure(|c| payments::sandbox::configure(c, s)));
+            }
+        });
     let app = if web_dir.is_dir() { app.service(spa::service(&web_dir)) } else { app.default_service(web::to(spa::not_built)) };
     app.wrap(from_fn(super::auth::identify))
         .wrap(from_fn(cache_headers))

@@ -19,6 +19,8 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "The signed-in user's account"),
         (name = "catalog", description = "What is sold: product groups, products, prices, options, add-ons, currencies"),
         (name = "commerce", description = "Carts and their prices, tax rules, promo codes"),
+        (name = "billing", description = "Invoices, payments recorded against them, account credit"),
+        (name = "payments", description = "Payment gateways: their signed webhooks and the log of what each did"),
         (name = "team", description = "Team members: people a client lets use their account, and the accounts you are a member of"),
         (name = "admin", description = "Back-office: administrators, and staff holding the route's permission"),
         (name = "automation", description = "Job queue and scheduled tasks (back-office, `automation.manage`)"),

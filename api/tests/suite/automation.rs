@@ -156,9 +156,11 @@ both_backends!(three_schedulers_for_a_week_run_each_daily_task_seven_times, |app
     assert_eq!(commerce, 7, "and the commerce domain's");
     let rates: i64 = task_runs::table.filter(task_runs::task.eq("commerce.refresh_rates")).count().get_result(&mut conn).unwrap();
     assert_eq!(rates, 5, "the rates on working days");
+    let billing: i64 = task_runs::table.filter(task_runs::task.eq("billing.mark_overdue")).count().get_result(&mut conn).unwrap();
+    assert_eq!(billing, 7, "and billing's");
     let jobs_made: i64 = jobs::table.count().get_result(&mut conn).unwrap();
     assert_eq!(jobs_made as usize, *started.lock().unwrap(), "one job per run, no more");
-    assert_eq!(jobs_made, daily + identity + commerce + rates + hourly);
+    assert_eq!(jobs_made, daily + identity + commerce + rates + billing + hourly);
 });
 
 both_backends!(a_missed_period_runs_once_on_return, |app: TestApp| async move {
@@ -176,8 +178,8 @@ both_backends!(tasks_are_listed_and_rescheduled_by_admins, |app: TestApp| async 
     let admin = app.admin_token().await;
     let res = app.get("/api/v1/admin/tasks", Some(&admin)).await;
     let names: Vec<&str> = res.body.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["commerce.housekeeping", "commerce.refresh_rates", "email.retry_failed", "housekeeping", "identity.housekeeping"]);
-    assert!(res.body[3]["next_run_at"].is_string());
+    assert_eq!(names, ["billing.mark_overdue", "commerce.housekeeping", "commerce.refresh_rates", "email.retry_failed", "housekeeping", "identity.housekeeping"]);
+    assert!(res.body[4]["next_run_at"].is_string());
     let res = app.put_json("/api/v1/admin/tasks/housekeeping", &admin, json!({"cron": "30 4 * * 0", "enabled": true})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.body["cron"], "30 4 * * 0");

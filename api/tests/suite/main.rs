@@ -13,6 +13,7 @@ mod support;
 mod access;
 mod api;
 mod automation;
+mod billing;
 mod caching;
 mod carts;
 mod cli;

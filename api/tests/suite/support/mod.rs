@@ -126,6 +126,8 @@ pub struct Res {
     pub headers: header::HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as received (for answers that are not text: PDFs).
+    pub bytes: Vec<u8>,
 }
 
 impl Res {
@@ -292,7 +294,7 @@ async fn read<B: MessageBody>(res: ServiceResponse<B>) -> Res {
     let bytes = test::read_body(res).await;
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Res { status, headers, body, text }
+    Res { status, headers, body, text, bytes: bytes.to_vec() }
 }
 
 /// Runs an async test body once per backend: `sqlite` always, `postgres` when reachable

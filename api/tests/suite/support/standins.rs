@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::{get, post, web, App, HttpResponse, HttpServer};
+use keel_api::payments::sandbox::StripeSandbox;
 use serde_json::{json, Value};
 
 /// VIES (`POST /check-vat-number`): registered ids answer `valid: true` with a trader name,
@@ -68,34 +69,65 @@ async fn ecb_daily() -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body(ECB_DAILY)
 }
 
-/// The stand-ins' server of this test binary: VIES and the ECB's rates file.
-fn server() -> &'static (String, Arc<Mutex<HashMap<String, usize>>>) {
-    static SERVER: OnceLock<(String, Arc<Mutex<HashMap<String, usize>>>)> = OnceLock::new();
+/// The stand-ins' server of this test binary: VIES, the ECB's rates file and Stripe (Keel's own
+/// sandbox stand-in, at `/stripe`, with test keys).
+struct Server {
+    url: String,
+    calls: Arc<Mutex<HashMap<String, usize>>>,
+    stripe: Arc<StripeSandbox>,
+}
+
+/// The Stripe stand-in's API key and webhook signing secret.
+pub const STRIPE_KEY: &str = "sk_test_standin";
+pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_standin_secret";
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let calls: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let shared = calls.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let stripe = Arc::new(
+            StripeSandbox::new(&format!("{url}/stripe"), None, Arc::new(keel_api::clock::SystemClock))
+                .with_keys(STRIPE_KEY, STRIPE_WEBHOOK_SECRET),
+        );
+        let (shared, sandbox) = (calls.clone(), stripe.clone());
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || App::new().app_data(web::Data::new(shared.clone())).service(check).service(ecb_daily))
-                    .workers(1)
-                    .bind(("127.0.0.1", 0))
-                    .unwrap();
-                tx.send(server.addrs()[0]).unwrap();
-                server.run().await.unwrap();
+                HttpServer::new(move || {
+                    let sandbox = sandbox.clone();
+                    App::new()
+                        .app_data(web::Data::new(shared.clone()))
+                        .service(check)
+                        .service(ecb_daily)
+                        .service(web::scope("/stripe").configure(move |c| keel_api::payments::sandbox::configure(c, sandbox)))
+                })
+                .workers(1)
+                .listen(listener)
+                .unwrap()
+                .run()
+                .await
+                .unwrap();
             })
         });
-        (format!("http://{}", rx.recv().unwrap()), calls)
+        Server { url, calls, stripe }
     })
 }
 
 /// The VIES stand-in of this test binary.
 pub fn vies() -> Vies {
-    let (url, calls) = server();
-    Vies { url: url.clone(), calls: calls.clone() }
+    let s = server();
+    Vies { url: s.url.clone(), calls: s.calls.clone() }
 }
 
 /// Where the stand-in publishes [`ECB_DAILY`].
 pub fn ecb_url() -> String {
-    format!("{}/stats/eurofxref/eurofxref-daily.xml", server().0)
+    format!("{}/stats/eurofxref/eurofxref-daily.xml", server().url)
+}
+
+/// The Stripe stand-in: its API address (for `KEEL_STRIPE_URL`) and the sandbox itself (its
+/// sessions, pay page and the signed events it sent).
+pub fn stripe() -> (String, Arc<StripeSandbox>) {
+    let s = server();
+    (format!("{}/stripe", s.url), s.stripe.clone())
 }

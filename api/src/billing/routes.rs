@@ -1,0 +1,266 @@
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use keel_shared::billing::{
+    BillingSettings, CancelInvoice, Credit, CreditAdjustment, Gateway, Invoice, InvoiceFilter, InvoiceSummary, PayRequest, PayStarted,
+    RecordPayment,
+};
+use keel_shared::ids::{InvoiceId, UserId};
+use keel_shared::Problem;
+use keel_shared::{Page, PageQuery};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::service;
+use crate::db;
+use crate::error::ApiError;
+use crate::http::auth::{area, can, AccountHeader, BackOffice, ForAccount};
+use crate::http::extract::{ValidJson, ValidQuery};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(my_invoices)
+        .service(my_invoice)
+        .service(my_invoice_pdf)
+        .service(pay_invoice)
+        .service(my_credit)
+        .service(admin_invoices)
+        .service(admin_invoice)
+        .service(admin_invoice_pdf)
+        .service(record_payment)
+        .service(cancel_invoice)
+        .service(get_settings)
+        .service(put_settings)
+        .service(client_credit)
+        .service(adjust_credit);
+}
+
+fn pdf(inv: &Invoice) -> HttpResponse {
+    let name = inv.number.clone().unwrap_or_else(|| format!("draft-{}", inv.id));
+    HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.pdf\"")))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(super::pdf::render(inv))
+}
+
+/// Your invoices (or, with `X-Keel-Account`, an account's you have billing access to), newest
+/// first; filter by status or number.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(InvoiceFilter, PageQuery, AccountHeader),
+    responses((status = 200, body = Page<InvoiceSummary>), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[get("/invoices")]
+async fn my_invoices(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    filter: ValidQuery<InvoiceFilter>,
+) -> Result<web::Json<Page<InvoiceSummary>>, ApiError> {
+    let (account, mut filter) = (access.account_id, filter.0);
+    filter.account_id = None;
+    Ok(web::Json(db::run(&state.pool, move |c| service::list(c, &filter, Some(&account))).await?))
+}
+
+/// One of your invoices with its lines, taxes, payments and what is still owed.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id"), AccountHeader),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/invoices/{id}")]
+async fn my_invoice(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    id: web::Path<InvoiceId>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    let (account, id) = (access.account_id, id.into_inner());
+    Ok(web::Json(db::run(&state.pool, move |c| service::get(c, &id, Some(&account))).await?))
+}
+
+/// One of your invoices as a PDF.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id"), AccountHeader),
+    responses((status = 200, description = "The invoice as a PDF document", content_type = "application/pdf", body = Vec<u8>),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/invoices/{id}/pdf")]
+async fn my_invoice_pdf(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, id) = (access.account_id, id.into_inner());
+    let inv = db::run(&state.pool, move |c| service::get(c, &id, Some(&account))).await?;
+    Ok(pdf(&inv))
+}
+
+/// Pay what is owed on one of your invoices: `stripe` answers the card payment page to send the
+/// browser to (the invoice turns paid when Stripe's signed webhook arrives); `credit` pays from
+/// your account credit at once, as far as it goes.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id"), AccountHeader), request_body = PayRequest,
+    responses((status = 200, body = PayStarted), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Nothing to pay (paid, cancelled)", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "That way of paying is not available (`gateway`)", body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "The payment provider cannot be reached", body = Problem, content_type = "application/problem+json")))]
+#[post("/invoices/{id}/pay")]
+async fn pay_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    id: web::Path<InvoiceId>,
+    body: ValidJson<PayRequest>,
+) -> Result<web::Json<PayStarted>, ApiError> {
+    let (account, id) = (access.account_id.clone(), id.into_inner().into_string());
+    match body.0.gateway {
+        Gateway::Stripe => {
+            let gateway = state.stripe.clone();
+            Ok(web::Json(crate::payments::service::start(&state.pool, &*gateway, &state.config.public_url, &account, &id).await?))
+        }
+        Gateway::Credit => {
+            let (now, mail, actor) = (state.clock.now(), state.mail(), access.auth.actor(&req));
+            let invoice = db::run(&state.pool, move |c| service::pay_from_credit(c, now, &mail, &actor, &id, &account)).await?;
+            Ok(web::Json(PayStarted { redirect_url: None, invoice }))
+        }
+        Gateway::Razorpay | Gateway::BankTransfer => {
+            Err(ApiError::field("gateway", "pay with stripe or credit; a bank transfer is confirmed by us when it arrives"))
+        }
+    }
+}
+
+/// Your account credit: the balance per currency and the latest entries.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(AccountHeader),
+    responses((status = 200, body = Credit), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/credit")]
+async fn my_credit(state: web::Data<AppState>, access: ForAccount<area::Billing>) -> Result<web::Json<Credit>, ApiError> {
+    let account = access.account_id;
+    Ok(web::Json(db::run(&state.pool, move |c| service::credit(c, &account)).await?))
+}
+
+/// Every invoice, newest first; filter by status, client or number.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(InvoiceFilter, PageQuery),
+    responses((status = 200, body = Page<InvoiceSummary>), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/invoices")]
+async fn admin_invoices(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    filter: ValidQuery<InvoiceFilter>,
+) -> Result<web::Json<Page<InvoiceSummary>>, ApiError> {
+    let filter = filter.0;
+    Ok(web::Json(db::run(&state.pool, move |c| service::list(c, &filter, None)).await?))
+}
+
+/// An invoice with its lines, payments and balance.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/invoices/{id}")]
+async fn admin_invoice(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    id: web::Path<InvoiceId>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    let id = id.into_inner();
+    Ok(web::Json(db::run(&state.pool, move |c| service::get(c, &id, None)).await?))
+}
+
+/// An invoice as a PDF.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")),
+    responses((status = 200, description = "The invoice as a PDF document", content_type = "application/pdf", body = Vec<u8>),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/invoices/{id}/pdf")]
+async fn admin_invoice_pdf(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let inv = db::run(&state.pool, move |c| service::get(c, &id, None)).await?;
+    Ok(pdf(&inv))
+}
+
+/// Record a bank transfer that arrived: applied to what is owed, any excess to the client's
+/// credit; a fully paid invoice sets its order moving in the same transaction.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")), request_body = RecordPayment,
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "A draft, cancelled or refunded invoice", body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/invoices/{id}/payments")]
+async fn record_payment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<InvoiceId>,
+    body: ValidJson<RecordPayment>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    let (now, mail, actor, id, body) = (state.clock.now(), state.mail(), admin.actor(&req), id.into_inner(), body.0);
+    Ok(web::Json(
+        db::run(&state.pool, move |c| service::record_transfer(c, now, &mail, &actor, &id, body.amount_minor, &body.reference)).await?,
+    ))
+}
+
+/// Cancel an open invoice nothing was paid on, with a reason; it keeps its number.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")), request_body = CancelInvoice,
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not open, or payments were recorded", body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/invoices/{id}/cancel")]
+async fn cancel_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<InvoiceId>,
+    body: ValidJson<CancelInvoice>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    let (now, actor, id, body) = (state.clock.now(), admin.actor(&req), id.into_inner(), body.0);
+    Ok(web::Json(db::run(&state.pool, move |c| service::cancel(c, now, &actor, &id, &body.reason)).await?))
+}
+
+/// The seller's details, invoice numbering, due days and bank transfer instructions.
+#[utoipa::path(tag = "billing", security(("bearer" = [])),
+    responses((status = 200, body = BillingSettings), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/billing/settings")]
+async fn get_settings(state: web::Data<AppState>, _: BackOffice<can::BillingRead>) -> Result<web::Json<BillingSettings>, ApiError> {
+    Ok(web::Json(db::run(&state.pool, service::settings).await?))
+}
+
+/// Change the billing settings (invoices issued from now on use them; issued ones keep theirs).
+#[utoipa::path(tag = "billing", security(("bearer" = [])), request_body = BillingSettings,
+    responses((status = 200, body = BillingSettings), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[put("/admin/billing/settings")]
+async fn put_settings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    body: ValidJson<BillingSettings>,
+) -> Result<web::Json<BillingSettings>, ApiError> {
+    let (now, actor, body) = (state.clock.now(), admin.actor(&req), body.0);
+    Ok(web::Json(db::run(&state.pool, move |c| service::update_settings(c, now, &actor, &body)).await?))
+}
+
+/// A client's credit: balances and the latest entries.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, body = Credit), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/clients/{id}/credit")]
+async fn client_credit(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    id: web::Path<UserId>,
+) -> Result<web::Json<Credit>, ApiError> {
+    let id = id.into_inner().into_string();
+    Ok(web::Json(
+        db::run(&state.pool, move |c| {
+            crate::accounts::users::find_user(c, &id).map_err(|_| ApiError::not_found("client"))?;
+            service::credit(c, &id)
+        })
+        .await?,
+    ))
+}
+
+/// Add credit to a client's account (positive) or take it away (negative), with a reason; the
+/// balance never goes below zero.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Client id")), request_body = CreditAdjustment,
+    responses((status = 200, body = Credit), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/clients/{id}/credit")]
+async fn adjust_credit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<UserId>,
+    body: ValidJson<CreditAdjustment>,
+) -> Result<web::Json<Credit>, ApiError> {
+    let (now, actor, id, body) = (state.clock.now(), admin.actor(&req), id.into_inner().into_string(), body.0);
+    Ok(web::Json(db::run(&state.pool, move |c| service::adjust_credit(c, now, &actor, &id, &body)).await?))
+}

@@ -1,0 +1,621 @@
+//! Billing's use cases: issuing invoices (a checkout's, in its transaction), recording payments
+//! and what a paid invoice sets moving, paying from credit, cancelling, and the credit ledger.
+//! Each public function that changes money opens its transaction (or, named `…_in`, runs in
+//! the caller's) and writes its audit entry there.
+
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use diesel::prelude::*;
+use keel_shared::billing::{
+    BillingSettings, Credit, CreditAdjustment, Gateway, Invoice, InvoiceFilter, InvoiceKind, InvoiceStatus, InvoiceSummary, Party,
+};
+use keel_shared::orders::Order;
+use keel_shared::{Money, Page};
+
+use super::store::{self, CreditRow, InvoiceRow, LineRow, PaymentRow};
+use crate::audit::{self, Actor, Event};
+use crate::db::{self, now_micros, DbConn};
+use crate::error::ApiError;
+use crate::ids;
+use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
+use crate::schema::{invoice_lines, invoices, payments};
+
+const SETTINGS_KEY: &str = "billing";
+
+pub fn settings(conn: &mut DbConn) -> Result<BillingSettings, ApiError> {
+    Ok(crate::admin::settings::get(conn, SETTINGS_KEY)?.unwrap_or_default())
+}
+
+pub fn update_settings(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, body: &BillingSettings) -> Result<BillingSettings, ApiError> {
+    db::transaction(conn, |conn| {
+        crate::admin::settings::set(conn, now, SETTINGS_KEY, body)?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("billing.settings_changed").details(serde_json::to_value(body).map_err(ApiError::internal)?),
+        )?;
+        Ok(body.clone())
+    })
+}
+
+/// The seller as printed on invoices issued now.
+fn seller(conn: &mut DbConn, s: &BillingSettings) -> Result<Party, ApiError> {
+    let home = crate::catalog::service::settings(conn)?.home_country;
+    Ok(Party {
+        name: s.seller_name.clone(),
+        company: None,
+        address: s.seller_address.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+        country: home,
+        tax_id: Some(s.seller_tax_id.clone()).filter(|t| !t.is_empty()),
+        email: None,
+    })
+}
+
+/// The account holder as printed on invoices issued now: name, company, billing address, tax id.
+fn buyer(conn: &mut DbConn, account_id: &str) -> Result<Party, ApiError> {
+    let user = crate::accounts::users::find_user(conn, account_id)?;
+    let profile = crate::accounts::profile::get(conn, account_id)?;
+    let address = profile.billing_address.clone().or(profile.address.clone());
+    let mut lines = Vec::new();
+    let mut country = None;
+    if let Some(a) = address {
+        lines.push(a.line1);
+        if !a.line2.is_empty() {
+            lines.push(a.line2);
+        }
+        lines.push(format!("{} {}", a.postcode, a.city).trim().to_string());
+        if !a.region.is_empty() {
+            lines.push(a.region);
+        }
+        country = Some(a.country);
+    }
+    Ok(Party {
+        name: format!("{} {}", user.first_name, user.last_name).trim().to_string(),
+        company: profile.company.filter(|c| !c.trim().is_empty()),
+        address: lines,
+        country,
+        tax_id: profile.tax_id.filter(|t| !t.trim().is_empty()),
+        email: Some(user.email),
+    })
+}
+
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(ApiError::internal)
+}
+
+/// The last day a first period of `months` starting on `from` covers (none for one-time items).
+fn period_end(from: NaiveDate, months: u32) -> Option<NaiveDate> {
+    if months == 0 {
+        return None;
+    }
+    from.checked_add_months(Months::new(months)).and_then(|d| d.pred_opt())
+}
+
+/// Issues the invoice of a checkout's order, in the checkout's transaction: numbered, lines and
+/// amounts as the order froze them, seller and buyer as they are now. An order that costs
+/// nothing is paid at once.
+pub fn issue_for_order_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, order: &Order) -> Result<InvoiceRow, ApiError> {
+    let today = now.date_naive();
+    let mut lines = Vec::with_capacity(order.items.len());
+    for (i, item) in order.items.iter().enumerate() {
+        let mut description = format!("{} ({})", item.product_name, item.cycle.label());
+        if let Some(d) = &item.domain {
+            description.push_str(&format!(" — {}", d.name.to_ascii_lowercase()));
+        }
+        // Lines carry a whole-line subtotal; it is shown per unit only when it divides evenly.
+        let qty = i64::from(item.quantity.max(1));
+        let (quantity, unit) = if item.subtotal_minor % qty == 0 { (qty, item.subtotal_minor / qty) } else { (1, item.subtotal_minor) };
+        let from = item.cycle.is_recurring().then_some(today);
+        lines.push(LineRow {
+            id: ids::new_id(),
+            invoice_id: String::new(),
+            line_no: i as i32,
+            description,
+            service_id: item.service_ids.first().filter(|_| item.service_ids.len() == 1).map(|s| s.to_string()),
+            period_from: from,
+            period_to: from.and_then(|f| period_end(f, item.cycle.months())),
+            quantity: quantity as i32,
+            unit_minor: unit,
+            discount_minor: item.discount_minor,
+            tax_minor: item.tax_minor,
+            total_minor: item.total_minor,
+        });
+    }
+    let draft = Draft {
+        account_id: order.account_id.to_string(),
+        order_id: Some(order.id.to_string()),
+        kind: InvoiceKind::Order,
+        currency: order.currency.code().to_string(),
+        subtotal_minor: order.subtotal_minor,
+        discount_minor: order.discount_minor,
+        tax_minor: order.tax_minor,
+        total_minor: order.total_minor,
+        tax_lines: json(&order.tax_lines)?,
+        tax_inclusive: order.tax_inclusive,
+        reverse_charge: order.reverse_charge,
+    };
+    let row = issue_in(conn, now, draft, lines)?;
+    if row.total_minor == 0 {
+        return mark_paid_in(conn, now, mail, row);
+    }
+    notify_issued(conn, now, mail, &row)?;
+    Ok(row)
+}
+
+/// What an invoice is before it is issued.
+pub struct Draft {
+    pub account_id: String,
+    pub order_id: Option<String>,
+    pub kind: InvoiceKind,
+    pub currency: String,
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub tax_lines: String,
+    pub tax_inclusive: bool,
+    pub reverse_charge: bool,
+}
+
+/// Writes and issues an invoice in the caller's transaction: seller and buyer frozen, the due
+/// date from the settings, and the next number of the year's gapless sequence (taken last, so
+/// the counter row is locked as briefly as the transaction allows).
+pub fn issue_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, mut lines: Vec<LineRow>) -> Result<InvoiceRow, ApiError> {
+    let s = settings(conn)?;
+    let seller = seller(conn, &s)?;
+    let buyer = buyer(conn, &draft.account_id)?;
+    let at = now_micros(now);
+    let id = ids::new_id();
+    let mut row = InvoiceRow {
+        id: id.clone(),
+        number: None,
+        account_id: draft.account_id,
+        order_id: draft.order_id,
+        kind: draft.kind,
+        status: InvoiceStatus::Unpaid,
+        currency: draft.currency,
+        subtotal_minor: draft.subtotal_minor,
+        discount_minor: draft.discount_minor,
+        tax_minor: draft.tax_minor,
+        total_minor: draft.total_minor,
+        paid_minor: 0,
+        tax_lines: draft.tax_lines,
+        tax_inclusive: draft.tax_inclusive,
+        reverse_charge: draft.reverse_charge,
+        buyer_name: buyer.company.clone().unwrap_or_else(|| buyer.name.clone()),
+        seller: json(&seller)?,
+        buyer: json(&buyer)?,
+        payment_instructions: Some(s.payment_instructions.clone()).filter(|p| !p.trim().is_empty()),
+        cancel_reason: None,
+        issued_at: Some(at),
+        due_on: now.date_naive() + Duration::days(i64::from(s.due_days)),
+        paid_at: None,
+        created_at: at,
+        updated_at: at,
+    };
+    diesel::insert_into(invoices::table).values(&row).execute(conn)?;
+    for l in &mut lines {
+        l.invoice_id = id.clone();
+    }
+    for line in &lines {
+        diesel::insert_into(invoice_lines::table).values(line).execute(conn)?;
+    }
+    let year = now.date_naive().format("%Y").to_string();
+    let seq = store::next_in_sequence(conn, &format!("invoice-{year}"))?;
+    let number = keel_shared::billing::invoice_number(&s.invoice_prefix, year.parse().unwrap_or(0), seq);
+    diesel::update(invoices::table.find(&id)).set(invoices::number.eq(&number)).execute(conn)?;
+    row.number = Some(number.clone());
+    audit::record(
+        conn,
+        now,
+        &Actor::default(),
+        Event::new("invoice.issued").account(&row.account_id).target("invoice", &id).details(serde_json::json!({
+            "number": number, "total_minor": row.total_minor, "currency": row.currency, "kind": row.kind,
+        })),
+    )?;
+    Ok(row)
+}
+
+fn first_name(conn: &mut DbConn, account_id: &str) -> Result<(String, String), ApiError> {
+    let u = crate::accounts::users::find_user(conn, account_id)?;
+    Ok((u.email, u.first_name))
+}
+
+fn invoice_url(mail: &MailContext, id: &str) -> String {
+    format!("{}/dashboard/invoices/{id}", mail.public_url)
+}
+
+fn notify_issued(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, row: &InvoiceRow) -> Result<(), ApiError> {
+    let (email, first) = first_name(conn, &row.account_id)?;
+    let vars = serde_json::json!({
+        "first_name": first,
+        "invoice_number": row.label(),
+        "total": Money::new(row.total_minor, row.currency()?).to_string(),
+        "due_date": row.due_on.format("%-d %B %Y").to_string(),
+        "invoice_url": invoice_url(mail, &row.id),
+    });
+    outbox::queue_email(
+        conn,
+        now,
+        mail,
+        Outgoing {
+            to: &email,
+            user_id: Some(&row.account_id),
+            template: "invoice_created",
+            category: Category::Transactional,
+            vars: &vars,
+        },
+    )?;
+    Ok(())
+}
+
+/// A payment as a gateway, staff or the credit ledger report it.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub invoice_id: String,
+    pub gateway: Gateway,
+    /// The gateway's payment id (unique per gateway); none for bank transfers and credit.
+    pub external_id: Option<String>,
+    pub reference: String,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// What recording a payment did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Recorded: how much went to the invoice and how much to credit (an overpayment, or a
+    /// payment for an invoice no longer open).
+    Recorded { to_invoice: i64, to_credit: i64, paid: bool },
+    /// The gateway's payment id was recorded before.
+    Duplicate,
+}
+
+/// Records a payment in the caller's transaction: the payment row (once per gateway payment id),
+/// the invoice's paid amount and status, the excess to the account's credit, and — when the
+/// invoice becomes paid — everything payment sets moving, in the same transaction.
+pub fn apply_payment_in(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    actor: &Actor,
+    r: &Receipt,
+) -> Result<(Applied, InvoiceRow), ApiError> {
+    let at = now_micros(now);
+    let row = store::lock(conn, &r.invoice_id, at)?;
+    if r.currency != row.currency || r.amount_minor <= 0 {
+        return Err(ApiError::internal("a payment in another currency or of no amount reached apply_payment"));
+    }
+    let payment = PaymentRow {
+        id: ids::new_id(),
+        invoice_id: row.id.clone(),
+        account_id: row.account_id.clone(),
+        gateway: r.gateway,
+        external_id: r.external_id.clone(),
+        reference: r.reference.clone(),
+        amount_minor: r.amount_minor,
+        currency: r.currency.clone(),
+        created_at: at,
+    };
+    let inserted =
+        crate::each_backend!(&mut *conn, c => diesel::insert_into(payments::table).values(&payment).on_conflict_do_nothing().execute(c))?;
+    if inserted == 0 {
+        return Ok((Applied::Duplicate, row));
+    }
+    let to_invoice = r.amount_minor.min(row.balance());
+    let to_credit = r.amount_minor - to_invoice;
+    let paid_minor = row.paid_minor + to_invoice;
+    let paid = row.status.is_open() && paid_minor >= row.total_minor;
+    let status = match (row.status.is_open(), paid) {
+        (false, _) => row.status,
+        (true, true) => InvoiceStatus::Paid,
+        (true, false) => InvoiceStatus::PartiallyPaid,
+    };
+    diesel::update(invoices::table.find(&row.id))
+        .set((
+            invoices::paid_minor.eq(paid_minor),
+            invoices::status.eq(status),
+            invoices::paid_at.eq(if paid { Some(at) } else { row.paid_at }),
+        ))
+        .execute(conn)?;
+    if to_credit > 0 {
+        let reason = if row.status.is_open() {
+            format!("Overpayment of {}", row.label())
+        } else {
+            format!("Payment for {}, which was already {}", row.label(), row.status)
+        };
+        store::credit_entry(
+            conn,
+            &CreditRow {
+                id: ids::new_id(),
+                account_id: row.account_id.clone(),
+                currency: row.currency.clone(),
+                amount_minor: to_credit,
+                reason,
+                invoice_id: Some(row.id.clone()),
+                created_by: actor.user_id.clone(),
+                created_at: at,
+            },
+        )?;
+    }
+    audit::record(
+        conn,
+        now,
+        actor,
+        Event::new("payment.recorded").account(&row.account_id).target("invoice", &row.id).details(serde_json::json!({
+            "number": row.number, "gateway": r.gateway, "reference": r.reference, "amount_minor": r.amount_minor,
+            "currency": r.currency, "to_invoice": to_invoice, "to_credit": to_credit,
+        })),
+    )?;
+    let (email, first) = first_name(conn, &row.account_id)?;
+    let vars = serde_json::json!({
+        "first_name": first,
+        "invoice_number": row.label(),
+        "amount": Money::new(r.amount_minor, row.currency()?).to_string(),
+    });
+    outbox::queue_email(
+        conn,
+        now,
+        mail,
+        Outgoing {
+            to: &email,
+            user_id: Some(&row.account_id),
+            template: "payment_received",
+            category: Category::Transactional,
+            vars: &vars,
+        },
+    )?;
+    let row = store::find(conn, &row.id)?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    if paid {
+        on_paid_in(conn, now, actor, &row)?;
+    }
+    Ok((Applied::Recorded { to_invoice, to_credit, paid }, row))
+}
+
+/// An invoice of no amount is paid when issued.
+fn mark_paid_in(conn: &mut DbConn, now: DateTime<Utc>, _mail: &MailContext, row: InvoiceRow) -> Result<InvoiceRow, ApiError> {
+    let at = now_micros(now);
+    diesel::update(invoices::table.find(&row.id))
+        .set((invoices::status.eq(InvoiceStatus::Paid), invoices::paid_at.eq(Some(at))))
+        .execute(conn)?;
+    let row = store::find(conn, &row.id)?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    on_paid_in(conn, now, &Actor::default(), &row)?;
+    Ok(row)
+}
+
+/// What a paid invoice sets moving, in the paying transaction: its audit entry, and for an
+/// order's invoice the order's paid services (`commerce::service::order_paid_in`), which enqueue
+/// their own work in this same transaction.
+fn on_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, row: &InvoiceRow) -> Result<(), ApiError> {
+    audit::record(
+        conn,
+        now,
+        actor,
+        Event::new("invoice.paid").account(&row.account_id).target("invoice", &row.id).details(serde_json::json!({
+            "number": row.number, "total_minor": row.total_minor, "currency": row.currency,
+        })),
+    )?;
+    if let Some(order) = &row.order_id {
+        crate::commerce::service::order_paid_in(conn, now, actor, order)?;
+    }
+    Ok(())
+}
+
+/// One of an account's invoices (`account`), or any for the back office.
+pub fn get(conn: &mut DbConn, id: &str, account: Option<&str>) -> Result<Invoice, ApiError> {
+    let row = store::find(conn, id)?.filter(|r| account.is_none_or(|a| r.account_id == a)).ok_or_else(|| ApiError::not_found("invoice"))?;
+    store::load(conn, &row)
+}
+
+pub fn list(conn: &mut DbConn, filter: &InvoiceFilter, account: Option<&str>) -> Result<Page<InvoiceSummary>, ApiError> {
+    store::list(conn, filter, account)
+}
+
+/// The invoice, if it can be paid now: open with a balance (a clear 409 otherwise).
+pub fn payable(conn: &mut DbConn, id: &str, account: &str) -> Result<Invoice, ApiError> {
+    let inv = get(conn, id, Some(account))?;
+    if !inv.status.is_open() || inv.balance_minor <= 0 {
+        return Err(ApiError::Conflict {
+            code: "invoice_state",
+            detail: format!("invoice {} is {} and has nothing to pay", inv.number.as_deref().unwrap_or("(draft)"), inv.status),
+            field: None,
+        });
+    }
+    Ok(inv)
+}
+
+/// Pays what the account's credit covers of an invoice, in one transaction with the ledger
+/// entry. No credit in the invoice's currency: 422 naming `gateway`.
+pub fn pay_from_credit(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    actor: &Actor,
+    id: &str,
+    account: &str,
+) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        payable(conn, id, account)?;
+        let row = store::lock(conn, id, now_micros(now))?;
+        let available = store::credit_balance(conn, account, &row.currency)?;
+        let take = available.min(row.balance());
+        if take <= 0 {
+            return Err(ApiError::field("gateway", format!("there is no account credit in {} to pay with", row.currency)));
+        }
+        let taken = store::credit_entry(
+            conn,
+            &CreditRow {
+                id: ids::new_id(),
+                account_id: account.to_string(),
+                currency: row.currency.clone(),
+                amount_minor: -take,
+                reason: format!("Applied to {}", row.label()),
+                invoice_id: Some(row.id.clone()),
+                created_by: actor.user_id.clone(),
+                created_at: now_micros(now),
+            },
+        )?;
+        if !taken {
+            return Err(ApiError::internal("credit balance moved under a locked invoice"));
+        }
+        let receipt = Receipt {
+            invoice_id: row.id.clone(),
+            gateway: Gateway::Credit,
+            external_id: None,
+            reference: "account credit".into(),
+            amount_minor: take,
+            currency: row.currency.clone(),
+        };
+        apply_payment_in(conn, now, mail, actor, &receipt)?;
+        get(conn, id, None)
+    })
+}
+
+/// Staff record a bank transfer that arrived.
+pub fn record_transfer(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    actor: &Actor,
+    id: &str,
+    amount_minor: i64,
+    reference: &str,
+) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        let row = store::find(conn, id)?.ok_or_else(|| ApiError::not_found("invoice"))?;
+        if matches!(row.status, InvoiceStatus::Draft | InvoiceStatus::Cancelled | InvoiceStatus::Refunded) {
+            return Err(ApiError::Conflict {
+                code: "invoice_state",
+                detail: format!("invoice {} is {}: payments cannot be recorded on it", row.label(), row.status),
+                field: None,
+            });
+        }
+        let receipt = Receipt {
+            invoice_id: row.id.clone(),
+            gateway: Gateway::BankTransfer,
+            external_id: None,
+            reference: reference.trim().to_string(),
+            amount_minor,
+            currency: row.currency.clone(),
+        };
+        apply_payment_in(conn, now, mail, actor, &receipt)?;
+        get(conn, id, None)
+    })
+}
+
+/// Cancels an issued invoice nothing was paid on; it keeps its number.
+pub fn cancel(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str, reason: &str) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        let row = store::lock(conn, id, now_micros(now))?;
+        if !row.status.is_open() || row.paid_minor != 0 {
+            return Err(ApiError::Conflict {
+                code: "invoice_state",
+                detail: format!(
+                    "invoice {} is {}{}: only an open invoice with nothing paid can be cancelled",
+                    row.label(),
+                    row.status,
+                    if row.paid_minor != 0 { " and has payments" } else { "" }
+                ),
+                field: None,
+            });
+        }
+        diesel::update(invoices::table.find(id))
+            .set((invoices::status.eq(InvoiceStatus::Cancelled), invoices::cancel_reason.eq(Some(reason.trim()))))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("invoice.cancelled")
+                .account(&row.account_id)
+                .target("invoice", id)
+                .details(serde_json::json!({"number": row.number, "reason": reason})),
+        )?;
+        get(conn, id, None)
+    })
+}
+
+/// An order was cancelled (in its transaction): its open invoices nothing was paid on are
+/// cancelled too (they keep their numbers). One with payments stays for staff to refund.
+pub fn cancel_for_order_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, order_id: &str, reason: &str) -> Result<(), ApiError> {
+    for row in store::for_order(conn, order_id)? {
+        if row.status.is_open() && row.paid_minor == 0 {
+            diesel::update(invoices::table.find(&row.id))
+                .set((
+                    invoices::status.eq(InvoiceStatus::Cancelled),
+                    invoices::cancel_reason.eq(Some(reason)),
+                    invoices::updated_at.eq(now_micros(now)),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                now,
+                actor,
+                Event::new("invoice.cancelled")
+                    .account(&row.account_id)
+                    .target("invoice", &row.id)
+                    .details(serde_json::json!({"number": row.number, "reason": reason})),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn credit(conn: &mut DbConn, account: &str) -> Result<Credit, ApiError> {
+    store::credit(conn, account)
+}
+
+/// Staff add or take away credit with a reason; taking more than the balance is a 422.
+pub fn adjust_credit(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    account: &str,
+    body: &CreditAdjustment,
+) -> Result<Credit, ApiError> {
+    db::transaction(conn, |conn| {
+        let user = crate::accounts::users::find_user(conn, account).map_err(|_| ApiError::not_found("client"))?;
+        if user.role != "client" {
+            return Err(ApiError::not_found("client"));
+        }
+        let moved = store::credit_entry(
+            conn,
+            &CreditRow {
+                id: ids::new_id(),
+                account_id: account.to_string(),
+                currency: body.currency.code().to_string(),
+                amount_minor: body.amount_minor,
+                reason: body.reason.trim().to_string(),
+                invoice_id: None,
+                created_by: actor.user_id.clone(),
+                created_at: now_micros(now),
+            },
+        )?;
+        if !moved {
+            return Err(ApiError::field("amount_minor", "is more than the client's credit in that currency"));
+        }
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("credit.adjusted").account(account).target("user", account).details(serde_json::json!({
+                "amount_minor": body.amount_minor, "currency": body.currency, "reason": body.reason,
+            })),
+        )?;
+        store::credit(conn, account)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_period_ends_the_day_before_the_same_date_next_cycle() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(period_end(d(2026, 11, 24), 1), Some(d(2026, 12, 23)));
+        assert_eq!(period_end(d(2026, 1, 31), 1), Some(d(2026, 2, 27)));
+        assert_eq!(period_end(d(2026, 11, 24), 12), Some(d(2027, 11, 23)));
+        assert_eq!(period_end(d(2026, 11, 24), 0), None);
+    }
+}

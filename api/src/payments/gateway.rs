@@ -1,0 +1,76 @@
+//! What Keel asks of a card gateway: a hosted payment page for an invoice's balance, and the
+//! signed webhook events that report what happened there. Adapters (`stripe`) speak the gateway's
+//! own protocol; the dependencies value holds one per gateway, so tests and the sandbox swap them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+use keel_shared::billing::Gateway;
+use keel_shared::Currency;
+
+/// A payment page for one invoice.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub invoice_id: String,
+    /// What the client sees ("Invoice INV-2026-000001").
+    pub description: String,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub email: String,
+    /// Where the gateway sends the client after paying, and after giving up.
+    pub success_url: String,
+    pub cancel_url: String,
+}
+
+/// The page the gateway made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentPage {
+    /// The gateway's id (`cs_…`).
+    pub id: String,
+    pub url: String,
+}
+
+/// Why a gateway call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The gateway refused the request (bad parameters, keys): trying again will not help.
+    #[error("{0}")]
+    Refused(String),
+    /// Not reached, or it failed on its side: try again later.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A webhook event whose signature verified, in Keel's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub event_id: String,
+    pub event_type: String,
+    pub what: Reported,
+}
+
+/// What an event reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reported {
+    /// Money was taken. `expected_minor` is the amount Keel asked for (echoed in the metadata it
+    /// set), to compare with what was taken.
+    Paid { payment_id: String, invoice_id: Option<String>, amount_minor: i64, currency: String, expected_minor: Option<i64> },
+    /// A payment attempt failed.
+    Failed { invoice_id: Option<String>, reason: String },
+    /// Something Keel does not act on.
+    Other,
+}
+
+pub type Opening<'a> = Pin<Box<dyn Future<Output = Result<PaymentPage, GatewayError>> + Send + 'a>>;
+
+pub trait CardGateway: std::fmt::Debug + Send + Sync {
+    fn gateway(&self) -> Gateway;
+    /// In-process stand-in (no credentials configured): pages say so.
+    fn is_sandbox(&self) -> bool;
+    /// Opens a hosted payment page.
+    fn open(&self, req: PageRequest) -> Opening<'_>;
+    /// Checks a webhook's signature header over the raw body and reads the event. `Err` says why
+    /// it was refused (nothing is done with a refused event).
+    fn verify(&self, signature: Option<&str>, body: &[u8], now: DateTime<Utc>) -> Result<Verified, String>;
+}

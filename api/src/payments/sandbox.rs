@@ -1,0 +1,351 @@
+//! The Stripe sandbox: an in-process stand-in that speaks Stripe's documented request and response
+//! shapes (`POST /v1/checkout/sessions`, form-encoded, Bearer key; the Session object; signed
+//! webhook events), with a hosted "sandbox checkout" page whose Pay / Decline / Cancel buttons
+//! do what Stripe's page would: mark the session, send the signed events to the webhook URL, and
+//! send the browser back to `success_url` or `cancel_url`.
+//!
+//! Keel mounts it at `/sandbox/stripe` when no Stripe key is configured, so a fresh `make run`
+//! takes payments end to end with no account anywhere; the test suite runs the same stand-in on
+//! a loopback port. Every event it sends is also kept (the last 200) for tests to read.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use rand::Rng;
+use serde_json::{json, Value};
+
+use super::stripe::sign;
+use crate::clock::SharedClock;
+
+/// One webhook the sandbox sent (or would have sent).
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub signature: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    object: Value,
+    /// `payment_intent_data[metadata]`.
+    intent_metadata: Value,
+}
+
+#[derive(Debug)]
+pub struct StripeSandbox {
+    /// The API key clients must send.
+    pub secret_key: String,
+    pub webhook_secret: String,
+    /// The address the sandbox's own pages are reached at (`…/sandbox/stripe`).
+    pub base_url: String,
+    /// Where events are POSTed; none: only kept.
+    pub webhook_url: Option<String>,
+    deliver: AtomicBool,
+    clock: SharedClock,
+    sessions: Mutex<HashMap<String, Session>>,
+    delivered: Mutex<Vec<Delivered>>,
+}
+
+fn random(prefix: &str, len: usize) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect();
+    format!("{prefix}{tail}")
+}
+
+impl StripeSandbox {
+    pub fn new(base_url: &str, webhook_url: Option<String>, clock: SharedClock) -> StripeSandbox {
+        StripeSandbox {
+            secret_key: "sk_test_keel_sandbox".into(),
+            webhook_secret: random("whsec_", 32),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            webhook_url,
+            deliver: AtomicBool::new(true),
+            clock,
+            sessions: Mutex::new(HashMap::new()),
+            delivered: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// With a given key and secret (a test's stand-in for a "live" configuration).
+    pub fn with_keys(mut self, secret_key: &str, webhook_secret: &str) -> StripeSandbox {
+        self.secret_key = secret_key.into();
+        self.webhook_secret = webhook_secret.into();
+        self
+    }
+
+    /// Stop (or resume) POSTing events; they are still kept.
+    pub fn set_delivery(&self, on: bool) {
+        self.deliver.store(on, Ordering::Relaxed);
+    }
+
+    /// The events sent so far, oldest first.
+    pub fn delivered(&self) -> Vec<Delivered> {
+        self.delivered.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    fn session(&self, id: &str) -> Option<Session> {
+        self.sessions.lock().ok()?.get(id).cloned()
+    }
+
+    /// Builds, signs, keeps and (when on) sends an event.
+    async fn send(&self, kind: &str, object: Value) {
+        let now = self.clock.now().timestamp();
+        let body = json!({
+            "id": random("evt_", 24), "object": "event", "api_version": "2024-06-20", "created": now,
+            "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null},
+            "type": kind, "data": {"object": object},
+        })
+        .to_string();
+        let signature = format!("t={now},v1={}", sign(&self.webhook_secret, now, body.as_bytes()));
+        if let Ok(mut d) = self.delivered.lock() {
+            if d.len() >= 200 {
+                d.remove(0);
+            }
+            d.push(Delivered { signature: signature.clone(), body: body.clone() });
+        }
+        let Some(url) = self.webhook_url.as_deref().filter(|_| self.deliver.load(Ordering::Relaxed)) else { return };
+        let sent = match crate::outbound::client(std::time::Duration::from_secs(10)) {
+            Ok(http) => http
+                .post(url)
+                .header("Content-Type", "application/json")
+                .header("Stripe-Signature", signature)
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status())
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(status) if status.is_success() => tracing::info!(kind, "sandbox webhook delivered"),
+            Ok(status) => tracing::warn!(kind, %status, "sandbox webhook refused"),
+            Err(e) => tracing::warn!(kind, error = %e, "sandbox webhook not delivered"),
+        }
+    }
+}
+
+/// The sandbox's routes, relative to where it is mounted.
+pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Arc<StripeSandbox>) {
+    cfg.app_data(web::Data::from(sandbox))
+        .route("/v1/checkout/sessions", web::post().to(create_session))
+        .route("/v1/checkout/sessions/{id}", web::get().to(get_session))
+        .route("/pay/{id}", web::get().to(page))
+        .route("/pay/{id}", web::post().to(act));
+}
+
+fn stripe_error(status: actix_web::http::StatusCode, kind: &str, message: &str, param: Option<&str>) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(("Request-Id", random("req_", 14)))
+        .json(json!({"error": {"type": kind, "message": message, "param": param}}))
+}
+
+fn authorised(req: &HttpRequest, sandbox: &StripeSandbox) -> bool {
+    req.headers().get("Authorization").and_then(|v| v.to_str().ok()).is_some_and(|v| v == format!("Bearer {}", sandbox.secret_key))
+}
+
+async fn create_session(req: HttpRequest, body: web::Bytes, sandbox: web::Data<StripeSandbox>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if !authorised(&req, &sandbox) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided", None);
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let get = |k: &str| form.get(k).map(String::as_str);
+    if get("mode") != Some("payment") {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing or unsupported mode", Some("mode"));
+    }
+    let mut amount_total: i64 = 0;
+    let mut currency = None;
+    let mut names = Vec::new();
+    for i in 0.. {
+        let key = |f: &str| format!("line_items[{i}]{f}");
+        let Some(c) = get(&key("[price_data][currency]")) else { break };
+        let (Some(unit), Some(qty)) = (
+            get(&key("[price_data][unit_amount]")).and_then(|a| a.parse::<i64>().ok()).filter(|a| *a >= 0),
+            get(&key("[quantity]")).and_then(|q| q.parse::<i64>().ok()).filter(|q| *q >= 1),
+        ) else {
+            return stripe_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "Invalid integer",
+                Some(&key("[price_data][unit_amount]")),
+            );
+        };
+        if currency.is_some_and(|cur| cur != c) {
+            return stripe_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "All line items must have the same currency",
+                Some(&key("[price_data][currency]")),
+            );
+        }
+        currency = Some(c);
+        amount_total = amount_total.saturating_add(unit.saturating_mul(qty));
+        names.push(get(&key("[price_data][product_data][name]")).unwrap_or("Item").to_string());
+    }
+    let Some(currency) = currency else {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing required param: line_items", Some("line_items"));
+    };
+    let (Some(success), Some(cancel)) = (get("success_url"), get("cancel_url")) else {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing required param: success_url", Some("success_url"));
+    };
+    let metadata = |prefix: &str| -> Value {
+        form.iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.strip_suffix(']')?.to_string(), Value::String(v.clone()))))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let id = random("cs_test_", 40);
+    let now = sandbox.clock.now().timestamp();
+    let object = json!({
+        "id": id, "object": "checkout.session", "url": format!("{}/pay/{id}", sandbox.base_url),
+        "status": "open", "payment_status": "unpaid", "mode": "payment", "amount_total": amount_total, "currency": currency,
+        "client_reference_id": get("client_reference_id"), "customer": null, "customer_email": get("customer_email"),
+        "customer_creation": "if_required", "metadata": metadata("metadata["), "payment_intent": null,
+        "expires_at": now + 86_400, "created": now, "livemode": false, "success_url": success, "cancel_url": cancel,
+        "line_item_names": names,
+    });
+    let session = Session { object: object.clone(), intent_metadata: metadata("payment_intent_data[metadata][") };
+    if let Ok(mut s) = sandbox.sessions.lock() {
+        s.insert(id, session);
+    }
+    HttpResponse::Ok().insert_header(("Request-Id", random("req_", 14))).json(object)
+}
+
+async fn get_session(req: HttpRequest, id: web::Path<String>, sandbox: web::Data<StripeSandbox>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if !authorised(&req, &sandbox) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided", None);
+    }
+    match sandbox.session(&id) {
+        Some(s) => HttpResponse::Ok().json(s.object),
+        None => stripe_error(StatusCode::NOT_FOUND, "invalid_request_error", &format!("No such checkout.session: '{id}'"), Some("session")),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"))
+        .body(body)
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;color:#1f2430}\
+.band{background:#fde68a;color:#713f12;text-align:center;padding:.6rem;font-weight:600}\
+main{max-width:26rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 2px 12px #0001}\
+h1{font-size:1.1rem;margin:0 0 .25rem}.amount{font-size:2.2rem;font-weight:700;margin:1rem 0}\
+.muted{color:#5b6170;font-size:.9rem}button{width:100%;padding:.8rem;border:0;border-radius:8px;font-size:1rem;margin-top:.6rem;cursor:pointer}\
+.pay{background:#635bff;color:#fff}.fail{background:#fee2e2;color:#991b1b}.cancel{background:#eef0f3;color:#1f2430}\
+.card{border:1px solid #d9dce1;border-radius:8px;padding:.7rem;margin-top:1rem;font-family:monospace}";
+
+fn amount_text(minor: i64, currency: &str) -> String {
+    match keel_shared::Currency::parse(&currency.to_ascii_uppercase()) {
+        Some(c) => keel_shared::Money::new(minor, c).to_string(),
+        None => format!("{minor} {currency}"),
+    }
+}
+
+async fn page(id: web::Path<String>, sandbox: web::Data<StripeSandbox>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let Some(s) = sandbox.session(&id) else {
+        return html(
+            StatusCode::NOT_FOUND,
+            format!("<!doctype html><title>Not found</title><style>{STYLE}</style><main><h1>This checkout link is not valid.</h1></main>"),
+        );
+    };
+    let o = &s.object;
+    let names =
+        o["line_item_names"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+    let amount = amount_text(o["amount_total"].as_i64().unwrap_or(0), o["currency"].as_str().unwrap_or(""));
+    let state = o["status"].as_str().unwrap_or("open");
+    let actions = if state == "open" {
+        format!(
+            "<form method=post action=\"{base}/pay/{id}\"><div class=card>4242 4242 4242 4242 · 12/34 · 123</div>\
+             <button class=pay name=action value=pay>Pay {amount}</button>\
+             <button class=fail name=action value=fail>Decline the card</button>\
+             <button class=cancel name=action value=cancel>Cancel and go back</button></form>",
+            base = escape(&sandbox.base_url),
+            id = escape(&id),
+            amount = escape(&amount),
+        )
+    } else {
+        format!("<p>This checkout is {}.</p>", escape(state))
+    };
+    html(
+        StatusCode::OK,
+        format!(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\">\
+             <title>Sandbox checkout</title><style>{STYLE}</style></head><body>\
+             <div class=band>Stripe sandbox — a stand-in for Stripe Checkout. No real money moves.</div>\
+             <main><h1>{names}</h1><div class=muted>{email}</div><div class=amount>{amount}</div>{actions}</main></body></html>",
+            names = escape(&names),
+            email = escape(o["customer_email"].as_str().unwrap_or("")),
+            amount = escape(&amount),
+        ),
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct Action {
+    action: String,
+}
+
+async fn act(id: web::Path<String>, form: web::Form<Action>, sandbox: web::Data<StripeSandbox>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let Some(mut s) = sandbox.session(&id) else {
+        return html(
+            StatusCode::NOT_FOUND,
+            format!("<!doctype html><title>Not found</title><style>{STYLE}</style><main><h1>This checkout link is not valid.</h1></main>"),
+        );
+    };
+    if s.object["status"] != "open" {
+        return html(
+            StatusCode::CONFLICT,
+            format!("<!doctype html><title>Done</title><style>{STYLE}</style><main><h1>This checkout is already finished.</h1></main>"),
+        );
+    }
+    let see_other = |url: &str| HttpResponse::SeeOther().insert_header(("Location", url.replace("{CHECKOUT_SESSION_ID}", &id))).finish();
+    let intent = random("pi_", 24);
+    let amount = s.object["amount_total"].clone();
+    let (currency, metadata) = (s.object["currency"].clone(), s.intent_metadata.clone());
+    let intent_object = |status: &str| {
+        json!({
+            "id": intent, "object": "payment_intent", "status": status, "amount": amount, "currency": currency,
+            "customer": null, "payment_method": random("pm_", 24), "metadata": metadata,
+        })
+    };
+    match form.action.as_str() {
+        "pay" => {
+            s.object["status"] = json!("complete");
+            s.object["payment_status"] = json!("paid");
+            s.object["payment_intent"] = json!(intent);
+            let mut pi = intent_object("succeeded");
+            pi["amount_received"] = amount.clone();
+            pi["latest_charge"] = json!(random("ch_", 24));
+            if let Ok(mut all) = sandbox.sessions.lock() {
+                all.insert(id.to_string(), s.clone());
+            }
+            sandbox.send("checkout.session.completed", s.object.clone()).await;
+            sandbox.send("payment_intent.succeeded", pi).await;
+            see_other(s.object["success_url"].as_str().unwrap_or("/"))
+        }
+        "fail" => {
+            let mut pi = intent_object("requires_payment_method");
+            pi["last_payment_error"] = json!({"type": "card_error", "code": "card_declined", "decline_code": "generic_decline", "message": "Your card was declined."});
+            sandbox.send("payment_intent.payment_failed", pi).await;
+            see_other(s.object["cancel_url"].as_str().unwrap_or("/"))
+        }
+        "cancel" => see_other(s.object["cancel_url"].as_str().unwrap_or("/")),
+        _ => html(
+            StatusCode::BAD_REQUEST,
+            format!("<!doctype html><title>Bad request</title><style>{STYLE}</style><main><h1>Unknown action.</h1></main>"),
+        ),
+    }
+}

@@ -1,0 +1,224 @@
+//! Stripe (../shared/PROTOCOLS.md §1): Checkout Sessions over the REST API (form-encoded, Bearer
+//! key), and webhooks signed with `Stripe-Signature: t=…,v1=…` — HMAC-SHA256 with the endpoint
+//! secret over `"{t}.{body}"`, any `v1` may match, timestamps older than five minutes refused.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use keel_shared::billing::Gateway;
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::gateway::{CardGateway, GatewayError, Opening, PageRequest, PaymentPage, Reported, Verified};
+
+/// Where Stripe's API lives.
+pub const STRIPE_URL: &str = "https://api.stripe.com";
+/// `Webhook.DEFAULT_TOLERANCE` of Stripe's libraries, in seconds.
+pub const TOLERANCE_SECS: i64 = 300;
+
+#[derive(Clone)]
+pub struct Stripe {
+    http: reqwest::Client,
+    api_url: String,
+    secret_key: String,
+    webhook_secret: String,
+    sandbox: bool,
+}
+
+impl std::fmt::Debug for Stripe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stripe").field("api_url", &self.api_url).field("sandbox", &self.sandbox).finish_non_exhaustive()
+    }
+}
+
+impl Stripe {
+    pub fn new(api_url: &str, secret_key: &str, webhook_secret: &str, sandbox: bool) -> Result<Stripe, String> {
+        Ok(Stripe {
+            http: crate::outbound::client(Duration::from_secs(20))?,
+            api_url: api_url.trim_end_matches('/').to_string(),
+            secret_key: secret_key.to_string(),
+            webhook_secret: webhook_secret.to_string(),
+            sandbox,
+        })
+    }
+}
+
+/// The form of `POST /v1/checkout/sessions` for one invoice's balance.
+pub fn session_form(req: &PageRequest) -> String {
+    let amount = req.amount_minor.to_string();
+    let currency = req.currency.code().to_ascii_lowercase();
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("mode", "payment")
+        .append_pair("line_items[0][price_data][currency]", &currency)
+        .append_pair("line_items[0][price_data][unit_amount]", &amount)
+        .append_pair("line_items[0][price_data][product_data][name]", &req.description)
+        .append_pair("line_items[0][quantity]", "1")
+        .append_pair("success_url", &req.success_url)
+        .append_pair("cancel_url", &req.cancel_url)
+        .append_pair("client_reference_id", &req.invoice_id)
+        .append_pair("customer_email", &req.email)
+        .append_pair("metadata[invoice_id]", &req.invoice_id)
+        .append_pair("metadata[amount_minor]", &amount)
+        .append_pair("payment_intent_data[metadata][invoice_id]", &req.invoice_id)
+        .append_pair("payment_intent_data[metadata][amount_minor]", &amount);
+    form.finish()
+}
+
+impl CardGateway for Stripe {
+    fn gateway(&self) -> Gateway {
+        Gateway::Stripe
+    }
+
+    fn is_sandbox(&self) -> bool {
+        self.sandbox
+    }
+
+    fn open(&self, req: PageRequest) -> Opening<'_> {
+        Box::pin(async move {
+            let res = self
+                .http
+                .post(format!("{}/v1/checkout/sessions", self.api_url))
+                .bearer_auth(&self.secret_key)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(session_form(&req))
+                .send()
+                .await
+                .map_err(|e| GatewayError::Unavailable(format!("Stripe not reached: {e}")))?;
+            let status = res.status();
+            let body: Value = res.json().await.map_err(|e| GatewayError::Unavailable(format!("Stripe's answer: {e}")))?;
+            if !status.is_success() {
+                let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
+                return Err(if status.is_server_error() || status.as_u16() == 429 {
+                    GatewayError::Unavailable(format!("Stripe answered HTTP {status}: {message}"))
+                } else {
+                    GatewayError::Refused(format!("Stripe refused the payment page (HTTP {status}): {message}"))
+                });
+            }
+            match (body["id"].as_str(), body["url"].as_str()) {
+                (Some(id), Some(url)) => Ok(PaymentPage { id: id.to_string(), url: url.to_string() }),
+                _ => Err(GatewayError::Unavailable("Stripe's session has no id or url".into())),
+            }
+        })
+    }
+
+    fn verify(&self, signature: Option<&str>, body: &[u8], now: DateTime<Utc>) -> Result<Verified, String> {
+        let header = signature.ok_or("no Stripe-Signature header")?;
+        check_signature(header, body, &self.webhook_secret, now)?;
+        read_event(body)
+    }
+}
+
+/// The hex HMAC-SHA256 Stripe signs `"{t}.{body}"` with.
+pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Checks a `Stripe-Signature` header as Stripe's libraries do.
+pub fn check_signature(header: &str, body: &[u8], secret: &str, now: DateTime<Utc>) -> Result<(), String> {
+    let mut t = None;
+    let mut v1 = Vec::new();
+    for item in header.split(',') {
+        let (k, v) = item.trim().split_once('=').ok_or("Unable to extract timestamp and signatures from header")?;
+        match k {
+            "t" => t = Some(v.parse::<i64>().map_err(|_| "Unable to extract timestamp and signatures from header")?),
+            "v1" => v1.push(v),
+            _ => {}
+        }
+    }
+    let t = t.ok_or("Unable to extract timestamp and signatures from header")?;
+    if v1.is_empty() {
+        return Err("No signatures found with expected scheme v1".into());
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|e| e.to_string())?;
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let matched = v1.iter().any(|sig| hex::decode(sig).is_ok_and(|raw| mac.clone().verify_slice(&raw).is_ok()));
+    if !matched {
+        return Err("No signatures found matching the expected signature for payload".into());
+    }
+    if t < now.timestamp() - TOLERANCE_SECS {
+        return Err("Timestamp outside the tolerance zone".into());
+    }
+    Ok(())
+}
+
+/// An event's id, type and what it reports.
+pub fn read_event(body: &[u8]) -> Result<Verified, String> {
+    let event: Value = serde_json::from_slice(body).map_err(|e| format!("the event is not JSON: {e}"))?;
+    let (Some(id), Some(kind)) = (event["id"].as_str(), event["type"].as_str()) else {
+        return Err("the event has no id or type".into());
+    };
+    let object = &event["data"]["object"];
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let invoice_id = text(&object["metadata"]["invoice_id"]).or_else(|| text(&object["client_reference_id"]));
+    let expected = object["metadata"]["amount_minor"].as_str().and_then(|a| a.parse::<i64>().ok());
+    let what = match kind {
+        "checkout.session.completed" if object["payment_status"] == "paid" => Reported::Paid {
+            // The PaymentIntent is the payment; `payment_intent.succeeded` names the same one.
+            payment_id: text(&object["payment_intent"]).or_else(|| text(&object["id"])).unwrap_or_default(),
+            invoice_id,
+            amount_minor: object["amount_total"].as_i64().unwrap_or(0),
+            currency: object["currency"].as_str().unwrap_or_default().to_ascii_uppercase(),
+            expected_minor: expected,
+        },
+        "payment_intent.succeeded" => Reported::Paid {
+            payment_id: text(&object["id"]).unwrap_or_default(),
+            invoice_id,
+            amount_minor: object["amount_received"].as_i64().or_else(|| object["amount"].as_i64()).unwrap_or(0),
+            currency: object["currency"].as_str().unwrap_or_default().to_ascii_uppercase(),
+            expected_minor: expected,
+        },
+        "payment_intent.payment_failed" => Reported::Failed {
+            invoice_id,
+            reason: object["last_payment_error"]["message"].as_str().unwrap_or("the payment failed").to_string(),
+        },
+        _ => Reported::Other,
+    };
+    if let Reported::Paid { payment_id, .. } = &what {
+        if payment_id.is_empty() {
+            return Err(format!("{kind} names no payment"));
+        }
+    }
+    Ok(Verified { event_id: id.to_string(), event_type: kind.to_string(), what })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(t, 0).unwrap()
+    }
+
+    #[test]
+    fn a_signature_verifies_with_any_v1_and_not_when_stale_or_altered() {
+        let body = br#"{"id":"evt_1","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","amount_received":1999,"currency":"usd","metadata":{"invoice_id":"x"}}}}"#;
+        let good = sign("whsec_test", 1_700_000_000, body);
+        let header = format!("t=1700000000,v1=deadbeef,v0=abc,v1={good}");
+        assert_eq!(check_signature(&header, body, "whsec_test", at(1_700_000_100)), Ok(()));
+        // Future timestamps pass; five minutes and a second in the past do not.
+        assert!(check_signature(&header, body, "whsec_test", at(1_699_999_000)).is_ok());
+        assert_eq!(check_signature(&header, body, "whsec_test", at(1_700_000_301)), Err("Timestamp outside the tolerance zone".into()));
+        assert!(check_signature(&header, b"{}", "whsec_test", at(1_700_000_000)).is_err());
+        assert!(check_signature(&header, body, "whsec_other", at(1_700_000_000)).is_err());
+        assert!(check_signature("t=1700000000", body, "whsec_test", at(1_700_000_000)).unwrap_err().contains("scheme v1"));
+        assert!(check_signature("garbage", body, "whsec_test", at(1_700_000_000)).is_err());
+        let v = read_event(body).unwrap();
+        assert_eq!(
+            v.what,
+            Reported::Paid {
+                payment_id: "pi_1".into(),
+                invoice_id: Some("x".into()),
+                amount_minor: 1999,
+                currency: "USD".into(),
+                expected_minor: None
+            }
+        );
+    }
+}

@@ -1,0 +1,413 @@
+//! Billing and payments: invoices issued by checkout, numbered without gaps, frozen once issued;
+//! Stripe's signed webhooks acted on once; bank transfers, account credit and the PDF.
+
+use crate::support::standins::{self, STRIPE_KEY, STRIPE_WEBHOOK_SECRET};
+use crate::support::{a_client, a_staff_member, TestApp};
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use diesel::prelude::*;
+use keel_api::clock::Clock;
+use keel_api::config::{Config, StripeKeys};
+use serde_json::{json, Value};
+
+fn with_stripe(c: &mut Config) {
+    let (url, _) = standins::stripe();
+    c.stripe = Some(StripeKeys { secret_key: STRIPE_KEY.into(), webhook_secret: STRIPE_WEBHOOK_SECRET.into(), api_url: url });
+}
+
+async fn product_id(app: &TestApp, slug: &str) -> String {
+    let res = app.get("/api/v1/catalog", None).await;
+    res.body["products"].as_array().unwrap().iter().find(|p| p["slug"] == slug).unwrap()["id"].as_str().unwrap().to_string()
+}
+
+async fn place(app: &TestApp, token: &str, key: &str, body: Value) -> crate::support::Res {
+    app.request(
+        TestRequest::post()
+            .uri("/api/v1/checkout")
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header(("idempotency-key", key))
+            .set_json(body),
+    )
+    .await
+}
+
+/// Orders one VPS 2 (19.99 USD a month) and answers the order's invoice.
+async fn order_vps(app: &TestApp, token: &str, key: &str) -> Value {
+    let vps = product_id(app, "vps-2").await;
+    let res = place(app, token, key, json!({"lines": [{"product_id": vps, "cycle": "monthly"}]})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let list = app.get("/api/v1/invoices?q=INV", Some(token)).await;
+    let id = list.body["items"].as_array().unwrap().iter().find(|_| true).unwrap()["id"].as_str().unwrap().to_string();
+    let inv = app.get(&format!("/api/v1/invoices/{id}"), Some(token)).await;
+    assert_eq!(inv.body["order_id"], res.body["id"], "{}", inv.text);
+    inv.body
+}
+
+/// A Stripe event for `invoice`, signed as Stripe signs (or with `secret`/`t` given).
+fn stripe_event(id: &str, kind: &str, object: Value) -> String {
+    json!({"id": id, "object": "event", "type": kind, "created": 1, "livemode": false, "data": {"object": object}}).to_string()
+}
+
+async fn deliver(app: &TestApp, body: &str, signature: &str) -> crate::support::Res {
+    app.request(
+        TestRequest::post()
+            .uri("/api/v1/webhooks/stripe")
+            .insert_header(("content-type", "application/json"))
+            .insert_header(("stripe-signature", signature.to_string()))
+            .set_payload(body.to_string()),
+    )
+    .await
+}
+
+fn signed(app: &TestApp, body: &str, age_secs: i64) -> String {
+    let t = app.clock.now().timestamp() - age_secs;
+    format!("t={t},v1={}", keel_api::payments::stripe::sign(STRIPE_WEBHOOK_SECRET, t, body.as_bytes()))
+}
+
+fn count(app: &TestApp, sql_table: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn();
+    let q = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {sql_table}"));
+    match &mut *conn {
+        keel_api::db::DbConn::Sqlite(c) => q.get_result::<N>(c).unwrap().n,
+        keel_api::db::DbConn::Postgresql(c) => q.get_result::<N>(c).unwrap().n,
+    }
+}
+
+both_backends!(checkout_issues_a_numbered_invoice_frozen_at_issue, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    let res = app
+        .put_json(
+            "/api/v1/me/profile",
+            &ann.token,
+            json!({"first_name": "Ann", "last_name": "Lee", "company": "Lee Hosting Ltd", "currency": "USD", "language": "en",
+                   "address": {"line1": "1 High Street", "city": "Leeds", "postcode": "LS1 1AA", "country": "GB"}, "tax_id": "GB123456789"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let inv = order_vps(&app, &ann.token, "k1").await;
+    assert_eq!(
+        (inv["number"].as_str(), inv["status"].as_str(), inv["kind"].as_str()),
+        (Some("INV-2026-000001"), Some("unpaid"), Some("order"))
+    );
+    assert_eq!(
+        (inv["total_minor"].as_i64(), inv["balance_minor"].as_i64(), inv["due_on"].as_str()),
+        (Some(2399), Some(2399), Some("2026-11-30")),
+        "19.99 and the UK's 20 % VAT (the address is in GB); due in the default seven days"
+    );
+    assert_eq!(inv["tax_lines"][0]["amount_minor"], 400);
+    assert_eq!(inv["lines"][0]["description"], "VPS 2 (Monthly)");
+    assert_eq!((inv["lines"][0]["period_from"].as_str(), inv["lines"][0]["period_to"].as_str()), (Some("2026-11-23"), Some("2026-12-22")));
+    assert_eq!(inv["buyer"]["company"], "Lee Hosting Ltd");
+    assert_eq!(inv["buyer"]["address"], json!(["1 High Street", "LS1 1AA Leeds"]));
+    assert_eq!(crate::support::mail_count(&app, &ann.email, "invoice_created"), 1);
+
+    // The client changes their profile: the issued invoice keeps what it said.
+    let res = app
+        .put_json(
+            "/api/v1/me/profile",
+            &ann.token,
+            json!({"first_name": "Annie", "last_name": "Smith", "company": "Other Co", "currency": "USD", "language": "en"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let id = inv["id"].as_str().unwrap();
+    let again = app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body;
+    assert_eq!((&again["buyer"], &again["lines"], &again["total_minor"]), (&inv["buyer"], &inv["lines"], &inv["total_minor"]));
+
+    // Nobody else sees it; staff need billing.read.
+    let bob = a_client().create(&app).await;
+    for path in [format!("/api/v1/invoices/{id}"), format!("/api/v1/invoices/{id}/pdf")] {
+        assert_eq!(app.get(&path, Some(&bob.token)).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(app.get("/api/v1/invoices", Some(&bob.token)).await.body["total"], 0);
+    let nobody = a_staff_member().create(&app).await;
+    assert_eq!(app.get("/api/v1/admin/invoices", Some(&nobody.token)).await.status, StatusCode::FORBIDDEN);
+    let reader = a_staff_member().with_permissions(&["billing.read"]).create(&app).await;
+    let listed = app.get("/api/v1/admin/invoices?q=inv-2026", Some(&reader.token)).await;
+    assert_eq!(
+        (listed.body["total"].as_i64(), listed.body["items"][0]["buyer"].as_str()),
+        (Some(1), Some("Lee Hosting Ltd")),
+        "{}",
+        listed.text
+    );
+
+    // The PDF: a real text layer with the number, the line and the total.
+    let res = app.get(&format!("/api/v1/invoices/{id}/pdf"), Some(&ann.token)).await;
+    assert_eq!((res.status, res.content_type()), (StatusCode::OK, "application/pdf"));
+    let text = pdf_text(&res.bytes);
+    for expected in ["INV-2026-000001", "VPS 2 (Monthly)", "$19.99", "$23.99", "Lee Hosting Ltd", "GB123456789"] {
+        assert!(text.contains(expected), "{expected} not in the PDF's text:\n{text}");
+    }
+});
+
+/// The PDF's text, as `pdftotext` (poppler-utils, installed by scripts/setup --test) reads it.
+fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-layout", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("pdftotext (poppler-utils) is installed by scripts/setup --test");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pdftotext failed on the PDF");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+both_backends!(fifty_concurrent_checkouts_number_fifty_invoices_without_gaps, |app: TestApp| async move {
+    let vps = product_id(&app, "vps-2").await;
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        clients.push(a_client().verified().create(&app).await);
+    }
+    let body = json!({"lines": [{"product_id": vps, "cycle": "monthly"}]});
+    let answers = futures_util::future::join_all(
+        (0..50).map(|i| place(&app, &clients[i % 5].token, Box::leak(format!("key-{i}").into_boxed_str()), body.clone())),
+    )
+    .await;
+    assert!(answers.iter().all(|r| r.status == StatusCode::CREATED), "{:?}", answers.iter().map(|r| &r.text).collect::<Vec<_>>());
+    let admin = app.admin_token().await;
+    let mut numbers = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/admin/invoices?per_page=20&cursor={c}"),
+            None => "/api/v1/admin/invoices?per_page=20".into(),
+        };
+        let page = app.get(&path, Some(&admin)).await;
+        numbers.extend(page.body["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_string()));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=50).map(|n| format!("INV-2026-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+});
+
+both_backends!(
+    a_stripe_payment_is_recorded_once_and_paid_invoices_start_their_work_in_one_commit,
+    config = with_stripe,
+    |app: TestApp| async move {
+        let ann = a_client().verified().create(&app).await;
+        let inv = order_vps(&app, &ann.token, "k1").await;
+        let id = inv["id"].as_str().unwrap().to_string();
+        // Pay by card: a Checkout Session at the Stripe stand-in, over HTTP.
+        let res = app.post_json_authed(&format!("/api/v1/invoices/{id}/pay"), &ann.token, json!({"gateway": "stripe"})).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let url = res.body["redirect_url"].as_str().unwrap().to_string();
+        let (base, sandbox) = standins::stripe();
+        assert!(url.starts_with(&format!("{base}/pay/cs_test_")), "{url}");
+        let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        assert!(page.contains("Stripe sandbox") && page.contains("$19.99"), "{page}");
+        // The client pays on the page; the stand-in signs its events (kept, not sent: the app under
+        // test has no port) and sends the browser back.
+        let before = sandbox.delivered().len();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let res = http.post(&url).header("content-type", "application/x-www-form-urlencoded").body("action=pay").send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+        assert!(res.headers()["location"].to_str().unwrap().ends_with(&format!("/dashboard/invoices/{id}?paid=1")));
+        let events: Vec<_> = sandbox.delivered()[before..].to_vec();
+        assert_eq!(events.len(), 2, "checkout.session.completed and payment_intent.succeeded");
+
+        // Nothing is paid until the signed webhook arrives.
+        assert_eq!(app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body["status"], "unpaid");
+        let jobs_before = count(&app, "jobs");
+        let first = deliver(&app, &events[0].body, &events[0].signature).await;
+        assert_eq!((first.status, first.body["outcome"].as_str()), (StatusCode::OK, Some("recorded")), "{}", first.text);
+        let paid = app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body;
+        assert_eq!(
+            (paid["status"].as_str(), paid["balance_minor"].as_i64(), paid["payments"].as_array().map(Vec::len)),
+            (Some("paid"), Some(0), Some(1))
+        );
+        assert_eq!(paid["payments"][0]["gateway"], "stripe");
+        // The payment's e-mail job was written by the webhook's own transaction.
+        assert_eq!(count(&app, "jobs") - jobs_before, 1);
+        assert_eq!(crate::support::mail_count(&app, &ann.email, "payment_received"), 1);
+        // The twin event names the same PaymentIntent: acknowledged, nothing more.
+        let twin = deliver(&app, &events[1].body, &events[1].signature).await;
+        assert_eq!((twin.status, twin.body["outcome"].as_str()), (StatusCode::OK, Some("duplicate")), "{}", twin.text);
+
+        // One event replayed 100 times, half of them at once: still one payment, one e-mail.
+        let replays = futures_util::future::join_all((0..50).map(|_| deliver(&app, &events[0].body, &events[0].signature))).await;
+        assert!(replays.iter().all(|r| r.status == StatusCode::OK && r.body["outcome"] == "duplicate"));
+        for _ in 0..50 {
+            assert_eq!(deliver(&app, &events[0].body, &events[0].signature).await.body["outcome"], "duplicate");
+        }
+        assert_eq!((count(&app, "payments"), count(&app, "payment_events")), (1, 2));
+        assert_eq!(crate::support::mail_count(&app, &ann.email, "payment_received"), 1);
+        assert_eq!(
+            app.post_json_authed(&format!("/api/v1/invoices/{id}/pay"), &ann.token, json!({"gateway": "stripe"})).await.problem(409)
+                ["code"],
+            "invoice_state"
+        );
+        let admin = app.admin_token().await;
+        let audit = app.get(&format!("/api/v1/admin/audit?account_id={}", ann.id), Some(&admin)).await;
+        let actions: Vec<&str> = audit.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert!(["invoice.issued", "payment.recorded", "invoice.paid", "order.paid"].iter().all(|a| actions.contains(a)), "{actions:?}");
+    }
+);
+
+both_backends!(bad_stale_or_mismatched_webhooks_record_nothing, config = with_stripe, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    let inv = order_vps(&app, &ann.token, "k1").await;
+    let id = inv["id"].as_str().unwrap();
+    let pi = |pi: &str, amount: i64, currency: &str, asked: i64| {
+        json!({"id": pi, "object": "payment_intent", "status": "succeeded", "amount": amount, "amount_received": amount, "currency": currency,
+               "metadata": {"invoice_id": id, "amount_minor": asked.to_string()}})
+    };
+    let good = stripe_event("evt_good", "payment_intent.succeeded", pi("pi_1", 1999, "usd", 1999));
+    // A wrong signature, another secret, a stale timestamp, no header: 400, stored as rejected.
+    let wrong_secret = {
+        let t = app.clock.now().timestamp();
+        format!("t={t},v1={}", keel_api::payments::stripe::sign("whsec_other", t, good.as_bytes()))
+    };
+    for signature in [wrong_secret, signed(&app, &good, 301), "t=1,v1=00".into(), "nonsense".into()] {
+        let res = deliver(&app, &good, &signature).await;
+        assert_eq!(res.problem(400)["code"], "bad_signature", "{signature}");
+    }
+    let res = app
+        .request(
+            TestRequest::post()
+                .uri("/api/v1/webhooks/stripe")
+                .insert_header(("content-type", "application/json"))
+                .set_payload(good.clone()),
+        )
+        .await;
+    assert_eq!(res.problem(400)["code"], "bad_signature");
+    assert_eq!(count(&app, "payments"), 0);
+    // Signed, but for another amount or currency than Keel asked: flagged, nothing recorded.
+    for (evt, object) in [("evt_amount", pi("pi_2", 1000, "usd", 1999)), ("evt_currency", pi("pi_3", 1999, "eur", 1999))] {
+        let body = stripe_event(evt, "payment_intent.succeeded", object);
+        let res = deliver(&app, &body, &signed(&app, &body, 0)).await;
+        assert_eq!((res.status, res.body["outcome"].as_str()), (StatusCode::OK, Some("mismatch")), "{}", res.text);
+    }
+    // For no invoice Keel knows: kept as unmatched.
+    let body = stripe_event(
+        "evt_unknown",
+        "payment_intent.succeeded",
+        json!({"id": "pi_4", "amount_received": 500, "currency": "usd", "metadata": {"invoice_id": "0192f0c4-8e3b-7cc1-9a52-3f1e2d4c5b6a"}}),
+    );
+    assert_eq!(deliver(&app, &body, &signed(&app, &body, 0)).await.body["outcome"], "unmatched");
+    // A failed attempt: the client hears of it; the invoice stays open.
+    let body = stripe_event(
+        "evt_failed",
+        "payment_intent.payment_failed",
+        json!({"id": "pi_5", "metadata": {"invoice_id": id}, "last_payment_error": {"message": "Your card was declined."}}),
+    );
+    assert_eq!(deliver(&app, &body, &signed(&app, &body, 0)).await.body["outcome"], "failed");
+    assert_eq!(crate::support::mail_count(&app, &ann.email, "payment_failed"), 1);
+    assert_eq!(count(&app, "payments"), 0);
+    assert_eq!(app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body["status"], "unpaid");
+    // Every one is in the log for staff, with its outcome.
+    let admin = app.admin_token().await;
+    let log = app.get("/api/v1/admin/payment-events?per_page=100", Some(&admin)).await;
+    let outcomes: Vec<&str> = log.body["items"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == "rejected").count(), 5, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| **o == "mismatch").count(), 2);
+    let flagged = app.get("/api/v1/admin/payment-events?outcome=unmatched", Some(&admin)).await;
+    assert_eq!(flagged.body["total"], 1);
+    // The good event still works afterwards.
+    assert_eq!(deliver(&app, &good, &signed(&app, &good, 0)).await.body["outcome"], "recorded");
+    assert_eq!(app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body["status"], "paid");
+});
+
+both_backends!(bank_transfers_credit_and_cancelling, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    let inv = order_vps(&app, &ann.token, "k1").await;
+    let id = inv["id"].as_str().unwrap().to_string();
+    let admin = app.admin_token().await;
+    let reader = a_staff_member().with_permissions(&["billing.read"]).create(&app).await;
+    let path = format!("/api/v1/admin/invoices/{id}/payments");
+    assert_eq!(
+        app.post_json_authed(&path, &reader.token, json!({"amount_minor": 1000, "reference": "X"})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    for bad in [
+        json!({"amount_minor": 0, "reference": "X"}),
+        json!({"amount_minor": -5, "reference": "X"}),
+        json!({"amount_minor": 1000, "reference": ""}),
+    ] {
+        assert_eq!(app.post_json_authed(&path, &admin, bad).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // A partial transfer, then one that pays more than is left: the rest goes to credit.
+    let res = app.post_json_authed(&path, &admin, json!({"amount_minor": 1000, "reference": "BANK-1"})).await;
+    assert_eq!((res.body["status"].as_str(), res.body["balance_minor"].as_i64()), (Some("partially_paid"), Some(999)), "{}", res.text);
+    let res = app.post_json_authed(&path, &admin, json!({"amount_minor": 1500, "reference": "BANK-2"})).await;
+    assert_eq!((res.body["status"].as_str(), res.body["paid_minor"].as_i64()), (Some("paid"), Some(1999)), "{}", res.text);
+    let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
+    assert_eq!(credit["balances"], json!([{"currency": "USD", "balance_minor": 501}]));
+    let cancel = format!("/api/v1/admin/invoices/{id}/cancel");
+    assert_eq!(app.post_json_authed(&cancel, &admin, json!({"reason": "oops"})).await.problem(409)["code"], "invoice_state");
+
+    // The next order is paid from credit as far as it goes, then by adding credit.
+    let second = order_vps(&app, &ann.token, "k2").await;
+    let second_id = second["id"].as_str().unwrap().to_string();
+    let pay = format!("/api/v1/invoices/{second_id}/pay");
+    let res = app.post_json_authed(&pay, &ann.token, json!({"gateway": "credit"})).await;
+    assert_eq!(
+        (res.body["invoice"]["status"].as_str(), res.body["invoice"]["balance_minor"].as_i64()),
+        (Some("partially_paid"), Some(1498)),
+        "{}",
+        res.text
+    );
+    assert_eq!(
+        app.post_json_authed(&pay, &ann.token, json!({"gateway": "credit"})).await.problem(422)["errors"]["gateway"][0],
+        "there is no account credit in USD to pay with"
+    );
+    let adjust = format!("/api/v1/admin/clients/{}/credit", ann.id);
+    let res = app.post_json_authed(&adjust, &admin, json!({"amount_minor": -1, "currency": "USD", "reason": "take"})).await;
+    assert!(res.problem(422)["errors"].get("amount_minor").is_some(), "no credit left to take");
+    let res = app.post_json_authed(&adjust, &admin, json!({"amount_minor": 2000, "currency": "USD", "reason": "Goodwill"})).await;
+    assert_eq!(res.body["balances"][0]["balance_minor"], 2000, "{}", res.text);
+    let res = app.post_json_authed(&pay, &ann.token, json!({"gateway": "credit"})).await;
+    assert_eq!(res.body["invoice"]["status"], "paid", "{}", res.text);
+    let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
+    assert_eq!(credit["balances"][0]["balance_minor"], 502);
+    // The balance is the sum of the ledger's entries.
+    let sum: i64 = credit["entries"].as_array().unwrap().iter().map(|e| e["amount_minor"].as_i64().unwrap()).sum();
+    assert_eq!(sum, 502);
+    assert_eq!(
+        app.post_json_authed(&adjust, &admin, json!({"amount_minor": 0, "currency": "USD", "reason": "x"})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let bob = a_client().create(&app).await;
+    assert_eq!(app.post_json_authed(&pay, &bob.token, json!({"gateway": "credit"})).await.status, StatusCode::NOT_FOUND);
+
+    // Cancelling an order cancels its unpaid invoice, which keeps its number.
+    let third = order_vps(&app, &ann.token, "k3").await;
+    let order = third["order_id"].as_str().unwrap();
+    let res = app.post_json_authed(&format!("/api/v1/admin/orders/{order}/cancel"), &admin, json!({"reason": "Changed their mind"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let third = app.get(&format!("/api/v1/invoices/{}", third["id"].as_str().unwrap()), Some(&ann.token)).await.body;
+    assert_eq!((third["status"].as_str(), third["number"].as_str()), (Some("cancelled"), Some("INV-2026-000003")));
+});
+
+both_backends!(concurrent_credit_payments_never_overdraw, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    let mut invoices = Vec::new();
+    for i in 0..5 {
+        invoices.push(order_vps(&app, &ann.token, &format!("k{i}")).await["id"].as_str().unwrap().to_string());
+    }
+    let admin = app.admin_token().await;
+    let adjust = format!("/api/v1/admin/clients/{}/credit", ann.id);
+    assert_eq!(
+        app.post_json_authed(&adjust, &admin, json!({"amount_minor": 4000, "currency": "USD", "reason": "Prepaid"})).await.status,
+        StatusCode::OK
+    );
+    let answers = futures_util::future::join_all(invoices.iter().map(|id| {
+        app.post_json_authed(Box::leak(format!("/api/v1/invoices/{id}/pay").into_boxed_str()), &ann.token, json!({"gateway": "credit"}))
+    }))
+    .await;
+    let paid: i64 = answers.iter().filter(|r| r.status == StatusCode::OK).map(|r| r.body["invoice"]["paid_minor"].as_i64().unwrap()).sum();
+    assert_eq!(paid, 4000, "{:?}", answers.iter().map(|r| &r.text).collect::<Vec<_>>());
+    let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
+    assert_eq!(credit["balances"][0]["balance_minor"], 0);
+});
