@@ -178,7 +178,17 @@ both_backends!(tasks_are_listed_and_rescheduled_by_admins, |app: TestApp| async 
     let admin = app.admin_token().await;
     let res = app.get("/api/v1/admin/tasks", Some(&admin)).await;
     let names: Vec<&str> = res.body.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["billing.mark_overdue", "commerce.housekeeping", "commerce.refresh_rates", "email.retry_failed", "housekeeping", "identity.housekeeping"]);
+    assert_eq!(
+        names,
+        [
+            "billing.mark_overdue",
+            "commerce.housekeeping",
+            "commerce.refresh_rates",
+            "email.retry_failed",
+            "housekeeping",
+            "identity.housekeeping"
+        ]
+    );
     assert!(res.body[4]["next_run_at"].is_string());
     let res = app.put_json("/api/v1/admin/tasks/housekeeping", &admin, json!({"cron": "30 4 * * 0", "enabled": true})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
