@@ -19,11 +19,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(my_invoices)
         .service(my_invoice)
         .service(my_invoice_pdf)
+        .service(my_invoice_ubl)
         .service(pay_invoice)
         .service(my_credit)
         .service(admin_invoices)
         .service(admin_invoice)
         .service(admin_invoice_pdf)
+        .service(admin_invoice_ubl)
         .service(record_payment)
         .service(cancel_invoice)
         .service(get_settings)
@@ -39,6 +41,20 @@ fn pdf(inv: &Invoice) -> HttpResponse {
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.pdf\"")))
         .insert_header(("Cache-Control", "private, no-store"))
         .body(super::pdf::render(inv))
+}
+
+fn ubl(inv: &Invoice) -> Result<HttpResponse, ApiError> {
+    let xml = super::ubl::ubl(inv).map_err(|why| ApiError::Conflict {
+        code: "einvoice_incomplete",
+        detail: format!("this invoice cannot be an e-invoice: {why}"),
+        field: None,
+    })?;
+    let name = inv.number.clone().unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .content_type("application/xml")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.xml\"")))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(xml))
 }
 
 /// Your invoices (or, with `X-Keel-Account`, an account's you have billing access to), newest
@@ -83,6 +99,22 @@ async fn my_invoice_pdf(
     let (account, id) = (access.account_id, id.into_inner());
     let inv = db::run(&state.pool, move |c| service::get(c, &id, Some(&account))).await?;
     Ok(pdf(&inv))
+}
+
+/// One of your invoices as an e-invoice: UBL 2.1 XML per PEPPOL BIS Billing 3.0.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id"), AccountHeader),
+    responses((status = 200, description = "UBL 2.1 Invoice XML", content_type = "application/xml", body = String),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The invoice lacks what an e-invoice needs (a draft, a seller without a VAT id …)", body = Problem, content_type = "application/problem+json")))]
+#[get("/invoices/{id}/ubl")]
+async fn my_invoice_ubl(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, id) = (access.account_id, id.into_inner());
+    let inv = db::run(&state.pool, move |c| service::get(c, &id, Some(&account))).await?;
+    ubl(&inv)
 }
 
 /// Pay what is owed on one of your invoices: `stripe` answers the card payment page to send the
@@ -167,6 +199,22 @@ async fn admin_invoice_pdf(
     let id = id.into_inner();
     let inv = db::run(&state.pool, move |c| service::get(c, &id, None)).await?;
     Ok(pdf(&inv))
+}
+
+/// An invoice as an e-invoice: UBL 2.1 XML per PEPPOL BIS Billing 3.0.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")),
+    responses((status = 200, description = "UBL 2.1 Invoice XML", content_type = "application/xml", body = String),
+              (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The invoice lacks what an e-invoice needs", body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/invoices/{id}/ubl")]
+async fn admin_invoice_ubl(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let inv = db::run(&state.pool, move |c| service::get(c, &id, None)).await?;
+    ubl(&inv)
 }
 
 /// Record a bank transfer that arrived: applied to what is owed, any excess to the client's

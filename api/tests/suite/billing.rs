@@ -143,6 +143,30 @@ both_backends!(checkout_issues_a_numbered_invoice_frozen_at_issue, |app: TestApp
     for expected in ["INV-2026-000001", "VPS 2 (Monthly)", "$19.99", "$23.99", "Lee Hosting Ltd", "GB123456789"] {
         assert!(text.contains(expected), "{expected} not in the PDF's text:\n{text}");
     }
+
+    // An e-invoice needs the seller's VAT id: refused until the settings have one.
+    assert_eq!(app.get(&format!("/api/v1/invoices/{id}/ubl"), Some(&ann.token)).await.problem(409)["code"], "einvoice_incomplete");
+    let admin = app.admin_token().await;
+    let settings = json!({"seller_name": "Keel Hosting Ltd", "seller_address": "1 Dock Road\nLondon E1 1AA", "seller_tax_id": "GB987654321",
+                          "invoice_prefix": "INV-", "due_days": 14, "payment_instructions": "IBAN GB00 KEEL 0000 0000 00\nReference: the invoice number"});
+    let mut bad = settings.clone();
+    bad["invoice_prefix"] = json!("IN V");
+    assert!(app.put_json("/api/v1/admin/billing/settings", &admin, bad).await.problem(422)["errors"].get("invoice_prefix").is_some());
+    assert_eq!(app.put_json("/api/v1/admin/billing/settings", &reader.token, settings.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.put_json("/api/v1/admin/billing/settings", &admin, settings).await.status, StatusCode::OK);
+    let profile = json!({"first_name": "Annie", "last_name": "Smith", "currency": "USD", "language": "en",
+                         "address": {"line1": "2 Low Street", "city": "York", "postcode": "YO1 1AA", "country": "GB"}});
+    assert_eq!(app.put_json("/api/v1/me/profile", &ann.token, profile).await.status, StatusCode::OK);
+    let second = order_vps(&app, &ann.token, "k2").await;
+    assert_eq!((second["due_on"].as_str(), second["seller"]["tax_id"].as_str()), (Some("2026-12-07"), Some("GB987654321")));
+    assert!(second["payment_instructions"].as_str().unwrap().starts_with("IBAN"));
+    let res = app.get(&format!("/api/v1/invoices/{}/ubl", second["id"].as_str().unwrap()), Some(&ann.token)).await;
+    assert_eq!((res.status, res.content_type()), (StatusCode::OK, "application/xml"), "{}", res.text);
+    for expected in ["<cbc:ID>INV-2026-000002</cbc:ID>", "GB987654321", "<cbc:PayableAmount currencyID=\"USD\">23.99</cbc:PayableAmount>"] {
+        assert!(res.text.contains(expected), "{expected} not in\n{}", res.text);
+    }
+    // The first invoice still shows the seller as it was when it was issued.
+    assert_eq!(app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body["seller"]["name"], "Keel Hosting");
 });
 
 /// The PDF's text, as `pdftotext` (poppler-utils, installed by scripts/setup --test) reads it.
