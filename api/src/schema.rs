@@ -630,6 +630,21 @@ diesel::table! {
         reference -> Text,
         amount_minor -> BigInt,
         currency -> Text,
+        refund_of -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credit_notes (id) {
+        id -> Text,
+        number -> Text,
+        invoice_id -> Text,
+        account_id -> Text,
+        payment_id -> Nullable<Text>,
+        currency -> Text,
+        amount_minor -> BigInt,
+        reason -> Text,
         created_at -> Timestamp,
     }
 }
@@ -673,6 +688,6 @@ diesel::table! {
 diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::joinable!(payments -> invoices (invoice_id));
 diesel::joinable!(invoices -> users (account_id));
-diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_lines, payments, credit_entries, payment_events);
+diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_lines, payments, credit_entries, payment_events, credit_notes);
 diesel::allow_tables_to_appear_in_same_query!(invoices, users);
 diesel::allow_tables_to_appear_in_same_query!(invoices, orders);

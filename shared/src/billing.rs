@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use crate::cart::TaxLine;
-use crate::ids::{CreditEntryId, InvoiceId, OrderId, PaymentEventId, PaymentId, ServiceId, UserId};
+use crate::ids::{CreditEntryId, CreditNoteId, InvoiceId, OrderId, PaymentEventId, PaymentId, ServiceId, UserId};
 use crate::money::Currency;
 
 /// The largest amount a request may name (10 billion in major units).
@@ -145,7 +145,44 @@ pub struct Payment {
     pub reference: String,
     pub amount_minor: i64,
     pub currency: Currency,
+    /// A refund (negative amount): the payment it gives back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_of: Option<PaymentId>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A credit note: money given back on an issued invoice, numbered `CN-2026-000001` from its own
+/// gapless sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreditNote {
+    pub id: CreditNoteId,
+    pub number: String,
+    pub invoice_id: InvoiceId,
+    /// The refund it documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<PaymentId>,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Staff give money back on an invoice (`POST /admin/invoices/{id}/refunds`): through the
+/// gateway that took it (a card payment is refunded at Stripe; a credit payment goes back to
+/// credit; a bank transfer is recorded as sent back), with a credit note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundRequest {
+    /// The payment to give back (of this invoice).
+    pub payment_id: PaymentId,
+    /// Up to what is left of the payment.
+    #[validate(range(min = 1, max = AMOUNT_MAX))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000000000i64))]
+    pub amount_minor: i64,
+    #[validate(length(min = 1, max = 500))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    pub reason: String,
 }
 
 /// An invoice.
@@ -186,6 +223,9 @@ pub struct Invoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_instructions: Option<String>,
     pub payments: Vec<Payment>,
+    /// Refunds documented against it.
+    #[serde(default)]
+    pub credit_notes: Vec<CreditNote>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -909,8 +909,10 @@ fn sample_invoice(lines: usize) -> Invoice {
             reference: "pi_3QmZq8Lk2eZvKYlo0ABCdEfG".into(),
             amount_minor: paid,
             currency: Currency::EUR,
+            refund_of: None,
             created_at: at + chrono::Duration::days(1),
         }],
+        credit_notes: vec![],
         created_at: at,
     }
 }

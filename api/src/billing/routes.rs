@@ -1,7 +1,7 @@
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::billing::{
     BillingSettings, CancelInvoice, Credit, CreditAdjustment, Gateway, Invoice, InvoiceFilter, InvoiceSummary, PayRequest, PayStarted,
-    RecordPayment,
+    RecordPayment, RefundRequest,
 };
 use keel_shared::ids::{InvoiceId, UserId};
 use keel_shared::Problem;
@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(admin_invoice_ubl)
         .service(record_payment)
         .service(cancel_invoice)
+        .service(refund_invoice)
         .service(get_settings)
         .service(put_settings)
         .service(client_credit)
@@ -235,6 +236,28 @@ async fn record_payment(
     Ok(web::Json(
         db::run(&state.pool, move |c| service::record_transfer(c, now, &mail, &actor, &id, body.amount_minor, &body.reference)).await?,
     ))
+}
+
+/// Give back part or all of one of the invoice's payments, with a credit note (`CN-<year>-…`):
+/// a card payment is refunded at Stripe, a credit payment goes back to the client's credit, a
+/// bank transfer is recorded as sent back. An invoice whose payments are all given back is
+/// `refunded`.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")), request_body = RefundRequest,
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The gateway refused the refund", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Not a payment of this invoice, or more than is left of it", body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "The gateway cannot be reached; nothing was refunded", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/invoices/{id}/refunds")]
+async fn refund_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<InvoiceId>,
+    body: ValidJson<RefundRequest>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    let (now, actor, id, body) = (state.clock.now(), admin.actor(&req), id.into_inner().into_string(), body.0);
+    let gateway = state.stripe.clone();
+    Ok(web::Json(crate::payments::service::refund(&state.pool, &*gateway, now, actor, &id, &body).await?))
 }
 
 /// Cancel an open invoice nothing was paid on, with a reason; it keeps its number.

@@ -11,13 +11,13 @@ use keel_shared::billing::{
 use keel_shared::orders::Order;
 use keel_shared::{Money, Page};
 
-use super::store::{self, CreditRow, InvoiceRow, LineRow, PaymentRow};
+use super::store::{self, CreditNoteRow, CreditRow, InvoiceRow, LineRow, PaymentRow};
 use crate::audit::{self, Actor, Event};
 use crate::db::{self, now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
 use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
-use crate::schema::{invoice_lines, invoices, payments};
+use crate::schema::{credit_notes, invoice_lines, invoices, payments};
 
 const SETTINGS_KEY: &str = "billing";
 
@@ -295,6 +295,7 @@ pub fn apply_payment_in(
         reference: r.reference.clone(),
         amount_minor: r.amount_minor,
         currency: r.currency.clone(),
+        refund_of: None,
         created_at: at,
     };
     let inserted =
@@ -532,6 +533,102 @@ pub fn cancel(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str, re
                 .details(serde_json::json!({"number": row.number, "reason": reason})),
         )?;
         get(conn, id, None)
+    })
+}
+
+/// The payment of an invoice that can be given back, and how much of it is left: a 422 naming
+/// the field otherwise.
+pub fn refundable(conn: &mut DbConn, invoice_id: &str, payment_id: &str, amount_minor: i64) -> Result<(PaymentRow, i64), ApiError> {
+    let p = store::payment(conn, payment_id)?
+        .filter(|p| p.invoice_id == invoice_id && p.refund_of.is_none() && p.amount_minor > 0)
+        .ok_or_else(|| ApiError::field("payment_id", "is not a payment of this invoice"))?;
+    let left = p.amount_minor - store::refunded(conn, &p.id)?;
+    if amount_minor > left {
+        let currency = keel_shared::Currency::parse(&p.currency).ok_or_else(|| ApiError::internal("payment currency"))?;
+        return Err(ApiError::field("amount_minor", format!("is more than is left of the payment ({})", Money::new(left, currency))));
+    }
+    Ok((p, left))
+}
+
+/// A refund the gateway made (or, for credit and bank transfers, that Keel makes): recorded in
+/// one transaction as a negative payment, the invoice's paid amount and status, the account's
+/// credit when it went back to credit, a credit note from the year's `CN-` sequence and the audit
+/// entry. The same gateway refund id recorded twice is recorded once.
+pub fn record_refund(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    invoice_id: &str,
+    payment_id: &str,
+    amount_minor: i64,
+    refund_id: Option<String>,
+    reason: &str,
+) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        let at = now_micros(now);
+        let row = store::lock(conn, invoice_id, at)?;
+        let (paid, _) = refundable(conn, invoice_id, payment_id, amount_minor)?;
+        let refund = PaymentRow {
+            id: ids::new_id(),
+            invoice_id: row.id.clone(),
+            account_id: row.account_id.clone(),
+            gateway: paid.gateway,
+            external_id: refund_id.clone(),
+            reference: refund_id.clone().unwrap_or_else(|| format!("refund of {}", paid.reference)),
+            amount_minor: -amount_minor,
+            currency: row.currency.clone(),
+            refund_of: Some(paid.id.clone()),
+            created_at: at,
+        };
+        let inserted = crate::each_backend!(&mut *conn, c => diesel::insert_into(payments::table).values(&refund).on_conflict_do_nothing().execute(c))?;
+        if inserted == 0 {
+            return get(conn, invoice_id, None);
+        }
+        let paid_minor = (row.paid_minor - amount_minor).max(0);
+        let status = if paid_minor == 0 && !row.status.is_open() { InvoiceStatus::Refunded } else { row.status };
+        diesel::update(invoices::table.find(&row.id))
+            .set((invoices::paid_minor.eq(paid_minor), invoices::status.eq(status)))
+            .execute(conn)?;
+        if paid.gateway == Gateway::Credit {
+            store::credit_entry(
+                conn,
+                &CreditRow {
+                    id: ids::new_id(),
+                    account_id: row.account_id.clone(),
+                    currency: row.currency.clone(),
+                    amount_minor,
+                    reason: format!("Refund on {}", row.label()),
+                    invoice_id: Some(row.id.clone()),
+                    created_by: actor.user_id.clone(),
+                    created_at: at,
+                },
+            )?;
+        }
+        let year = now.date_naive().format("%Y").to_string();
+        let seq = store::next_in_sequence(conn, &format!("credit_note-{year}"))?;
+        let number = keel_shared::billing::invoice_number("CN-", year.parse().unwrap_or(0), seq);
+        let note = CreditNoteRow {
+            id: ids::new_id(),
+            number: number.clone(),
+            invoice_id: row.id.clone(),
+            account_id: row.account_id.clone(),
+            payment_id: Some(refund.id.clone()),
+            currency: row.currency.clone(),
+            amount_minor,
+            reason: reason.trim().to_string(),
+            created_at: at,
+        };
+        diesel::insert_into(credit_notes::table).values(&note).execute(conn)?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("invoice.refunded").account(&row.account_id).target("invoice", &row.id).details(serde_json::json!({
+                "number": row.number, "credit_note": number, "amount_minor": amount_minor, "gateway": paid.gateway,
+                "refund_id": refund_id, "reason": reason,
+            })),
+        )?;
+        get(conn, invoice_id, None)
     })
 }
 

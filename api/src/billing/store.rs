@@ -3,7 +3,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use keel_shared::billing::{
-    Credit, CreditBalance, CreditEntry, Invoice, InvoiceFilter, InvoiceKind, InvoiceLine, InvoiceStatus, InvoiceSummary, Party, Payment,
+    Credit, CreditBalance, CreditEntry, CreditNote, Invoice, InvoiceFilter, InvoiceKind, InvoiceLine, InvoiceStatus, InvoiceSummary, Party,
+    Payment,
 };
 use keel_shared::cart::TaxLine;
 use keel_shared::{Currency, Page};
@@ -11,7 +12,7 @@ use keel_shared::{Currency, Page};
 use crate::db::paging::{Cursor, Paging};
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::schema::{counters, credit_balances, credit_entries, invoice_lines, invoices, payments};
+use crate::schema::{counters, credit_balances, credit_entries, credit_notes, invoice_lines, invoices, payments};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invoices)]
@@ -91,6 +92,21 @@ pub struct PaymentRow {
     pub reference: String,
     pub amount_minor: i64,
     pub currency: String,
+    pub refund_of: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = credit_notes)]
+pub struct CreditNoteRow {
+    pub id: String,
+    pub number: String,
+    pub invoice_id: String,
+    pub account_id: String,
+    pub payment_id: Option<String>,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub reason: String,
     pub created_at: NaiveDateTime,
 }
 
@@ -150,6 +166,11 @@ pub fn load(conn: &mut DbConn, row: &InvoiceRow) -> Result<Invoice, ApiError> {
         .order((payments::created_at.asc(), payments::id.asc()))
         .select(PaymentRow::as_select())
         .load(conn)?;
+    let notes: Vec<CreditNoteRow> = credit_notes::table
+        .filter(credit_notes::invoice_id.eq(&row.id))
+        .order((credit_notes::created_at.asc(), credit_notes::number.asc()))
+        .select(CreditNoteRow::as_select())
+        .load(conn)?;
     let currency = row.currency()?;
     Ok(Invoice {
         id: row.id.clone().into(),
@@ -198,10 +219,24 @@ pub fn load(conn: &mut DbConn, row: &InvoiceRow) -> Result<Invoice, ApiError> {
                     reference: p.reference,
                     amount_minor: p.amount_minor,
                     currency: Currency::parse(&p.currency).ok_or_else(|| ApiError::internal("payment currency"))?,
+                    refund_of: p.refund_of.map(Into::into),
                     created_at: p.created_at.and_utc(),
                 })
             })
             .collect::<Result<_, ApiError>>()?,
+        credit_notes: notes
+            .into_iter()
+            .map(|n| CreditNote {
+                id: n.id.into(),
+                number: n.number,
+                invoice_id: n.invoice_id.into(),
+                payment_id: n.payment_id.map(Into::into),
+                amount_minor: n.amount_minor,
+                currency,
+                reason: n.reason,
+                created_at: n.created_at.and_utc(),
+            })
+            .collect(),
         created_at: row.created_at.and_utc(),
     })
 }
@@ -319,4 +354,14 @@ pub fn credit_entry(conn: &mut DbConn, entry: &CreditRow) -> Result<bool, ApiErr
     }
     diesel::insert_into(credit_entries::table).values(entry).execute(conn)?;
     Ok(true)
+}
+
+pub fn payment(conn: &mut DbConn, id: &str) -> Result<Option<PaymentRow>, ApiError> {
+    Ok(payments::table.find(id).select(PaymentRow::as_select()).first(conn).optional()?)
+}
+
+/// What has been given back of a payment so far (a positive amount).
+pub fn refunded(conn: &mut DbConn, payment_id: &str) -> Result<i64, ApiError> {
+    let refunds: Vec<i64> = payments::table.filter(payments::refund_of.eq(payment_id)).select(payments::amount_minor).load(conn)?;
+    Ok(-refunds.iter().sum::<i64>())
 }

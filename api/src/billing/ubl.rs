@@ -631,11 +631,13 @@ mod tests {
                     reference: "pi_3Nabc".into(),
                     amount_minor: s.paid,
                     currency: s.currency,
+                    refund_of: None,
                     created_at: at,
                 }]
             } else {
                 vec![]
             },
+            credit_notes: vec![],
             created_at: at,
         }
     }

@@ -62,6 +62,8 @@ pub enum Reported {
     Other,
 }
 
+pub type Refunding<'a> = Pin<Box<dyn Future<Output = Result<String, GatewayError>> + Send + 'a>>;
+
 pub type Opening<'a> = Pin<Box<dyn Future<Output = Result<PaymentPage, GatewayError>> + Send + 'a>>;
 
 pub trait CardGateway: std::fmt::Debug + Send + Sync {
@@ -70,6 +72,9 @@ pub trait CardGateway: std::fmt::Debug + Send + Sync {
     fn is_sandbox(&self) -> bool;
     /// Opens a hosted payment page.
     fn open(&self, req: PageRequest) -> Opening<'_>;
+    /// Gives back `amount_minor` of a payment (the gateway's payment id); answers the gateway's
+    /// refund id. The same `idempotency_key` makes the same refund once, however often it is sent.
+    fn refund(&self, payment_id: &str, amount_minor: i64, idempotency_key: &str) -> Refunding<'_>;
     /// Checks a webhook's signature header over the raw body and reads the event. `Err` says why
     /// it was refused (nothing is done with a refused event).
     fn verify(&self, signature: Option<&str>, body: &[u8], now: DateTime<Utc>) -> Result<Verified, String>;

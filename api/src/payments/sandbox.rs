@@ -45,6 +45,10 @@ pub struct StripeSandbox {
     deliver: AtomicBool,
     clock: SharedClock,
     sessions: Mutex<HashMap<String, Session>>,
+    /// PaymentIntents paid: amount, currency, refunded so far.
+    intents: Mutex<HashMap<String, (i64, String, i64)>>,
+    /// `Idempotency-Key` → the refund answered for it.
+    refunds: Mutex<HashMap<String, (String, Value)>>,
     delivered: Mutex<Vec<Delivered>>,
 }
 
@@ -65,6 +69,8 @@ impl StripeSandbox {
             deliver: AtomicBool::new(true),
             clock,
             sessions: Mutex::new(HashMap::new()),
+            intents: Mutex::new(HashMap::new()),
+            refunds: Mutex::new(HashMap::new()),
             delivered: Mutex::new(Vec::new()),
         }
     }
@@ -132,6 +138,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Arc<StripeSandbox>) {
     cfg.app_data(web::Data::from(sandbox))
         .route("/v1/checkout/sessions", web::post().to(create_session))
         .route("/v1/checkout/sessions/{id}", web::get().to(get_session))
+        .route("/v1/refunds", web::post().to(create_refund))
         .route("/pay/{id}", web::get().to(page))
         .route("/pay/{id}", web::post().to(act));
 }
@@ -223,6 +230,80 @@ async fn get_session(req: HttpRequest, id: web::Path<String>, sandbox: web::Data
         Some(s) => HttpResponse::Ok().json(s.object),
         None => stripe_error(StatusCode::NOT_FOUND, "invalid_request_error", &format!("No such checkout.session: '{id}'"), Some("session")),
     }
+}
+
+/// `POST /v1/refunds` (`payment_intent`, optional `amount`): refunds what is left at most;
+/// the same `Idempotency-Key` with the same parameters answers the same refund, with others 400.
+async fn create_refund(req: HttpRequest, body: web::Bytes, sandbox: web::Data<StripeSandbox>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if !authorised(&req, &sandbox) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided", None);
+    }
+    let params = String::from_utf8_lossy(&body).into_owned();
+    let key = req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut replays = match sandbox.refunds.lock() {
+        Ok(r) => r,
+        Err(_) => return stripe_error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", "lock poisoned", None),
+    };
+    if let Some((earlier, answer)) = key.as_ref().and_then(|k| replays.get(k)) {
+        if *earlier != params {
+            return stripe_error(
+                StatusCode::BAD_REQUEST,
+                "idempotency_error",
+                "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+                None,
+            );
+        }
+        return HttpResponse::Ok().insert_header(("Idempotent-Replayed", "true")).json(answer);
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let Some(intent) = form.get("payment_intent") else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "Missing required param: payment_intent",
+            Some("payment_intent"),
+        );
+    };
+    let mut intents = match sandbox.intents.lock() {
+        Ok(i) => i,
+        Err(_) => return stripe_error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", "lock poisoned", None),
+    };
+    let Some((paid, currency, refunded)) = intents.get_mut(intent) else {
+        return stripe_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            &format!("No such payment_intent: '{intent}'"),
+            Some("payment_intent"),
+        );
+    };
+    let left = *paid - *refunded;
+    let amount = match form.get("amount").map(|a| a.parse::<i64>()) {
+        None => left,
+        Some(Ok(a)) if a > 0 => a,
+        Some(_) => return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Invalid integer", Some("amount")),
+    };
+    if left == 0 {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Charge has already been refunded.", None);
+    }
+    if amount > left {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "Refund amount is greater than unrefunded amount on charge",
+            Some("amount"),
+        );
+    }
+    *refunded += amount;
+    let answer = json!({
+        "id": random("re_", 24), "object": "refund", "amount": amount, "charge": random("ch_", 24), "payment_intent": intent,
+        "currency": currency, "status": "succeeded", "reason": form.get("reason"), "metadata": {},
+        "created": sandbox.clock.now().timestamp(), "balance_transaction": random("txn_", 24),
+    });
+    if let Some(k) = key {
+        replays.insert(k, (params, answer.clone()));
+    }
+    HttpResponse::Ok().insert_header(("Request-Id", random("req_", 14))).json(answer)
 }
 
 fn escape(s: &str) -> String {
@@ -331,6 +412,9 @@ async fn act(id: web::Path<String>, form: web::Form<Action>, sandbox: web::Data<
             pi["latest_charge"] = json!(random("ch_", 24));
             if let Ok(mut all) = sandbox.sessions.lock() {
                 all.insert(id.to_string(), s.clone());
+            }
+            if let Ok(mut all) = sandbox.intents.lock() {
+                all.insert(intent.clone(), (amount.as_i64().unwrap_or(0), currency.as_str().unwrap_or("").to_string(), 0));
             }
             sandbox.send("checkout.session.completed", s.object.clone()).await;
             sandbox.send("payment_intent.succeeded", pi).await;

@@ -291,3 +291,43 @@ pub fn events(conn: &mut DbConn, filter: &EventFilter) -> Result<Page<PaymentEve
     let page = paging.finish(rows, total, |r: &EventRow| Cursor { at: r.received_at, id: r.id.clone() });
     Ok(page.map(|r| r.to_dto()))
 }
+
+/// Gives back part or all of an invoice's payment: at the gateway that took it first (outside any
+/// transaction; a key derived from the payment, what was refunded before and the amount makes a
+/// retried or doubled request one refund there), then recorded with its credit note
+/// (`billing::service::record_refund`). Credit goes back to credit; a bank transfer is recorded
+/// as sent back by staff.
+pub async fn refund(
+    pool: &Pool,
+    gateway: &dyn CardGateway,
+    now: DateTime<Utc>,
+    actor: Actor,
+    invoice_id: &str,
+    body: &keel_shared::billing::RefundRequest,
+) -> Result<keel_shared::billing::Invoice, ApiError> {
+    let (inv, pay, amount) = (invoice_id.to_string(), body.payment_id.to_string(), body.amount_minor);
+    let (paid, left) = db::run(pool, move |c| {
+        invoices::find(c, &inv)?.ok_or_else(|| ApiError::not_found("invoice"))?;
+        billing::refundable(c, &inv, &pay, amount)
+    })
+    .await?;
+    let refund_id = match paid.gateway {
+        Gateway::Stripe if gateway.gateway() == Gateway::Stripe => {
+            let external = paid.external_id.clone().ok_or_else(|| ApiError::internal("a Stripe payment without its id"))?;
+            let key = format!("keel-refund-{}-{}-{amount}", paid.id, paid.amount_minor - left);
+            Some(gateway.refund(&external, amount, &key).await.map_err(|e| match e {
+                GatewayError::Refused(m) => ApiError::Conflict { code: "refund_refused", detail: m, field: Some("amount_minor".into()) },
+                GatewayError::Unavailable(m) => {
+                    tracing::warn!(error = %m, "refund: gateway unavailable");
+                    ApiError::Unavailable("Stripe cannot be reached just now; nothing was refunded, try again in a minute".into())
+                }
+            })?)
+        }
+        Gateway::Stripe | Gateway::Razorpay => {
+            return Err(ApiError::field("payment_id", format!("payments by {} are refunded in its dashboard", paid.gateway.label())));
+        }
+        Gateway::Credit | Gateway::BankTransfer => None,
+    };
+    let (inv, pay, reason) = (invoice_id.to_string(), paid.id.clone(), body.reason.clone());
+    db::run(pool, move |c| billing::record_refund(c, now, &actor, &inv, &pay, amount, refund_id, &reason)).await
+}

@@ -10,7 +10,7 @@ use keel_shared::billing::Gateway;
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::gateway::{CardGateway, GatewayError, Opening, PageRequest, PaymentPage, Reported, Verified};
+use super::gateway::{CardGateway, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported, Verified};
 
 /// Where Stripe's API lives.
 pub const STRIPE_URL: &str = "https://api.stripe.com";
@@ -98,6 +98,42 @@ impl CardGateway for Stripe {
             match (body["id"].as_str(), body["url"].as_str()) {
                 (Some(id), Some(url)) => Ok(PaymentPage { id: id.to_string(), url: url.to_string() }),
                 _ => Err(GatewayError::Unavailable("Stripe's session has no id or url".into())),
+            }
+        })
+    }
+
+    fn refund(&self, payment_id: &str, amount_minor: i64, idempotency_key: &str) -> Refunding<'_> {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("payment_intent", payment_id)
+            .append_pair("amount", &amount_minor.to_string())
+            .append_pair("reason", "requested_by_customer")
+            .finish();
+        let key = idempotency_key.to_string();
+        Box::pin(async move {
+            let res = self
+                .http
+                .post(format!("{}/v1/refunds", self.api_url))
+                .bearer_auth(&self.secret_key)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Idempotency-Key", key)
+                .body(form)
+                .send()
+                .await
+                .map_err(|e| GatewayError::Unavailable(format!("Stripe not reached: {e}")))?;
+            let status = res.status();
+            let body: Value = res.json().await.map_err(|e| GatewayError::Unavailable(format!("Stripe's answer: {e}")))?;
+            if !status.is_success() {
+                let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
+                return Err(if status.is_server_error() || status.as_u16() == 429 {
+                    GatewayError::Unavailable(format!("Stripe answered HTTP {status}: {message}"))
+                } else {
+                    GatewayError::Refused(format!("Stripe refused the refund (HTTP {status}): {message}"))
+                });
+            }
+            match (body["id"].as_str(), body["status"].as_str()) {
+                (Some(id), Some("succeeded" | "pending")) => Ok(id.to_string()),
+                (Some(id), other) => Err(GatewayError::Refused(format!("Stripe's refund {id} is {}", other.unwrap_or("of no status")))),
+                _ => Err(GatewayError::Unavailable("Stripe's refund has no id".into())),
             }
         })
     }

@@ -276,6 +276,42 @@ both_backends!(
         let audit = app.get(&format!("/api/v1/admin/audit?account_id={}", ann.id), Some(&admin)).await;
         let actions: Vec<&str> = audit.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert!(["invoice.issued", "payment.recorded", "invoice.paid", "order.paid"].iter().all(|a| actions.contains(a)), "{actions:?}");
+
+        // Refunds go through Stripe's API (the stand-in keeps count) and each has a credit note.
+        let payment = paid["payments"][0]["id"].as_str().unwrap().to_string();
+        let refunds = format!("/api/v1/admin/invoices/{id}/refunds");
+        let reader = a_staff_member().with_permissions(&["billing.read"]).create(&app).await;
+        let part = json!({"payment_id": payment, "amount_minor": 500, "reason": "Goodwill for downtime"});
+        assert_eq!(app.post_json_authed(&refunds, &reader.token, part.clone()).await.status, StatusCode::FORBIDDEN);
+        let res = app.post_json_authed(&refunds, &admin, part).await;
+        assert_eq!(
+            (res.status, res.body["status"].as_str(), res.body["paid_minor"].as_i64()),
+            (StatusCode::OK, Some("paid"), Some(1499)),
+            "{}",
+            res.text
+        );
+        assert_eq!(res.body["credit_notes"][0]["number"], "CN-2026-000001");
+        assert!(
+            res.body["payments"][1]["amount_minor"] == -500 && res.body["payments"][1]["reference"].as_str().unwrap().starts_with("re_")
+        );
+        let too_much = json!({"payment_id": payment, "amount_minor": 1500, "reason": "x"});
+        assert!(app.post_json_authed(&refunds, &admin, too_much).await.problem(422)["errors"]["amount_minor"][0]
+            .as_str()
+            .unwrap()
+            .contains("$14.99"));
+        // The rest, asked twice at once: refunded once.
+        let rest = json!({"payment_id": payment, "amount_minor": 1499, "reason": "Cancelled"});
+        let both =
+            futures_util::future::join(app.post_json_authed(&refunds, &admin, rest.clone()), app.post_json_authed(&refunds, &admin, rest))
+                .await;
+        assert!([&both.0, &both.1].iter().any(|r| r.status == StatusCode::OK), "{} {}", both.0.text, both.1.text);
+        let after = app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body;
+        assert_eq!(
+            (after["status"].as_str(), after["paid_minor"].as_i64(), after["credit_notes"].as_array().map(Vec::len)),
+            (Some("refunded"), Some(0), Some(2)),
+            "{after}"
+        );
+        assert_eq!(count(&app, "payments"), 3);
     }
 );
 
@@ -395,9 +431,26 @@ both_backends!(bank_transfers_credit_and_cancelling, |app: TestApp| async move {
     assert_eq!(res.body["invoice"]["status"], "paid", "{}", res.text);
     let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
     assert_eq!(credit["balances"][0]["balance_minor"], 502);
+    // A credit payment given back goes back to credit, with a credit note.
+    let second = app.get(&format!("/api/v1/invoices/{second_id}"), Some(&ann.token)).await.body;
+    let by_credit = second["payments"].as_array().unwrap().iter().find(|p| p["amount_minor"] == 1498).unwrap()["id"].clone();
+    let res = app
+        .post_json_authed(
+            &format!("/api/v1/admin/invoices/{second_id}/refunds"),
+            &admin,
+            json!({"payment_id": by_credit, "amount_minor": 1000, "reason": "Price match"}),
+        )
+        .await;
+    assert_eq!(res.body["credit_notes"][0]["number"], "CN-2026-000001", "{}", res.text);
+    let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
+    assert_eq!(credit["balances"][0]["balance_minor"], 1502);
+    let other = json!({"payment_id": inv["id"], "amount_minor": 1, "reason": "x"});
+    assert!(app.post_json_authed(&format!("/api/v1/admin/invoices/{second_id}/refunds"), &admin, other).await.problem(422)["errors"]
+        .get("payment_id")
+        .is_some());
     // The balance is the sum of the ledger's entries.
     let sum: i64 = credit["entries"].as_array().unwrap().iter().map(|e| e["amount_minor"].as_i64().unwrap()).sum();
-    assert_eq!(sum, 502);
+    assert_eq!(sum, 1502);
     assert_eq!(
         app.post_json_authed(&adjust, &admin, json!({"amount_minor": 0, "currency": "USD", "reason": "x"})).await.status,
         StatusCode::UNPROCESSABLE_ENTITY

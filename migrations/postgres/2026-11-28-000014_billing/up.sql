@@ -61,8 +61,10 @@ CREATE TABLE payments (
     reference    TEXT NOT NULL,
     amount_minor BIGINT NOT NULL,
     currency     TEXT NOT NULL,
+    refund_of    TEXT REFERENCES payments (id),   -- a refund: the payment it gives back
     created_at   TIMESTAMP NOT NULL
 );
+CREATE INDEX payments_refund_of ON payments (refund_of);
 CREATE UNIQUE INDEX payments_external ON payments (gateway, external_id);
 CREATE INDEX payments_invoice ON payments (invoice_id, created_at);
 
@@ -103,3 +105,18 @@ CREATE TABLE payment_events (
 CREATE UNIQUE INDEX payment_events_event ON payment_events (gateway, event_id);
 CREATE INDEX payment_events_received ON payment_events (received_at, id);
 CREATE INDEX payment_events_outcome ON payment_events (outcome, received_at, id);
+
+-- Credit notes: corrections of an issued invoice (refunds), numbered from their own gapless
+-- sequence per year (`CN-2026-000001`).
+CREATE TABLE credit_notes (
+    id           TEXT PRIMARY KEY NOT NULL,
+    number       TEXT NOT NULL UNIQUE,
+    invoice_id   TEXT NOT NULL REFERENCES invoices (id),
+    account_id   TEXT NOT NULL REFERENCES users (id),
+    payment_id   TEXT REFERENCES payments (id),
+    currency     TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+    reason       TEXT NOT NULL,
+    created_at   TIMESTAMP NOT NULL
+);
+CREATE INDEX credit_notes_invoice ON credit_notes (invoice_id, created_at);
