@@ -554,16 +554,20 @@ pub fn refundable(conn: &mut DbConn, invoice_id: &str, payment_id: &str, amount_
 /// one transaction as a negative payment, the invoice's paid amount and status, the account's
 /// credit when it went back to credit, a credit note from the year's `CN-` sequence and the audit
 /// entry. The same gateway refund id recorded twice is recorded once.
-pub fn record_refund(
-    conn: &mut DbConn,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    invoice_id: &str,
-    payment_id: &str,
-    amount_minor: i64,
-    refund_id: Option<String>,
-    reason: &str,
-) -> Result<Invoice, ApiError> {
+/// A refund to record.
+#[derive(Debug, Clone)]
+pub struct Refund {
+    pub invoice_id: String,
+    pub payment_id: String,
+    pub amount_minor: i64,
+    /// The gateway's refund id (`re_…`), when a gateway made it.
+    pub refund_id: Option<String>,
+    pub reason: String,
+}
+
+pub fn record_refund(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, r: &Refund) -> Result<Invoice, ApiError> {
+    let Refund { invoice_id, payment_id, amount_minor, refund_id, reason } = r;
+    let (invoice_id, payment_id, amount_minor, reason) = (invoice_id.as_str(), payment_id.as_str(), *amount_minor, reason.as_str());
     db::transaction(conn, |conn| {
         let at = now_micros(now);
         let row = store::lock(conn, invoice_id, at)?;

@@ -328,6 +328,12 @@ pub async fn refund(
         }
         Gateway::Credit | Gateway::BankTransfer => None,
     };
-    let (inv, pay, reason) = (invoice_id.to_string(), paid.id.clone(), body.reason.clone());
-    db::run(pool, move |c| billing::record_refund(c, now, &actor, &inv, &pay, amount, refund_id, &reason)).await
+    let refund = billing::Refund {
+        invoice_id: invoice_id.to_string(),
+        payment_id: paid.id.clone(),
+        amount_minor: amount,
+        refund_id,
+        reason: body.reason.clone(),
+    };
+    db::run(pool, move |c| billing::record_refund(c, now, &actor, &refund)).await
 }
