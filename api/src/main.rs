@@ -95,6 +95,11 @@ enum BenchCommand {
         #[arg(long)]
         cart_json: bool,
     },
+    /// Invoice PDFs per second (a 10-line invoice rendered in-process; no database).
+    Pdf {
+        #[arg(long, default_value_t = 20_000)]
+        runs: usize,
+    },
     /// Checkouts per second of a 10-line cart, one verified client per thread.
     Checkout {
         #[arg(long, default_value_t = 2_000)]
@@ -240,6 +245,13 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             } else {
                 keel_api::commerce::bench::quote(&state.pool, runs.max(1))
             }
+        }
+        Command::Bench { command: BenchCommand::Pdf { runs } } => {
+            let runs = runs.max(1);
+            let bytes = keel_api::billing::pdf::render(&keel_api::billing::pdf::sample_invoice(10)).len();
+            let per_second = keel_api::billing::pdf::bench(runs);
+            println!("invoice PDF (10 lines, {bytes} bytes): {per_second:.0} PDFs/s over {runs} renders");
+            Ok(())
         }
         Command::Bench { command: BenchCommand::Checkout { orders, threads } } => {
             let state = server::prepare(config, server::system_clock())?;

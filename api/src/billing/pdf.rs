@@ -821,7 +821,7 @@ fn period(l: &InvoiceLine) -> Option<String> {
 }
 
 /// A realistic invoice of `lines` lines (VAT 20 %, one payment) for the benchmark and the tests.
-fn sample_invoice(lines: usize) -> Invoice {
+pub fn sample_invoice(lines: usize) -> Invoice {
     const PRODUCTS: &[(&str, i64)] = &[
         ("VPS 4 (4 vCPU, 8 GB RAM, 160 GB NVMe)", 2_499),
         ("Managed WordPress hosting, Business plan", 1_599),
