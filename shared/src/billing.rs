@@ -97,6 +97,7 @@ impl Gateway {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Party {
+    #[serde(default)]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
@@ -301,6 +302,50 @@ pub struct RecordPayment {
     #[validate(length(min = 1, max = 100))]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub reference: String,
+}
+
+/// A line staff write on a draft invoice. Its tax is `unit × quantity × rate`, rounded half away
+/// from zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DraftLine {
+    #[validate(length(min = 1, max = 200))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub description: String,
+    #[validate(range(min = 1, max = 10_000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
+    pub quantity: u32,
+    #[validate(range(min = 0, max = AMOUNT_MAX))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000000000i64))]
+    pub unit_minor: i64,
+    /// Tax rate in basis points (2000 = 20 %); 0 for none.
+    #[serde(default)]
+    #[validate(range(min = 0, max = 10_000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000))]
+    pub tax_rate_bp: u32,
+}
+
+/// A manual invoice staff start (`POST /admin/invoices`): a draft until issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewInvoice {
+    /// The client it bills.
+    pub account_id: UserId,
+    pub currency: Currency,
+    #[serde(default)]
+    #[validate(length(max = 100), nested)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub lines: Vec<DraftLine>,
+}
+
+/// A draft's lines, replaced as a whole (`PUT /admin/invoices/{id}/lines`): add and remove lines
+/// by sending the list as it should be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DraftLines {
+    #[validate(length(max = 100), nested)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub lines: Vec<DraftLine>,
 }
 
 /// Why staff cancel an invoice.

@@ -1,7 +1,7 @@
-use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::billing::{
-    BillingSettings, CancelInvoice, Credit, CreditAdjustment, Gateway, Invoice, InvoiceFilter, InvoiceSummary, PayRequest, PayStarted,
-    RecordPayment, RefundRequest,
+    BillingSettings, CancelInvoice, Credit, CreditAdjustment, DraftLines, Gateway, Invoice, InvoiceFilter, InvoiceSummary, NewInvoice,
+    PayRequest, PayStarted, RecordPayment, RefundRequest,
 };
 use keel_shared::ids::{InvoiceId, UserId};
 use keel_shared::Problem;
@@ -28,6 +28,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(admin_invoice_ubl)
         .service(record_payment)
         .service(cancel_invoice)
+        .service(create_invoice)
+        .service(put_draft_lines)
+        .service(issue_invoice)
+        .service(delete_invoice)
+        .service(remind_invoice)
         .service(refund_invoice)
         .service(get_settings)
         .service(put_settings)
@@ -258,6 +263,89 @@ async fn refund_invoice(
     let (now, actor, id, body) = (state.clock.now(), admin.actor(&req), id.into_inner().into_string(), body.0);
     let gateway = state.stripe.clone();
     Ok(web::Json(crate::payments::service::refund(&state.pool, &*gateway, now, actor, &id, &body).await?))
+}
+
+/// Start a manual invoice for a client: a draft (not numbered, not shown to the client) with the
+/// lines given; add and remove lines, then issue it.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), request_body = NewInvoice,
+    responses((status = 201, body = Invoice), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Not a client, or a line is invalid", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/invoices")]
+async fn create_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    body: ValidJson<NewInvoice>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, actor, body) = (state.clock.now(), admin.actor(&req), body.0);
+    let inv = db::run(&state.pool, move |c| service::create_draft(c, now, &actor, &body)).await?;
+    Ok(HttpResponse::Created().json(inv))
+}
+
+/// Replace a draft's lines (the list as it should be: this adds and removes lines); totals and
+/// tax are computed again.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")), request_body = DraftLines,
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Already issued: correct it with a credit note", body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[put("/admin/invoices/{id}/lines")]
+async fn put_draft_lines(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingWrite>,
+    id: web::Path<InvoiceId>,
+    body: ValidJson<DraftLines>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    let (now, id, body) = (state.clock.now(), id.into_inner(), body.0);
+    Ok(web::Json(db::run(&state.pool, move |c| service::set_draft_lines(c, now, &id, &body.lines)).await?))
+}
+
+/// Issue a draft: it takes the next number, the seller's and client's details as they are now,
+/// and is e-mailed to the client; from then on it never changes.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Already issued", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No lines", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/invoices/{id}/issue")]
+async fn issue_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<InvoiceId>,
+) -> Result<web::Json<Invoice>, ApiError> {
+    let (now, mail, actor, id) = (state.clock.now(), state.mail(), admin.actor(&req), id.into_inner());
+    Ok(web::Json(db::run(&state.pool, move |c| service::issue_draft(c, now, &mail, &actor, &id)).await?))
+}
+
+/// Delete a draft. An issued invoice is never deleted: cancel it.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Issued", body = Problem, content_type = "application/problem+json")))]
+#[delete("/admin/invoices/{id}")]
+async fn delete_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, actor, id) = (state.clock.now(), admin.actor(&req), id.into_inner());
+    db::run(&state.pool, move |c| service::delete_draft(c, now, &actor, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// E-mail the client a reminder of an open invoice (the overdue wording once it is overdue).
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")),
+    responses((status = 204, description = "Queued"), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Nothing is owed on it", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/invoices/{id}/remind")]
+async fn remind_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    id: web::Path<InvoiceId>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, mail, actor, id) = (state.clock.now(), state.mail(), admin.actor(&req), id.into_inner());
+    db::run(&state.pool, move |c| service::remind(c, now, &mail, &actor, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Cancel an open invoice nothing was paid on, with a reason; it keeps its number.

@@ -160,19 +160,22 @@ pub struct Draft {
 /// Writes and issues an invoice in the caller's transaction: seller and buyer frozen, the due
 /// date from the settings, and the next number of the year's gapless sequence (taken last, so
 /// the counter row is locked as briefly as the transaction allows).
-pub fn issue_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, mut lines: Vec<LineRow>) -> Result<InvoiceRow, ApiError> {
-    let s = settings(conn)?;
-    let seller = seller(conn, &s)?;
-    let buyer = buyer(conn, &draft.account_id)?;
+pub fn issue_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, lines: Vec<LineRow>) -> Result<InvoiceRow, ApiError> {
+    let id = insert_draft_in(conn, now, draft, lines)?;
+    stamp_in(conn, now, &Actor::default(), &id)
+}
+
+/// Writes an invoice as a draft (no number; seller and buyer are taken when it is issued).
+fn insert_draft_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, mut lines: Vec<LineRow>) -> Result<String, ApiError> {
     let at = now_micros(now);
     let id = ids::new_id();
-    let mut row = InvoiceRow {
+    let row = InvoiceRow {
         id: id.clone(),
         number: None,
         account_id: draft.account_id,
         order_id: draft.order_id,
         kind: draft.kind,
-        status: InvoiceStatus::Unpaid,
+        status: InvoiceStatus::Draft,
         currency: draft.currency,
         subtotal_minor: draft.subtotal_minor,
         discount_minor: draft.discount_minor,
@@ -182,13 +185,13 @@ pub fn issue_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, mut lines: 
         tax_lines: draft.tax_lines,
         tax_inclusive: draft.tax_inclusive,
         reverse_charge: draft.reverse_charge,
-        buyer_name: buyer.company.clone().unwrap_or_else(|| buyer.name.clone()),
-        seller: json(&seller)?,
-        buyer: json(&buyer)?,
-        payment_instructions: Some(s.payment_instructions.clone()).filter(|p| !p.trim().is_empty()),
+        buyer_name: String::new(),
+        seller: "{}".into(),
+        buyer: "{}".into(),
+        payment_instructions: None,
         cancel_reason: None,
-        issued_at: Some(at),
-        due_on: now.date_naive() + Duration::days(i64::from(s.due_days)),
+        issued_at: None,
+        due_on: now.date_naive(),
         paid_at: None,
         created_at: at,
         updated_at: at,
@@ -196,24 +199,230 @@ pub fn issue_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, mut lines: 
     diesel::insert_into(invoices::table).values(&row).execute(conn)?;
     for l in &mut lines {
         l.invoice_id = id.clone();
+        diesel::insert_into(invoice_lines::table).values(&*l).execute(conn)?;
     }
-    for line in &lines {
-        diesel::insert_into(invoice_lines::table).values(line).execute(conn)?;
-    }
+    Ok(id)
+}
+
+/// Issues a draft in the caller's transaction: the seller and buyer as they are now, the bank
+/// instructions and due date from the settings, and the next number of the year's gapless
+/// sequence (taken last, so the counter row is locked as briefly as the transaction allows).
+fn stamp_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str) -> Result<InvoiceRow, ApiError> {
+    let row = store::find(conn, id)?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    let s = settings(conn)?;
+    let seller = seller(conn, &s)?;
+    let buyer = buyer(conn, &row.account_id)?;
+    let at = now_micros(now);
     let year = now.date_naive().format("%Y").to_string();
     let seq = store::next_in_sequence(conn, &format!("invoice-{year}"))?;
     let number = keel_shared::billing::invoice_number(&s.invoice_prefix, year.parse().unwrap_or(0), seq);
-    diesel::update(invoices::table.find(&id)).set(invoices::number.eq(&number)).execute(conn)?;
-    row.number = Some(number.clone());
+    diesel::update(invoices::table.find(id))
+        .set((
+            invoices::number.eq(&number),
+            invoices::status.eq(InvoiceStatus::Unpaid),
+            invoices::buyer_name.eq(buyer.company.clone().unwrap_or_else(|| buyer.name.clone())),
+            invoices::seller.eq(json(&seller)?),
+            invoices::buyer.eq(json(&buyer)?),
+            invoices::payment_instructions.eq(Some(s.payment_instructions.clone()).filter(|p| !p.trim().is_empty())),
+            invoices::issued_at.eq(Some(at)),
+            invoices::due_on.eq(now.date_naive() + Duration::days(i64::from(s.due_days))),
+            invoices::updated_at.eq(at),
+        ))
+        .execute(conn)?;
     audit::record(
         conn,
         now,
-        &Actor::default(),
-        Event::new("invoice.issued").account(&row.account_id).target("invoice", &id).details(serde_json::json!({
+        actor,
+        Event::new("invoice.issued").account(&row.account_id).target("invoice", id).details(serde_json::json!({
             "number": number, "total_minor": row.total_minor, "currency": row.currency, "kind": row.kind,
         })),
     )?;
+    store::find(conn, id)?.ok_or_else(|| ApiError::not_found("invoice"))
+}
+
+/// A draft's lines and totals from what staff wrote: each line's tax at its rate (rounded half
+/// away from zero), tax lines per rate, prices excluding tax.
+fn draft_lines(lines: &[keel_shared::billing::DraftLine]) -> (Vec<LineRow>, i64, i64, Vec<keel_shared::cart::TaxLine>) {
+    let mut rows = Vec::with_capacity(lines.len());
+    let (mut subtotal, mut tax) = (0_i64, 0_i64);
+    let mut by_rate: std::collections::BTreeMap<u32, i64> = std::collections::BTreeMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        let net = l.unit_minor.saturating_mul(i64::from(l.quantity));
+        let line_tax =
+            i64::try_from(keel_shared::money::div_round_half_away(i128::from(net) * i128::from(l.tax_rate_bp), 10_000)).unwrap_or(i64::MAX);
+        subtotal = subtotal.saturating_add(net);
+        tax = tax.saturating_add(line_tax);
+        if l.tax_rate_bp > 0 {
+            *by_rate.entry(l.tax_rate_bp).or_default() += line_tax;
+        }
+        rows.push(LineRow {
+            id: ids::new_id(),
+            invoice_id: String::new(),
+            line_no: i as i32,
+            description: l.description.trim().to_string(),
+            service_id: None,
+            period_from: None,
+            period_to: None,
+            quantity: l.quantity as i32,
+            unit_minor: l.unit_minor,
+            discount_minor: 0,
+            tax_minor: line_tax,
+            total_minor: net.saturating_add(line_tax),
+        });
+    }
+    let tax_lines = by_rate
+        .into_iter()
+        .map(|(rate_bp, amount_minor)| keel_shared::cart::TaxLine { name: "VAT".into(), rate_bp, amount_minor })
+        .collect();
+    (rows, subtotal, tax, tax_lines)
+}
+
+/// The sum of a draft's lines must stay within what an invoice may hold.
+fn check_total(subtotal: i64, tax: i64) -> Result<(), ApiError> {
+    if subtotal.saturating_add(tax) > keel_shared::billing::AMOUNT_MAX {
+        return Err(ApiError::field("lines", "the invoice's total is too large"));
+    }
+    Ok(())
+}
+
+/// Staff start a manual invoice for a client: a draft (not numbered) with the lines given.
+pub fn create_draft(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    body: &keel_shared::billing::NewInvoice,
+) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        let user = crate::accounts::users::find_user(conn, body.account_id.as_str())
+            .map_err(|_| ApiError::field("account_id", "is not a client"))?;
+        if user.role != "client" {
+            return Err(ApiError::field("account_id", "is not a client"));
+        }
+        let (lines, subtotal, tax, tax_lines) = draft_lines(&body.lines);
+        check_total(subtotal, tax)?;
+        let draft = Draft {
+            account_id: user.id.clone(),
+            order_id: None,
+            kind: InvoiceKind::Manual,
+            currency: body.currency.code().to_string(),
+            subtotal_minor: subtotal,
+            discount_minor: 0,
+            tax_minor: tax,
+            total_minor: subtotal + tax,
+            tax_lines: json(&tax_lines)?,
+            tax_inclusive: false,
+            reverse_charge: false,
+        };
+        let id = insert_draft_in(conn, now, draft, lines)?;
+        audit::record(conn, now, actor, Event::new("invoice.drafted").account(&user.id).target("invoice", &id))?;
+        get(conn, &id, None)
+    })
+}
+
+fn draft_row(conn: &mut DbConn, id: &str, at: chrono::NaiveDateTime) -> Result<InvoiceRow, ApiError> {
+    let row = store::lock(conn, id, at)?;
+    if row.status != InvoiceStatus::Draft {
+        return Err(ApiError::Conflict {
+            code: "invoice_state",
+            detail: format!("invoice {} is issued: its lines cannot change (correct it with a credit note)", row.label()),
+            field: None,
+        });
+    }
     Ok(row)
+}
+
+/// Replaces a draft's lines (adding and removing lines at once) and its totals.
+pub fn set_draft_lines(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    id: &str,
+    lines: &[keel_shared::billing::DraftLine],
+) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        draft_row(conn, id, now_micros(now))?;
+        let (mut rows, subtotal, tax, tax_lines) = draft_lines(lines);
+        check_total(subtotal, tax)?;
+        diesel::delete(invoice_lines::table.filter(invoice_lines::invoice_id.eq(id))).execute(conn)?;
+        for l in &mut rows {
+            l.invoice_id = id.to_string();
+            diesel::insert_into(invoice_lines::table).values(&*l).execute(conn)?;
+        }
+        diesel::update(invoices::table.find(id))
+            .set((
+                invoices::subtotal_minor.eq(subtotal),
+                invoices::tax_minor.eq(tax),
+                invoices::total_minor.eq(subtotal + tax),
+                invoices::tax_lines.eq(json(&tax_lines)?),
+            ))
+            .execute(conn)?;
+        get(conn, id, None)
+    })
+}
+
+/// Issues a draft: numbered, seller and buyer frozen, the client e-mailed. A draft with no lines
+/// cannot be issued.
+pub fn issue_draft(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, actor: &Actor, id: &str) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        draft_row(conn, id, now_micros(now))?;
+        let lines: i64 = invoice_lines::table.filter(invoice_lines::invoice_id.eq(id)).count().get_result(conn)?;
+        if lines == 0 {
+            return Err(ApiError::field("lines", "add at least one line before issuing"));
+        }
+        let row = stamp_in(conn, now, actor, id)?;
+        if row.total_minor == 0 {
+            mark_paid_in(conn, now, mail, row)?;
+        } else {
+            notify_issued(conn, now, mail, &row)?;
+        }
+        get(conn, id, None)
+    })
+}
+
+/// Deletes a draft (an issued invoice is never deleted: cancel it).
+pub fn delete_draft(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str) -> Result<(), ApiError> {
+    db::transaction(conn, |conn| {
+        let row = draft_row(conn, id, now_micros(now))?;
+        diesel::delete(invoices::table.find(id)).execute(conn)?;
+        audit::record(conn, now, actor, Event::new("invoice.draft_deleted").account(&row.account_id).target("invoice", id))
+    })
+}
+
+/// E-mails the client a reminder of an open invoice.
+pub fn remind(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, actor: &Actor, id: &str) -> Result<(), ApiError> {
+    db::transaction(conn, |conn| {
+        let row = store::find(conn, id)?.ok_or_else(|| ApiError::not_found("invoice"))?;
+        if !row.status.is_open() || row.balance() == 0 {
+            return Err(ApiError::Conflict {
+                code: "invoice_state",
+                detail: format!("invoice {} is {}: nothing to remind of", row.label(), row.status),
+                field: None,
+            });
+        }
+        let (email, first) = first_name(conn, &row.account_id)?;
+        let template = if row.status == InvoiceStatus::Overdue { "invoice_overdue" } else { "invoice_reminder" };
+        let vars = serde_json::json!({
+            "first_name": first,
+            "invoice_number": row.label(),
+            "total": Money::new(row.balance(), row.currency()?).to_string(),
+            "due_date": row.due_on.format("%-d %B %Y").to_string(),
+            "invoice_url": invoice_url(mail, &row.id),
+        });
+        outbox::queue_email(
+            conn,
+            now,
+            mail,
+            Outgoing { to: &email, user_id: Some(&row.account_id), template, category: Category::Transactional, vars: &vars },
+        )?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("invoice.reminded")
+                .account(&row.account_id)
+                .target("invoice", id)
+                .details(serde_json::json!({"number": row.number})),
+        )
+    })
 }
 
 fn first_name(conn: &mut DbConn, account_id: &str) -> Result<(String, String), ApiError> {
@@ -404,7 +613,10 @@ fn on_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, row: &Invoic
 
 /// One of an account's invoices (`account`), or any for the back office.
 pub fn get(conn: &mut DbConn, id: &str, account: Option<&str>) -> Result<Invoice, ApiError> {
-    let row = store::find(conn, id)?.filter(|r| account.is_none_or(|a| r.account_id == a)).ok_or_else(|| ApiError::not_found("invoice"))?;
+    // A client never sees drafts.
+    let row = store::find(conn, id)?
+        .filter(|r| account.is_none_or(|a| r.account_id == a && r.status != InvoiceStatus::Draft))
+        .ok_or_else(|| ApiError::not_found("invoice"))?;
     store::load(conn, &row)
 }
 

@@ -244,6 +244,8 @@ pub fn load(conn: &mut DbConn, row: &InvoiceRow) -> Result<Invoice, ApiError> {
 /// Invoices newest first: one account's (`account`), or every account's for the back office.
 pub fn list(conn: &mut DbConn, filter: &InvoiceFilter, account: Option<&str>) -> Result<Page<InvoiceSummary>, ApiError> {
     let paging = Paging::new(filter.paging.clone())?;
+    // A client's own list (drafts are the back office's).
+    let clients = account.is_some();
     let account = account.map(str::to_string).or_else(|| filter.account_id.clone().map(String::from));
     let prefix = filter.q.as_ref().map(|q| q.trim().to_ascii_uppercase());
     macro_rules! base {
@@ -254,6 +256,9 @@ pub fn list(conn: &mut DbConn, filter: &InvoiceFilter, account: Option<&str>) ->
             }
             if let Some(a) = &account {
                 q = q.filter(invoices::account_id.eq(a.clone()));
+            }
+            if clients {
+                q = q.filter(invoices::status.ne(InvoiceStatus::Draft));
             }
             if let Some(p) = &prefix {
                 // Numbers are ASCII: a range on the unique index, no LIKE.

@@ -488,3 +488,68 @@ both_backends!(concurrent_credit_payments_never_overdraw, |app: TestApp| async m
     let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
     assert_eq!(credit["balances"][0]["balance_minor"], 0);
 });
+
+both_backends!(staff_write_manual_invoices_as_drafts_then_issue_them, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    let admin = app.admin_token().await;
+    let line = |d: &str, q: u32, unit: i64, rate: u32| json!({"description": d, "quantity": q, "unit_minor": unit, "tax_rate_bp": rate});
+    let body = json!({"account_id": ann.id, "currency": "EUR", "lines": [line("Migration of 3 sites", 3, 2500, 2000)]});
+    let staff = a_staff_member().with_permissions(&["billing.read"]).create(&app).await;
+    assert_eq!(app.post_json_authed("/api/v1/admin/invoices", &staff.token, body.clone()).await.status, StatusCode::FORBIDDEN);
+    let mut not_client = body.clone();
+    not_client["account_id"] = json!(staff.id);
+    assert!(app.post_json_authed("/api/v1/admin/invoices", &admin, not_client).await.problem(422)["errors"].get("account_id").is_some());
+    for bad in [line("", 1, 100, 0), line("x", 0, 100, 0), line("x", 1, -1, 0), line("x", 1, 100, 10_001)] {
+        let res =
+            app.post_json_authed("/api/v1/admin/invoices", &admin, json!({"account_id": ann.id, "currency": "EUR", "lines": [bad]})).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    }
+    let res = app.post_json_authed("/api/v1/admin/invoices", &admin, body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let id = res.body["id"].as_str().unwrap().to_string();
+    assert_eq!((res.body["status"].as_str(), res.body.get("number")), (Some("draft"), None));
+    assert_eq!((res.body["tax_minor"].as_i64(), res.body["total_minor"].as_i64()), (Some(1500), Some(9000)));
+    // The client does not see drafts.
+    assert_eq!(app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/invoices", Some(&ann.token)).await.body["total"], 0);
+    // Lines added and removed: the list as it should be.
+    let lines = format!("/api/v1/admin/invoices/{id}/lines");
+    let res = app.put_json(&lines, &admin, json!({"lines": [line("Migration of 3 sites", 3, 2500, 2000), line("SSL certificate", 1, 999, 2000), line("Setup", 1, 333, 0)]})).await;
+    // 7500 + 999 + 333; VAT 1500 + 199.8 → 200.
+    assert_eq!(
+        (res.body["subtotal_minor"].as_i64(), res.body["tax_minor"].as_i64(), res.body["total_minor"].as_i64()),
+        (Some(8832), Some(1700), Some(10532)),
+        "{}",
+        res.text
+    );
+    let res = app.put_json(&lines, &admin, json!({"lines": []})).await;
+    assert_eq!(res.body["total_minor"], 0);
+    let issue = format!("/api/v1/admin/invoices/{id}/issue");
+    assert!(app.post_authed(&issue, &admin).await.problem(422)["errors"].get("lines").is_some());
+    app.put_json(&lines, &admin, json!({"lines": [line("SSL certificate", 1, 999, 2000)]})).await;
+    let res = app.post_authed(&issue, &admin).await;
+    assert_eq!(
+        (res.body["status"].as_str(), res.body["number"].as_str(), res.body["kind"].as_str()),
+        (Some("unpaid"), Some("INV-2026-000001"), Some("manual")),
+        "{}",
+        res.text
+    );
+    assert_eq!(crate::support::mail_count(&app, &ann.email, "invoice_created"), 1);
+    // Issued: fixed. No more line changes, no second issue, no deletion.
+    assert_eq!(app.put_json(&lines, &admin, json!({"lines": []})).await.problem(409)["code"], "invoice_state");
+    assert_eq!(app.post_authed(&issue, &admin).await.problem(409)["code"], "invoice_state");
+    assert_eq!(app.delete_authed(&format!("/api/v1/admin/invoices/{id}"), &admin).await.problem(409)["code"], "invoice_state");
+    assert_eq!(app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body["total_minor"], 1199);
+    // A reminder e-mail; none for a paid invoice.
+    let remind = format!("/api/v1/admin/invoices/{id}/remind");
+    assert_eq!(app.post_authed(&remind, &admin).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(crate::support::mail_count(&app, &ann.email, "invoice_reminder"), 1);
+    let pay = format!("/api/v1/admin/invoices/{id}/payments");
+    app.post_json_authed(&pay, &admin, json!({"amount_minor": 1199, "reference": "SEPA-77"})).await;
+    assert_eq!(app.post_authed(&remind, &admin).await.problem(409)["code"], "invoice_state");
+    // A draft can be deleted.
+    let res = app.post_json_authed("/api/v1/admin/invoices", &admin, json!({"account_id": ann.id, "currency": "EUR"})).await;
+    let draft = res.body["id"].as_str().unwrap();
+    assert_eq!(app.delete_authed(&format!("/api/v1/admin/invoices/{draft}"), &admin).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&format!("/api/v1/admin/invoices/{draft}"), Some(&admin)).await.status, StatusCode::NOT_FOUND);
+});
