@@ -348,6 +348,18 @@ pub struct DraftLines {
     pub lines: Vec<DraftLine>,
 }
 
+/// Money a client adds to their account credit (`POST /credit/add-funds`): an invoice for it,
+/// paid like any other; once paid the amount is credit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddFunds {
+    /// At least 1.00 in most currencies; at most 10,000.00 (in minor units, the currency's).
+    #[validate(range(min = 100, max = 1_000_000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 100, maximum = 1000000))]
+    pub amount_minor: i64,
+    pub currency: Currency,
+}
+
 /// Why staff cancel an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

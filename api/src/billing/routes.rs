@@ -1,7 +1,7 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::billing::{
-    BillingSettings, CancelInvoice, Credit, CreditAdjustment, DraftLines, Gateway, Invoice, InvoiceFilter, InvoiceSummary, NewInvoice,
-    PayRequest, PayStarted, RecordPayment, RefundRequest,
+    AddFunds, BillingSettings, CancelInvoice, Credit, CreditAdjustment, DraftLines, Gateway, Invoice, InvoiceFilter, InvoiceSummary,
+    NewInvoice, PayRequest, PayStarted, RecordPayment, RefundRequest,
 };
 use keel_shared::ids::{InvoiceId, UserId};
 use keel_shared::Problem;
@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(my_invoice_ubl)
         .service(pay_invoice)
         .service(my_credit)
+        .service(add_funds)
         .service(admin_invoices)
         .service(admin_invoice)
         .service(admin_invoice_pdf)
@@ -163,6 +164,23 @@ async fn pay_invoice(
 async fn my_credit(state: web::Data<AppState>, access: ForAccount<area::Billing>) -> Result<web::Json<Credit>, ApiError> {
     let account = access.account_id;
     Ok(web::Json(db::run(&state.pool, move |c| service::credit(c, &account)).await?))
+}
+
+/// Add funds to your account credit: answers an issued invoice for the amount, to pay by card or
+/// bank transfer; once it is paid the amount is your credit.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(AccountHeader), request_body = AddFunds,
+    responses((status = 201, body = Invoice), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "An amount out of range, or a currency the shop does not sell in", body = Problem, content_type = "application/problem+json")))]
+#[post("/credit/add-funds")]
+async fn add_funds(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    body: ValidJson<AddFunds>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, mail, actor, account, body) = (state.clock.now(), state.mail(), access.auth.actor(&req), access.account_id.clone(), body.0);
+    let inv = db::run(&state.pool, move |c| service::add_funds(c, now, &mail, &actor, &account, &body)).await?;
+    Ok(HttpResponse::Created().json(inv))
 }
 
 /// Every invoice, newest first; filter by status, client or number.

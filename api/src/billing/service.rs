@@ -608,7 +608,71 @@ fn on_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, row: &Invoic
     if let Some(order) = &row.order_id {
         crate::commerce::service::order_paid_in(conn, now, actor, order)?;
     }
+    if row.kind == InvoiceKind::AddFunds {
+        store::credit_entry(
+            conn,
+            &CreditRow {
+                id: ids::new_id(),
+                account_id: row.account_id.clone(),
+                currency: row.currency.clone(),
+                amount_minor: row.total_minor,
+                reason: format!("Funds added ({})", row.label()),
+                invoice_id: Some(row.id.clone()),
+                created_by: actor.user_id.clone(),
+                created_at: now_micros(now),
+            },
+        )?;
+    }
     Ok(())
+}
+
+/// A client adds funds: an issued add-funds invoice for the amount (no tax: the credit is taxed
+/// when it pays for something), paid like any other.
+pub fn add_funds(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    actor: &Actor,
+    account: &str,
+    body: &keel_shared::billing::AddFunds,
+) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        let sells = crate::catalog::service::currency_infos(conn)?.iter().any(|c| c.code == body.currency);
+        if !sells {
+            return Err(ApiError::field("currency", "the shop does not sell in this currency"));
+        }
+        let line = LineRow {
+            id: ids::new_id(),
+            invoice_id: String::new(),
+            line_no: 0,
+            description: "Account credit".into(),
+            service_id: None,
+            period_from: None,
+            period_to: None,
+            quantity: 1,
+            unit_minor: body.amount_minor,
+            discount_minor: 0,
+            tax_minor: 0,
+            total_minor: body.amount_minor,
+        };
+        let draft = Draft {
+            account_id: account.to_string(),
+            order_id: None,
+            kind: InvoiceKind::AddFunds,
+            currency: body.currency.code().to_string(),
+            subtotal_minor: body.amount_minor,
+            discount_minor: 0,
+            tax_minor: 0,
+            total_minor: body.amount_minor,
+            tax_lines: "[]".into(),
+            tax_inclusive: false,
+            reverse_charge: false,
+        };
+        let id = insert_draft_in(conn, now, draft, vec![line])?;
+        let row = stamp_in(conn, now, actor, &id)?;
+        notify_issued(conn, now, mail, &row)?;
+        get(conn, &id, None)
+    })
 }
 
 /// One of an account's invoices (`account`), or any for the back office.
@@ -648,7 +712,9 @@ pub fn pay_from_credit(
     account: &str,
 ) -> Result<Invoice, ApiError> {
     db::transaction(conn, |conn| {
-        payable(conn, id, account)?;
+        if payable(conn, id, account)?.kind == InvoiceKind::AddFunds {
+            return Err(ApiError::field("gateway", "funds are added by card or bank transfer, not from credit"));
+        }
         let row = store::lock(conn, id, now_micros(now))?;
         let available = store::credit_balance(conn, account, &row.currency)?;
         let take = available.min(row.balance());

@@ -553,3 +553,32 @@ both_backends!(staff_write_manual_invoices_as_drafts_then_issue_them, |app: Test
     assert_eq!(app.delete_authed(&format!("/api/v1/admin/invoices/{draft}"), &admin).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/api/v1/admin/invoices/{draft}"), Some(&admin)).await.status, StatusCode::NOT_FOUND);
 });
+
+both_backends!(adding_funds_is_an_invoice_that_becomes_credit_when_paid, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    for bad in [
+        json!({"amount_minor": 99, "currency": "USD"}),
+        json!({"amount_minor": 1_000_001, "currency": "USD"}),
+        json!({"amount_minor": 500, "currency": "JPY"}),
+    ] {
+        assert_eq!(app.post_json_authed("/api/v1/credit/add-funds", &ann.token, bad).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = app.post_json_authed("/api/v1/credit/add-funds", &ann.token, json!({"amount_minor": 5000, "currency": "USD"})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(
+        (res.body["kind"].as_str(), res.body["total_minor"].as_i64(), res.body["tax_minor"].as_i64()),
+        (Some("add_funds"), Some(5000), Some(0))
+    );
+    let id = res.body["id"].as_str().unwrap();
+    let pay = format!("/api/v1/invoices/{id}/pay");
+    assert!(app.post_json_authed(&pay, &ann.token, json!({"gateway": "credit"})).await.problem(422)["errors"].get("gateway").is_some());
+    assert_eq!(app.get("/api/v1/credit", Some(&ann.token)).await.body["balances"], json!([]));
+    let admin = app.admin_token().await;
+    let res = app
+        .post_json_authed(&format!("/api/v1/admin/invoices/{id}/payments"), &admin, json!({"amount_minor": 5000, "reference": "WIRE-1"}))
+        .await;
+    assert_eq!(res.body["status"], "paid", "{}", res.text);
+    let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
+    assert_eq!(credit["balances"], json!([{"currency": "USD", "balance_minor": 5000}]));
+    assert!(credit["entries"][0]["reason"].as_str().unwrap().starts_with("Funds added (INV-2026-"));
+});
