@@ -19,6 +19,7 @@ pub mod db;
 pub mod deps;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod notifications;

@@ -691,3 +691,15 @@ diesel::joinable!(invoices -> users (account_id));
 diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_lines, payments, credit_entries, payment_events, credit_notes);
 diesel::allow_tables_to_appear_in_same_query!(invoices, users);
 diesel::allow_tables_to_appear_in_same_query!(invoices, orders);
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> Text,
+        key -> Text,
+        request -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

@@ -1,5 +1,6 @@
 //! Billing's scheduled work: invoices past their due date become `overdue` (reminders, late
-//! fees and suspensions belong to the billing run).
+//! fees and suspensions belong to the billing run), and Idempotency-Keys older than a day are
+//! forgotten.
 
 use diesel::prelude::*;
 use keel_shared::billing::InvoiceStatus;
@@ -10,10 +11,15 @@ use crate::deps::Deps;
 use crate::schema::invoices;
 
 pub fn register(r: &mut Registry<Deps>) {
-    r.task("billing.mark_overdue", "5 0 * * *", "Mark unpaid invoices past their due date as overdue", mark_overdue);
+    r.task(
+        "billing.daily",
+        "5 0 * * *",
+        "Mark unpaid invoices past their due date as overdue; forget Idempotency-Keys older than a day",
+        daily,
+    );
 }
 
-fn mark_overdue(ctx: &Deps, conn: &mut DbConn, _: TaskRun) -> JobResult {
+fn daily(ctx: &Deps, conn: &mut DbConn, _: TaskRun) -> JobResult {
     let now = ctx.clock.now();
     let marked = diesel::update(
         invoices::table
@@ -22,6 +28,7 @@ fn mark_overdue(ctx: &Deps, conn: &mut DbConn, _: TaskRun) -> JobResult {
     )
     .set((invoices::status.eq(InvoiceStatus::Overdue), invoices::updated_at.eq(now_micros(now))))
     .execute(conn)?;
-    tracing::info!(marked, "overdue invoices marked");
+    let keys = crate::idempotency::purge(conn, now - chrono::Duration::days(1))?;
+    tracing::info!(marked, keys, "overdue invoices marked, old idempotency keys forgotten");
     Ok(Outcome::Done)
 }

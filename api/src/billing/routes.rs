@@ -127,7 +127,7 @@ async fn my_invoice_ubl(
 /// Pay what is owed on one of your invoices: `stripe` answers the card payment page to send the
 /// browser to (the invoice turns paid when Stripe's signed webhook arrives); `credit` pays from
 /// your account credit at once, as far as it goes.
-#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id"), AccountHeader), request_body = PayRequest,
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id"), AccountHeader, ("Idempotency-Key" = Option<String>, Header, description = "Optional: the same key and body answer the first answer again (`Idempotent-Replayed: true`); the same key with another body is 422")), request_body = PayRequest,
     responses((status = 200, body = PayStarted), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Nothing to pay (paid, cancelled)", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "That way of paying is not available (`gateway`)", body = Problem, content_type = "application/problem+json"),
@@ -139,22 +139,26 @@ async fn pay_invoice(
     access: ForAccount<area::Billing>,
     id: web::Path<InvoiceId>,
     body: ValidJson<PayRequest>,
-) -> Result<web::Json<PayStarted>, ApiError> {
-    let (account, id) = (access.account_id.clone(), id.into_inner().into_string());
-    match body.0.gateway {
-        Gateway::Stripe => {
-            let gateway = state.stripe.clone();
-            Ok(web::Json(crate::payments::service::start(&state.pool, &*gateway, &state.config.public_url, &account, &id).await?))
+) -> Result<HttpResponse, ApiError> {
+    let (account, id, body) = (access.account_id.clone(), id.into_inner().into_string(), body.0);
+    let (now, mail, actor) = (state.clock.now(), state.mail(), access.auth.actor(&req));
+    let work = async {
+        match body.gateway {
+            Gateway::Stripe => {
+                let gateway = state.stripe.clone();
+                crate::payments::service::start(&state.pool, &*gateway, &state.config.public_url, &account, &id).await
+            }
+            Gateway::Credit => {
+                let (account, id) = (account.clone(), id.clone());
+                let invoice = db::run(&state.pool, move |c| service::pay_from_credit(c, now, &mail, &actor, &id, &account)).await?;
+                Ok(PayStarted { redirect_url: None, invoice })
+            }
+            Gateway::Razorpay | Gateway::BankTransfer => {
+                Err(ApiError::field("gateway", "pay with stripe or credit; a bank transfer is confirmed by us when it arrives"))
+            }
         }
-        Gateway::Credit => {
-            let (now, mail, actor) = (state.clock.now(), state.mail(), access.auth.actor(&req));
-            let invoice = db::run(&state.pool, move |c| service::pay_from_credit(c, now, &mail, &actor, &id, &account)).await?;
-            Ok(web::Json(PayStarted { redirect_url: None, invoice }))
-        }
-        Gateway::Razorpay | Gateway::BankTransfer => {
-            Err(ApiError::field("gateway", "pay with stripe or credit; a bank transfer is confirmed by us when it arrives"))
-        }
-    }
+    };
+    crate::idempotency::once(&state.pool, now, &req, &account, &(&id, &body), actix_web::http::StatusCode::OK, work).await
 }
 
 /// Your account credit: the balance per currency and the latest entries.
@@ -168,7 +172,7 @@ async fn my_credit(state: web::Data<AppState>, access: ForAccount<area::Billing>
 
 /// Add funds to your account credit: answers an issued invoice for the amount, to pay by card or
 /// bank transfer; once it is paid the amount is your credit.
-#[utoipa::path(tag = "billing", security(("bearer" = [])), params(AccountHeader), request_body = AddFunds,
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(AccountHeader, ("Idempotency-Key" = Option<String>, Header, description = "Optional: the same key and body answer the first answer again (`Idempotent-Replayed: true`); the same key with another body is 422")), request_body = AddFunds,
     responses((status = 201, body = Invoice), (status = 401, body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "An amount out of range, or a currency the shop does not sell in", body = Problem, content_type = "application/problem+json")))]
 #[post("/credit/add-funds")]
@@ -179,8 +183,9 @@ async fn add_funds(
     body: ValidJson<AddFunds>,
 ) -> Result<HttpResponse, ApiError> {
     let (now, mail, actor, account, body) = (state.clock.now(), state.mail(), access.auth.actor(&req), access.account_id.clone(), body.0);
-    let inv = db::run(&state.pool, move |c| service::add_funds(c, now, &mail, &actor, &account, &body)).await?;
-    Ok(HttpResponse::Created().json(inv))
+    let (acc, input) = (account.clone(), body.clone());
+    let work = db::run(&state.pool, move |c| service::add_funds(c, now, &mail, &actor, &acc, &input));
+    crate::idempotency::once(&state.pool, now, &req, &account, &body, actix_web::http::StatusCode::CREATED, work).await
 }
 
 /// Every invoice, newest first; filter by status, client or number.
@@ -243,7 +248,7 @@ async fn admin_invoice_ubl(
 
 /// Record a bank transfer that arrived: applied to what is owed, any excess to the client's
 /// credit; a fully paid invoice sets its order moving in the same transaction.
-#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")), request_body = RecordPayment,
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id"), ("Idempotency-Key" = Option<String>, Header, description = "Optional: the same key and body answer the first answer again (`Idempotent-Replayed: true`); the same key with another body is 422")), request_body = RecordPayment,
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "A draft, cancelled or refunded invoice", body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -254,18 +259,19 @@ async fn record_payment(
     admin: BackOffice<can::BillingWrite>,
     id: web::Path<InvoiceId>,
     body: ValidJson<RecordPayment>,
-) -> Result<web::Json<Invoice>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let (now, mail, actor, id, body) = (state.clock.now(), state.mail(), admin.actor(&req), id.into_inner(), body.0);
-    Ok(web::Json(
-        db::run(&state.pool, move |c| service::record_transfer(c, now, &mail, &actor, &id, body.amount_minor, &body.reference)).await?,
-    ))
+    let staff = admin.0.user_id().to_string();
+    let (inv, input) = (id.clone(), body.clone());
+    let work = db::run(&state.pool, move |c| service::record_transfer(c, now, &mail, &actor, &inv, input.amount_minor, &input.reference));
+    crate::idempotency::once(&state.pool, now, &req, &staff, &(&id, &body), actix_web::http::StatusCode::OK, work).await
 }
 
 /// Give back part or all of one of the invoice's payments, with a credit note (`CN-<year>-…`):
 /// a card payment is refunded at Stripe, a credit payment goes back to the client's credit, a
 /// bank transfer is recorded as sent back. An invoice whose payments are all given back is
 /// `refunded`.
-#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id")), request_body = RefundRequest,
+#[utoipa::path(tag = "billing", security(("bearer" = [])), params(("id" = String, Path, description = "Invoice id"), ("Idempotency-Key" = Option<String>, Header, description = "Optional: the same key and body answer the first answer again (`Idempotent-Replayed: true`); the same key with another body is 422")), request_body = RefundRequest,
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "The gateway refused the refund", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Not a payment of this invoice, or more than is left of it", body = Problem, content_type = "application/problem+json"),
@@ -277,10 +283,12 @@ async fn refund_invoice(
     admin: BackOffice<can::BillingWrite>,
     id: web::Path<InvoiceId>,
     body: ValidJson<RefundRequest>,
-) -> Result<web::Json<Invoice>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let (now, actor, id, body) = (state.clock.now(), admin.actor(&req), id.into_inner().into_string(), body.0);
+    let staff = admin.0.user_id().to_string();
     let gateway = state.stripe.clone();
-    Ok(web::Json(crate::payments::service::refund(&state.pool, &*gateway, now, actor, &id, &body).await?))
+    let work = crate::payments::service::refund(&state.pool, &*gateway, now, actor, &id, &body);
+    crate::idempotency::once(&state.pool, now, &req, &staff, &(&id, &body), actix_web::http::StatusCode::OK, work).await
 }
 
 /// Start a manual invoice for a client: a draft (not numbered, not shown to the client) with the

@@ -37,20 +37,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(mark_fraud);
 }
 
-/// The `Idempotency-Key` header: 1 to 100 visible ASCII characters.
-fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
-    let field = "Idempotency-Key";
-    let value = req
-        .headers()
-        .get(field)
-        .ok_or_else(|| ApiError::field(field, "send a unique key per order (a UUID), the same one when you retry"))?;
-    let key = value.to_str().map_err(|_| ApiError::field(field, "must be visible ASCII"))?.trim();
-    if key.is_empty() || key.len() > 100 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::field(field, "must be 1 to 100 visible ASCII characters"));
-    }
-    Ok(key.to_string())
-}
-
 /// Place an order for the cart: priced again here (never from a client's total), in one
 /// transaction with the promo use, stock, a gapless `ORD-` number, its items with prices frozen,
 /// a pending service per unit and the confirmation e-mail. Send an `Idempotency-Key`: retrying
@@ -72,7 +58,7 @@ async fn checkout(
     access: ForAccount<area::Billing>,
     body: ValidJson<QuoteRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = idempotency_key(&req)?;
+    let key = crate::idempotency::required(&req, "send a unique key per order (a UUID), the same one when you retry")?;
     let catalog = crate::catalog::routes::cached(&state).await?;
     let who = Checkout {
         actor: access.auth.actor(&req),

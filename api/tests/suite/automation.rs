@@ -156,7 +156,7 @@ both_backends!(three_schedulers_for_a_week_run_each_daily_task_seven_times, |app
     assert_eq!(commerce, 7, "and the commerce domain's");
     let rates: i64 = task_runs::table.filter(task_runs::task.eq("commerce.refresh_rates")).count().get_result(&mut conn).unwrap();
     assert_eq!(rates, 5, "the rates on working days");
-    let billing: i64 = task_runs::table.filter(task_runs::task.eq("billing.mark_overdue")).count().get_result(&mut conn).unwrap();
+    let billing: i64 = task_runs::table.filter(task_runs::task.eq("billing.daily")).count().get_result(&mut conn).unwrap();
     assert_eq!(billing, 7, "and billing's");
     let jobs_made: i64 = jobs::table.count().get_result(&mut conn).unwrap();
     assert_eq!(jobs_made as usize, *started.lock().unwrap(), "one job per run, no more");
@@ -180,14 +180,7 @@ both_backends!(tasks_are_listed_and_rescheduled_by_admins, |app: TestApp| async 
     let names: Vec<&str> = res.body.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        [
-            "billing.mark_overdue",
-            "commerce.housekeeping",
-            "commerce.refresh_rates",
-            "email.retry_failed",
-            "housekeeping",
-            "identity.housekeeping"
-        ]
+        ["billing.daily", "commerce.housekeeping", "commerce.refresh_rates", "email.retry_failed", "housekeeping", "identity.housekeeping"]
     );
     assert!(res.body[4]["next_run_at"].is_string());
     let res = app.put_json("/api/v1/admin/tasks/housekeeping", &admin, json!({"cron": "30 4 * * 0", "enabled": true})).await;

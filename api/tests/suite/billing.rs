@@ -582,3 +582,41 @@ both_backends!(adding_funds_is_an_invoice_that_becomes_credit_when_paid, |app: T
     assert_eq!(credit["balances"], json!([{"currency": "USD", "balance_minor": 5000}]));
     assert!(credit["entries"][0]["reason"].as_str().unwrap().starts_with("Funds added (INV-2026-"));
 });
+
+both_backends!(an_idempotency_key_makes_money_moves_happen_once, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    let post = |path: &str, token: &str, key: &str, body: Value| {
+        TestRequest::post()
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header(("idempotency-key", key.to_string()))
+            .set_json(body)
+    };
+    // Adding funds twice with one key: one invoice.
+    let funds = json!({"amount_minor": 2500, "currency": "USD"});
+    let first = app.request(post("/api/v1/credit/add-funds", &ann.token, "add-1", funds.clone())).await;
+    let again = app.request(post("/api/v1/credit/add-funds", &ann.token, "add-1", funds.clone())).await;
+    assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::CREATED), "{}", again.text);
+    assert_eq!(first.body["id"], again.body["id"]);
+    assert_eq!(again.headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    let other = app.request(post("/api/v1/credit/add-funds", &ann.token, "add-1", json!({"amount_minor": 2600, "currency": "USD"}))).await;
+    assert!(other.problem(422)["errors"].get("Idempotency-Key").is_some());
+    let bad = app.request(post("/api/v1/credit/add-funds", &ann.token, "bad key with spaces", funds.clone())).await;
+    assert!(bad.problem(422)["errors"].get("Idempotency-Key").is_some());
+    assert_eq!(app.get("/api/v1/invoices", Some(&ann.token)).await.body["total"], 1);
+    // A failed request stores nothing: the same key works once the request can succeed.
+    let id = first.body["id"].as_str().unwrap();
+    let admin = app.admin_token().await;
+    let path = format!("/api/v1/admin/invoices/{id}/payments");
+    let transfer = json!({"amount_minor": 2500, "reference": "WIRE-9"});
+    let answers = futures_util::future::join_all((0..10).map(|_| app.request(post(&path, &admin, "wire-9", transfer.clone())))).await;
+    assert!(
+        answers.iter().all(|r| r.status == StatusCode::OK || r.status == StatusCode::CONFLICT),
+        "{:?}",
+        answers.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    assert_eq!(app.request(post(&path, &admin, "wire-9", transfer)).await.body["paid_minor"], 2500);
+    assert_eq!(count(&app, "payments"), 1, "ten requests with one key: one payment");
+    let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
+    assert_eq!(credit["balances"], json!([{"currency": "USD", "balance_minor": 2500}]));
+});

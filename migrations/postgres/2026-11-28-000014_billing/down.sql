@@ -1,3 +1,4 @@
+DROP TABLE idempotency_keys;
 DROP TABLE credit_notes;
 DROP TABLE payment_events;
 DROP TABLE credit_balances;

@@ -120,3 +120,17 @@ CREATE TABLE credit_notes (
     created_at   TIMESTAMP NOT NULL
 );
 CREATE INDEX credit_notes_invoice ON credit_notes (invoice_id, created_at);
+
+-- Idempotency-Key store for POSTs that move money (pay, add funds, record a payment, refund):
+-- the same key and request answer the stored response; kept a day.
+CREATE TABLE idempotency_keys (
+    account_id   TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    request      TEXT NOT NULL,               -- method and path
+    request_hash TEXT NOT NULL,
+    status       INTEGER,                     -- none while the first request runs
+    body         TEXT,
+    created_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (account_id, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
