@@ -51,6 +51,24 @@ pub struct Config {
     /// Stripe: the secret API key (`sk_live_…`/`sk_test_…`) and the webhook endpoint's signing
     /// secret (`whsec_…`). Both unset: payments by card go to the built-in Stripe sandbox.
     pub stripe: Option<StripeKeys>,
+    /// Razorpay: the key id and secret and the webhook secret. Unset: the Razorpay sandbox.
+    pub razorpay: Option<RazorpayKeys>,
+}
+
+/// A Razorpay account's keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RazorpayKeys {
+    pub key_id: String,
+    pub key_secret: String,
+    pub webhook_secret: String,
+    /// Razorpay's API (`https://api.razorpay.com`; a stand-in's address in tests).
+    pub api_url: String,
+}
+
+impl std::fmt::Debug for RazorpayKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RazorpayKeys").field("key_id", &self.key_id).field("api_url", &self.api_url).finish_non_exhaustive()
+    }
 }
 
 /// A live (or test-mode) Stripe account's keys.
@@ -100,6 +118,10 @@ struct FileConfig {
     stripe_secret_key: Option<String>,
     stripe_webhook_secret: Option<String>,
     stripe_url: Option<String>,
+    razorpay_key_id: Option<String>,
+    razorpay_key_secret: Option<String>,
+    razorpay_webhook_secret: Option<String>,
+    razorpay_url: Option<String>,
 }
 
 impl Config {
@@ -196,7 +218,23 @@ impl Config {
                 )
             }
         };
+        let razorpay = match (
+            env("KEEL_RAZORPAY_KEY_ID").or(file.razorpay_key_id),
+            env("KEEL_RAZORPAY_KEY_SECRET").or(file.razorpay_key_secret),
+            env("KEEL_RAZORPAY_WEBHOOK_SECRET").or(file.razorpay_webhook_secret),
+        ) {
+            (None, None, None) => None,
+            (Some(key_id), Some(key_secret), Some(webhook_secret)) => {
+                let api_url = env("KEEL_RAZORPAY_URL").or(file.razorpay_url).unwrap_or_else(|| crate::payments::razorpay::RAZORPAY_URL.into());
+                if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+                    return Err(format!("KEEL_RAZORPAY_URL: '{api_url}' must start with http:// or https://"));
+                }
+                Some(RazorpayKeys { key_id, key_secret, webhook_secret, api_url })
+            }
+            _ => return Err("KEEL_RAZORPAY_KEY_ID, KEEL_RAZORPAY_KEY_SECRET and KEEL_RAZORPAY_WEBHOOK_SECRET go together: set all three, or none for the Razorpay sandbox".into()),
+        };
         Ok(Config {
+            razorpay,
             stripe,
             ecb_url,
             geoip_csv,
@@ -249,6 +287,7 @@ impl Config {
             vies_url: VIES_URL.into(),
             ecb_url: crate::commerce::rates::ECB_URL.into(),
             stripe: None,
+            razorpay: None,
         }
     }
 }

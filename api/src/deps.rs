@@ -30,6 +30,10 @@ pub struct Deps {
     pub stripe: Arc<dyn crate::payments::gateway::CardGateway>,
     /// The Stripe sandbox this process serves at `/sandbox/stripe`, when no Stripe keys are set.
     pub stripe_sandbox: Option<Arc<crate::payments::sandbox::StripeSandbox>>,
+    /// Razorpay (or its sandbox stand-in).
+    pub razorpay: Arc<crate::payments::razorpay::Razorpay>,
+    /// The Razorpay sandbox this process serves at `/sandbox/razorpay`, when no Razorpay keys are set.
+    pub razorpay_sandbox: Option<Arc<crate::payments::razorpay_sandbox::RazorpaySandbox>>,
 }
 
 impl Deps {
@@ -57,7 +61,39 @@ impl Deps {
                 (adapter, Some(Arc::new(sandbox)))
             }
         };
-        Ok(Deps { clock, config, mailer: Arc::new(mailer), fraud, vat, rates, stripe: Arc::new(stripe), stripe_sandbox })
+        let callback = format!("{}/api/v1/payments/razorpay/callback", config.public_url);
+        let (razorpay, razorpay_sandbox) = match &config.razorpay {
+            Some(k) => {
+                let page = format!("{}/api/v1/payments/razorpay", config.public_url);
+                (crate::payments::razorpay::Razorpay::new(&k.api_url, &k.key_id, &k.key_secret, &k.webhook_secret, &page, false)?, None)
+            }
+            None => {
+                let base = format!("{}/sandbox/razorpay", config.public_url);
+                let hook = format!("{}/api/v1/webhooks/razorpay", config.public_url);
+                let sandbox = crate::payments::razorpay_sandbox::RazorpaySandbox::new(&base, Some(hook), &callback, clock.clone());
+                let adapter = crate::payments::razorpay::Razorpay::new(
+                    &base,
+                    &sandbox.key_id,
+                    &sandbox.key_secret,
+                    &sandbox.webhook_secret,
+                    &format!("{base}/pay"),
+                    true,
+                )?;
+                (adapter, Some(Arc::new(sandbox)))
+            }
+        };
+        Ok(Deps {
+            clock,
+            config,
+            mailer: Arc::new(mailer),
+            fraud,
+            vat,
+            rates,
+            stripe: Arc::new(stripe),
+            stripe_sandbox,
+            razorpay: Arc::new(razorpay),
+            razorpay_sandbox,
+        })
     }
 }
 

@@ -703,3 +703,14 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    gateway_checkouts (gateway, checkout_id) {
+        gateway -> Text,
+        checkout_id -> Text,
+        invoice_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        created_at -> Timestamp,
+    }
+}

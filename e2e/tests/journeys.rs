@@ -175,6 +175,20 @@ impl Harness {
         }
     }
 
+    /// Like [`Harness::wait_text`], for the whole text (a pill saying "paid", not "unpaid").
+    async fn wait_exact(&self, css: &str, expected: &str) {
+        let start = Instant::now();
+        loop {
+            if let Ok(el) = self.browser.find(Locator::Css(css)).await {
+                if el.text().await.unwrap_or_default().trim().eq_ignore_ascii_case(expected) {
+                    return;
+                }
+            }
+            assert!(start.elapsed() < WAIT, "{css} never read {expected:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn fill(&self, css: &str, text: &str) {
         let el = self.wait_css(css).await;
         el.clear().await.unwrap();
@@ -980,8 +994,17 @@ async fn guest_checks_out_and_the_admin_accepts_the_order() {
     h.wait_text("[data-testid=checkout-total]", "$32.98").await;
     h.screenshot("checkout").await;
     h.click("[data-testid=place-order]").await;
+    // Checkout bills the order: the portal opens its invoice, to be paid.
+    h.wait_text("[data-testid=order-placed]", "Order ORD-000001 placed").await;
+    assert!(h.browser.current_url().await.unwrap().path().starts_with("/dashboard/invoices/"));
+    h.wait_text("[data-testid=invoice-total]", "$32.98").await;
+    h.wait_text("[data-testid=invoice-status]", "unpaid").await;
+    h.wait_css("[data-testid=pay-card]").await;
+    h.screenshot("invoice").await;
+    // The order itself, from the list.
+    h.goto("/dashboard/orders").await;
+    h.click_text("[data-testid=orders-table] a", "ORD-000001").await;
     h.wait_text("[data-testid=order-number]", "ORD-000001").await;
-    assert!(h.browser.current_url().await.unwrap().path().starts_with("/dashboard/orders/"));
     h.wait_text("[data-testid=order-total]", "$32.98").await;
     h.wait_text("[data-testid=order-status]", "pending").await;
     h.wait_text("[data-testid=order-services]", "1").await;
@@ -1005,6 +1028,50 @@ async fn guest_checks_out_and_the_admin_accepts_the_order() {
     h.screenshot("admin-order").await;
     h.click("[data-testid=accept-order]").await;
     h.wait_text("[data-testid=order-status]", "accepted").await;
+
+    // A bank transfer of 10.00 arrived for the order's invoice (the form starts on the balance).
+    h.click_text("nav a", "Invoices").await;
+    h.wait_path("/admin/invoices").await;
+    h.wait_text("[data-testid=invoices-table]", "Olga").await;
+    h.click("[data-testid=invoices-table] tbody td:first-child a").await;
+    h.wait_css("[data-testid=record-payment]").await;
+    let prefilled = h.wait_css("#f-amount_minor").await.prop("value").await.unwrap();
+    assert_eq!(prefilled.as_deref(), Some("32.98"));
+    h.fill("#f-amount_minor", "10.00").await;
+    h.fill("#f-reference", "BANK-REF-1").await;
+    h.click("[data-testid=record-payment] button[type=submit]").await;
+    h.wait_text("[role=status]", "Payment recorded").await;
+    h.wait_exact("[data-testid=invoice-status]", "partially paid").await;
+    h.wait_text("[data-testid=invoice-balance]", "$22.98").await;
+    h.wait_text("[data-testid=invoice-payments]", "BANK-REF-1").await;
+    h.screenshot("admin-invoice").await;
+    // 5.00 of credit for the client, on their billing page.
+    h.click(".page-head p a").await;
+    h.wait_css("[data-testid=credit-form]").await;
+    h.wait_text("[data-testid=credit-balances]", "No credit").await;
+    h.fill("[data-testid=credit-form] #f-amount_minor", "5").await;
+    h.fill("[data-testid=credit-form] #f-reason", "Goodwill for the wait").await;
+    h.click("[data-testid=credit-form] button[type=submit]").await;
+    h.wait_text("[data-testid=credit-balances]", "$5.00").await;
+    h.wait_text("[data-testid=credit-entries]", "Goodwill for the wait").await;
+    h.wait_text("[data-testid=invoices-table]", "$22.98").await;
+    h.screenshot("admin-client-billing").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // The client pays from that credit, as far as it goes.
+    h.log_in(email, "olga orders hosting").await;
+    h.wait_path("/dashboard").await;
+    h.goto("/dashboard/invoices").await;
+    h.wait_text("[data-testid=credit-panel]", "$5.00").await;
+    h.click("[data-testid=invoices-table] tbody td:first-child a").await;
+    h.wait_text("[data-testid=pay-credit]", "Your credit: $5.00").await;
+    h.click("[data-testid=pay-from-credit]").await;
+    h.wait_text("[data-testid=pay-notice]", "$17.98 is still to pay").await;
+    h.wait_text("[data-testid=invoice-balance]", "$17.98").await;
+    h.wait_text("[data-testid=invoice-payments]", "Account credit").await;
+    assert!(h.browser.find(Locator::Css("[data-testid=pay-from-credit]")).await.is_err(), "the credit is spent");
+    h.screenshot("paid-from-credit").await;
     h.finish().await;
 }
 
@@ -1247,5 +1314,173 @@ async fn admin_edits_prices_promos_and_taxes() {
     h.click_text("nav a", "Groups").await;
     h.wait_text("[data-testid=groups-table]", "VPS").await;
     h.screenshot("groups").await;
+    h.finish().await;
+}
+
+/// What a "Download PDF" click handed to the browser: the file name of the download link and the
+/// blob's bytes. The page's `URL.createObjectURL` and `HTMLAnchorElement.click` are wrapped first
+/// (`capture_downloads`), so nothing depends on where headless Chromium saves files.
+async fn capture_downloads(h: &Harness) {
+    h.browser
+        .execute(
+            "window.__blobs = []; window.__names = [];\
+             const create = URL.createObjectURL; URL.createObjectURL = function (b) { window.__blobs.push(b); return create.call(URL, b); };\
+             const click = HTMLAnchorElement.prototype.click;\
+             HTMLAnchorElement.prototype.click = function () { if (this.download) window.__names.push(this.download); return click.call(this); };",
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+async fn downloaded(h: &Harness) -> (String, Vec<u8>) {
+    let start = Instant::now();
+    loop {
+        let got = h
+            .browser
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 const b = window.__blobs[window.__blobs.length - 1];\
+                 if (!b) { done(null); return; }\
+                 b.arrayBuffer().then(buf => {\
+                   const bytes = new Uint8Array(buf); let text = '';\
+                   for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);\
+                   done({ name: window.__names[window.__names.length - 1] || '', type: b.type, bytes: text });\
+                 });",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if !got.is_null() {
+            assert_eq!(got["type"], "application/pdf");
+            let bytes = got["bytes"].as_str().unwrap().chars().map(|c| c as u32 as u8).collect();
+            return (got["name"].as_str().unwrap_or_default().to_string(), bytes);
+        }
+        assert!(start.elapsed() < WAIT, "the PDF was never downloaded");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The admin sets bank transfer instructions; a client orders VPS 2 and lands on its invoice
+/// (listed with their credit), pays by card on the Stripe sandbox's page, comes back to the invoice
+/// turned paid and downloads its PDF; the admin sees the invoice paid and the webhooks recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_pays_an_invoice_in_the_stripe_sandbox() {
+    let h = Harness::start("billing").await;
+    let (email, password) = ("paula.pays@example.com", "paula pays her bills");
+
+    // Bank transfer instructions, printed on unpaid invoices.
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.click_text("nav a", "Billing settings").await;
+    h.wait_path("/admin/billing/settings").await;
+    h.wait_css("[data-testid=billing-settings-form] #f-seller_name").await;
+    h.fill("#f-payment_instructions", "IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX").await;
+    h.click("[data-testid=billing-settings-form] button[type=submit]").await;
+    h.wait_text("[data-testid=billing-settings-form] [role=status]", "Billing settings saved").await;
+    h.screenshot("billing-settings").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // A client signs up and confirms the address (needed to order).
+    h.goto("/register").await;
+    h.fill("#f-first_name", "Paula").await;
+    h.fill("#f-last_name", "Pays").await;
+    h.fill("#f-email", email).await;
+    h.fill("#f-password", password).await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard").await;
+    let token = h.token_from_mail("/verify-email?token=").await;
+    h.goto(&format!("/verify-email?token={token}")).await;
+    h.wait_text("[data-testid=verify-result]", "E-mail address confirmed").await;
+
+    // VPS 2 from the storefront, checked out in the portal.
+    h.goto("/order/vps-2").await;
+    h.wait_text("[data-testid=price-total]", "$19.99").await;
+    h.click("[data-testid=add-to-cart]").await;
+    h.wait_path("/cart").await;
+    h.wait_text("[data-testid=cart-total]", "$19.99").await;
+    h.click("[data-testid=checkout]").await;
+    h.wait_path("/dashboard/checkout").await;
+    h.wait_text("[data-testid=checkout-total]", "$19.99").await;
+    h.click("[data-testid=place-order]").await;
+
+    // The order's invoice, with the ways to pay it.
+    h.wait_text("[data-testid=order-placed]", "Order ORD-000001 placed").await;
+    let invoice_path = h.browser.current_url().await.unwrap().path().to_string();
+    assert!(invoice_path.starts_with("/dashboard/invoices/"), "{invoice_path}");
+    h.wait_text("[data-testid=invoice-doc-number]", "INV-").await;
+    let number = h.wait_css("[data-testid=invoice-doc-number]").await.text().await.unwrap().trim().to_string();
+    h.wait_exact("[data-testid=invoice-status]", "unpaid").await;
+    h.wait_text("[data-testid=invoice-buyer]", "Paula").await;
+    h.wait_text("[data-testid=invoice-lines]", "VPS 2").await;
+    h.wait_text("[data-testid=invoice-balance]", "$19.99").await;
+    h.wait_text("[data-testid=pay-due]", "$19.99").await;
+    h.wait_text("[data-testid=bank-transfer]", "DE89 3704").await;
+    h.wait_text("[data-testid=bank-transfer]", &number).await;
+    assert!(h.browser.find(Locator::Css("[data-testid=pay-from-credit]")).await.is_err(), "no credit, no credit button");
+    h.screenshot("invoice").await;
+
+    // The list, with the (empty) credit beside it; the sidebar leads there.
+    h.click_text(".side-nav a", "Invoices").await;
+    h.wait_path("/dashboard/invoices").await;
+    h.wait_exact(&format!("[data-testid=invoices-table] tr[data-number='{number}'] [data-testid=invoice-status]"), "unpaid").await;
+    h.wait_text("[data-testid=credit-panel]", "No credit").await;
+    h.screenshot("invoices").await;
+    h.click_text("[data-testid=invoices-table] a", &number).await;
+    h.wait_path(&invoice_path).await;
+
+    // Pay by card: the sandbox's checkout page (a full page load), then back.
+    h.click("[data-testid=pay-by-card]").await;
+    let start = Instant::now();
+    while !h.browser.current_url().await.unwrap().path().starts_with("/sandbox/stripe/pay/") {
+        assert!(start.elapsed() < WAIT, "never reached the sandbox's checkout page");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    h.wait_text("body", "sandbox").await;
+    h.wait_text("button.pay", "$19.99").await;
+    h.screenshot("sandbox").await;
+    h.click("button.pay").await;
+    h.wait_path(&invoice_path).await;
+    assert_eq!(h.browser.current_url().await.unwrap().query(), Some("paid=1"));
+    h.wait_text("[data-testid=payment-received]", "Payment received").await;
+    h.wait_exact("[data-testid=invoice-status]", "paid").await;
+    h.wait_text("[data-testid=invoice-balance]", "$0.00").await;
+    h.wait_text("[data-testid=invoice-paid]", "$19.99").await;
+    h.wait_text("[data-testid=invoice-payments]", "Card (Stripe)").await;
+    assert!(h.browser.find(Locator::Css("[data-testid=pay-card]")).await.is_err(), "nothing left to pay");
+    h.screenshot("invoice-paid").await;
+
+    // The PDF, as the button hands it to the browser.
+    capture_downloads(&h).await;
+    h.click("[data-testid=download-pdf]").await;
+    let (name, pdf) = downloaded(&h).await;
+    assert_eq!(name, format!("{number}.pdf"));
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF: {:?}", String::from_utf8_lossy(&pdf[..pdf.len().min(40)]));
+    assert!(pdf.windows(number.len()).any(|w| w == number.as_bytes()), "the PDF does not name {number}");
+    h.goto("/dashboard/invoices").await;
+    h.wait_exact(&format!("[data-testid=invoices-table] tr[data-number='{number}'] [data-testid=invoice-status]"), "paid").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // The back office: the invoice is paid, and the gateway's webhooks were recorded.
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.click_text("nav a", "Invoices").await;
+    h.wait_path("/admin/invoices").await;
+    h.wait_exact(&format!("[data-testid=invoices-table] tr[data-number='{number}'] [data-testid=invoice-status]"), "paid").await;
+    h.wait_text("[data-testid=invoices-table]", "Paula").await;
+    h.screenshot("admin-invoices").await;
+    h.click_text("[data-testid=invoices-table] a", &number).await;
+    h.wait_text("[data-testid=invoice-number]", &number).await;
+    h.wait_text("[data-testid=invoice-payments]", "Card (Stripe)").await;
+    h.screenshot("admin-invoice").await;
+    h.click_text("nav a", "Payment events").await;
+    h.wait_path("/admin/payment-events").await;
+    h.wait_text("[data-testid=events-table]", "checkout.session.completed").await;
+    h.wait_text("[data-testid=events-table]", "recorded").await;
+    h.click("[data-testid=events-table] tbody tr.clickable").await;
+    h.wait_text("[data-testid=event-body]", "\"object\"").await;
+    h.screenshot("payment-events").await;
     h.finish().await;
 }

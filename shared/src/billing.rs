@@ -262,6 +262,8 @@ pub struct InvoiceFilter {
     pub q: Option<String>,
     /// Back office: only this client's invoices.
     pub account_id: Option<UserId>,
+    /// Only the invoices of this order (a checkout's).
+    pub order_id: Option<OrderId>,
     /// The page (`page`, `per_page`, `cursor`); listed in the document as `PageQuery`'s parameters.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", param(ignore))]
@@ -273,8 +275,8 @@ pub struct InvoiceFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayRequest {
-    /// `stripe` (answers a checkout page to send the client to) or `credit` (paid from the
-    /// account's credit at once, as far as it goes).
+    /// `stripe` or `razorpay` (answers the gateway's payment page to send the client to) or
+    /// `credit` (paid from the account's credit at once, as far as it goes).
     pub gateway: Gateway,
 }
 

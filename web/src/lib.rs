@@ -69,6 +69,8 @@ pub fn PortalApp() -> impl IntoView {
                     <Route path=path!("orders") view=portal::OrdersPage/>
                     <Route path=path!("orders/:id") view=portal::OrderPage/>
                     <Route path=path!("checkout") view=portal::CheckoutPage/>
+                    <Route path=path!("invoices") view=portal::InvoicesPage/>
+                    <Route path=path!("invoices/:id") view=portal::InvoicePage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -95,6 +97,11 @@ pub fn AdminApp() -> impl IntoView {
                     <Route path=path!("staff") view=admin::StaffPage/>
                     <Route path=path!("orders") view=admin::AdminOrdersPage/>
                     <Route path=path!("orders/:id") view=admin::AdminOrderPage/>
+                    <Route path=path!("invoices") view=admin::AdminInvoicesPage/>
+                    <Route path=path!("invoices/:id") view=admin::AdminInvoicePage/>
+                    <Route path=path!("payment-events") view=admin::PaymentEventsPage/>
+                    <Route path=path!("billing/settings") view=admin::BillingSettingsPage/>
+                    <Route path=path!("clients/:id") view=admin::ClientBillingPage/>
                     <Route path=path!("catalog") view=admin::ProductsPage/>
                     <Route path=path!("catalog/products/:id") view=admin::ProductEditPage/>
                     <Route path=path!("catalog/taxes") view=admin::TaxesPage/>

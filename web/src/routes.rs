@@ -109,6 +109,7 @@ fn own_account(s: &SessionCtx) -> bool {
 pub const PORTAL_NAV: &[NavItem] = &[
     NavItem { href: "/dashboard", label: "Overview", icon: "home", shown: always },
     NavItem { href: "/dashboard/orders", label: "Orders", icon: "template", shown: |s| s.may_use(MemberPermission::Billing) },
+    NavItem { href: "/dashboard/invoices", label: "Invoices", icon: "template", shown: |s| s.may_use(MemberPermission::Billing) },
     NavItem { href: "/dashboard/profile", label: "Profile", icon: "user", shown: |s| s.may_use(MemberPermission::Billing) },
     NavItem { href: "/dashboard/team", label: "Team", icon: "users", shown: own_account },
     NavItem { href: "/dashboard/emails", label: "E-mails", icon: "mail", shown: own_account },
@@ -121,6 +122,9 @@ pub const PORTAL_NAV: &[NavItem] = &[
 pub const ADMIN_NAV: &[NavItem] = &[
     NavItem { href: "/admin", label: "Clients", icon: "users", shown: |s| s.can(Permission::ClientsRead) },
     NavItem { href: "/admin/orders", label: "Orders", icon: "template", shown: |s| s.can(Permission::BillingRead) },
+    NavItem { href: "/admin/invoices", label: "Invoices", icon: "template", shown: |s| s.can(Permission::BillingRead) },
+    NavItem { href: "/admin/payment-events", label: "Payment events", icon: "queue", shown: |s| s.can(Permission::BillingRead) },
+    NavItem { href: "/admin/billing/settings", label: "Billing settings", icon: "template", shown: |s| s.can(Permission::BillingRead) },
     NavItem { href: "/admin/catalog", label: "Catalog", icon: "store", shown: |s| s.can(Permission::CatalogManage) },
     NavItem { href: "/admin/catalog/taxes", label: "Taxes", icon: "template", shown: |s| s.can(Permission::CatalogManage) },
     NavItem { href: "/admin/catalog/promos", label: "Promo codes", icon: "template", shown: |s| s.can(Permission::CatalogManage) },

@@ -144,8 +144,8 @@ async fn pay_invoice(
     let (now, mail, actor) = (state.clock.now(), state.mail(), access.auth.actor(&req));
     let work = async {
         match body.gateway {
-            Gateway::Stripe => {
-                let gateway = state.stripe.clone();
+            Gateway::Stripe | Gateway::Razorpay => {
+                let gateway = crate::payments::card(&state.deps, body.gateway).ok_or_else(|| ApiError::internal("a card gateway"))?;
                 crate::payments::service::start(&state.pool, &*gateway, &state.config.public_url, &account, &id).await
             }
             Gateway::Credit => {
@@ -153,8 +153,8 @@ async fn pay_invoice(
                 let invoice = db::run(&state.pool, move |c| service::pay_from_credit(c, now, &mail, &actor, &id, &account)).await?;
                 Ok(PayStarted { redirect_url: None, invoice })
             }
-            Gateway::Razorpay | Gateway::BankTransfer => {
-                Err(ApiError::field("gateway", "pay with stripe or credit; a bank transfer is confirmed by us when it arrives"))
+            Gateway::BankTransfer => {
+                Err(ApiError::field("gateway", "pay with stripe, razorpay or credit; a bank transfer is confirmed by us when it arrives"))
             }
         }
     };
@@ -286,8 +286,7 @@ async fn refund_invoice(
 ) -> Result<HttpResponse, ApiError> {
     let (now, actor, id, body) = (state.clock.now(), admin.actor(&req), id.into_inner().into_string(), body.0);
     let staff = admin.0.user_id().to_string();
-    let gateway = state.stripe.clone();
-    let work = crate::payments::service::refund(&state.pool, &*gateway, now, actor, &id, &body);
+    let work = crate::payments::service::refund(&state.pool, &state.deps, now, actor, &id, &body);
     crate::idempotency::once(&state.pool, now, &req, &staff, &(&id, &body), actix_web::http::StatusCode::OK, work).await
 }
 

@@ -260,6 +260,9 @@ pub fn list(conn: &mut DbConn, filter: &InvoiceFilter, account: Option<&str>) ->
             if clients {
                 q = q.filter(invoices::status.ne(InvoiceStatus::Draft));
             }
+            if let Some(o) = &filter.order_id {
+                q = q.filter(invoices::order_id.eq(o.as_str().to_string()));
+            }
             if let Some(p) = &prefix {
                 // Numbers are ASCII: a range on the unique index, no LIKE.
                 q = q.filter(invoices::number.ge(p.clone())).filter(invoices::number.lt(format!("{p}\u{7f}")));

@@ -102,6 +102,7 @@ pub fn build(
 ) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>> {
     let web_dir = state.config.web_dir.clone();
     let sandbox = state.stripe_sandbox.clone();
+    let razorpay_sandbox = state.razorpay_sandbox.clone();
     let app = App::new()
         .app_data(web::Data::new(state))
         // Path and query errors from actix's own extractors also become problem+json.
@@ -120,10 +121,13 @@ pub fn build(
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
         .route("/api/docs", web::get().to(docs_redirect))
         .service(web::scope("/api").default_service(web::to(api_not_found)))
-        // The Stripe sandbox's API and checkout pages, when no Stripe keys are configured.
+        // The gateway sandboxes' APIs and checkout pages, when no keys are configured.
         .configure(|cfg| {
             if let Some(s) = sandbox {
                 cfg.service(web::scope("/sandbox/stripe").configure(|c| payments::sandbox::configure(c, s)));
+            }
+            if let Some(s) = razorpay_sandbox {
+                cfg.service(web::scope("/sandbox/razorpay").configure(|c| payments::razorpay_sandbox::configure(c, s)));
             }
         });
     let app = if web_dir.is_dir() { app.service(spa::service(&web_dir)) } else { app.default_service(web::to(spa::not_built)) };

@@ -55,11 +55,29 @@ pub struct Verified {
 pub enum Reported {
     /// Money was taken. `expected_minor` is the amount Keel asked for (echoed in the metadata it
     /// set), to compare with what was taken.
-    Paid { payment_id: String, invoice_id: Option<String>, amount_minor: i64, currency: String, expected_minor: Option<i64> },
+    /// `checkout_id` is the payment page's id at the gateway (a Razorpay order), matched with
+    /// the invoice it was opened for when the event does not name the invoice itself.
+    Paid {
+        payment_id: String,
+        invoice_id: Option<String>,
+        checkout_id: Option<String>,
+        amount_minor: i64,
+        currency: String,
+        expected_minor: Option<i64>,
+    },
     /// A payment attempt failed.
-    Failed { invoice_id: Option<String>, reason: String },
+    Failed { invoice_id: Option<String>, checkout_id: Option<String>, reason: String },
     /// Something Keel does not act on.
     Other,
+}
+
+/// What a webhook's headers say about it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Signed<'a> {
+    /// `Stripe-Signature`, `X-Razorpay-Signature`.
+    pub signature: Option<&'a str>,
+    /// `X-Razorpay-Event-Id` (Stripe's id is in the body).
+    pub event_id: Option<&'a str>,
 }
 
 pub type Refunding<'a> = Pin<Box<dyn Future<Output = Result<String, GatewayError>> + Send + 'a>>;
@@ -77,5 +95,5 @@ pub trait CardGateway: std::fmt::Debug + Send + Sync {
     fn refund(&self, payment_id: &str, amount_minor: i64, idempotency_key: &str) -> Refunding<'_>;
     /// Checks a webhook's signature header over the raw body and reads the event. `Err` says why
     /// it was refused (nothing is done with a refused event).
-    fn verify(&self, signature: Option<&str>, body: &[u8], now: DateTime<Utc>) -> Result<Verified, String>;
+    fn verify(&self, headers: &Signed<'_>, body: &[u8], now: DateTime<Utc>) -> Result<Verified, String>;
 }

@@ -1,4 +1,4 @@
-//! Payments: the card gateways (Stripe; a sandbox stand-in when no key is configured), the hosted
+//! Payments: the card gateways (Stripe and Razorpay; sandbox stand-ins when no keys are configured), the hosted
 //! payment pages they open for an invoice's balance, and their signed webhooks.
 //!
 //! Invariants: a webhook is acted on only when its signature verifies (and is fresh); every
@@ -9,7 +9,22 @@
 //! sets moving happen in one transaction (`billing::service::apply_payment_in`).
 
 pub mod gateway;
+pub mod razorpay;
+pub mod razorpay_sandbox;
 pub mod routes;
 pub mod sandbox;
 pub mod service;
 pub mod stripe;
+
+use std::sync::Arc;
+
+use keel_shared::billing::Gateway;
+
+/// The card gateway that takes (and gives back) payments of kind `g`, if it is one.
+pub fn card(deps: &crate::deps::Deps, g: Gateway) -> Option<Arc<dyn gateway::CardGateway>> {
+    match g {
+        Gateway::Stripe => Some(deps.stripe.clone()),
+        Gateway::Razorpay => Some(deps.razorpay.clone()),
+        Gateway::BankTransfer | Gateway::Credit => None,
+    }
+}

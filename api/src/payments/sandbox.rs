@@ -24,6 +24,8 @@ use crate::clock::SharedClock;
 pub struct Delivered {
     pub signature: String,
     pub body: String,
+    /// The event id header (Razorpay's `X-Razorpay-Event-Id`; Stripe's id is in the body).
+    pub event_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,7 +112,7 @@ impl StripeSandbox {
             if d.len() >= 200 {
                 d.remove(0);
             }
-            d.push(Delivered { signature: signature.clone(), body: body.clone() });
+            d.push(Delivered { signature: signature.clone(), body: body.clone(), event_id: None });
         }
         let Some(url) = self.webhook_url.as_deref().filter(|_| self.deliver.load(Ordering::Relaxed)) else { return };
         let sent = match crate::outbound::client(std::time::Duration::from_secs(10)) {

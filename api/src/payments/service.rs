@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use keel_shared::billing::{EventFilter, EventOutcome, Gateway, PayStarted, PaymentEvent};
 use keel_shared::Page;
 
-use super::gateway::{CardGateway, GatewayError, PageRequest, Reported, Verified};
+use super::gateway::{CardGateway, GatewayError, PageRequest, Reported, Signed, Verified};
 use crate::audit::Actor;
 use crate::billing::service::{self as billing, Applied, Receipt};
 use crate::billing::store as invoices;
@@ -17,7 +17,7 @@ use crate::db::{self, now_micros, DbConn, Pool};
 use crate::error::ApiError;
 use crate::ids;
 use crate::notifications::outbox::{self, Category, MailContext, Outgoing};
-use crate::schema::payment_events;
+use crate::schema::{gateway_checkouts, payment_events};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payment_events)]
@@ -87,7 +87,29 @@ pub async fn start(
             ApiError::Unavailable("the payment provider cannot be reached just now; please try again in a minute".into())
         }
     })?;
+    let row = (
+        gateway_checkouts::gateway.eq(gateway.gateway()),
+        gateway_checkouts::checkout_id.eq(page.id.clone()),
+        gateway_checkouts::invoice_id.eq(inv.id.to_string()),
+        gateway_checkouts::amount_minor.eq(inv.balance_minor),
+        gateway_checkouts::currency.eq(inv.currency.code()),
+        gateway_checkouts::created_at.eq(now_micros(chrono::Utc::now())),
+    );
+    db::run(pool, move |c| {
+        crate::each_backend!(&mut *c, c => diesel::insert_into(gateway_checkouts::table).values(row).on_conflict_do_nothing().execute(c))?;
+        Ok(())
+    })
+    .await?;
     Ok(PayStarted { redirect_url: Some(page.url), invoice: inv })
+}
+
+/// The invoice and amount a gateway's payment page was opened for.
+pub fn checkout(conn: &mut DbConn, gateway: Gateway, id: &str) -> Result<Option<(String, i64, String)>, ApiError> {
+    Ok(gateway_checkouts::table
+        .find((gateway, id))
+        .select((gateway_checkouts::invoice_id, gateway_checkouts::amount_minor, gateway_checkouts::currency))
+        .first(conn)
+        .optional()?)
 }
 
 /// What Keel answers the gateway.
@@ -105,12 +127,12 @@ pub fn receive(
     now: DateTime<Utc>,
     mail: &MailContext,
     gateway: &dyn CardGateway,
-    signature: Option<&str>,
+    headers: &Signed<'_>,
     body: &[u8],
 ) -> Result<Result<Received, String>, ApiError> {
     let text = String::from_utf8_lossy(body).into_owned();
     let at = now_micros(now);
-    let verified = match gateway.verify(signature, body, now) {
+    let verified = match gateway.verify(headers, body, now) {
         Ok(v) => v,
         Err(why) => {
             let kind = serde_json::from_slice::<serde_json::Value>(body)
@@ -193,10 +215,21 @@ fn decide(
             _ => Ok(None),
         }
     };
+    // An event that names only the payment page (a Razorpay order) is matched through it.
+    let page = |conn: &mut DbConn, checkout_id: &Option<String>| -> Result<Option<(String, i64, String)>, ApiError> {
+        match checkout_id {
+            Some(id) => checkout(conn, gateway, id),
+            None => Ok(None),
+        }
+    };
     match &v.what {
         Reported::Other => Ok((EventOutcome::Ignored, format!("{} is not acted on", v.event_type), None)),
-        Reported::Failed { invoice_id, reason } => {
-            let Some(inv) = known(conn, invoice_id)? else {
+        Reported::Failed { invoice_id, checkout_id, reason } => {
+            let invoice_id = match invoice_id {
+                Some(i) => Some(i.clone()),
+                None => page(conn, checkout_id)?.map(|(i, _, _)| i),
+            };
+            let Some(inv) = known(conn, &invoice_id)? else {
                 return Ok((EventOutcome::Unmatched, format!("a failed payment for no known invoice: {reason}"), None));
             };
             let user = crate::accounts::users::find_user(conn, &inv.account_id)?;
@@ -218,8 +251,11 @@ fn decide(
             )?;
             Ok((EventOutcome::Failed, reason.clone(), Some(inv.id)))
         }
-        Reported::Paid { payment_id, invoice_id, amount_minor, currency, expected_minor } => {
-            let Some(inv) = known(conn, invoice_id)? else {
+        Reported::Paid { payment_id, invoice_id, checkout_id, amount_minor, currency, expected_minor } => {
+            let opened = page(conn, checkout_id)?;
+            let invoice_id = invoice_id.clone().or_else(|| opened.as_ref().map(|(i, _, _)| i.clone()));
+            let expected_minor = expected_minor.or(opened.as_ref().map(|(_, a, _)| *a));
+            let Some(inv) = known(conn, &invoice_id)? else {
                 return Ok((
                     EventOutcome::Unmatched,
                     format!(
@@ -299,7 +335,7 @@ pub fn events(conn: &mut DbConn, filter: &EventFilter) -> Result<Page<PaymentEve
 /// as sent back by staff.
 pub async fn refund(
     pool: &Pool,
-    gateway: &dyn CardGateway,
+    deps: &crate::deps::Deps,
     now: DateTime<Utc>,
     actor: Actor,
     invoice_id: &str,
@@ -311,22 +347,22 @@ pub async fn refund(
         billing::refundable(c, &inv, &pay, amount)
     })
     .await?;
-    let refund_id = match paid.gateway {
-        Gateway::Stripe if gateway.gateway() == Gateway::Stripe => {
-            let external = paid.external_id.clone().ok_or_else(|| ApiError::internal("a Stripe payment without its id"))?;
+    let refund_id = match super::card(deps, paid.gateway) {
+        Some(gateway) => {
+            let external = paid.external_id.clone().ok_or_else(|| ApiError::internal("a gateway payment without its id"))?;
             let key = format!("keel-refund-{}-{}-{amount}", paid.id, paid.amount_minor - left);
             Some(gateway.refund(&external, amount, &key).await.map_err(|e| match e {
                 GatewayError::Refused(m) => ApiError::Conflict { code: "refund_refused", detail: m, field: Some("amount_minor".into()) },
                 GatewayError::Unavailable(m) => {
                     tracing::warn!(error = %m, "refund: gateway unavailable");
-                    ApiError::Unavailable("Stripe cannot be reached just now; nothing was refunded, try again in a minute".into())
+                    ApiError::Unavailable(format!(
+                        "{} cannot be reached just now; nothing was refunded, try again in a minute",
+                        paid.gateway.label()
+                    ))
                 }
             })?)
         }
-        Gateway::Stripe | Gateway::Razorpay => {
-            return Err(ApiError::field("payment_id", format!("payments by {} are refunded in its dashboard", paid.gateway.label())));
-        }
-        Gateway::Credit | Gateway::BankTransfer => None,
+        None => None,
     };
     let refund = billing::Refund {
         invoice_id: invoice_id.to_string(),

@@ -10,7 +10,7 @@ use keel_shared::billing::Gateway;
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::gateway::{CardGateway, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported, Verified};
+use super::gateway::{CardGateway, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported, Signed, Verified};
 
 /// Where Stripe's API lives.
 pub const STRIPE_URL: &str = "https://api.stripe.com";
@@ -138,8 +138,8 @@ impl CardGateway for Stripe {
         })
     }
 
-    fn verify(&self, signature: Option<&str>, body: &[u8], now: DateTime<Utc>) -> Result<Verified, String> {
-        let header = signature.ok_or("no Stripe-Signature header")?;
+    fn verify(&self, headers: &Signed<'_>, body: &[u8], now: DateTime<Utc>) -> Result<Verified, String> {
+        let header = headers.signature.ok_or("no Stripe-Signature header")?;
         check_signature(header, body, &self.webhook_secret, now)?;
         read_event(body)
     }
@@ -199,6 +199,7 @@ pub fn read_event(body: &[u8]) -> Result<Verified, String> {
             // The PaymentIntent is the payment; `payment_intent.succeeded` names the same one.
             payment_id: text(&object["payment_intent"]).or_else(|| text(&object["id"])).unwrap_or_default(),
             invoice_id,
+            checkout_id: text(&object["id"]),
             amount_minor: object["amount_total"].as_i64().unwrap_or(0),
             currency: object["currency"].as_str().unwrap_or_default().to_ascii_uppercase(),
             expected_minor: expected,
@@ -206,12 +207,14 @@ pub fn read_event(body: &[u8]) -> Result<Verified, String> {
         "payment_intent.succeeded" => Reported::Paid {
             payment_id: text(&object["id"]).unwrap_or_default(),
             invoice_id,
+            checkout_id: None,
             amount_minor: object["amount_received"].as_i64().or_else(|| object["amount"].as_i64()).unwrap_or(0),
             currency: object["currency"].as_str().unwrap_or_default().to_ascii_uppercase(),
             expected_minor: expected,
         },
         "payment_intent.payment_failed" => Reported::Failed {
             invoice_id,
+            checkout_id: None,
             reason: object["last_payment_error"]["message"].as_str().unwrap_or("the payment failed").to_string(),
         },
         _ => Reported::Other,
@@ -251,6 +254,7 @@ mod tests {
             Reported::Paid {
                 payment_id: "pi_1".into(),
                 invoice_id: Some("x".into()),
+                checkout_id: None,
                 amount_minor: 1999,
                 currency: "USD".into(),
                 expected_minor: None

@@ -620,3 +620,92 @@ both_backends!(an_idempotency_key_makes_money_moves_happen_once, |app: TestApp| 
     let credit = app.get("/api/v1/credit", Some(&ann.token)).await.body;
     assert_eq!(credit["balances"], json!([{"currency": "USD", "balance_minor": 2500}]));
 });
+
+fn with_razorpay(c: &mut Config) {
+    let (url, _) = standins::razorpay();
+    let (key_id, key_secret, webhook_secret) = standins::RAZORPAY_KEYS;
+    c.razorpay = Some(keel_api::config::RazorpayKeys {
+        key_id: key_id.into(),
+        key_secret: key_secret.into(),
+        webhook_secret: webhook_secret.into(),
+        api_url: url,
+    });
+}
+
+async fn deliver_razorpay(app: &TestApp, body: &str, signature: &str, event_id: &str) -> crate::support::Res {
+    app.request(
+        TestRequest::post()
+            .uri("/api/v1/webhooks/razorpay")
+            .insert_header(("content-type", "application/json"))
+            .insert_header(("x-razorpay-signature", signature.to_string()))
+            .insert_header(("x-razorpay-event-id", event_id.to_string()))
+            .set_payload(body.to_string()),
+    )
+    .await
+}
+
+both_backends!(a_razorpay_payment_is_matched_through_its_order_and_refunded, config = with_razorpay, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    let inv = order_vps(&app, &ann.token, "k1").await;
+    let id = inv["id"].as_str().unwrap().to_string();
+    let res = app.post_json_authed(&format!("/api/v1/invoices/{id}/pay"), &ann.token, json!({"gateway": "razorpay"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // Live keys: Keel's own page loads Razorpay's checkout widget for the order.
+    let widget = res.body["redirect_url"].as_str().unwrap().to_string();
+    let order = widget.rsplit('/').next().unwrap().to_string();
+    assert!(widget.ends_with(&format!("/api/v1/payments/razorpay/{order}")) && order.starts_with("order_"), "{widget}");
+    let res = app.get(&format!("/api/v1/payments/razorpay/{order}"), None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        res.text.contains("https://checkout.razorpay.com/v1/checkout.js")
+            && res.text.contains(&order)
+            && res.text.contains("\"amount\":1999"),
+        "{}",
+        res.text
+    );
+    assert_eq!(app.get("/api/v1/payments/razorpay/order_unknown", None).await.status, StatusCode::NOT_FOUND);
+    // The stand-in's page plays the widget.
+    let (base, sandbox) = standins::razorpay();
+    let url = format!("{base}/pay/{order}");
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Razorpay sandbox") && page.contains("$19.99"), "{page}");
+    let before = sandbox.delivered().len();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = http.post(&url).header("content-type", "application/x-www-form-urlencoded").body("action=pay").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let back = res.headers()["location"].to_str().unwrap().to_string();
+    let query = back.strip_prefix(standins::RAZORPAY_CALLBACK).unwrap().to_string();
+    let events: Vec<_> = sandbox.delivered()[before..].to_vec();
+    assert_eq!(events.len(), 1);
+    let (event, event_id) = (&events[0], events[0].event_id.clone().unwrap());
+    // A signature made with the key secret instead of the webhook secret is refused.
+    let wrong = keel_api::payments::razorpay::hmac_hex(standins::RAZORPAY_KEYS.1, event.body.as_bytes());
+    assert_eq!(deliver_razorpay(&app, &event.body, &wrong, &event_id).await.problem(400)["code"], "bad_signature");
+    // payment.captured names only the order: matched to the invoice it was opened for.
+    let res = deliver_razorpay(&app, &event.body, &event.signature, &event_id).await;
+    assert_eq!((res.status, res.body["outcome"].as_str()), (StatusCode::OK, Some("recorded")), "{}", res.text);
+    assert_eq!(deliver_razorpay(&app, &event.body, &event.signature, &event_id).await.body["outcome"], "duplicate");
+    // The same payment under another event id: one payment still.
+    assert_eq!(deliver_razorpay(&app, &event.body, &event.signature, "evt_other").await.body["outcome"], "duplicate");
+    // The browser comes back through the callback: a verified signature lands on ?paid=1.
+    let res = app.request(TestRequest::get().uri(&format!("/api/v1/payments/razorpay/callback{query}"))).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(res.headers.get("location").unwrap().to_str().unwrap().ends_with(&format!("/dashboard/invoices/{id}?paid=1")));
+    let forged = query.replace("razorpay_signature=", "razorpay_signature=00");
+    let res = app.request(TestRequest::get().uri(&format!("/api/v1/payments/razorpay/callback{forged}"))).await;
+    assert!(res.headers.get("location").unwrap().to_str().unwrap().ends_with(&format!("/dashboard/invoices/{id}")));
+    let paid = app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body;
+    assert_eq!((paid["status"].as_str(), paid["payments"][0]["gateway"].as_str()), (Some("paid"), Some("razorpay")));
+    // Refunded at Razorpay, with a credit note; more than is left is refused there and here.
+    let admin = app.admin_token().await;
+    let payment = paid["payments"][0]["id"].as_str().unwrap();
+    let refunds = format!("/api/v1/admin/invoices/{id}/refunds");
+    let res =
+        app.post_json_authed(&refunds, &admin, json!({"payment_id": payment, "amount_minor": 1999, "reason": "Duplicate order"})).await;
+    assert_eq!((res.status, res.body["status"].as_str()), (StatusCode::OK, Some("refunded")), "{}", res.text);
+    assert!(res.body["payments"][1]["reference"].as_str().unwrap().starts_with("rfnd_"));
+    assert_eq!(
+        app.post_json_authed(&refunds, &admin, json!({"payment_id": payment, "amount_minor": 1, "reason": "again"})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+});

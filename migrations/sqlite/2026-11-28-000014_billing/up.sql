@@ -134,3 +134,15 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (account_id, key)
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+-- Payment pages opened at a gateway (a Stripe Checkout Session, a Razorpay order): which invoice
+-- and what amount each was for, so an event naming only the page is matched and checked.
+CREATE TABLE gateway_checkouts (
+    gateway      TEXT NOT NULL,
+    checkout_id  TEXT NOT NULL,
+    invoice_id   TEXT NOT NULL REFERENCES invoices (id),
+    amount_minor BIGINT NOT NULL,
+    currency     TEXT NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (gateway, checkout_id)
+);

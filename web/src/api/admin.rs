@@ -209,3 +209,52 @@ pub async fn save_group(
 pub async fn delete_group(session: SessionCtx, id: &str) -> Result<(), ClientError> {
     authed::<Option<()>>(session, Method::Delete, &format!("/admin/catalog/groups/{id}"), None).await.map(|_| ())
 }
+
+// Billing (`billing.read`; changes need `billing.write`).
+
+use keel_shared::billing::{
+    BillingSettings, CancelInvoice, Credit, CreditAdjustment, EventFilter, Invoice, InvoiceFilter, InvoiceSummary, PaymentEvent,
+    RecordPayment,
+};
+
+pub async fn invoices(session: SessionCtx, filter: InvoiceFilter) -> Result<Page<InvoiceSummary>, ClientError> {
+    get_authed(session, &query("/admin/invoices", &filter)).await
+}
+
+pub async fn invoice(session: SessionCtx, id: &str) -> Result<Invoice, ClientError> {
+    get_authed(session, &format!("/admin/invoices/{}", super::percent_encode(id))).await
+}
+
+pub async fn invoice_pdf(session: SessionCtx, id: &str) -> Result<Vec<u8>, ClientError> {
+    super::authed_bytes(session, &format!("/admin/invoices/{}/pdf", super::percent_encode(id))).await
+}
+
+/// `POST /admin/invoices/{id}/payments`: a bank transfer that arrived.
+pub async fn record_payment(session: SessionCtx, id: &str, body: RecordPayment) -> Result<Invoice, ClientError> {
+    authed(session, Method::Post, &format!("/admin/invoices/{}/payments", super::percent_encode(id)), to_json(&body)).await
+}
+
+pub async fn cancel_invoice(session: SessionCtx, id: &str, body: CancelInvoice) -> Result<Invoice, ClientError> {
+    authed(session, Method::Post, &format!("/admin/invoices/{}/cancel", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `GET /admin/payment-events`: the gateways' webhooks as received.
+pub async fn payment_events(session: SessionCtx, filter: EventFilter) -> Result<Page<PaymentEvent>, ClientError> {
+    get_authed(session, &query("/admin/payment-events", &filter)).await
+}
+
+pub async fn billing_settings(session: SessionCtx) -> Result<BillingSettings, ClientError> {
+    get_authed(session, "/admin/billing/settings").await
+}
+
+pub async fn save_billing_settings(session: SessionCtx, body: BillingSettings) -> Result<BillingSettings, ClientError> {
+    authed(session, Method::Put, "/admin/billing/settings", to_json(&body)).await
+}
+
+pub async fn client_credit(session: SessionCtx, id: &str) -> Result<Credit, ClientError> {
+    get_authed(session, &format!("/admin/clients/{}/credit", super::percent_encode(id))).await
+}
+
+pub async fn adjust_credit(session: SessionCtx, id: &str, body: CreditAdjustment) -> Result<Credit, ClientError> {
+    authed(session, Method::Post, &format!("/admin/clients/{}/credit", super::percent_encode(id)), to_json(&body)).await
+}

@@ -152,6 +152,33 @@ pub(crate) async fn authed_text(session: SessionCtx, method: Method, path: &str,
     }
 }
 
+/// A file (a PDF) as the signed-in user: its bytes on a 2xx answer, the problem+json of any
+/// other; refreshes the access token once, as [`authed_text`] does.
+pub(crate) async fn authed_bytes(session: SessionCtx, path: &str) -> Result<Vec<u8>, ClientError> {
+    async fn fetch(url: &str, token: &str, acting: Option<&str>) -> Result<Vec<u8>, ClientError> {
+        let req = build(Method::Get, url, token, acting, None).map_err(|e| ClientError::Network(e.to_string()))?;
+        let res = req.send().await.map_err(|e| ClientError::Network(e.to_string()))?;
+        if (200..300).contains(&res.status()) {
+            return res.binary().await.map_err(|e| ClientError::Network(e.to_string()));
+        }
+        answer(res).await.map(|_| Vec::new())
+    }
+    let url = format!("{BASE}{path}");
+    let acting = session.acting_for();
+    match fetch(&url, &session.token().unwrap_or_default(), acting.as_deref()).await {
+        Err(ClientError::Unauthorized(p)) => {
+            let Ok(fresh) = auth::refresh().await else {
+                session.clear();
+                return Err(ClientError::Unauthorized(p));
+            };
+            let token = fresh.access_token.clone();
+            session.set(fresh);
+            fetch(&url, &token, acting.as_deref()).await
+        }
+        other => other,
+    }
+}
+
 pub(crate) async fn authed<T: DeserializeOwned>(
     session: SessionCtx,
     method: Method,

@@ -152,3 +152,33 @@ pub async fn checkout(
     };
     super::parse(&text)
 }
+
+// Billing (the `billing` area of a team membership).
+
+use keel_shared::billing::{Credit, Gateway, Invoice, InvoiceFilter, InvoiceSummary, PayRequest, PayStarted};
+
+/// `GET /invoices`: the account's invoices.
+pub async fn invoices(session: SessionCtx, filter: InvoiceFilter) -> Result<Page<InvoiceSummary>, ClientError> {
+    get_authed(session, &query("/invoices", &filter)).await
+}
+
+/// `GET /invoices/{id}`.
+pub async fn invoice(session: SessionCtx, id: &str) -> Result<Invoice, ClientError> {
+    get_authed(session, &format!("/invoices/{}", super::percent_encode(id))).await
+}
+
+/// `GET /invoices/{id}/pdf`: the invoice as a PDF file.
+pub async fn invoice_pdf(session: SessionCtx, id: &str) -> Result<Vec<u8>, ClientError> {
+    super::authed_bytes(session, &format!("/invoices/{}/pdf", super::percent_encode(id))).await
+}
+
+/// `POST /invoices/{id}/pay`: card payments answer the gateway's page to send the browser to;
+/// credit pays at once, as far as it goes.
+pub async fn pay_invoice(session: SessionCtx, id: &str, gateway: Gateway) -> Result<PayStarted, ClientError> {
+    authed(session, Method::Post, &format!("/invoices/{}/pay", super::percent_encode(id)), to_json(&PayRequest { gateway })).await
+}
+
+/// `GET /credit`: the account's credit balances and latest entries.
+pub async fn credit(session: SessionCtx) -> Result<Credit, ClientError> {
+    get_authed(session, "/credit").await
+}

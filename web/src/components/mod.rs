@@ -6,6 +6,7 @@ pub mod checks;
 pub mod feedback;
 pub mod form;
 pub mod icons;
+pub mod invoices;
 pub mod layout;
 pub mod orders;
 pub mod shop;

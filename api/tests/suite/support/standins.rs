@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::{get, post, web, App, HttpResponse, HttpServer};
+use keel_api::payments::razorpay_sandbox::RazorpaySandbox;
 use keel_api::payments::sandbox::StripeSandbox;
 use serde_json::{json, Value};
 
@@ -75,7 +76,13 @@ struct Server {
     url: String,
     calls: Arc<Mutex<HashMap<String, usize>>>,
     stripe: Arc<StripeSandbox>,
+    razorpay: Arc<RazorpaySandbox>,
 }
+
+/// The Razorpay stand-in's key id, key secret and webhook secret.
+pub const RAZORPAY_KEYS: (&str, &str, &str) = ("rzp_test_standin", "standin_key_secret", "standin_webhook_secret");
+/// Where the Razorpay stand-in sends the browser back (the test follows it into its app).
+pub const RAZORPAY_CALLBACK: &str = "http://keel.test/api/v1/payments/razorpay/callback";
 
 /// The Stripe stand-in's API key and webhook signing secret.
 pub const STRIPE_KEY: &str = "sk_test_standin";
@@ -91,16 +98,22 @@ fn server() -> &'static Server {
             StripeSandbox::new(&format!("{url}/stripe"), None, Arc::new(keel_api::clock::SystemClock))
                 .with_keys(STRIPE_KEY, STRIPE_WEBHOOK_SECRET),
         );
-        let (shared, sandbox) = (calls.clone(), stripe.clone());
+        let razorpay =
+            Arc::new(
+                RazorpaySandbox::new(&format!("{url}/razorpay"), None, RAZORPAY_CALLBACK, Arc::new(keel_api::clock::SystemClock))
+                    .with_keys(RAZORPAY_KEYS.0, RAZORPAY_KEYS.1, RAZORPAY_KEYS.2),
+            );
+        let (shared, sandbox, rzp) = (calls.clone(), stripe.clone(), razorpay.clone());
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 HttpServer::new(move || {
-                    let sandbox = sandbox.clone();
+                    let (sandbox, rzp) = (sandbox.clone(), rzp.clone());
                     App::new()
                         .app_data(web::Data::new(shared.clone()))
                         .service(check)
                         .service(ecb_daily)
                         .service(web::scope("/stripe").configure(move |c| keel_api::payments::sandbox::configure(c, sandbox)))
+                        .service(web::scope("/razorpay").configure(move |c| keel_api::payments::razorpay_sandbox::configure(c, rzp)))
                 })
                 .workers(1)
                 .listen(listener)
@@ -110,7 +123,7 @@ fn server() -> &'static Server {
                 .unwrap();
             })
         });
-        Server { url, calls, stripe }
+        Server { url, calls, stripe, razorpay }
     })
 }
 
@@ -130,4 +143,10 @@ pub fn ecb_url() -> String {
 pub fn stripe() -> (String, Arc<StripeSandbox>) {
     let s = server();
     (format!("{}/stripe", s.url), s.stripe.clone())
+}
+
+/// The Razorpay stand-in: its API address (for `KEEL_RAZORPAY_URL`) and the sandbox itself.
+pub fn razorpay() -> (String, Arc<RazorpaySandbox>) {
+    let s = server();
+    (format!("{}/razorpay", s.url), s.razorpay.clone())
 }

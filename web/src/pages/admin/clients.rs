@@ -5,7 +5,7 @@ use keel_shared::access::Permission;
 use keel_shared::auth::{ClientFilter, ClientSummary};
 use keel_shared::{Page, PageQuery};
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos_router::components::{Redirect, A};
 
 use super::deletion::DeletionRequests;
 use crate::api::admin;
@@ -80,7 +80,7 @@ pub fn ClientsPage() -> impl IntoView {
                                                 <td>{format!("{} {}", c.first_name, c.last_name)}</td>
                                                 <td>{c.email}</td>
                                                 <td>{when(c.created_at)}</td>
-                                                <td class="row-actions"><LogInAs id=c.id.to_string()/></td>
+                                                <td class="row-actions"><BillingLink id=c.id.to_string()/><LogInAs id=c.id.to_string()/></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -111,6 +111,18 @@ fn LogInAs(id: String) -> impl IntoView {
     view! {
         <Show when=move || session.can(Permission::ClientsImpersonate)>
             <button class="btn btn-ghost btn-sm" type="button" on:click=go.clone()>"Log in as"</button>
+        </Show>
+    }
+}
+
+/// The client's billing page (credit and invoices), for those who may read billing.
+#[component]
+fn BillingLink(id: String) -> impl IntoView {
+    let session = use_session();
+    let href = format!("/admin/clients/{id}");
+    view! {
+        <Show when=move || session.can(Permission::BillingRead)>
+            <A href=href.clone() attr:class="btn btn-ghost btn-sm">"Billing"</A>
         </Show>
     }
 }

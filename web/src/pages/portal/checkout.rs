@@ -4,9 +4,13 @@
 //! one `Idempotency-Key`, kept in localStorage beside it (`keel_checkout`), so a retry or a
 //! double click answers the same order; a changed cart gets a new key. An unconfirmed e-mail
 //! address (403 `email_unverified`) is shown as a banner with a button that sends the link again.
-//! The API empties the server's cart with the order.
+//! The API empties the server's cart with the order and bills it: the page then opens the order's
+//! invoice to pay it (or the order, when it has nothing to pay).
 
+use keel_shared::billing::{InvoiceFilter, InvoiceStatus};
 use keel_shared::cart::{Cart, Quote, QuoteRequest};
+use keel_shared::orders::Order;
+use keel_shared::PageQuery;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -17,7 +21,7 @@ use crate::components::form::Form;
 use crate::components::layout::Link;
 use crate::components::shop::money;
 use crate::routes;
-use crate::session::use_session;
+use crate::session::{use_session, SessionCtx};
 
 /// The localStorage key of the checkout's idempotency key and the cart it was made for.
 const KEY: &str = "keel_checkout";
@@ -67,6 +71,18 @@ fn request(c: &Cart) -> Option<QuoteRequest> {
     })
 }
 
+/// The unpaid invoice checkout made for `order` (the API bills an order in the same transaction
+/// that places it). `None` when there is none to pay (a free order).
+async fn invoice_of(session: SessionCtx, order: &Order) -> Option<String> {
+    let filter = InvoiceFilter {
+        status: Some(InvoiceStatus::Unpaid),
+        order_id: Some(order.id.clone()),
+        paging: PageQuery::numbered(1, 1),
+        ..Default::default()
+    };
+    api::portal::invoices(session, filter).await.ok()?.items.first().map(|i| i.id.to_string())
+}
+
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let session = use_session();
@@ -113,7 +129,11 @@ pub fn CheckoutPage() -> impl IntoView {
                 Ok(order) => {
                     unverified.set(false);
                     forget_key();
-                    go(&format!("/dashboard/orders/{}", order.id));
+                    // To the order's invoice to pay it; to the order when there is none to pay.
+                    match invoice_of(session, &order).await {
+                        Some(id) => go(&format!("/dashboard/invoices/{id}?placed={}", api::percent_encode(&order.number))),
+                        None => go(&format!("/dashboard/orders/{}", order.id)),
+                    }
                     cart.emptied();
                 }
                 Err(ClientError::Forbidden(p)) if p.code == "email_unverified" => unverified.set(true),
@@ -138,7 +158,7 @@ pub fn CheckoutPage() -> impl IntoView {
 
     view! {
         <header class="page-head">
-            <div><h1>"Checkout"</h1><p class="muted">"Check your order and place it. You pay once it is accepted."</p></div>
+            <div><h1>"Checkout"</h1><p class="muted">"Check your order and place it; you pay its invoice next."</p></div>
             <Link href="/cart" class="btn btn-outline">"Back to the cart"</Link>
         </header>
         <Show when=move || unverified.get()>
