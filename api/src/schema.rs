@@ -714,3 +714,16 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    email_attachments (email_id, line_no) {
+        email_id -> Text,
+        line_no -> Integer,
+        name -> Text,
+        content_type -> Text,
+        content -> Binary,
+    }
+}
+
+diesel::joinable!(email_attachments -> emails (email_id));
+diesel::allow_tables_to_appear_in_same_query!(email_attachments, emails);

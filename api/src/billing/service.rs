@@ -443,7 +443,13 @@ fn notify_issued(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, row:
         "due_date": row.due_on.format("%-d %B %Y").to_string(),
         "invoice_url": invoice_url(mail, &row.id),
     });
-    outbox::queue_email(
+    // The invoice's PDF goes with it.
+    let pdf = outbox::Attachment {
+        name: format!("{}.pdf", row.label()),
+        content_type: "application/pdf".into(),
+        content: super::pdf::render(&store::load(conn, row)?),
+    };
+    outbox::queue_email_with(
         conn,
         now,
         mail,
@@ -454,6 +460,7 @@ fn notify_issued(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, row:
             category: Category::Transactional,
             vars: &vars,
         },
+        &[pdf],
     )?;
     Ok(())
 }

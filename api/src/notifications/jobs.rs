@@ -48,7 +48,8 @@ fn send(ctx: &Deps, conn: &mut DbConn, p: SendEmail) -> JobResult {
     if outbox::sent_in_last_minute(conn, now)? >= i64::from(ctx.config.mail_rate_per_minute) {
         return Ok(Outcome::Defer(now + Duration::seconds(10)));
     }
-    let result = mailer::build(&ctx.config.mail_from, &row).and_then(|m| ctx.mailer.deliver(&row.id, &m));
+    let files = outbox::attachments(conn, &row.id)?;
+    let result = mailer::build(&ctx.config.mail_from, &row, &files).and_then(|m| ctx.mailer.deliver(&row.id, &m));
     let at = now_micros(ctx.clock.now());
     match result {
         Ok(()) => {

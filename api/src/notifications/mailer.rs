@@ -78,20 +78,29 @@ impl MailTransport for Mailer {
     }
 }
 
-/// The MIME message of an outbox row.
-pub fn build(from: &str, row: &EmailRow) -> Result<Message, DeliveryError> {
+/// The MIME message of an outbox row, with its files attached.
+pub fn build(from: &str, row: &EmailRow, files: &[super::outbox::Attachment]) -> Result<Message, DeliveryError> {
     let from: Mailbox = from.parse().map_err(|e| DeliveryError::Permanent(format!("KEEL_MAIL_FROM: {e}")))?;
     let to: Mailbox = row.to_addr.parse().map_err(|e| DeliveryError::Permanent(format!("recipient {}: {e}", row.to_addr)))?;
+    let text = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(row.body_text.clone()))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(row.body_html.clone()));
+    let body = if files.is_empty() {
+        text
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(text);
+        for f in files {
+            let kind = ContentType::parse(&f.content_type).map_err(|e| DeliveryError::Permanent(format!("attachment {}: {e}", f.name)))?;
+            mixed = mixed.singlepart(lettre::message::Attachment::new(f.name.clone()).body(f.content.clone(), kind));
+        }
+        mixed
+    };
     Message::builder()
         .from(from)
         .to(to)
         .subject(row.subject.clone())
         // Stable per e-mail, so a receiver can drop a duplicate of a retried send.
         .message_id(Some(format!("<{}@keel>", row.id)))
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(row.body_text.clone()))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(row.body_html.clone())),
-        )
+        .multipart(body)
         .map_err(|e| DeliveryError::Permanent(format!("building the message: {e}")))
 }

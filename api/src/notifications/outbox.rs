@@ -14,7 +14,7 @@ use crate::db::paging::{Cursor, Paging};
 use crate::db::{now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
-use crate::schema::{email_templates, email_unsubscribes, emails};
+use crate::schema::{email_attachments, email_templates, email_unsubscribes, emails};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
@@ -162,6 +162,14 @@ pub struct Outgoing<'a, C: Serialize> {
     pub vars: &'a C,
 }
 
+/// A file sent with an e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
 /// Renders and writes an e-mail and its send job, on the caller's connection and transaction.
 /// Returns the e-mail's id.
 pub fn queue_email<C: Serialize>(
@@ -169,6 +177,27 @@ pub fn queue_email<C: Serialize>(
     now: DateTime<Utc>,
     mail: &MailContext,
     out: Outgoing<'_, C>,
+) -> Result<String, ApiError> {
+    queue_email_with(conn, now, mail, out, &[])
+}
+
+/// The files an e-mail carries, in order.
+pub fn attachments(conn: &mut DbConn, email_id: &str) -> Result<Vec<Attachment>, ApiError> {
+    let rows: Vec<(String, String, Vec<u8>)> = email_attachments::table
+        .filter(email_attachments::email_id.eq(email_id))
+        .order(email_attachments::line_no.asc())
+        .select((email_attachments::name, email_attachments::content_type, email_attachments::content))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(name, content_type, content)| Attachment { name, content_type, content }).collect())
+}
+
+/// [`queue_email`] with files attached (stored with the e-mail, sent as `multipart/mixed`).
+pub fn queue_email_with<C: Serialize>(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    out: Outgoing<'_, C>,
+    files: &[Attachment],
 ) -> Result<String, ApiError> {
     let t = template(conn, out.template)?;
     let mut vars = serde_json::to_value(out.vars).map_err(ApiError::internal)?;
@@ -207,6 +236,17 @@ pub fn queue_email<C: Serialize>(
         sent_at: None,
     };
     diesel::insert_into(emails::table).values(&row).execute(conn)?;
+    for (i, f) in files.iter().enumerate() {
+        diesel::insert_into(email_attachments::table)
+            .values((
+                email_attachments::email_id.eq(&row.id),
+                email_attachments::line_no.eq(i as i32),
+                email_attachments::name.eq(&f.name),
+                email_attachments::content_type.eq(&f.content_type),
+                email_attachments::content.eq(&f.content),
+            ))
+            .execute(conn)?;
+    }
     if !unsubscribed {
         queue::enqueue(conn, now, &super::jobs::SendEmail::job(&row.id).unique(format!("email:{}", row.id)))?;
     }

@@ -105,6 +105,16 @@ both_backends!(checkout_issues_a_numbered_invoice_frozen_at_issue, |app: TestApp
     assert_eq!(inv["buyer"]["company"], "Lee Hosting Ltd");
     assert_eq!(inv["buyer"]["address"], json!(["1 High Street", "LS1 1AA Leeds"]));
     assert_eq!(crate::support::mail_count(&app, &ann.email, "invoice_created"), 1);
+    // Its e-mail carries the PDF.
+    assert_eq!(count(&app, "email_attachments"), 1);
+    app.drain();
+    let sent: Vec<String> = std::fs::read_dir(app.state.config.data_dir.join("mail"))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .filter(|m| m.contains("Invoice INV-2026-000001"))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("Content-Type: application/pdf") && sent[0].contains("INV-2026-000001.pdf"), "{}", sent[0]);
 
     // The client changes their profile: the issued invoice keeps what it said.
     let res = app

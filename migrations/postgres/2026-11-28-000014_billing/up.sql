@@ -146,3 +146,13 @@ CREATE TABLE gateway_checkouts (
     created_at   TIMESTAMP NOT NULL,
     PRIMARY KEY (gateway, checkout_id)
 );
+
+-- Files sent with an e-mail (an invoice's PDF), kept with it.
+CREATE TABLE email_attachments (
+    email_id     TEXT NOT NULL REFERENCES emails (id) ON DELETE CASCADE,
+    line_no      INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    content      BYTEA NOT NULL,
+    PRIMARY KEY (email_id, line_no)
+);

@@ -1,3 +1,4 @@
+DROP TABLE email_attachments;
 DROP TABLE gateway_checkouts;
 DROP TABLE idempotency_keys;
 DROP TABLE credit_notes;
