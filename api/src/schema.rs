@@ -595,6 +595,7 @@ diesel::table! {
         buyer_name -> Text,
         payment_instructions -> Nullable<Text>,
         cancel_reason -> Nullable<Text>,
+        merged_into -> Nullable<Text>,
         issued_at -> Nullable<Timestamp>,
         due_on -> Date,
         paid_at -> Nullable<Timestamp>,

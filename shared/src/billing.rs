@@ -362,6 +362,16 @@ pub struct AddFunds {
     pub currency: Currency,
 }
 
+/// Invoices to merge into one (`POST /admin/invoices/merge`): open, nothing paid, one client,
+/// one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MergeInvoices {
+    #[validate(length(min = 2, max = 20))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 20))]
+    pub invoice_ids: Vec<InvoiceId>,
+}
+
 /// Why staff cancel an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,7 +1,7 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::billing::{
     AddFunds, BillingSettings, CancelInvoice, Credit, CreditAdjustment, DraftLines, Gateway, Invoice, InvoiceFilter, InvoiceSummary,
-    NewInvoice, PayRequest, PayStarted, RecordPayment, RefundRequest,
+    MergeInvoices, NewInvoice, PayRequest, PayStarted, RecordPayment, RefundRequest,
 };
 use keel_shared::ids::{InvoiceId, UserId};
 use keel_shared::Problem;
@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(record_payment)
         .service(cancel_invoice)
         .service(create_invoice)
+        .service(merge_invoices)
         .service(put_draft_lines)
         .service(issue_invoice)
         .service(delete_invoice)
@@ -304,6 +305,24 @@ async fn create_invoice(
 ) -> Result<HttpResponse, ApiError> {
     let (now, actor, body) = (state.clock.now(), admin.actor(&req), body.0);
     let inv = db::run(&state.pool, move |c| service::create_draft(c, now, &actor, &body)).await?;
+    Ok(HttpResponse::Created().json(inv))
+}
+
+/// Merge a client's open invoices (nothing paid on them, one currency) into one new invoice with
+/// all their lines; each merged invoice is cancelled and keeps its number; paying the new one pays
+/// for their orders.
+#[utoipa::path(tag = "billing", security(("bearer" = [])), request_body = MergeInvoices,
+    responses((status = 201, body = Invoice), (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "An invoice that cannot be merged, another client's or currency (named by its index)", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/invoices/merge")]
+async fn merge_invoices(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: BackOffice<can::BillingWrite>,
+    body: ValidJson<MergeInvoices>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, mail, actor, body) = (state.clock.now(), state.mail(), admin.actor(&req), body.0);
+    let inv = db::run(&state.pool, move |c| service::merge(c, now, &mail, &actor, &body.invoice_ids)).await?;
     Ok(HttpResponse::Created().json(inv))
 }
 

@@ -190,6 +190,7 @@ fn insert_draft_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, mut line
         buyer: "{}".into(),
         payment_instructions: None,
         cancel_reason: None,
+        merged_into: None,
         issued_at: None,
         due_on: now.date_naive(),
         paid_at: None,
@@ -615,6 +616,11 @@ fn on_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, row: &Invoic
     if let Some(order) = &row.order_id {
         crate::commerce::service::order_paid_in(conn, now, actor, order)?;
     }
+    // An invoice that took over others' lines pays for their orders too.
+    let merged: Vec<Option<String>> = invoices::table.filter(invoices::merged_into.eq(&row.id)).select(invoices::order_id).load(conn)?;
+    for order in merged.into_iter().flatten() {
+        crate::commerce::service::order_paid_in(conn, now, actor, &order)?;
+    }
     if row.kind == InvoiceKind::AddFunds {
         store::credit_entry(
             conn,
@@ -918,6 +924,114 @@ pub fn record_refund(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, r: &R
             })),
         )?;
         get(conn, invoice_id, None)
+    })
+}
+
+/// Staff merge a client's open invoices (nothing paid on them, one currency) into one new
+/// invoice with all their lines, issued now; each merged invoice is cancelled ("merged into …")
+/// and keeps its number, and paying the new one pays for their orders.
+pub fn merge(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    actor: &Actor,
+    ids: &[keel_shared::ids::InvoiceId],
+) -> Result<Invoice, ApiError> {
+    db::transaction(conn, |conn| {
+        let at = now_micros(now);
+        let mut rows = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let field = format!("invoice_ids[{i}]");
+            if ids[..i].contains(id) {
+                return Err(ApiError::field(&field, "listed twice"));
+            }
+            let row = store::lock(conn, id.as_str(), at).map_err(|_| ApiError::field(&field, "no such invoice"))?;
+            if !row.status.is_open() || row.paid_minor != 0 || row.kind == InvoiceKind::AddFunds {
+                return Err(ApiError::field(
+                    &field,
+                    format!(
+                        "{} is {}{}: only open invoices nothing was paid on merge",
+                        row.label(),
+                        row.status,
+                        if row.paid_minor != 0 { " with payments" } else { "" }
+                    ),
+                ));
+            }
+            if let Some(first) = rows.first().map(|r: &InvoiceRow| (r.account_id.clone(), r.currency.clone())) {
+                if row.account_id != first.0 {
+                    return Err(ApiError::field(&field, "belongs to another client"));
+                }
+                if row.currency != first.1 {
+                    return Err(ApiError::field(&field, format!("is in {}, not {}", row.currency, first.1)));
+                }
+            }
+            rows.push(row);
+        }
+        let first = rows.first().ok_or_else(|| ApiError::field("invoice_ids", "name the invoices to merge"))?;
+        let mut lines = Vec::new();
+        let mut tax_lines: Vec<keel_shared::cart::TaxLine> = Vec::new();
+        let (mut subtotal, mut discount, mut tax, mut total) = (0_i64, 0_i64, 0_i64, 0_i64);
+        for row in &rows {
+            let old: Vec<LineRow> = invoice_lines::table
+                .filter(invoice_lines::invoice_id.eq(&row.id))
+                .order(invoice_lines::line_no.asc())
+                .select(LineRow::as_select())
+                .load(conn)?;
+            for l in old {
+                lines.push(LineRow {
+                    id: ids::new_id(),
+                    invoice_id: String::new(),
+                    line_no: lines.len() as i32,
+                    description: format!("{} ({})", l.description, row.label()),
+                    ..l
+                });
+            }
+            for t in serde_json::from_str::<Vec<keel_shared::cart::TaxLine>>(&row.tax_lines).map_err(ApiError::internal)? {
+                match tax_lines.iter_mut().find(|x| x.name == t.name && x.rate_bp == t.rate_bp) {
+                    Some(x) => x.amount_minor += t.amount_minor,
+                    None => tax_lines.push(t),
+                }
+            }
+            subtotal += row.subtotal_minor;
+            discount += row.discount_minor;
+            tax += row.tax_minor;
+            total += row.total_minor;
+        }
+        let draft = Draft {
+            account_id: first.account_id.clone(),
+            order_id: None,
+            kind: InvoiceKind::Manual,
+            currency: first.currency.clone(),
+            subtotal_minor: subtotal,
+            discount_minor: discount,
+            tax_minor: tax,
+            total_minor: total,
+            tax_lines: json(&tax_lines)?,
+            tax_inclusive: first.tax_inclusive,
+            reverse_charge: first.reverse_charge,
+        };
+        let id = insert_draft_in(conn, now, draft, lines)?;
+        let merged = stamp_in(conn, now, actor, &id)?;
+        let reason = format!("merged into {}", merged.label());
+        for row in &rows {
+            diesel::update(invoices::table.find(&row.id))
+                .set((
+                    invoices::status.eq(InvoiceStatus::Cancelled),
+                    invoices::cancel_reason.eq(Some(&reason)),
+                    invoices::merged_into.eq(Some(&id)),
+                ))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("invoice.merged").account(&merged.account_id).target("invoice", &id).details(serde_json::json!({
+                "number": merged.number, "merged": rows.iter().map(|r| r.number.clone()).collect::<Vec<_>>(),
+            })),
+        )?;
+        notify_issued(conn, now, mail, &merged)?;
+        get(conn, &id, None)
     })
 }
 

@@ -37,6 +37,7 @@ pub struct InvoiceRow {
     pub buyer_name: String,
     pub payment_instructions: Option<String>,
     pub cancel_reason: Option<String>,
+    pub merged_into: Option<String>,
     pub issued_at: Option<NaiveDateTime>,
     pub due_on: NaiveDate,
     pub paid_at: Option<NaiveDateTime>,

@@ -719,3 +719,42 @@ both_backends!(a_razorpay_payment_is_matched_through_its_order_and_refunded, con
         StatusCode::UNPROCESSABLE_ENTITY
     );
 });
+
+both_backends!(open_invoices_of_one_client_merge_into_one, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    let bob = a_client().verified().create(&app).await;
+    let a = order_vps(&app, &ann.token, "a").await;
+    let b = order_vps(&app, &ann.token, "b").await;
+    let c = order_vps(&app, &bob.token, "c").await;
+    let admin = app.admin_token().await;
+    let merge = |ids: Vec<&Value>| json!({"invoice_ids": ids.iter().map(|i| i["id"].clone()).collect::<Vec<_>>()});
+    let res = app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a, &c])).await;
+    assert_eq!(res.problem(422)["errors"]["invoice_ids[1]"][0], "belongs to another client");
+    let res = app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a, &a])).await;
+    assert_eq!(res.problem(422)["errors"]["invoice_ids[1]"][0], "listed twice");
+    assert!(app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a])).await.problem(422)["errors"]
+        .get("invoice_ids")
+        .is_some());
+    let res = app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a, &b])).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let merged = res.body.clone();
+    assert_eq!((merged["number"].as_str(), merged["total_minor"].as_i64()), (Some("INV-2026-000004"), Some(3998)));
+    assert_eq!(merged["lines"].as_array().map(Vec::len), Some(2));
+    assert_eq!(merged["lines"][0]["description"], "VPS 2 (Monthly) (INV-2026-000001)");
+    for old in [&a, &b] {
+        let now = app.get(&format!("/api/v1/invoices/{}", old["id"].as_str().unwrap()), Some(&ann.token)).await.body;
+        assert_eq!((now["status"].as_str(), now["number"].as_str()), (Some("cancelled"), old["number"].as_str()));
+    }
+    // Merged invoices cannot merge again; paying the new one pays for both orders.
+    assert_eq!(
+        app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a, &c])).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let id = merged["id"].as_str().unwrap();
+    let res = app
+        .post_json_authed(&format!("/api/v1/admin/invoices/{id}/payments"), &admin, json!({"amount_minor": 3998, "reference": "WIRE-7"}))
+        .await;
+    assert_eq!(res.body["status"], "paid", "{}", res.text);
+    let audit = app.get(&format!("/api/v1/admin/audit?account_id={}&action=order.paid", ann.id), Some(&admin)).await;
+    assert_eq!(audit.body["total"], 2, "{}", audit.text);
+});

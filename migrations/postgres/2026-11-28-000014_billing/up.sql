@@ -23,6 +23,7 @@ CREATE TABLE invoices (
     buyer_name           TEXT NOT NULL,
     payment_instructions TEXT,
     cancel_reason        TEXT,
+    merged_into          TEXT,                        -- the invoice that took over its lines
     issued_at            TIMESTAMP,
     due_on               DATE NOT NULL,
     paid_at              TIMESTAMP,
@@ -33,6 +34,7 @@ CREATE INDEX invoices_account_created ON invoices (account_id, created_at, id);
 CREATE INDEX invoices_status_created ON invoices (status, created_at, id);
 CREATE INDEX invoices_created ON invoices (created_at, id);
 CREATE INDEX invoices_order ON invoices (order_id);
+CREATE INDEX invoices_merged_into ON invoices (merged_into);
 
 CREATE TABLE invoice_lines (
     id             TEXT PRIMARY KEY NOT NULL,
