@@ -374,3 +374,17 @@ pub fn refunded(conn: &mut DbConn, payment_id: &str) -> Result<i64, ApiError> {
     let refunds: Vec<i64> = payments::table.filter(payments::refund_of.eq(payment_id)).select(payments::amount_minor).load(conn)?;
     Ok(-refunds.iter().sum::<i64>())
 }
+
+/// The payment (or refund) a gateway knows by `external_id`.
+pub fn payment_by_external(
+    conn: &mut DbConn,
+    gateway: keel_shared::billing::Gateway,
+    external_id: &str,
+) -> Result<Option<PaymentRow>, ApiError> {
+    Ok(payments::table
+        .filter(payments::gateway.eq(gateway))
+        .filter(payments::external_id.eq(external_id))
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()?)
+}

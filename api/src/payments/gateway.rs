@@ -67,6 +67,10 @@ pub enum Reported {
     },
     /// A payment attempt failed.
     Failed { invoice_id: Option<String>, checkout_id: Option<String>, reason: String },
+    /// Money was given back at the gateway (its dashboard, or a refund Keel asked for).
+    /// `refund_id` names one refund of `amount_minor` (Razorpay); a charge's cumulative
+    /// `total_refunded_minor` (Stripe) says how much of the payment is given back in all.
+    Refunded { payment_id: String, refund_id: Option<String>, amount_minor: Option<i64>, total_refunded_minor: Option<i64> },
     /// Something Keel does not act on.
     Other,
 }

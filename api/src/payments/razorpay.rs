@@ -169,6 +169,15 @@ pub fn read_event(event_id: &str, body: &[u8]) -> Result<Verified, String> {
             checkout_id: text(&payment["order_id"]),
             reason: payment["error_description"].as_str().unwrap_or("the payment failed").to_string(),
         },
+        "refund.processed" => {
+            let refund = &event["payload"]["refund"]["entity"];
+            Reported::Refunded {
+                payment_id: text(&refund["payment_id"]).ok_or("refund.processed names no payment")?,
+                refund_id: text(&refund["id"]),
+                amount_minor: refund["amount"].as_i64(),
+                total_refunded_minor: None,
+            }
+        }
         _ => Reported::Other,
     };
     Ok(Verified { event_id: event_id.to_string(), event_type: kind, what })

@@ -224,6 +224,47 @@ fn decide(
     };
     match &v.what {
         Reported::Other => Ok((EventOutcome::Ignored, format!("{} is not acted on", v.event_type), None)),
+        Reported::Refunded { payment_id, refund_id, amount_minor, total_refunded_minor } => {
+            let Some(paid) = invoices::payment_by_external(conn, gateway, payment_id)? else {
+                return Ok((EventOutcome::Unmatched, format!("a refund of payment {payment_id}, which Keel did not record"), None));
+            };
+            if let Some(r) = refund_id {
+                if invoices::payment_by_external(conn, gateway, r)?.is_some() {
+                    return Ok((EventOutcome::Duplicate, format!("refund {r} was recorded before"), Some(paid.invoice_id)));
+                }
+            }
+            let already = invoices::refunded(conn, &paid.id)?;
+            // Stripe says how much of the charge is refunded in all: what Keel has not recorded
+            // yet is new. Razorpay names each refund.
+            let (amount, external) = match (amount_minor, total_refunded_minor) {
+                (Some(a), _) => (*a, refund_id.clone()),
+                (None, Some(total)) => (total - already, Some(format!("{payment_id}:refunded:{total}"))),
+                (None, None) => return Ok((EventOutcome::Ignored, "the refund names no amount".into(), Some(paid.invoice_id))),
+            };
+            if amount <= 0 {
+                return Ok((EventOutcome::Duplicate, format!("{payment_id}'s refunds are recorded already"), Some(paid.invoice_id)));
+            }
+            let refund = billing::Refund {
+                invoice_id: paid.invoice_id.clone(),
+                payment_id: paid.id.clone(),
+                amount_minor: amount,
+                refund_id: external,
+                reason: format!("Refunded at {}", gateway.label()),
+            };
+            match billing::record_refund(conn, now, &Actor::default(), &refund) {
+                Ok(inv) => Ok((
+                    EventOutcome::Recorded,
+                    format!("refund of {amount} recorded on {}", inv.number.unwrap_or_default()),
+                    Some(paid.invoice_id),
+                )),
+                Err(ApiError::Validation { detail, .. }) => Ok((
+                    EventOutcome::Mismatch,
+                    format!("refund of {amount} on {payment_id} not recorded: {detail}"),
+                    Some(paid.invoice_id),
+                )),
+                Err(e) => Err(e),
+            }
+        }
         Reported::Failed { invoice_id, checkout_id, reason } => {
             let invoice_id = match invoice_id {
                 Some(i) => Some(i.clone()),

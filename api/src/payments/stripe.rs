@@ -217,6 +217,12 @@ pub fn read_event(body: &[u8]) -> Result<Verified, String> {
             checkout_id: None,
             reason: object["last_payment_error"]["message"].as_str().unwrap_or("the payment failed").to_string(),
         },
+        "charge.refunded" => Reported::Refunded {
+            payment_id: text(&object["payment_intent"]).ok_or("charge.refunded names no PaymentIntent")?,
+            refund_id: None,
+            amount_minor: None,
+            total_refunded_minor: object["amount_refunded"].as_i64(),
+        },
         _ => Reported::Other,
     };
     if let Reported::Paid { payment_id, .. } = &what {

@@ -387,6 +387,24 @@ both_backends!(bad_stale_or_mismatched_webhooks_record_nothing, config = with_st
     // The good event still works afterwards.
     assert_eq!(deliver(&app, &good, &signed(&app, &good, 0)).await.body["outcome"], "recorded");
     assert_eq!(app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body["status"], "paid");
+    // A refund made in Stripe's dashboard arrives as charge.refunded (cumulative): recorded once,
+    // with a credit note.
+    let refunded = |evt: &str, total: i64| {
+        stripe_event(
+            evt,
+            "charge.refunded",
+            json!({"id": "ch_1", "object": "charge", "payment_intent": "pi_1", "amount": 1999, "amount_refunded": total, "currency": "usd"}),
+        )
+    };
+    let body = refunded("evt_refund_1", 500);
+    assert_eq!(deliver(&app, &body, &signed(&app, &body, 0)).await.body["outcome"], "recorded");
+    let body = refunded("evt_refund_1_again", 500);
+    assert_eq!(deliver(&app, &body, &signed(&app, &body, 0)).await.body["outcome"], "duplicate");
+    let after = app.get(&format!("/api/v1/invoices/{id}"), Some(&ann.token)).await.body;
+    assert_eq!(
+        (after["paid_minor"].as_i64(), after["credit_notes"][0]["reason"].as_str()),
+        (Some(1499), Some("Refunded at Card (Stripe)"))
+    );
 });
 
 both_backends!(bank_transfers_credit_and_cancelling, |app: TestApp| async move {
@@ -714,6 +732,12 @@ both_backends!(a_razorpay_payment_is_matched_through_its_order_and_refunded, con
         app.post_json_authed(&refunds, &admin, json!({"payment_id": payment, "amount_minor": 1999, "reason": "Duplicate order"})).await;
     assert_eq!((res.status, res.body["status"].as_str()), (StatusCode::OK, Some("refunded")), "{}", res.text);
     assert!(res.body["payments"][1]["reference"].as_str().unwrap().starts_with("rfnd_"));
+    // Razorpay then reports that refund: already recorded.
+    let rfnd = res.body["payments"][1]["reference"].as_str().unwrap();
+    let pay_id = paid["payments"][0]["reference"].as_str().unwrap();
+    let body = json!({"entity": "event", "event": "refund.processed", "payload": {"refund": {"entity": {"id": rfnd, "entity": "refund", "amount": 1999, "payment_id": pay_id, "status": "processed"}}}}).to_string();
+    let signature = keel_api::payments::razorpay::hmac_hex(standins::RAZORPAY_KEYS.2, body.as_bytes());
+    assert_eq!(deliver_razorpay(&app, &body, &signature, "evt_refund").await.body["outcome"], "duplicate");
     assert_eq!(
         app.post_json_authed(&refunds, &admin, json!({"payment_id": payment, "amount_minor": 1, "reason": "again"})).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
