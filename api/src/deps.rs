@@ -28,6 +28,8 @@ pub struct Deps {
     pub rates: Arc<dyn crate::commerce::rates::RateSource>,
     /// Card payments (Stripe, or its sandbox stand-in).
     pub stripe: Arc<dyn crate::payments::gateway::CardGateway>,
+    /// Saved cards (Stripe's customers and payment methods).
+    pub vault: Arc<dyn crate::payments::gateway::CardVault>,
     /// The Stripe sandbox this process serves at `/sandbox/stripe`, when no Stripe keys are set.
     pub stripe_sandbox: Option<Arc<crate::payments::sandbox::StripeSandbox>>,
     /// Razorpay (or its sandbox stand-in).
@@ -61,6 +63,7 @@ impl Deps {
                 (adapter, Some(Arc::new(sandbox)))
             }
         };
+        let stripe = Arc::new(stripe);
         let callback = format!("{}/api/v1/payments/razorpay/callback", config.public_url);
         let (razorpay, razorpay_sandbox) = match &config.razorpay {
             Some(k) => {
@@ -89,7 +92,8 @@ impl Deps {
             fraud,
             vat,
             rates,
-            stripe: Arc::new(stripe),
+            stripe: stripe.clone(),
+            vault: stripe,
             stripe_sandbox,
             razorpay: Arc::new(razorpay),
             razorpay_sandbox,

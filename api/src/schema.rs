@@ -728,3 +728,28 @@ diesel::table! {
 
 diesel::joinable!(email_attachments -> emails (email_id));
 diesel::allow_tables_to_appear_in_same_query!(email_attachments, emails);
+
+diesel::table! {
+    gateway_customers (account_id, gateway) {
+        account_id -> Text,
+        gateway -> Text,
+        customer_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payment_methods (id) {
+        id -> Text,
+        account_id -> Text,
+        gateway -> Text,
+        customer_id -> Text,
+        method_id -> Text,
+        brand -> Text,
+        last4 -> Text,
+        exp_month -> Integer,
+        exp_year -> Integer,
+        is_default -> Bool,
+        created_at -> Timestamp,
+    }
+}

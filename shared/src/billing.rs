@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use crate::cart::TaxLine;
-use crate::ids::{CreditEntryId, CreditNoteId, InvoiceId, OrderId, PaymentEventId, PaymentId, ServiceId, UserId};
+use crate::ids::{CreditEntryId, CreditNoteId, InvoiceId, OrderId, PaymentEventId, PaymentId, PaymentMethodId, ServiceId, UserId};
 use crate::money::Currency;
 
 /// The largest amount a request may name (10 billion in major units).
@@ -278,6 +278,32 @@ pub struct PayRequest {
     /// `stripe` or `razorpay` (answers the gateway's payment page to send the client to) or
     /// `credit` (paid from the account's credit at once, as far as it goes).
     pub gateway: Gateway,
+    /// With `stripe`: charge this stored card now instead of opening the payment page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method_id: Option<PaymentMethodId>,
+}
+
+/// A stored card: the gateway's token and what tells it apart to its owner (never card data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentMethod {
+    pub id: PaymentMethodId,
+    pub gateway: Gateway,
+    /// `visa`, `mastercard` …
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: u32,
+    pub exp_year: u32,
+    /// The one renewals are charged to.
+    pub is_default: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where to send the client to save a card (`POST /payment-methods`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddPaymentMethod {
+    pub redirect_url: String,
 }
 
 /// What paying started.

@@ -155,6 +155,8 @@ id_type! {
     pub struct PaymentId;
     /// A webhook event a payment gateway sent.
     pub struct PaymentEventId;
+    /// A stored payment method (a gateway's token for a client's card).
+    pub struct PaymentMethodId;
     /// A credit note (a correction of an issued invoice).
     pub struct CreditNoteId;
     /// An entry of a client's credit ledger.

@@ -145,6 +145,12 @@ async fn pay_invoice(
     let (now, mail, actor) = (state.clock.now(), state.mail(), access.auth.actor(&req));
     let work = async {
         match body.gateway {
+            Gateway::Stripe if body.payment_method_id.is_some() => {
+                let method = body.payment_method_id.clone().map(|m| m.into_string()).unwrap_or_default();
+                let invoice =
+                    crate::payments::methods::charge(&state.pool, &*state.vault, now, mail, actor, &account, (&id, &method)).await?;
+                Ok(PayStarted { redirect_url: None, invoice })
+            }
             Gateway::Stripe | Gateway::Razorpay => {
                 let gateway = crate::payments::card(&state.deps, body.gateway).ok_or_else(|| ApiError::internal("a card gateway"))?;
                 crate::payments::service::start(&state.pool, &*gateway, &state.config.public_url, &account, &id).await

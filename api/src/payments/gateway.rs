@@ -71,6 +71,8 @@ pub enum Reported {
     /// `refund_id` names one refund of `amount_minor` (Razorpay); a charge's cumulative
     /// `total_refunded_minor` (Stripe) says how much of the payment is given back in all.
     Refunded { payment_id: String, refund_id: Option<String>, amount_minor: Option<i64>, total_refunded_minor: Option<i64> },
+    /// A card was saved to a customer (Stripe's `payment_method.attached`).
+    CardSaved { customer_id: String, method_id: String, brand: String, last4: String, exp_month: u32, exp_year: u32 },
     /// Something Keel does not act on.
     Other,
 }
@@ -87,6 +89,40 @@ pub struct Signed<'a> {
 pub type Refunding<'a> = Pin<Box<dyn Future<Output = Result<String, GatewayError>> + Send + 'a>>;
 
 pub type Opening<'a> = Pin<Box<dyn Future<Output = Result<PaymentPage, GatewayError>> + Send + 'a>>;
+
+pub type Calling<'a, T> = Pin<Box<dyn Future<Output = Result<T, GatewayError>> + Send + 'a>>;
+
+/// A page where a client saves a card for later (Stripe Checkout in setup mode).
+#[derive(Debug, Clone)]
+pub struct SaveCard {
+    pub customer_id: String,
+    pub currency: Currency,
+    pub success_url: String,
+    pub cancel_url: String,
+}
+
+/// Charging a saved card now, off-session.
+#[derive(Debug, Clone)]
+pub struct Charge {
+    pub invoice_id: String,
+    pub customer_id: String,
+    pub method_id: String,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub idempotency_key: String,
+}
+
+/// Stored cards: a customer per client, a page to save a card, charging it, forgetting it.
+/// Gateways that cannot keep cards answer `Refused`.
+pub trait CardVault: std::fmt::Debug + Send + Sync {
+    /// Creates the gateway's customer for a client; answers its id.
+    fn create_customer(&self, email: &str, account_id: &str) -> Calling<'_, String>;
+    fn save_card_page(&self, req: SaveCard) -> Calling<'_, PaymentPage>;
+    /// Charges a saved card; answers the gateway's payment id. A decline is `Refused` with the
+    /// gateway's message.
+    fn charge(&self, req: Charge) -> Calling<'_, String>;
+    fn forget_card(&self, method_id: &str) -> Calling<'_, ()>;
+}
 
 pub trait CardGateway: std::fmt::Debug + Send + Sync {
     fn gateway(&self) -> Gateway;

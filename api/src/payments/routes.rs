@@ -1,19 +1,24 @@
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use keel_shared::billing::{EventFilter, PaymentEvent};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
+use keel_shared::billing::{AddPaymentMethod, EventFilter, PaymentEvent, PaymentMethod};
+use keel_shared::ids::PaymentMethodId;
 use keel_shared::Problem;
 use keel_shared::{Page, PageQuery};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::gateway::{CardGateway, Signed};
-use super::service;
+use super::{methods, service};
 use crate::db;
 use crate::error::ApiError;
-use crate::http::auth::{can, BackOffice};
+use crate::http::auth::{area, can, AccountHeader, BackOffice, ForAccount};
 use crate::http::extract::ValidQuery;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(stripe_webhook)
+    cfg.service(list_methods)
+        .service(add_method)
+        .service(default_method)
+        .service(remove_method)
+        .service(stripe_webhook)
         .service(razorpay_webhook)
         .service(razorpay_callback)
         .service(razorpay_callback_post)
@@ -150,6 +155,56 @@ async fn razorpay_page(state: web::Data<AppState>, order: web::Path<String>) -> 
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline' https://checkout.razorpay.com; frame-src https://api.razorpay.com https://checkout.razorpay.com; connect-src https://api.razorpay.com https://lumberjack.razorpay.com; img-src https: data:; style-src 'unsafe-inline'"))
         .body(page))
+}
+
+/// Your saved cards, the default (the one renewals are charged to) first.
+#[utoipa::path(tag = "payments", security(("bearer" = [])), params(AccountHeader),
+    responses((status = 200, body = Vec<PaymentMethod>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/payment-methods")]
+async fn list_methods(state: web::Data<AppState>, access: ForAccount<area::Billing>) -> Result<web::Json<Vec<PaymentMethod>>, ApiError> {
+    let account = access.account_id;
+    Ok(web::Json(db::run(&state.pool, move |c| methods::list(c, &account)).await?))
+}
+
+/// Save a card: answers the card gateway's page to send the browser to; the card appears here
+/// once the gateway reports it (signed webhook).
+#[utoipa::path(tag = "payments", security(("bearer" = [])), params(AccountHeader),
+    responses((status = 200, body = AddPaymentMethod), (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "The card gateway cannot be reached", body = Problem, content_type = "application/problem+json")))]
+#[post("/payment-methods")]
+async fn add_method(state: web::Data<AppState>, access: ForAccount<area::Billing>) -> Result<web::Json<AddPaymentMethod>, ApiError> {
+    let now = state.clock.now();
+    Ok(web::Json(methods::start_saving(&state.pool, &*state.vault, now, &state.config.public_url, &access.account_id).await?))
+}
+
+/// Make a saved card the default.
+#[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment method id"), AccountHeader),
+    responses((status = 200, body = Vec<PaymentMethod>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[put("/payment-methods/{id}/default")]
+async fn default_method(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    id: web::Path<PaymentMethodId>,
+) -> Result<web::Json<Vec<PaymentMethod>>, ApiError> {
+    let (now, actor, account, id) = (state.clock.now(), access.auth.actor(&req), access.account_id.clone(), id.into_inner().into_string());
+    Ok(web::Json(db::run(&state.pool, move |c| methods::make_default(c, now, &actor, &account, &id)).await?))
+}
+
+/// Remove a saved card (at the gateway too).
+#[utoipa::path(tag = "payments", security(("bearer" = [])), params(("id" = String, Path, description = "Payment method id"), AccountHeader),
+    responses((status = 204, description = "Removed"), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "The card gateway cannot be reached", body = Problem, content_type = "application/problem+json")))]
+#[delete("/payment-methods/{id}")]
+async fn remove_method(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    id: web::Path<PaymentMethodId>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, actor, id) = (state.clock.now(), access.auth.actor(&req), id.into_inner().into_string());
+    methods::remove(&state.pool, &*state.vault, now, actor, &access.account_id, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Every webhook the payment gateways sent, newest first, with what Keel did with it; filter by

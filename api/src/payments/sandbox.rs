@@ -49,8 +49,12 @@ pub struct StripeSandbox {
     sessions: Mutex<HashMap<String, Session>>,
     /// PaymentIntents paid: amount, currency, refunded so far.
     intents: Mutex<HashMap<String, (i64, String, i64)>>,
-    /// `Idempotency-Key` → the refund answered for it.
+    /// `Idempotency-Key` → the parameters and the answer given for it (refunds, charges, customers).
     refunds: Mutex<HashMap<String, (String, Value)>>,
+    /// Customers made.
+    customers: Mutex<std::collections::HashSet<String>>,
+    /// Saved cards: payment method id → (customer, last4).
+    cards: Mutex<HashMap<String, (Option<String>, String)>>,
     delivered: Mutex<Vec<Delivered>>,
 }
 
@@ -73,6 +77,8 @@ impl StripeSandbox {
             sessions: Mutex::new(HashMap::new()),
             intents: Mutex::new(HashMap::new()),
             refunds: Mutex::new(HashMap::new()),
+            customers: Mutex::new(std::collections::HashSet::new()),
+            cards: Mutex::new(HashMap::new()),
             delivered: Mutex::new(Vec::new()),
         }
     }
@@ -141,6 +147,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, sandbox: Arc<StripeSandbox>) {
         .route("/v1/checkout/sessions", web::post().to(create_session))
         .route("/v1/checkout/sessions/{id}", web::get().to(get_session))
         .route("/v1/refunds", web::post().to(create_refund))
+        .route("/v1/customers", web::post().to(create_customer))
+        .route("/v1/payment_intents", web::post().to(create_intent))
+        .route("/v1/payment_methods/{id}/detach", web::post().to(detach))
         .route("/pay/{id}", web::get().to(page))
         .route("/pay/{id}", web::post().to(act));
 }
@@ -162,6 +171,9 @@ async fn create_session(req: HttpRequest, body: web::Bytes, sandbox: web::Data<S
     }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| form.get(k).map(String::as_str);
+    if get("mode") == Some("setup") {
+        return setup_session(&form, &sandbox);
+    }
     if get("mode") != Some("payment") {
         return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing or unsupported mode", Some("mode"));
     }
@@ -344,6 +356,9 @@ async fn page(id: web::Path<String>, sandbox: web::Data<StripeSandbox>) -> HttpR
         );
     };
     let o = &s.object;
+    if o["mode"] == "setup" {
+        return setup_page(&id, &s, &sandbox);
+    }
     let names =
         o["line_item_names"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default();
     let amount = amount_text(o["amount_total"].as_i64().unwrap_or(0), o["currency"].as_str().unwrap_or(""));
@@ -395,6 +410,9 @@ async fn act(id: web::Path<String>, form: web::Form<Action>, sandbox: web::Data<
         );
     }
     let see_other = |url: &str| HttpResponse::SeeOther().insert_header(("Location", url.replace("{CHECKOUT_SESSION_ID}", &id))).finish();
+    if s.object["mode"] == "setup" {
+        return save_card(&id, s, &form.action, &sandbox).await;
+    }
     let intent = random("pi_", 24);
     let amount = s.object["amount_total"].clone();
     let (currency, metadata) = (s.object["currency"].clone(), s.intent_metadata.clone());
@@ -432,6 +450,219 @@ async fn act(id: web::Path<String>, form: web::Form<Action>, sandbox: web::Data<
         _ => html(
             StatusCode::BAD_REQUEST,
             format!("<!doctype html><title>Bad request</title><style>{STYLE}</style><main><h1>Unknown action.</h1></main>"),
+        ),
+    }
+}
+
+/// A Checkout Session in setup mode: saves a card to `customer`.
+fn setup_session(form: &HashMap<String, String>, sandbox: &StripeSandbox) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let get = |k: &str| form.get(k).map(String::as_str);
+    let Some(customer) = get("customer").filter(|c| sandbox.customers.lock().is_ok_and(|all| all.contains(*c))) else {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "No such customer", Some("customer"));
+    };
+    let (Some(success), Some(cancel)) = (get("success_url"), get("cancel_url")) else {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing required param: success_url", Some("success_url"));
+    };
+    let id = random("cs_test_", 40);
+    let now = sandbox.clock.now().timestamp();
+    let object = json!({
+        "id": id, "object": "checkout.session", "url": format!("{}/pay/{id}", sandbox.base_url), "status": "open",
+        "payment_status": "no_payment_required", "mode": "setup", "currency": get("currency"), "customer": customer,
+        "setup_intent": null, "metadata": {}, "expires_at": now + 86_400, "created": now, "livemode": false,
+        "success_url": success, "cancel_url": cancel,
+    });
+    if let Ok(mut all) = sandbox.sessions.lock() {
+        all.insert(id, Session { object: object.clone(), intent_metadata: json!({}) });
+    }
+    HttpResponse::Ok().insert_header(("Request-Id", random("req_", 14))).json(object)
+}
+
+fn setup_page(id: &str, s: &Session, sandbox: &StripeSandbox) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let actions = if s.object["status"] == "open" {
+        format!(
+            "<form method=post action=\"{base}/pay/{id}\"><div class=card>4242 4242 4242 4242 · 12/34 · 123</div>\
+             <button class=pay name=action value=save>Save card</button>\
+             <button class=fail name=action value=save_declining>Save a card that will be declined (…0002)</button>\
+             <button class=cancel name=action value=cancel>Cancel and go back</button></form>",
+            base = escape(&sandbox.base_url),
+            id = escape(id),
+        )
+    } else {
+        "<p>This card is saved.</p>".to_string()
+    };
+    html(
+        StatusCode::OK,
+        format!(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\">\
+             <title>Sandbox: save a card</title><style>{STYLE}</style></head><body>\
+             <div class=band>Stripe sandbox — a stand-in for Stripe Checkout. No real card is stored.</div>\
+             <main><h1>Save a card for later payments</h1>{actions}</main></body></html>"
+        ),
+    )
+}
+
+async fn save_card(id: &str, mut s: Session, action: &str, sandbox: &StripeSandbox) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let see_other = |url: &str| HttpResponse::SeeOther().insert_header(("Location", url.replace("{CHECKOUT_SESSION_ID}", id))).finish();
+    let last4 = match action {
+        "save" => "4242",
+        "save_declining" => "0002",
+        "cancel" => return see_other(s.object["cancel_url"].as_str().unwrap_or("/")),
+        _ => {
+            return html(
+                StatusCode::BAD_REQUEST,
+                format!("<!doctype html><title>Bad request</title><style>{STYLE}</style><main><h1>Unknown action.</h1></main>"),
+            )
+        }
+    };
+    let customer = s.object["customer"].as_str().unwrap_or_default().to_string();
+    let method = random("pm_", 24);
+    let setup = random("seti_", 24);
+    s.object["status"] = json!("complete");
+    s.object["setup_intent"] = json!(setup);
+    if let Ok(mut all) = sandbox.sessions.lock() {
+        all.insert(id.to_string(), s.clone());
+    }
+    if let Ok(mut cards) = sandbox.cards.lock() {
+        cards.insert(method.clone(), (Some(customer.clone()), last4.to_string()));
+    }
+    let card = json!({"brand": "visa", "last4": last4, "exp_month": 12, "exp_year": 2034, "funding": "credit"});
+    sandbox.send("checkout.session.completed", s.object.clone()).await;
+    sandbox
+        .send("setup_intent.succeeded", json!({"id": setup, "object": "setup_intent", "status": "succeeded", "customer": customer, "payment_method": method, "usage": "off_session"}))
+        .await;
+    sandbox
+        .send(
+            "payment_method.attached",
+            json!({"id": method, "object": "payment_method", "type": "card", "customer": customer, "card": card}),
+        )
+        .await;
+    see_other(s.object["success_url"].as_str().unwrap_or("/"))
+}
+
+/// Answers the stored answer for an `Idempotency-Key` used with the same parameters, a 400 for
+/// other parameters, or none for a fresh key.
+fn replayed(req: &HttpRequest, params: &str, sandbox: &StripeSandbox) -> Option<HttpResponse> {
+    let key = req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok())?;
+    let replays = sandbox.refunds.lock().ok()?;
+    let (earlier, answer) = replays.get(key)?;
+    if earlier != params {
+        return Some(stripe_error(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "idempotency_error",
+            "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+            None,
+        ));
+    }
+    Some(HttpResponse::Ok().insert_header(("Idempotent-Replayed", "true")).json(answer))
+}
+
+fn remember(req: &HttpRequest, params: String, answer: &Value, sandbox: &StripeSandbox) {
+    if let (Some(key), Ok(mut replays)) = (req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()), sandbox.refunds.lock()) {
+        replays.insert(key.to_string(), (params, answer.clone()));
+    }
+}
+
+/// `POST /v1/customers`.
+async fn create_customer(req: HttpRequest, body: web::Bytes, sandbox: web::Data<StripeSandbox>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if !authorised(&req, &sandbox) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided", None);
+    }
+    let params = String::from_utf8_lossy(&body).into_owned();
+    if let Some(answer) = replayed(&req, &params, &sandbox) {
+        return answer;
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let id = random("cus_", 14);
+    if let Ok(mut all) = sandbox.customers.lock() {
+        all.insert(id.clone());
+    }
+    let answer = json!({"id": id, "object": "customer", "email": form.get("email"), "metadata": {"account_id": form.get("metadata[account_id]")},
+                        "created": sandbox.clock.now().timestamp(), "livemode": false});
+    remember(&req, params, &answer, &sandbox);
+    HttpResponse::Ok().json(answer)
+}
+
+/// `POST /v1/payment_intents` with `confirm=true&off_session=true`: charges a saved card (one
+/// ending 0002 is declined with a 402, as Stripe's test card is).
+async fn create_intent(req: HttpRequest, body: web::Bytes, sandbox: web::Data<StripeSandbox>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if !authorised(&req, &sandbox) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided", None);
+    }
+    let params = String::from_utf8_lossy(&body).into_owned();
+    if let Some(answer) = replayed(&req, &params, &sandbox) {
+        return answer;
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let get = |k: &str| form.get(k).map(String::as_str);
+    let Some(amount) = get("amount").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0) else {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Invalid integer", Some("amount"));
+    };
+    let (Some(currency), Some(customer), Some(method)) = (get("currency"), get("customer"), get("payment_method")) else {
+        return stripe_error(StatusCode::BAD_REQUEST, "invalid_request_error", "Missing required param", Some("payment_method"));
+    };
+    let card = sandbox.cards.lock().ok().and_then(|c| c.get(method).cloned());
+    let Some((Some(owner), last4)) = card else {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            &format!("No such PaymentMethod: '{method}'"),
+            Some("payment_method"),
+        );
+    };
+    if owner != customer {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "The PaymentMethod does not belong to the Customer",
+            Some("payment_method"),
+        );
+    }
+    let id = random("pi_", 24);
+    let metadata: serde_json::Map<String, Value> = form
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("metadata[")?.strip_suffix(']')?.to_string(), Value::String(v.clone()))))
+        .collect();
+    let mut intent = json!({"id": id, "object": "payment_intent", "amount": amount, "currency": currency, "customer": customer,
+                            "payment_method": method, "metadata": metadata, "status": "succeeded", "amount_received": amount,
+                            "latest_charge": random("ch_", 24)});
+    if last4 == "0002" {
+        intent["status"] = json!("requires_payment_method");
+        intent["amount_received"] = json!(0);
+        let error = json!({"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
+                                     "message": "Your card was declined.", "payment_intent": intent}});
+        sandbox.send("payment_intent.payment_failed", intent).await;
+        return HttpResponse::PaymentRequired().json(error);
+    }
+    if let Ok(mut all) = sandbox.intents.lock() {
+        all.insert(id.clone(), (amount, currency.to_string(), 0));
+    }
+    remember(&req, params, &intent, &sandbox);
+    sandbox.send("payment_intent.succeeded", intent.clone()).await;
+    HttpResponse::Ok().json(intent)
+}
+
+/// `POST /v1/payment_methods/{id}/detach`.
+async fn detach(req: HttpRequest, id: web::Path<String>, sandbox: web::Data<StripeSandbox>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    if !authorised(&req, &sandbox) {
+        return stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided", None);
+    }
+    let Ok(mut cards) = sandbox.cards.lock() else { return stripe_error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", "lock", None) };
+    match cards.get_mut(id.as_str()) {
+        Some((owner @ Some(_), _)) => {
+            *owner = None;
+            HttpResponse::Ok().json(json!({"id": id.as_str(), "object": "payment_method", "customer": null}))
+        }
+        _ => stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "The payment method you provided is not attached to a customer",
+            None,
         ),
     }
 }

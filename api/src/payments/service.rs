@@ -224,6 +224,13 @@ fn decide(
     };
     match &v.what {
         Reported::Other => Ok((EventOutcome::Ignored, format!("{} is not acted on", v.event_type), None)),
+        Reported::CardSaved { customer_id, method_id, brand, last4, exp_month, exp_year } => {
+            match super::methods::saved_in(conn, now, gateway, customer_id, (method_id, brand, last4, *exp_month, *exp_year))? {
+                None => Ok((EventOutcome::Unmatched, format!("card {method_id} saved to customer {customer_id}, who is not Keel's"), None)),
+                Some((_, true)) => Ok((EventOutcome::Recorded, format!("{brand} ending {last4} saved"), None)),
+                Some((_, false)) => Ok((EventOutcome::Duplicate, format!("card {method_id} was saved before"), None)),
+            }
+        }
         Reported::Refunded { payment_id, refund_id, amount_minor, total_refunded_minor } => {
             let Some(paid) = invoices::payment_by_external(conn, gateway, payment_id)? else {
                 return Ok((EventOutcome::Unmatched, format!("a refund of payment {payment_id}, which Keel did not record"), None));

@@ -10,7 +10,10 @@ use keel_shared::billing::Gateway;
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::gateway::{CardGateway, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported, Signed, Verified};
+use super::gateway::{
+    Calling, CardGateway, CardVault, Charge, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported, SaveCard, Signed,
+    Verified,
+};
 
 /// Where Stripe's API lives.
 pub const STRIPE_URL: &str = "https://api.stripe.com";
@@ -65,6 +68,49 @@ pub fn session_form(req: &PageRequest) -> String {
     form.finish()
 }
 
+impl Stripe {
+    /// POSTs a form to Stripe's API and answers the JSON object, or why not: Stripe's own message,
+    /// `Unavailable` when trying again may help (not reached, 429, 5xx), `Refused` otherwise
+    /// (402 declines included).
+    async fn post(&self, path: &str, form: String, idempotency_key: Option<&str>, what: &str) -> Result<Value, GatewayError> {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.api_url))
+            .bearer_auth(&self.secret_key)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form);
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        let res = req.send().await.map_err(|e| GatewayError::Unavailable(format!("Stripe not reached: {e}")))?;
+        let status = res.status();
+        let body: Value = res.json().await.map_err(|e| GatewayError::Unavailable(format!("Stripe's answer: {e}")))?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
+        Err(if status.is_server_error() || status.as_u16() == 429 {
+            GatewayError::Unavailable(format!("Stripe answered HTTP {status}: {message}"))
+        } else if status.as_u16() == 402 {
+            GatewayError::Refused(message)
+        } else {
+            GatewayError::Refused(format!("Stripe refused the {what} (HTTP {status}): {message}"))
+        })
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let mut f = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        f.append_pair(k, v);
+    }
+    f.finish()
+}
+
+fn id_of(v: &Value, what: &str) -> Result<String, GatewayError> {
+    v["id"].as_str().map(str::to_string).ok_or_else(|| GatewayError::Unavailable(format!("Stripe's {what} has no id")))
+}
+
 impl CardGateway for Stripe {
     fn gateway(&self) -> Gateway {
         Gateway::Stripe
@@ -76,25 +122,7 @@ impl CardGateway for Stripe {
 
     fn open(&self, req: PageRequest) -> Opening<'_> {
         Box::pin(async move {
-            let res = self
-                .http
-                .post(format!("{}/v1/checkout/sessions", self.api_url))
-                .bearer_auth(&self.secret_key)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(session_form(&req))
-                .send()
-                .await
-                .map_err(|e| GatewayError::Unavailable(format!("Stripe not reached: {e}")))?;
-            let status = res.status();
-            let body: Value = res.json().await.map_err(|e| GatewayError::Unavailable(format!("Stripe's answer: {e}")))?;
-            if !status.is_success() {
-                let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
-                return Err(if status.is_server_error() || status.as_u16() == 429 {
-                    GatewayError::Unavailable(format!("Stripe answered HTTP {status}: {message}"))
-                } else {
-                    GatewayError::Refused(format!("Stripe refused the payment page (HTTP {status}): {message}"))
-                });
-            }
+            let body = self.post("/v1/checkout/sessions", session_form(&req), None, "payment page").await?;
             match (body["id"].as_str(), body["url"].as_str()) {
                 (Some(id), Some(url)) => Ok(PaymentPage { id: id.to_string(), url: url.to_string() }),
                 _ => Err(GatewayError::Unavailable("Stripe's session has no id or url".into())),
@@ -103,34 +131,11 @@ impl CardGateway for Stripe {
     }
 
     fn refund(&self, payment_id: &str, amount_minor: i64, idempotency_key: &str) -> Refunding<'_> {
-        let form = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("payment_intent", payment_id)
-            .append_pair("amount", &amount_minor.to_string())
-            .append_pair("reason", "requested_by_customer")
-            .finish();
+        let body = form(&[("payment_intent", payment_id), ("amount", &amount_minor.to_string()), ("reason", "requested_by_customer")]);
         let key = idempotency_key.to_string();
         Box::pin(async move {
-            let res = self
-                .http
-                .post(format!("{}/v1/refunds", self.api_url))
-                .bearer_auth(&self.secret_key)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Idempotency-Key", key)
-                .body(form)
-                .send()
-                .await
-                .map_err(|e| GatewayError::Unavailable(format!("Stripe not reached: {e}")))?;
-            let status = res.status();
-            let body: Value = res.json().await.map_err(|e| GatewayError::Unavailable(format!("Stripe's answer: {e}")))?;
-            if !status.is_success() {
-                let message = body["error"]["message"].as_str().unwrap_or("no message").to_string();
-                return Err(if status.is_server_error() || status.as_u16() == 429 {
-                    GatewayError::Unavailable(format!("Stripe answered HTTP {status}: {message}"))
-                } else {
-                    GatewayError::Refused(format!("Stripe refused the refund (HTTP {status}): {message}"))
-                });
-            }
-            match (body["id"].as_str(), body["status"].as_str()) {
+            let refund = self.post("/v1/refunds", body, Some(&key), "refund").await?;
+            match (refund["id"].as_str(), refund["status"].as_str()) {
                 (Some(id), Some("succeeded" | "pending")) => Ok(id.to_string()),
                 (Some(id), other) => Err(GatewayError::Refused(format!("Stripe's refund {id} is {}", other.unwrap_or("of no status")))),
                 _ => Err(GatewayError::Unavailable("Stripe's refund has no id".into())),
@@ -142,6 +147,60 @@ impl CardGateway for Stripe {
         let header = headers.signature.ok_or("no Stripe-Signature header")?;
         check_signature(header, body, &self.webhook_secret, now)?;
         read_event(body)
+    }
+}
+
+impl CardVault for Stripe {
+    fn create_customer(&self, email: &str, account_id: &str) -> Calling<'_, String> {
+        let body = form(&[("email", email), ("metadata[account_id]", account_id)]);
+        let key = format!("keel-customer-{account_id}");
+        Box::pin(async move { id_of(&self.post("/v1/customers", body, Some(&key), "customer").await?, "customer") })
+    }
+
+    fn save_card_page(&self, req: SaveCard) -> Calling<'_, PaymentPage> {
+        let currency = req.currency.code().to_ascii_lowercase();
+        let body = form(&[
+            ("mode", "setup"),
+            ("customer", &req.customer_id),
+            ("currency", &currency),
+            ("payment_method_types[0]", "card"),
+            ("success_url", &req.success_url),
+            ("cancel_url", &req.cancel_url),
+        ]);
+        Box::pin(async move {
+            let session = self.post("/v1/checkout/sessions", body, None, "card page").await?;
+            let url = session["url"].as_str().ok_or_else(|| GatewayError::Unavailable("Stripe's session has no url".into()))?.to_string();
+            Ok(PaymentPage { id: id_of(&session, "session")?, url })
+        })
+    }
+
+    fn charge(&self, req: Charge) -> Calling<'_, String> {
+        let (amount, currency) = (req.amount_minor.to_string(), req.currency.code().to_ascii_lowercase());
+        let body = form(&[
+            ("amount", &amount),
+            ("currency", &currency),
+            ("customer", &req.customer_id),
+            ("payment_method", &req.method_id),
+            ("off_session", "true"),
+            ("confirm", "true"),
+            ("metadata[invoice_id]", &req.invoice_id),
+            ("metadata[amount_minor]", &amount),
+        ]);
+        Box::pin(async move {
+            let intent = self.post("/v1/payment_intents", body, Some(&req.idempotency_key), "charge").await?;
+            match intent["status"].as_str() {
+                Some("succeeded") => id_of(&intent, "PaymentIntent"),
+                other => Err(GatewayError::Refused(format!("the payment is {}", other.unwrap_or("of no status")))),
+            }
+        })
+    }
+
+    fn forget_card(&self, method_id: &str) -> Calling<'_, ()> {
+        let path = format!("/v1/payment_methods/{method_id}/detach");
+        Box::pin(async move {
+            self.post(&path, String::new(), None, "card removal").await?;
+            Ok(())
+        })
     }
 }
 
@@ -216,6 +275,14 @@ pub fn read_event(body: &[u8]) -> Result<Verified, String> {
             invoice_id,
             checkout_id: None,
             reason: object["last_payment_error"]["message"].as_str().unwrap_or("the payment failed").to_string(),
+        },
+        "payment_method.attached" => Reported::CardSaved {
+            customer_id: text(&object["customer"]).ok_or("payment_method.attached names no customer")?,
+            method_id: text(&object["id"]).ok_or("payment_method.attached names no payment method")?,
+            brand: object["card"]["brand"].as_str().unwrap_or("card").chars().take(20).collect(),
+            last4: object["card"]["last4"].as_str().unwrap_or("????").chars().take(4).collect(),
+            exp_month: object["card"]["exp_month"].as_u64().and_then(|m| u32::try_from(m).ok()).unwrap_or(0),
+            exp_year: object["card"]["exp_year"].as_u64().and_then(|y| u32::try_from(y).ok()).unwrap_or(0),
         },
         "charge.refunded" => Reported::Refunded {
             payment_id: text(&object["payment_intent"]).ok_or("charge.refunded names no PaymentIntent")?,

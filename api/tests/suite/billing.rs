@@ -782,3 +782,74 @@ both_backends!(open_invoices_of_one_client_merge_into_one, |app: TestApp| async 
     let audit = app.get(&format!("/api/v1/admin/audit?account_id={}&action=order.paid", ann.id), Some(&admin)).await;
     assert_eq!(audit.body["total"], 2, "{}", audit.text);
 });
+
+both_backends!(clients_save_cards_and_pay_with_them, config = with_stripe, |app: TestApp| async move {
+    let ann = a_client().verified().create(&app).await;
+    assert_eq!(app.get("/api/v1/payment-methods", Some(&ann.token)).await.body, json!([]));
+    let (_, sandbox) = standins::stripe();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // Saving a card: the gateway's page, then its signed events.
+    let mut save = |action: &'static str| {
+        let (app, http, sandbox, token) = (&app, &http, &sandbox, ann.token.clone());
+        async move {
+            let res = app.post_authed("/api/v1/payment-methods", &token).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+            let url = res.body["redirect_url"].as_str().unwrap().to_string();
+            let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            assert!(page.contains("Save card"), "{page}");
+            let before = sandbox.delivered().len();
+            let res = http
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("action={action}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 303);
+            let outcomes: Vec<String> = futures_util::future::join_all(
+                sandbox.delivered()[before..]
+                    .iter()
+                    .map(|e| async move { deliver(app, &e.body, &e.signature).await.body["outcome"].as_str().unwrap_or("?").to_string() }),
+            )
+            .await;
+            outcomes
+        }
+    };
+    assert_eq!(save("save").await, ["ignored", "ignored", "recorded"]);
+    save("save_declining").await;
+    let cards = app.get("/api/v1/payment-methods", Some(&ann.token)).await.body;
+    assert_eq!(cards.as_array().map(Vec::len), Some(2), "{cards}");
+    assert_eq!(
+        (cards[0]["last4"].as_str(), cards[0]["is_default"].as_bool(), cards[0]["brand"].as_str()),
+        (Some("4242"), Some(true), Some("visa"))
+    );
+    let (good, declining) = (cards[0]["id"].as_str().unwrap().to_string(), cards[1]["id"].as_str().unwrap().to_string());
+    // Paying with the card that declines: 409 with Stripe's message; nothing recorded.
+    let inv = order_vps(&app, &ann.token, "k1").await;
+    let pay = format!("/api/v1/invoices/{}/pay", inv["id"].as_str().unwrap());
+    let res = app.post_json_authed(&pay, &ann.token, json!({"gateway": "stripe", "payment_method_id": declining})).await;
+    assert_eq!(res.problem(409)["code"], "payment_declined");
+    assert!(res.body["detail"].as_str().unwrap().contains("Your card was declined."));
+    assert_eq!(count(&app, "payments"), 0);
+    // Another client's card id is not yours.
+    let bob = a_client().verified().create(&app).await;
+    assert_eq!(app.delete_authed(&format!("/api/v1/payment-methods/{good}"), &bob.token).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.put_json(&format!("/api/v1/payment-methods/{good}/default"), &bob.token, json!({})).await.status, StatusCode::NOT_FOUND);
+    // The good card pays at once.
+    let res = app.post_json_authed(&pay, &ann.token, json!({"gateway": "stripe", "payment_method_id": good})).await;
+    assert_eq!((res.status, res.body["invoice"]["status"].as_str()), (StatusCode::OK, Some("paid")), "{}", res.text);
+    assert!(res.body.get("redirect_url").is_none());
+    // Its payment_intent.succeeded arrives after: the same payment, recorded once.
+    let last = sandbox.delivered().last().cloned().unwrap();
+    assert_eq!(deliver(&app, &last.body, &last.signature).await.body["outcome"], "duplicate");
+    // Default and removal.
+    let res = app.put_json(&format!("/api/v1/payment-methods/{declining}/default"), &ann.token, json!({})).await;
+    assert_eq!((res.body[0]["id"].as_str(), res.body[0]["is_default"].as_bool()), (Some(declining.as_str()), Some(true)), "{}", res.text);
+    assert_eq!(app.delete_authed(&format!("/api/v1/payment-methods/{declining}"), &ann.token).await.status, StatusCode::NO_CONTENT);
+    let cards = app.get("/api/v1/payment-methods", Some(&ann.token)).await.body;
+    assert_eq!(
+        (cards.as_array().map(Vec::len), cards[0]["is_default"].as_bool()),
+        (Some(1), Some(true)),
+        "the other card is the default now"
+    );
+});

@@ -158,3 +158,31 @@ CREATE TABLE email_attachments (
     content      BYTEA NOT NULL,
     PRIMARY KEY (email_id, line_no)
 );
+
+-- A client's customer record at a gateway (Stripe's `cus_…`), made once.
+CREATE TABLE gateway_customers (
+    account_id  TEXT NOT NULL REFERENCES users (id),
+    gateway     TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (account_id, gateway)
+);
+CREATE UNIQUE INDEX gateway_customers_customer ON gateway_customers (gateway, customer_id);
+
+-- Stored payment methods: the gateway's tokens and what identifies the card to its owner, never
+-- card data.
+CREATE TABLE payment_methods (
+    id          TEXT PRIMARY KEY NOT NULL,
+    account_id  TEXT NOT NULL REFERENCES users (id),
+    gateway     TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    method_id   TEXT NOT NULL,
+    brand       TEXT NOT NULL,
+    last4       TEXT NOT NULL,
+    exp_month   INTEGER NOT NULL,
+    exp_year    INTEGER NOT NULL,
+    is_default  BOOLEAN NOT NULL,
+    created_at  TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX payment_methods_method ON payment_methods (gateway, method_id);
+CREATE INDEX payment_methods_account ON payment_methods (account_id, created_at);

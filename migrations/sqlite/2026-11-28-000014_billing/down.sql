@@ -1,3 +1,5 @@
+DROP TABLE payment_methods;
+DROP TABLE gateway_customers;
 DROP TABLE email_attachments;
 DROP TABLE gateway_checkouts;
 DROP TABLE idempotency_keys;
