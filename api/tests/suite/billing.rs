@@ -789,7 +789,7 @@ both_backends!(clients_save_cards_and_pay_with_them, config = with_stripe, |app:
     let (_, sandbox) = standins::stripe();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     // Saving a card: the gateway's page, then its signed events.
-    let mut save = |action: &'static str| {
+    let save = |action: &'static str| {
         let (app, http, sandbox, token) = (&app, &http, &sandbox, ann.token.clone());
         async move {
             let res = app.post_authed("/api/v1/payment-methods", &token).await;
