@@ -388,7 +388,7 @@ pub struct AddFunds {
     pub currency: Currency,
 }
 
-/// Invoices to merge into one (`POST /admin/invoices/merge`): open, nothing paid, one client,
+/// Invoices to merge into one (`POST /admin/invoice-merges`): open, nothing paid, one client,
 /// one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

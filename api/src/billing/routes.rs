@@ -320,7 +320,7 @@ async fn create_invoice(
 #[utoipa::path(tag = "billing", security(("bearer" = [])), request_body = MergeInvoices,
     responses((status = 201, body = Invoice), (status = 403, body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "An invoice that cannot be merged, another client's or currency (named by its index)", body = Problem, content_type = "application/problem+json")))]
-#[post("/admin/invoices/merge")]
+#[post("/admin/invoice-merges")]
 async fn merge_invoices(
     req: HttpRequest,
     state: web::Data<AppState>,

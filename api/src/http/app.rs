@@ -109,6 +109,13 @@ pub fn build(
         // A path segment that cannot be what the route names (a malformed id) names nothing: 404.
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound("no such resource".into()).into()))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::bad_request("bad_query", e.to_string()).into()))
+        // Form bodies (Razorpay's checkout callback): the same problem+json.
+        .app_data(web::FormConfig::default().error_handler(|e, _| match e {
+            actix_web::error::UrlencodedError::ContentType => {
+                ApiError::UnsupportedMediaType("send application/x-www-form-urlencoded".into()).into()
+            }
+            other => ApiError::bad_request("bad_form", other.to_string()).into(),
+        }))
         .app_data(
             web::JsonConfig::default()
                 .limit(super::extract::JSON_LIMIT)

@@ -752,14 +752,14 @@ both_backends!(open_invoices_of_one_client_merge_into_one, |app: TestApp| async 
     let c = order_vps(&app, &bob.token, "c").await;
     let admin = app.admin_token().await;
     let merge = |ids: Vec<&Value>| json!({"invoice_ids": ids.iter().map(|i| i["id"].clone()).collect::<Vec<_>>()});
-    let res = app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a, &c])).await;
+    let res = app.post_json_authed("/api/v1/admin/invoice-merges", &admin, merge(vec![&a, &c])).await;
     assert_eq!(res.problem(422)["errors"]["invoice_ids[1]"][0], "belongs to another client");
-    let res = app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a, &a])).await;
+    let res = app.post_json_authed("/api/v1/admin/invoice-merges", &admin, merge(vec![&a, &a])).await;
     assert_eq!(res.problem(422)["errors"]["invoice_ids[1]"][0], "listed twice");
-    assert!(app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a])).await.problem(422)["errors"]
+    assert!(app.post_json_authed("/api/v1/admin/invoice-merges", &admin, merge(vec![&a])).await.problem(422)["errors"]
         .get("invoice_ids")
         .is_some());
-    let res = app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a, &b])).await;
+    let res = app.post_json_authed("/api/v1/admin/invoice-merges", &admin, merge(vec![&a, &b])).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     let merged = res.body.clone();
     assert_eq!((merged["number"].as_str(), merged["total_minor"].as_i64()), (Some("INV-2026-000004"), Some(3998)));
@@ -771,7 +771,7 @@ both_backends!(open_invoices_of_one_client_merge_into_one, |app: TestApp| async 
     }
     // Merged invoices cannot merge again; paying the new one pays for both orders.
     assert_eq!(
-        app.post_json_authed("/api/v1/admin/invoices/merge", &admin, merge(vec![&a, &c])).await.status,
+        app.post_json_authed("/api/v1/admin/invoice-merges", &admin, merge(vec![&a, &c])).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let id = merged["id"].as_str().unwrap();

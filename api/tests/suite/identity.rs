@@ -518,8 +518,12 @@ both_backends!(every_route_enforces_roles, |app: TestApp| async move {
         "/api/v1/email/unsubscribe",
         "/api/v1/team/invitations/{token}",
         "/api/v1/team/invitations/{token}/accept",
-        // Stripe signs it instead: without a valid Stripe-Signature it is a 400.
+        // The gateways sign these instead: without a valid signature they are a 400.
         "/api/v1/webhooks/stripe",
+        "/api/v1/webhooks/razorpay",
+        // The browser coming back from Razorpay's checkout, and Keel's page that opens it.
+        "/api/v1/payments/razorpay/callback",
+        "/api/v1/payments/razorpay/{order}",
     ];
     let public_auth = [
         "/api/v1/auth/register",

@@ -168,6 +168,22 @@ impl TestApp {
         let mut config = Config::for_dir(db.dir(), url.clone());
         config.admin_email = Some(ADMIN_EMAIL.into());
         config.admin_password = Some(ADMIN_PASSWORD.into());
+        // The payment gateways are the stand-ins on this binary's loopback port (an app under
+        // test has no port for its own sandboxes to call back).
+        let (stripe, _) = standins::stripe();
+        config.stripe = Some(keel_api::config::StripeKeys {
+            secret_key: standins::STRIPE_KEY.into(),
+            webhook_secret: standins::STRIPE_WEBHOOK_SECRET.into(),
+            api_url: stripe,
+        });
+        let (razorpay, _) = standins::razorpay();
+        let (key_id, key_secret, webhook_secret) = standins::RAZORPAY_KEYS;
+        config.razorpay = Some(keel_api::config::RazorpayKeys {
+            key_id: key_id.into(),
+            key_secret: key_secret.into(),
+            webhook_secret: webhook_secret.into(),
+            api_url: razorpay,
+        });
         f(&mut config);
         let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap());
         let pool = db::connect(&url, 4).unwrap();
