@@ -37,7 +37,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
               (status = 400, description = "The signature is missing, wrong or too old", body = Problem, content_type = "application/problem+json"),
               (status = 413, body = Problem, content_type = "application/problem+json")))]
 #[post("/webhooks/stripe")]
-async fn stripe_webhook(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn stripe_webhook(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let body = crate::http::extract::raw_body(payload, crate::http::extract::WEBHOOK_LIMIT).await?;
     let gateway: std::sync::Arc<dyn CardGateway> = state.stripe.clone();
     webhook(&req, &state, gateway, "Stripe-Signature", None, body).await
 }
@@ -75,7 +76,8 @@ async fn webhook(
               (status = 400, description = "The signature or event id is missing or wrong", body = Problem, content_type = "application/problem+json"),
               (status = 413, body = Problem, content_type = "application/problem+json")))]
 #[post("/webhooks/razorpay")]
-async fn razorpay_webhook(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn razorpay_webhook(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let body = crate::http::extract::raw_body(payload, crate::http::extract::WEBHOOK_LIMIT).await?;
     let gateway: std::sync::Arc<dyn CardGateway> = state.razorpay.clone();
     webhook(&req, &state, gateway, "X-Razorpay-Signature", Some("X-Razorpay-Event-Id"), body).await
 }

@@ -130,14 +130,15 @@ pub fn receive(
     headers: &Signed<'_>,
     body: &[u8],
 ) -> Result<Result<Received, String>, ApiError> {
-    let text = String::from_utf8_lossy(body).into_owned();
+    // Kept as text: invalid UTF-8 and NUL (which PostgreSQL's text refuses) become U+FFFD.
+    let text = String::from_utf8_lossy(body).replace('\0', "\u{FFFD}");
     let at = now_micros(now);
     let verified = match gateway.verify(headers, body, now) {
         Ok(v) => v,
         Err(why) => {
             let kind = serde_json::from_slice::<serde_json::Value>(body)
                 .ok()
-                .and_then(|v| v["type"].as_str().map(|t| t.chars().take(100).collect::<String>()))
+                .and_then(|v| v["type"].as_str().map(|t| t.chars().filter(|c| !c.is_control()).take(100).collect::<String>()))
                 .unwrap_or_else(|| "unknown".into());
             let row = EventRow {
                 id: ids::new_id(),
@@ -156,6 +157,11 @@ pub fn receive(
             return Ok(Err(why));
         }
     };
+    // A signed event's ids go into the database: ones no gateway makes are refused.
+    let sane = |t: &str| t.len() <= 255 && !t.chars().any(char::is_control);
+    if !sane(&verified.event_id) || !sane(&verified.event_type) {
+        return Ok(Err("the event's id or type is not text a gateway sends".into()));
+    }
     db::transaction(conn, |conn| act(conn, now, mail, gateway.gateway(), &verified, text).map(Ok))
 }
 

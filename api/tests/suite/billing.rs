@@ -853,3 +853,17 @@ both_backends!(clients_save_cards_and_pay_with_them, config = with_stripe, |app:
         "the other card is the default now"
     );
 });
+
+both_backends!(webhooks_refuse_what_is_not_an_event, |app: TestApp| async move {
+    // Too large, not JSON, control characters, no signature: a problem, nothing stored as paid.
+    let huge = "x".repeat(300_000);
+    let res = deliver(&app, &huge, "t=1,v1=00").await;
+    assert_eq!((res.status, res.content_type()), (StatusCode::PAYLOAD_TOO_LARGE, "application/problem+json"), "{}", res.text);
+    for body in ["not json", "{\"id\":\"evt_\u{0}\"}", "{}{}"] {
+        let res = deliver(&app, body, &signed(&app, body, 0)).await;
+        assert_eq!(res.problem(400)["code"], "bad_signature", "{body}: {}", res.text);
+    }
+    let res = deliver_razorpay(&app, "{}", "00", "").await;
+    assert_eq!(res.problem(400)["code"], "bad_signature");
+    assert_eq!(count(&app, "payments"), 0);
+});
