@@ -197,6 +197,24 @@ fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, (String, S
     })
 }
 
+/// The largest webhook body a gateway may send.
+pub const WEBHOOK_LIMIT: usize = 256 * 1024;
+
+/// A request's raw body (for signatures computed over the exact bytes), at most `limit` bytes:
+/// larger is a 413 problem.
+pub async fn raw_body(mut payload: actix_web::web::Payload, limit: usize) -> Result<actix_web::web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,22 +288,4 @@ mod tests {
         assert_eq!(field_of(parse_query::<ClientFilter>("page=x").expect_err("type")), ["page"]);
         assert_eq!(field_of(parse_query::<ClientFilter>("per_page=1e9").expect_err("type")), ["per_page"]);
     }
-}
-
-/// The largest webhook body a gateway may send.
-pub const WEBHOOK_LIMIT: usize = 256 * 1024;
-
-/// A request's raw body (for signatures computed over the exact bytes), at most `limit` bytes:
-/// larger is a 413 problem.
-pub async fn raw_body(mut payload: actix_web::web::Payload, limit: usize) -> Result<actix_web::web::Bytes, ApiError> {
-    use futures_util::StreamExt;
-    let mut body = actix_web::web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("bad_body", e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
