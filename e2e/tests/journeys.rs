@@ -213,6 +213,12 @@ impl Harness {
         }
     }
 
+    /// Scrolls the first `css` into the middle of the window (for a screenshot of it).
+    async fn scroll_to(&self, css: &str) {
+        self.wait_css(css).await;
+        self.browser.execute("document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });", vec![json!(css)]).await.unwrap();
+    }
+
     async fn screenshot(&self, page: &str) {
         // Let transitions and fonts settle so the picture shows what a person sees.
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1333,7 +1339,9 @@ async fn capture_downloads(h: &Harness) {
         .unwrap();
 }
 
-async fn downloaded(h: &Harness) -> (String, Vec<u8>) {
+/// The latest download (see [`capture_downloads`]): its file name and bytes; its type must be
+/// `mime`.
+async fn downloaded(h: &Harness, mime: &str) -> (String, Vec<u8>) {
     let start = Instant::now();
     loop {
         let got = h
@@ -1352,18 +1360,21 @@ async fn downloaded(h: &Harness) -> (String, Vec<u8>) {
             .await
             .unwrap();
         if !got.is_null() {
-            assert_eq!(got["type"], "application/pdf");
+            assert_eq!(got["type"], mime);
             let bytes = got["bytes"].as_str().unwrap().chars().map(|c| c as u32 as u8).collect();
             return (got["name"].as_str().unwrap_or_default().to_string(), bytes);
         }
-        assert!(start.elapsed() < WAIT, "the PDF was never downloaded");
+        assert!(start.elapsed() < WAIT, "the {mime} file was never downloaded");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 /// The admin sets bank transfer instructions; a client orders VPS 2 and lands on its invoice
 /// (listed with their credit), pays by card on the Stripe sandbox's page, comes back to the invoice
-/// turned paid and downloads its PDF; the admin sees the invoice paid and the webhooks recorded.
+/// turned paid and downloads its PDF; the admin sees the invoice paid and the webhooks recorded,
+/// refunds part of the card payment (a credit note documents it) and bills the client by hand: a
+/// draft with two lines, one removed, issued. The client sees the manual invoice in their list and
+/// the credit note on the paid invoice, and adds funds to their credit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_pays_an_invoice_in_the_stripe_sandbox() {
     let h = Harness::start("billing").await;
@@ -1454,7 +1465,7 @@ async fn a_client_pays_an_invoice_in_the_stripe_sandbox() {
     // The PDF, as the button hands it to the browser.
     capture_downloads(&h).await;
     h.click("[data-testid=download-pdf]").await;
-    let (name, pdf) = downloaded(&h).await;
+    let (name, pdf) = downloaded(&h, "application/pdf").await;
     assert_eq!(name, format!("{number}.pdf"));
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF: {:?}", String::from_utf8_lossy(&pdf[..pdf.len().min(40)]));
     assert!(pdf.windows(number.len()).any(|w| w == number.as_bytes()), "the PDF does not name {number}");
@@ -1482,5 +1493,123 @@ async fn a_client_pays_an_invoice_in_the_stripe_sandbox() {
     h.click("[data-testid=events-table] tbody tr.clickable").await;
     h.wait_text("[data-testid=event-body]", "\"object\"").await;
     h.screenshot("payment-events").await;
+
+    // The e-invoice is refused while the seller has no VAT id, and the page says why.
+    h.click_text("nav a", "Invoices").await;
+    h.wait_path("/admin/invoices").await;
+    h.click_text("[data-testid=invoices-table] a", &number).await;
+    h.wait_text("[data-testid=invoice-number]", &number).await;
+    h.click("[data-testid=download-ubl]").await;
+    h.wait_text(".alert-error", "VAT id").await;
+
+    // 5.00 of the card payment back: the form starts on what is left of it, the API's field errors
+    // show under the fields, and a credit note documents the refund.
+    h.click("[data-testid=refunds] [data-testid=refund-open]").await;
+    let prefilled = h.wait_css("[data-testid=refund-form] #f-amount_minor").await.prop("value").await.unwrap();
+    assert_eq!(prefilled.as_deref(), Some("19.99"));
+    h.fill("[data-testid=refund-form] #f-amount_minor", "25.00").await;
+    h.fill("[data-testid=refund-form] #f-reason", "Three days of downtime").await;
+    h.click("[data-testid=refund-form] button[type=submit]").await;
+    h.wait_text("[data-testid=refund-form] .field-error", "more than is left").await;
+    h.fill("[data-testid=refund-form] #f-amount_minor", "5.00").await;
+    h.click("[data-testid=refund-form] button[type=submit]").await;
+    h.wait_text("[role=status]", "credit note CN-").await;
+    h.wait_text("[data-testid=credit-notes]", "Three days of downtime").await;
+    h.wait_text("[data-testid=invoice-payments]", "-$5.00").await;
+    h.wait_text("[data-testid=invoice-paid]", "$14.99").await;
+    h.wait_text("[data-testid=refunds]", "$14.99 of $19.99 left").await;
+    let credit_note = h.wait_css("[data-testid=credit-notes] tbody tr").await.attr("data-number").await.unwrap().unwrap();
+    assert!(credit_note.starts_with("CN-"), "{credit_note}");
+    h.scroll_to("[data-testid=credit-notes]").await;
+    h.screenshot("admin-refund").await;
+
+    // A manual invoice: the client picked by e-mail, two lines (2 × 50.00 at 20 % and 30.00 without
+    // tax), a draft the client does not see yet.
+    h.click_text("nav a", "Invoices").await;
+    h.wait_path("/admin/invoices").await;
+    h.click("[data-testid=new-invoice-open]").await;
+    h.fill("[data-testid=new-invoice] #f-client", "paula.pays").await;
+    h.click("[data-testid=client-option]").await;
+    h.wait_text("[data-testid=chosen-client]", email).await;
+    h.fill("#f-lines-0-description", "Server migration").await;
+    h.fill("#f-lines-0-quantity", "2").await;
+    h.fill("#f-lines-0-unit_minor", "50").await;
+    h.fill("#f-lines-0-tax_rate_bp", "20").await;
+    h.click("[data-testid=add-line]").await;
+    h.fill("#f-lines-1-description", "Rack rental").await;
+    h.fill("#f-lines-1-unit_minor", "30.00").await;
+    h.screenshot("admin-new-invoice").await;
+    h.click("[data-testid=new-invoice] button[type=submit]").await;
+    h.wait_css("[data-testid=draft-editor]").await;
+    h.wait_exact("[data-testid=invoice-status]", "draft").await;
+    h.wait_text("[data-testid=invoice-total]", "$150.00").await;
+    let draft_path = h.browser.current_url().await.unwrap().path().to_string();
+    assert!(draft_path.starts_with("/admin/invoices/"), "{draft_path}");
+    // The second line goes; the first keeps its rate (20 %) when the page draws the draft again.
+    h.click("[data-testid=line-1] [data-testid=remove-line]").await;
+    h.click("[data-testid=save-lines]").await;
+    h.wait_text("[role=status]", "Lines saved").await;
+    h.wait_text("[data-testid=invoice-total]", "$120.00").await;
+    let rate = h.wait_css("#f-lines-0-tax_rate_bp").await.prop("value").await.unwrap();
+    assert_eq!(rate.as_deref(), Some("20"));
+    assert!(h.browser.find(Locator::Css("#f-lines-1-description")).await.is_err(), "one line left");
+    h.screenshot("admin-draft-invoice").await;
+    // Issued: numbered, e-mailed, no longer editable; a reminder can follow.
+    h.click("[data-testid=issue-invoice]").await;
+    h.wait_text("[data-testid=invoice-number]", "INV-").await;
+    h.wait_exact("[data-testid=invoice-status]", "unpaid").await;
+    assert!(h.browser.find(Locator::Css("[data-testid=draft-editor]")).await.is_err(), "an issued invoice has no lines editor");
+    let manual = h.wait_css("[data-testid=invoice-doc-number]").await.text().await.unwrap().trim().to_string();
+    assert!(manual.starts_with("INV-") && manual != number, "{manual}");
+    h.click("[data-testid=send-reminder]").await;
+    h.wait_text("[role=status]", &format!("Reminder e-mailed to {email}")).await;
+    // A draft started by mistake (not before a client is chosen) is deleted, asked twice.
+    h.click_text("nav a", "Invoices").await;
+    h.wait_path("/admin/invoices").await;
+    h.click("[data-testid=new-invoice-open]").await;
+    h.click("[data-testid=new-invoice] button[type=submit]").await;
+    h.wait_text("[data-testid=new-invoice] .client-picker .field-error", "choose a client").await;
+    h.fill("[data-testid=new-invoice] #f-client", "paula.pays").await;
+    h.click("[data-testid=client-option]").await;
+    assert!(h.browser.find(Locator::Css("[data-testid=new-invoice] .client-picker .field-error")).await.is_err(), "picked: no error");
+    h.fill("#f-lines-0-description", "Mistake").await;
+    h.fill("#f-lines-0-unit_minor", "1").await;
+    h.click("[data-testid=new-invoice] button[type=submit]").await;
+    h.wait_css("[data-testid=draft-editor]").await;
+    h.click("[data-testid=delete-draft]").await;
+    h.click("[data-testid=delete-draft-yes]").await;
+    h.wait_path("/admin/invoices").await;
+    h.wait_text("[data-testid=invoices-table]", &manual).await;
+    assert!(
+        h.browser.find(Locator::Css("[data-testid=invoices-table] tr[data-number='']")).await.is_err(),
+        "the deleted draft is not listed"
+    );
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // The client: the manual invoice in the list, the refund and its credit note on the paid one.
+    h.log_in(email, password).await;
+    h.wait_path("/dashboard").await;
+    h.goto("/dashboard/invoices").await;
+    h.wait_exact(&format!("[data-testid=invoices-table] tr[data-number='{manual}'] [data-testid=invoice-status]"), "unpaid").await;
+    h.click_text("[data-testid=invoices-table] a", &number).await;
+    h.wait_path(&invoice_path).await;
+    h.wait_text("[data-testid=credit-notes]", &credit_note).await;
+    h.wait_text("[data-testid=credit-notes]", "Three days of downtime").await;
+    h.wait_text("[data-testid=credit-notes]", "$5.00").await;
+    h.wait_text("[data-testid=invoice-payments]", "-$5.00").await;
+    h.scroll_to("[data-testid=credit-notes]").await;
+    h.screenshot("portal-credit-note").await;
+    h.click("[data-testid=download-ubl]").await;
+    h.wait_text(".alert-error", "VAT id").await;
+
+    // 25.00 of funds: an invoice for it, opened to be paid.
+    h.goto("/dashboard/invoices").await;
+    h.fill("[data-testid=add-funds] #f-amount_minor", "25").await;
+    h.click("[data-testid=add-funds] button[type=submit]").await;
+    h.wait_text("[data-testid=invoice-total]", "$25.00").await;
+    h.wait_text("[data-testid=pay-due]", "$25.00").await;
+    assert!(h.browser.current_url().await.unwrap().path().starts_with("/dashboard/invoices/"));
+    h.screenshot("add-funds-invoice").await;
     h.finish().await;
 }

@@ -213,8 +213,8 @@ pub async fn delete_group(session: SessionCtx, id: &str) -> Result<(), ClientErr
 // Billing (`billing.read`; changes need `billing.write`).
 
 use keel_shared::billing::{
-    BillingSettings, CancelInvoice, Credit, CreditAdjustment, EventFilter, Invoice, InvoiceFilter, InvoiceSummary, PaymentEvent,
-    RecordPayment,
+    BillingSettings, CancelInvoice, Credit, CreditAdjustment, DraftLines, EventFilter, Invoice, InvoiceFilter, InvoiceSummary, NewInvoice,
+    PaymentEvent, RecordPayment, RefundRequest,
 };
 
 pub async fn invoices(session: SessionCtx, filter: InvoiceFilter) -> Result<Page<InvoiceSummary>, ClientError> {
@@ -236,6 +236,45 @@ pub async fn record_payment(session: SessionCtx, id: &str, body: RecordPayment) 
 
 pub async fn cancel_invoice(session: SessionCtx, id: &str, body: CancelInvoice) -> Result<Invoice, ClientError> {
     authed(session, Method::Post, &format!("/admin/invoices/{}/cancel", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `GET /admin/invoices/{id}/ubl`: the invoice as a UBL e-invoice (XML); a 409
+/// `einvoice_incomplete` says what it lacks.
+pub async fn invoice_ubl(session: SessionCtx, id: &str) -> Result<Vec<u8>, ClientError> {
+    super::authed_bytes(session, &format!("/admin/invoices/{}/ubl", super::percent_encode(id))).await
+}
+
+/// `POST /admin/invoices`: a manual invoice for a client, a draft until issued.
+pub async fn create_invoice(session: SessionCtx, body: NewInvoice) -> Result<Invoice, ClientError> {
+    authed(session, Method::Post, "/admin/invoices", to_json(&body)).await
+}
+
+/// `PUT /admin/invoices/{id}/lines`: a draft's lines, replaced as a whole.
+pub async fn save_draft_lines(session: SessionCtx, id: &str, body: DraftLines) -> Result<Invoice, ClientError> {
+    authed(session, Method::Put, &format!("/admin/invoices/{}/lines", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `POST /admin/invoices/{id}/issue`: numbers the draft and e-mails it to the client.
+pub async fn issue_invoice(session: SessionCtx, id: &str) -> Result<Invoice, ClientError> {
+    authed(session, Method::Post, &format!("/admin/invoices/{}/issue", super::percent_encode(id)), None).await
+}
+
+/// `DELETE /admin/invoices/{id}`: drafts only.
+pub async fn delete_invoice(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/admin/invoices/{}", super::percent_encode(id)), None).await.map(|_| ())
+}
+
+/// `POST /admin/invoices/{id}/remind`: e-mails the client a reminder of what is owed.
+pub async fn remind_invoice(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Post, &format!("/admin/invoices/{}/remind", super::percent_encode(id)), None).await.map(|_| ())
+}
+
+/// `POST /admin/invoices/{id}/refunds` with an `Idempotency-Key` (see [`super::RetryKey`]): gives
+/// back part or all of one payment through its gateway, with a credit note.
+pub async fn refund(session: SessionCtx, id: &str, body: &RefundRequest, retry: super::RetryKey) -> Result<Invoice, ClientError> {
+    let json = serde_json::to_string(body).unwrap_or_default();
+    let path = format!("/admin/invoices/{}/refunds", super::percent_encode(id));
+    super::parse(&super::post_keyed(session, &path, &json, &retry.key(&json)).await?)
 }
 
 /// `GET /admin/payment-events`: the gateways' webhooks as received.

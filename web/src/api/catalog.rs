@@ -36,6 +36,17 @@ pub async fn catalog() -> Result<Arc<Catalog>, ClientError> {
     Ok(c)
 }
 
+/// The currencies the shop sells in and its default one, from `GET /catalog` read with the
+/// browser's JSON parser ([`super::Json`]): the portal's and the admin's forms need only these, and
+/// deserializing the whole catalog with serde would add its code to their bundles.
+pub async fn currencies() -> Result<(Vec<keel_shared::Currency>, keel_shared::Currency), ClientError> {
+    use keel_shared::Currency;
+    let json = super::Json::parse(&send_text(Request::get(&format!("{BASE}/catalog")).build()).await?);
+    let codes: Vec<Currency> = json.list("currencies").iter().filter_map(|c| Currency::parse(&c.text("code"))).collect();
+    let default = Currency::parse(&json.text("default_currency")).or_else(|| codes.first().copied()).unwrap_or_default();
+    Ok((codes, default))
+}
+
 /// `POST /cart/quote`: the cart priced by the API, a `keel_shared::cart::Quote` as JSON text (the
 /// cart reads it with [`super::Json`]). Signed in, the client's profile decides the currency,
 /// country and VAT id; a guest's come from the request. A 422 is a `ClientError::Problem` whose

@@ -7,7 +7,11 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+mod keyed;
 pub mod portal;
+
+pub(crate) use keyed::post_keyed;
+pub use keyed::RetryKey;
 
 use gloo_net::http::{Request, Response};
 use keel_shared::Problem;

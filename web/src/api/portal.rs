@@ -155,7 +155,7 @@ pub async fn checkout(
 
 // Billing (the `billing` area of a team membership).
 
-use keel_shared::billing::{Credit, Gateway, Invoice, InvoiceFilter, InvoiceSummary, PayRequest, PayStarted};
+use keel_shared::billing::{AddFunds, Credit, Gateway, Invoice, InvoiceFilter, InvoiceSummary, PayRequest, PayStarted};
 
 /// `GET /invoices`: the account's invoices.
 pub async fn invoices(session: SessionCtx, filter: InvoiceFilter) -> Result<Page<InvoiceSummary>, ClientError> {
@@ -172,13 +172,32 @@ pub async fn invoice_pdf(session: SessionCtx, id: &str) -> Result<Vec<u8>, Clien
     super::authed_bytes(session, &format!("/invoices/{}/pdf", super::percent_encode(id))).await
 }
 
+/// `GET /invoices/{id}/ubl`: the invoice as a UBL e-invoice (XML); a 409 `einvoice_incomplete`
+/// says what it lacks.
+pub async fn invoice_ubl(session: SessionCtx, id: &str) -> Result<Vec<u8>, ClientError> {
+    super::authed_bytes(session, &format!("/invoices/{}/ubl", super::percent_encode(id))).await
+}
+
 /// `POST /invoices/{id}/pay`: card payments answer the gateway's page to send the browser to;
 /// credit pays at once, as far as it goes.
 pub async fn pay_invoice(session: SessionCtx, id: &str, gateway: Gateway) -> Result<PayStarted, ClientError> {
-    authed(session, Method::Post, &format!("/invoices/{}/pay", super::percent_encode(id)), to_json(&PayRequest { gateway })).await
+    authed(
+        session,
+        Method::Post,
+        &format!("/invoices/{}/pay", super::percent_encode(id)),
+        to_json(&PayRequest { gateway, payment_method_id: None }),
+    )
+    .await
 }
 
 /// `GET /credit`: the account's credit balances and latest entries.
 pub async fn credit(session: SessionCtx) -> Result<Credit, ClientError> {
     get_authed(session, "/credit").await
+}
+
+/// `POST /credit/add-funds` with an `Idempotency-Key` (see [`super::RetryKey`]): an invoice for
+/// the amount, which once paid is the account's credit.
+pub async fn add_funds(session: SessionCtx, body: &AddFunds, retry: super::RetryKey) -> Result<Invoice, ClientError> {
+    let json = serde_json::to_string(body).unwrap_or_default();
+    super::parse(&super::post_keyed(session, "/credit/add-funds", &json, &retry.key(&json)).await?)
 }

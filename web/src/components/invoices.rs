@@ -1,12 +1,13 @@
 //! Invoices as the portal and the back office show them: the status pill, the list's filters and
-//! table, one invoice laid out as a document (seller, bill-to, lines, taxes, totals, payments),
-//! credit balances and their ledger, and the "Download PDF" button (the PDF needs the bearer
-//! token, so it is fetched as bytes and handed to the browser as an object URL).
+//! table, one invoice laid out as a document (seller, bill-to, lines, taxes, totals, payments,
+//! credit notes), credit balances and their ledger, and the "Download PDF" and "Download
+//! e-invoice (UBL)" buttons (the files need the bearer token, so they are fetched as bytes and
+//! handed to the browser as an object URL).
 //!
 //! Amounts are always the API's (`*_minor` in the invoice's currency); nothing here adds money.
 
 use chrono::{Datelike, NaiveDate};
-use keel_shared::billing::{Credit, CreditEntry, Invoice, InvoiceLine, InvoiceStatus, InvoiceSummary, Party, Payment};
+use keel_shared::billing::{Credit, CreditEntry, CreditNote, Invoice, InvoiceLine, InvoiceStatus, InvoiceSummary, Party, Payment};
 use keel_shared::Page;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -125,16 +126,17 @@ fn payments_table(payments: &[Payment]) -> impl IntoView {
             view! {
                 <tr>
                     <td>{when(p.created_at)}</td>
-                    <td>{if p.amount_minor < 0 { format!("Refund ({})", p.gateway.label()) } else { p.gateway.label().to_string() }}</td>
+                    <td>{if p.amount_minor < 0 { format!("Refund · {}", p.gateway.label()) } else { p.gateway.label().to_string() }}</td>
                     <td><code>{p.reference.clone()}</code></td>
-                    <td class="num">{money(p.amount_minor, p.currency)}</td>
+                    <td class="num" class:negative=p.amount_minor < 0>{money(p.amount_minor, p.currency)}</td>
                 </tr>
             }
         })
         .collect_view();
+    let refunds = payments.iter().any(|p| p.amount_minor < 0);
     view! {
         <section class="invoice-payments" data-testid="invoice-payments">
-            <h3>"Payments received"</h3>
+            <h3>{if refunds { "Payments and refunds" } else { "Payments received" }}</h3>
             <table class="table">
                 <thead><tr><th>"Date"</th><th>"Method"</th><th>"Reference"</th><th class="num">"Amount"</th></tr></thead>
                 <tbody>{rows}</tbody>
@@ -143,8 +145,35 @@ fn payments_table(payments: &[Payment]) -> impl IntoView {
     }
 }
 
+/// The credit notes documenting refunds on an invoice.
+fn credit_notes_table(notes: &[CreditNote]) -> impl IntoView {
+    let rows = notes
+        .iter()
+        .map(|n| {
+            view! {
+                <tr data-number=n.number.clone()>
+                    <td><strong>{n.number.clone()}</strong></td>
+                    <td>{day(n.created_at.date_naive())}</td>
+                    <td class="clip" title=n.reason.clone()>{n.reason.clone()}</td>
+                    <td class="num">{money(n.amount_minor, n.currency)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="invoice-payments" data-testid="credit-notes">
+            <h3>"Credit notes"</h3>
+            <table class="table">
+                <thead><tr><th>"Number"</th><th>"Date"</th><th>"Reason"</th><th class="num">"Amount"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}
+
 /// One invoice as a document: who sells and who is billed, the lines with their periods, the tax
-/// lines, totals, what was paid and what is still owed, and the payments received.
+/// lines, totals, what was paid and what is still owed, the payments received (refunds as
+/// negative payments) and the credit notes of the refunds.
 pub fn invoice_document(inv: &Invoice) -> impl IntoView {
     let c = inv.currency;
     // The discount column only when a line has one.
@@ -218,6 +247,7 @@ pub fn invoice_document(inv: &Invoice) -> impl IntoView {
             {inv.tax_inclusive.then(|| view! { <p class="muted small">"Prices include tax."</p> })}
             {inv.reverse_charge.then(|| view! { <p class="muted small">"Reverse charge: the customer accounts for the VAT."</p> })}
             {(!inv.payments.is_empty()).then(|| payments_table(&inv.payments))}
+            {(!inv.credit_notes.is_empty()).then(|| credit_notes_table(&inv.credit_notes))}
         </article>
     }
 }
@@ -268,10 +298,10 @@ pub fn credit_entries(entries: &[CreditEntry], invoice_base: &'static str) -> An
     .into_any()
 }
 
-/// Hands `bytes` to the browser as a PDF file called `name` (a `Blob`, its object URL and a
-/// download link). `Blob` and `URL` are reached through `js_sys::Reflect`: enabling web-sys's
-/// `Blob` and `Url` features grew the storefront's wasm, which has no room to spare.
-pub fn save_pdf(name: &str, bytes: &[u8]) -> Result<(), String> {
+/// Hands `bytes` to the browser as a file called `name` of type `mime` (a `Blob`, its object URL
+/// and a download link). `Blob` and `URL` are reached through `js_sys::Reflect`: enabling
+/// web-sys's `Blob` and `Url` features grew the storefront's wasm, which has no room to spare.
+pub fn save_file(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     use js_sys::{Array, Function, Object, Reflect, Uint8Array};
     use wasm_bindgen::{JsCast, JsValue};
     fn fail(e: JsValue) -> String {
@@ -282,7 +312,7 @@ pub fn save_pdf(name: &str, bytes: &[u8]) -> Result<(), String> {
     }
     let global: JsValue = js_sys::global().into();
     let kind = Object::new();
-    Reflect::set(&kind, &"type".into(), &"application/pdf".into()).map_err(fail)?;
+    Reflect::set(&kind, &"type".into(), &mime.into()).map_err(fail)?;
     let parts = Array::of1(&Uint8Array::from(bytes));
     let blob = Reflect::construct(&function(&global, "Blob")?, &Array::of2(&parts, &kind)).map_err(fail)?;
     let urls = Reflect::get(&global, &"URL".into()).map_err(fail)?;
@@ -310,39 +340,97 @@ pub fn save_pdf(name: &str, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// "Download PDF": fetches the invoice's PDF (the client's route, or the back office's with
-/// `admin`) and saves it as `<number>.pdf`.
-#[component]
-pub fn PdfButton(session: SessionCtx, id: String, number: String, #[prop(optional)] admin: bool) -> impl IntoView {
+/// An invoice's file, as a download button fetches it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InvoiceFile {
+    Pdf,
+    /// The UBL e-invoice (XML).
+    Ubl,
+}
+
+impl InvoiceFile {
+    async fn fetch(self, session: SessionCtx, id: &str, admin: bool) -> Result<Vec<u8>, crate::api::ClientError> {
+        use crate::api::{admin as a, portal as p};
+        match (self, admin) {
+            (InvoiceFile::Pdf, true) => a::invoice_pdf(session, id).await,
+            (InvoiceFile::Pdf, false) => p::invoice_pdf(session, id).await,
+            (InvoiceFile::Ubl, true) => a::invoice_ubl(session, id).await,
+            (InvoiceFile::Ubl, false) => p::invoice_ubl(session, id).await,
+        }
+    }
+
+    /// The file's name and type.
+    fn file(self, number: &str) -> (String, &'static str) {
+        match self {
+            InvoiceFile::Pdf => (format!("{number}.pdf"), "application/pdf"),
+            InvoiceFile::Ubl => (format!("{number}.xml"), "application/xml"),
+        }
+    }
+}
+
+/// A button that fetches `doc` and saves it. A refusal is shown in `banner` when given (the
+/// page's error banner), else beside the button.
+fn download_button(
+    session: SessionCtx,
+    id: String,
+    number: String,
+    admin: bool,
+    doc: InvoiceFile,
+    banner: Option<RwSignal<Option<String>>>,
+) -> impl IntoView {
     let busy = RwSignal::new(false);
     let note = RwSignal::new(None::<String>);
+    let say = move |m: Option<String>| match banner {
+        Some(b) => b.set(m),
+        None => note.set(m),
+    };
     let download = move |_| {
-        let (id, name) = (id.clone(), format!("{number}.pdf"));
+        let (id, (name, mime)) = (id.clone(), doc.file(&number));
         busy.set(true);
-        note.set(None);
+        say(None);
         spawn_local(async move {
-            let got = if admin {
-                crate::api::admin::invoice_pdf(session, &id).await
-            } else {
-                crate::api::portal::invoice_pdf(session, &id).await
-            };
-            match got {
+            match doc.fetch(session, &id, admin).await {
                 Ok(bytes) => {
-                    if let Err(e) = save_pdf(&name, &bytes) {
-                        note.set(Some(format!("The browser could not save the file ({e}).")));
+                    if let Err(e) = save_file(&name, mime, &bytes) {
+                        say(Some(format!("The browser could not save the file ({e}).")));
                     }
                 }
-                Err(e) => note.set(Some(e.message())),
+                Err(e) => say(Some(e.message())),
             }
             busy.set(false);
         });
     };
+    let (testid, label, pending) = match doc {
+        InvoiceFile::Pdf => ("download-pdf", "Download PDF", "Preparing the PDF…"),
+        InvoiceFile::Ubl => ("download-ubl", "Download e-invoice (UBL)", "Preparing the e-invoice…"),
+    };
     view! {
         <span class="pdf-button">
-            <button class="btn btn-outline" type="button" data-testid="download-pdf" disabled=move || busy.get() on:click=download>
-                {move || if busy.get() { "Preparing the PDF…" } else { "Download PDF" }}
+            <button class="btn btn-outline" type="button" data-testid=testid disabled=move || busy.get() on:click=download>
+                {move || if busy.get() { pending } else { label }}
             </button>
             {move || note.get().map(|n| view! { <span class="field-error" role="alert">{n}</span> })}
         </span>
     }
+}
+
+/// "Download PDF": fetches the invoice's PDF (the client's route, or the back office's with
+/// `admin`) and saves it as `<number>.pdf`.
+#[component]
+pub fn PdfButton(session: SessionCtx, id: String, number: String, #[prop(optional)] admin: bool) -> impl IntoView {
+    download_button(session, id, number, admin, InvoiceFile::Pdf, None)
+}
+
+/// "Download e-invoice (UBL)": fetches the invoice as UBL XML and saves it as `<number>.xml`. When
+/// the API refuses (409 `einvoice_incomplete`: the seller has no VAT id …), its detail goes to
+/// `banner`.
+#[component]
+pub fn UblButton(
+    session: SessionCtx,
+    id: String,
+    number: String,
+    #[prop(optional)] admin: bool,
+    banner: RwSignal<Option<String>>,
+) -> impl IntoView {
+    download_button(session, id, number, admin, InvoiceFile::Ubl, Some(banner))
 }

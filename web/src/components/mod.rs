@@ -1,6 +1,7 @@
 //! Reusable pieces. A component never imports a page: pages compose components, and what two
 //! pages share lives here.
 
+pub mod amounts;
 pub mod banners;
 pub mod checks;
 pub mod feedback;

@@ -8,6 +8,7 @@ mod catalog;
 mod clients;
 mod commerce;
 mod deletion;
+mod drafts;
 mod emails;
 mod groups;
 mod invoices;

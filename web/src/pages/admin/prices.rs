@@ -11,35 +11,7 @@ use leptos::prelude::*;
 
 use crate::components::form::{messages_under, FieldErrors};
 
-/// "19.99" with `exponent` 2 → 1999. Digits with at most `exponent` decimals; anything else
-/// (a sign, letters, too many decimals, an overflow) is `None`.
-pub fn parse_decimal(text: &str, exponent: u32) -> Option<i64> {
-    let text = text.trim();
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !digits(frac) || frac.len() > exponent as usize {
-        return None;
-    }
-    let scale = 10i64.checked_pow(exponent)?;
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let frac_val: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
-    let frac_scaled = frac_val.checked_mul(10i64.checked_pow(exponent - frac.len() as u32)?)?;
-    whole.checked_mul(scale)?.checked_add(frac_scaled)
-}
-
-/// 1999 with `exponent` 2 → "19.99".
-pub fn format_decimal(value: i64, exponent: u32) -> String {
-    if exponent == 0 {
-        return value.to_string();
-    }
-    let scale = 10i64.pow(exponent);
-    let sign = if value < 0 { "-" } else { "" };
-    let v = value.unsigned_abs();
-    format!("{sign}{}.{:0width$}", v / scale as u64, v % scale as u64, width = exponent as usize)
-}
+pub use crate::components::amounts::{format_decimal, parse_decimal};
 
 /// "$19.99".
 pub fn money(value: i64, currency: Currency) -> String {
@@ -202,30 +174,5 @@ pub fn PriceTable(
             </tbody>
         </table>
         <div><button class="btn btn-outline btn-sm" type="button" on:click=add_row>"Add a price"</button></div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_become_minor_units_without_floats() {
-        assert_eq!(parse_decimal("19.99", 2), Some(1999));
-        assert_eq!(parse_decimal("24.9", 2), Some(2490));
-        assert_eq!(parse_decimal("24", 2), Some(2400));
-        assert_eq!(parse_decimal(".5", 2), Some(50));
-        assert_eq!(parse_decimal("1500", 0), Some(1500));
-        assert_eq!(parse_decimal("1.5", 0), None);
-        assert_eq!(parse_decimal("1.234", 3), Some(1234));
-        assert_eq!(parse_decimal("0.92", 6), Some(920_000));
-        assert_eq!(parse_decimal("1.999", 2), None);
-        assert_eq!(parse_decimal("-1", 2), None);
-        assert_eq!(parse_decimal("abc", 2), None);
-        assert_eq!(parse_decimal("", 2), None);
-        assert_eq!(parse_decimal("99999999999999999999", 2), None);
-        assert_eq!(format_decimal(1999, 2), "19.99");
-        assert_eq!(format_decimal(5, 2), "0.05");
-        assert_eq!(format_decimal(1500, 0), "1500");
     }
 }

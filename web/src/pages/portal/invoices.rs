@@ -1,5 +1,6 @@
 //! The account's invoices: the list (status filter, number search, pages) with the account's
-//! credit beside it, and one invoice as a document with the ways to pay it.
+//! credit beside it and a form to add funds to it (an invoice for the amount, opened to be paid),
+//! and one invoice as a document with the ways to pay it and its PDF and UBL e-invoice.
 //!
 //! Paying by card is a full page load to the gateway's checkout page (`redirect_url`; in sandbox
 //! mode Keel's own `/sandbox/stripe/pay/…`), which sends the browser back here with `?paid=1`.
@@ -8,15 +9,21 @@
 
 use std::time::Duration;
 
-use keel_shared::billing::{Credit, Gateway, Invoice, InvoiceFilter, InvoiceStatus};
+use keel_shared::billing::{AddFunds, Credit, Gateway, Invoice, InvoiceFilter, InvoiceStatus};
+use keel_shared::money::Currency;
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::NavigateOptions;
 
-use crate::api::{self, ClientError};
+use crate::api::{self, ClientError, RetryKey};
+use crate::components::amounts::{format_decimal, parse_decimal};
 use crate::components::feedback::{loaded, ErrorBanner};
+use crate::components::form::{Field, FieldError, Form, Submit};
 use crate::components::invoices::{
     balance_in, credit_balances, credit_entries, invoice_document, invoice_filters, invoice_table, number_of, status_pill, PdfButton,
+    UblButton,
 };
 use crate::components::layout::Link;
 use crate::components::shop::money;
@@ -48,6 +55,7 @@ pub fn InvoicesPage() -> impl IntoView {
                     {credit_balances(&c)}
                 </div>
                 <p class="muted small">"Credit pays invoices in its currency: choose “Pay from credit” on an invoice."</p>
+                <AddFundsForm/>
                 {(!c.entries.is_empty()).then(|| view! {
                     <details class="credit-history">
                         <summary>"History"</summary>
@@ -58,6 +66,90 @@ pub fn InvoicesPage() -> impl IntoView {
         })}
         {invoice_filters(status, q, page)}
         {loaded(invoices, move |list| invoice_table(list, page, "/dashboard/invoices", false))}
+    }
+}
+
+/// The smallest and largest amounts of funds one adds at a time, in minor units (the API's
+/// bounds, whatever the currency).
+const FUNDS_MIN: i64 = 100;
+const FUNDS_MAX: i64 = 1_000_000;
+
+/// "Add funds": an amount in major units and one of the shop's currencies (the account's profile
+/// currency first, when the shop sells in it). The API answers an invoice for it, which opens to
+/// be paid; once paid the amount is credit.
+#[component]
+fn AddFundsForm() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    // The shop's currencies and the account's own.
+    let choices = LocalResource::new(move || async move {
+        let (codes, default) = api::catalog::currencies().await?;
+        let own = api::portal::profile(session).await.ok().map(|p| p.currency);
+        let first = own.filter(|c| codes.contains(c)).unwrap_or(default);
+        Ok::<_, ClientError>((codes, first))
+    });
+    let currency = RwSignal::new(None::<Currency>);
+    Effect::new(move || {
+        if let Some(Ok((_, first))) = choices.get() {
+            if currency.get_untracked().is_none() {
+                currency.set(Some(first));
+            }
+        }
+    });
+    let chosen = move || currency.get().unwrap_or_default();
+    let amount = RwSignal::new(String::new());
+    let retry = RetryKey::new();
+    let form = Form::new();
+    let send = form.action(
+        move |body: &AddFunds| {
+            let body = body.clone();
+            async move { api::portal::add_funds(session, &body, retry).await }
+        },
+        move |inv: Invoice| navigate(&format!("/dashboard/invoices/{}", inv.id), NavigateOptions::default()),
+    );
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let c = currency.get_untracked().unwrap_or_default();
+        let exp = c.exponent();
+        let range = format!("from {} to {}", money(FUNDS_MIN, c), money(FUNDS_MAX, c));
+        let Some(minor) = parse_decimal(&amount.get_untracked(), exp) else {
+            form.errors.set([("amount_minor".to_string(), vec![format!("an amount like {}, {range}", format_decimal(2500, exp))])].into());
+            return;
+        };
+        if !(FUNDS_MIN..=FUNDS_MAX).contains(&minor) {
+            form.errors.set([("amount_minor".to_string(), vec![range])].into());
+            return;
+        }
+        let body = AddFunds { amount_minor: minor, currency: c };
+        if form.check(&body) {
+            send.dispatch_local(body);
+        }
+    };
+    let options = move || {
+        choices.get().and_then(Result::ok).map(|(codes, _)| {
+            codes.into_iter().map(|c| view! { <option value=c.code() selected=move || chosen() == c>{c.code()}</option> }).collect_view()
+        })
+    };
+    view! {
+        <form class="stack-form add-funds" on:submit=submit novalidate data-testid="add-funds">
+            <h3>"Add funds"</h3>
+            <ErrorBanner message=form.banner/>
+            <div class="field-row">
+                <Field label="Amount" name="amount_minor" value=amount errors=form.errors/>
+                <div class="field">
+                    <label for="f-funds-currency">"Currency"</label>
+                    <select id="f-funds-currency" on:change=move |ev| if let Some(c) = Currency::parse(&event_target_value(&ev)) { currency.set(Some(c)) }>
+                        {options}
+                    </select>
+                    <FieldError name="currency" errors=form.errors/>
+                </div>
+            </div>
+            <p class="muted small">{move || {
+                let c = chosen();
+                format!("From {} to {} at a time. You pay an invoice for it; once paid, it is your credit.", money(FUNDS_MIN, c), money(FUNDS_MAX, c))
+            }}</p>
+            <div><Submit pending=send.pending() label="Add funds" busy="Preparing the invoice…"/></div>
+        </form>
     }
 }
 
@@ -176,6 +268,7 @@ pub fn InvoicePage() -> impl IntoView {
                     </div>
                     <div class="row-actions">
                         <PdfButton session=session id=inv.id.to_string() number=number.clone()/>
+                        <UblButton session=session id=inv.id.to_string() number=number.clone() banner=banner/>
                         <Link href="/dashboard/invoices" class="btn btn-outline">"All invoices"</Link>
                     </div>
                 </header>
