@@ -1471,6 +1471,20 @@ async fn a_client_pays_an_invoice_in_the_stripe_sandbox() {
     assert!(pdf.windows(number.len()).any(|w| w == number.as_bytes()), "the PDF does not name {number}");
     h.goto("/dashboard/invoices").await;
     h.wait_exact(&format!("[data-testid=invoices-table] tr[data-number='{number}'] [data-testid=invoice-status]"), "paid").await;
+    // Saving a card: the sandbox's page in setup mode, back to the list where it appears (with
+    // its webhook) as the default.
+    h.click("[data-testid=add-card]").await;
+    let start = Instant::now();
+    while !h.browser.current_url().await.unwrap().path().starts_with("/sandbox/stripe/pay/") {
+        assert!(start.elapsed() < WAIT, "never reached the sandbox's save-card page");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    h.wait_text("body", "Save a card").await;
+    h.click("button.pay").await;
+    h.wait_path("/dashboard/invoices").await;
+    h.wait_text("[data-testid=saved-cards]", "Visa •••• 4242").await;
+    h.wait_text("[data-testid=default-card]", "Default").await;
+    h.screenshot("saved-card").await;
     h.click_text(".sidebar button", "Log out").await;
     h.wait_path("/").await;
 

@@ -155,7 +155,10 @@ pub async fn checkout(
 
 // Billing (the `billing` area of a team membership).
 
-use keel_shared::billing::{AddFunds, Credit, Gateway, Invoice, InvoiceFilter, InvoiceSummary, PayRequest, PayStarted};
+use keel_shared::billing::{
+    AddFunds, AddPaymentMethod, Credit, Gateway, Invoice, InvoiceFilter, InvoiceSummary, PayRequest, PayStarted, PaymentMethod,
+};
+use keel_shared::ids::PaymentMethodId;
 
 /// `GET /invoices`: the account's invoices.
 pub async fn invoices(session: SessionCtx, filter: InvoiceFilter) -> Result<Page<InvoiceSummary>, ClientError> {
@@ -200,4 +203,37 @@ pub async fn credit(session: SessionCtx) -> Result<Credit, ClientError> {
 pub async fn add_funds(session: SessionCtx, body: &AddFunds, retry: super::RetryKey) -> Result<Invoice, ClientError> {
     let json = serde_json::to_string(body).unwrap_or_default();
     super::parse(&super::post_keyed(session, "/credit/add-funds", &json, &retry.key(&json)).await?)
+}
+
+/// `GET /payment-methods`: the account's saved cards, the default first.
+pub async fn payment_methods(session: SessionCtx) -> Result<Vec<PaymentMethod>, ClientError> {
+    get_authed(session, "/payment-methods").await
+}
+
+/// `POST /payment-methods`: the card gateway's page to save a card on.
+pub async fn add_payment_method(session: SessionCtx) -> Result<AddPaymentMethod, ClientError> {
+    authed(session, Method::Post, "/payment-methods", None).await
+}
+
+/// `PUT /payment-methods/{id}/default`.
+pub async fn default_payment_method(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Vec<PaymentMethod>>(session, Method::Put, &format!("/payment-methods/{}/default", super::percent_encode(id)), None)
+        .await
+        .map(|_| ())
+}
+
+/// `DELETE /payment-methods/{id}`.
+pub async fn remove_payment_method(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/payment-methods/{}", super::percent_encode(id)), None).await.map(|_| ())
+}
+
+/// `POST /invoices/{id}/pay` with a saved card: charged now.
+pub async fn pay_with_card(session: SessionCtx, id: &str, card: PaymentMethodId) -> Result<PayStarted, ClientError> {
+    authed(
+        session,
+        Method::Post,
+        &format!("/invoices/{}/pay", super::percent_encode(id)),
+        to_json(&PayRequest { gateway: Gateway::Stripe, payment_method_id: Some(card) }),
+    )
+    .await
 }

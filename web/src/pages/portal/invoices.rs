@@ -64,6 +64,7 @@ pub fn InvoicesPage() -> impl IntoView {
                 })}
             </section>
         })}
+        <super::cards::SavedCards session=session/>
         {invoice_filters(status, q, page)}
         {loaded(invoices, move |list| invoice_table(list, page, "/dashboard/invoices", false))}
     }
@@ -199,6 +200,7 @@ pub fn InvoicePage() -> impl IntoView {
         async move { api::portal::invoice(session, &id).await }
     });
     let credit = LocalResource::new(move || api::portal::credit(session));
+    let cards = LocalResource::new(move || api::portal::payment_methods(session));
     let banner = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -239,6 +241,21 @@ pub fn InvoicePage() -> impl IntoView {
         });
     };
 
+    // A saved card is charged at once: no page to go to.
+    let pay_saved = move |card: keel_shared::ids::PaymentMethodId| {
+        banner.set(None);
+        notice.set(None);
+        busy.set(true);
+        spawn_local(async move {
+            match api::portal::pay_with_card(session, &id.get_untracked(), card).await {
+                Ok(_) => notice.set(Some("Paid with your saved card. Thank you!".to_string())),
+                Err(e) => banner.set(Some(e.message())),
+            }
+            busy.set(false);
+            invoice.refetch();
+        });
+    };
+
     view! {
         {placed.map(|n| view! {
             <div class="alert alert-info" role="status" data-testid="order-placed">{format!("Order {n} placed: pay its invoice below.")}</div>
@@ -274,28 +291,42 @@ pub fn InvoicePage() -> impl IntoView {
                 </header>
                 <div class="invoice-layout">
                     {invoice_document(&inv)}
-                    {(inv.status.is_open() && inv.balance_minor > 0).then(|| pay_card(&inv, credit, busy, pay))}
+                    {(inv.status.is_open() && inv.balance_minor > 0).then(|| pay_card(&inv, (credit, cards), busy, (pay, pay_saved)))}
                 </div>
             }
         })}
     }
 }
 
-/// "Pay now": by card (Stripe), with Razorpay, from credit when the account holds some in the invoice's currency, and
+/// What the page loaded, or why not.
+type Loaded<T> = LocalResource<Result<T, ClientError>>;
+
+/// "Pay now": with the default saved card, by card (Stripe), with Razorpay, from credit when the account holds some in the invoice's currency, and
 /// the bank transfer instructions when the shop gives them.
 fn pay_card(
     inv: &Invoice,
-    credit: LocalResource<Result<Credit, ClientError>>,
+    (credit, cards): (Loaded<Credit>, Loaded<Vec<keel_shared::billing::PaymentMethod>>),
     busy: RwSignal<bool>,
-    pay: impl Fn(Gateway) + Copy + Send + Sync + 'static,
+    (pay, pay_saved): (
+        impl Fn(Gateway) + Copy + Send + Sync + 'static,
+        impl Fn(keel_shared::ids::PaymentMethodId) + Copy + Send + Sync + 'static,
+    ),
 ) -> impl IntoView {
     let currency = inv.currency;
+    let default_card = move || cards.get().and_then(Result::ok).and_then(|list| list.into_iter().find(|m| m.is_default));
     let reference = number_of(&inv.number);
     let available = move || credit.get().and_then(Result::ok).map_or(0, |c| balance_in(&c, currency));
     view! {
         <aside class="card pay-card" data-testid="pay-card">
             <h2>"Pay now"</h2>
             <p class="pay-due"><span class="muted">"Balance due"</span><strong data-testid="pay-due">{money(inv.balance_minor, currency)}</strong></p>
+            {move || default_card().map(|m| {
+                let label = format!("Pay with {}", super::cards::card_label(&m));
+                view! {
+                    <button class="btn btn-primary btn-block" type="button" data-testid="pay-saved-card" disabled=move || busy.get()
+                        on:click=move |_| pay_saved(m.id.clone())>{label}</button>
+                }
+            })}
             <button class="btn btn-primary btn-block" type="button" data-testid="pay-by-card" disabled=move || busy.get()
                 on:click=move |_| pay(Gateway::Stripe)>"Pay by card"</button>
             <button class="btn btn-outline btn-block" type="button" data-testid="pay-by-razorpay" disabled=move || busy.get()

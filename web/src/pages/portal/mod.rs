@@ -1,6 +1,7 @@
 //! The client area (`/dashboard`), and the page an invitation link opens (`/team/accept`).
 
 mod activity;
+mod cards;
 mod checkout;
 mod emails;
 mod invitation;
