@@ -153,7 +153,7 @@ async fn pay_invoice(
             }
             Gateway::Stripe | Gateway::Razorpay => {
                 let gateway = crate::payments::card(&state.deps, body.gateway).ok_or_else(|| ApiError::internal("a card gateway"))?;
-                crate::payments::service::start(&state.pool, &*gateway, &state.config.public_url, &account, &id).await
+                crate::payments::service::start(&state.pool, &*gateway, now, &state.config.public_url, &account, &id).await
             }
             Gateway::Credit => {
                 let (account, id) = (account.clone(), id.clone());

@@ -136,7 +136,7 @@ pub fn issue_for_order_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailCont
     };
     let row = issue_in(conn, now, draft, lines)?;
     if row.total_minor == 0 {
-        return mark_paid_in(conn, now, mail, row);
+        return mark_paid_in(conn, now, row);
     }
     notify_issued(conn, now, mail, &row)?;
     Ok(row)
@@ -371,7 +371,7 @@ pub fn issue_draft(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, ac
         }
         let row = stamp_in(conn, now, actor, id)?;
         if row.total_minor == 0 {
-            mark_paid_in(conn, now, mail, row)?;
+            mark_paid_in(conn, now, row)?;
         } else {
             notify_issued(conn, now, mail, &row)?;
         }
@@ -591,7 +591,7 @@ pub fn apply_payment_in(
 }
 
 /// An invoice of no amount is paid when issued.
-fn mark_paid_in(conn: &mut DbConn, now: DateTime<Utc>, _mail: &MailContext, row: InvoiceRow) -> Result<InvoiceRow, ApiError> {
+fn mark_paid_in(conn: &mut DbConn, now: DateTime<Utc>, row: InvoiceRow) -> Result<InvoiceRow, ApiError> {
     let at = now_micros(now);
     diesel::update(invoices::table.find(&row.id))
         .set((invoices::status.eq(InvoiceStatus::Paid), invoices::paid_at.eq(Some(at))))

@@ -137,3 +137,21 @@ pub trait CardGateway: std::fmt::Debug + Send + Sync {
     /// it was refused (nothing is done with a refused event).
     fn verify(&self, headers: &Signed<'_>, body: &[u8], now: DateTime<Utc>) -> Result<Verified, String>;
 }
+
+/// Hex HMAC-SHA256 of `data` with `key`: how Stripe and Razorpay sign webhooks (and Razorpay its
+/// checkout callback).
+pub fn hmac_hex(key: &str, data: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(data);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Whether `signature` (hex) is the HMAC-SHA256 of `data` with `key`, compared in constant time.
+pub fn hmac_matches(key: &str, data: &[u8], signature: &str) -> bool {
+    use hmac::Mac;
+    let Ok(raw) = hex::decode(signature.trim()) else { return false };
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()) else { return false };
+    mac.update(data);
+    mac.verify_slice(&raw).is_ok()
+}

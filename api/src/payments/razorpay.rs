@@ -10,12 +10,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use keel_shared::billing::Gateway;
 use serde_json::{json, Value};
-use sha2::Sha256;
 
-use super::gateway::{CardGateway, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported, Signed, Verified};
+pub use super::gateway::hmac_hex;
+use super::gateway::{hmac_matches, CardGateway, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported, Signed, Verified};
 
 pub const RAZORPAY_URL: &str = "https://api.razorpay.com";
 
@@ -35,20 +34,6 @@ impl std::fmt::Debug for Razorpay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Razorpay").field("api_url", &self.api_url).field("sandbox", &self.sandbox).finish_non_exhaustive()
     }
-}
-
-/// Hex HMAC-SHA256 of `data` with `key`.
-pub fn hmac_hex(key: &str, data: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(data);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-fn hmac_matches(key: &str, data: &[u8], signature: &str) -> bool {
-    let Ok(raw) = hex::decode(signature.trim()) else { return false };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else { return false };
-    mac.update(data);
-    mac.verify_slice(&raw).is_ok()
 }
 
 impl Razorpay {

@@ -8,16 +8,14 @@
 //! loopback port.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use rand::Rng;
 use serde_json::{json, Value};
 
 use super::razorpay::hmac_hex;
-use super::sandbox::Delivered;
+use super::sandbox::{escape, html, random, Delivered, Outbox};
 use crate::clock::SharedClock;
 
 #[derive(Debug)]
@@ -27,23 +25,14 @@ pub struct RazorpaySandbox {
     pub webhook_secret: String,
     /// Where the sandbox's own pages are reached (`…/sandbox/razorpay`).
     pub base_url: String,
-    /// Where events are POSTed; none: only kept.
-    pub webhook_url: Option<String>,
     /// Where the browser returns after paying (Keel's callback).
     pub callback_url: String,
-    deliver: AtomicBool,
+    /// The events sent (POSTed to the webhook URL, when there is one).
+    outbox: Outbox,
     clock: SharedClock,
     orders: Mutex<HashMap<String, Value>>,
     /// Payments: amount, currency, refunded so far.
     payments: Mutex<HashMap<String, (i64, String, i64)>>,
-    delivered: Mutex<Vec<Delivered>>,
-}
-
-fn random(prefix: &str, len: usize) -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut rng = rand::rng();
-    let tail: String = (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect();
-    format!("{prefix}{tail}")
 }
 
 impl RazorpaySandbox {
@@ -53,13 +42,11 @@ impl RazorpaySandbox {
             key_secret: random("", 24),
             webhook_secret: random("", 24),
             base_url: base_url.trim_end_matches('/').to_string(),
-            webhook_url,
             callback_url: callback_url.to_string(),
-            deliver: AtomicBool::new(true),
+            outbox: Outbox::new(webhook_url),
             clock,
             orders: Mutex::new(HashMap::new()),
             payments: Mutex::new(HashMap::new()),
-            delivered: Mutex::new(Vec::new()),
         }
     }
 
@@ -72,13 +59,13 @@ impl RazorpaySandbox {
     }
 
     pub fn set_delivery(&self, on: bool) {
-        self.deliver.store(on, Ordering::Relaxed);
+        self.outbox.set_delivery(on);
     }
 
     /// The events sent so far, oldest first (`signature` is the `X-Razorpay-Signature`,
     /// `event_id` the `X-Razorpay-Event-Id`).
     pub fn delivered(&self) -> Vec<Delivered> {
-        self.delivered.lock().map(|d| d.clone()).unwrap_or_default()
+        self.outbox.delivered()
     }
 
     async fn send(&self, kind: &str, payment: Value) {
@@ -90,31 +77,9 @@ impl RazorpaySandbox {
         .to_string();
         let signature = hmac_hex(&self.webhook_secret, body.as_bytes());
         let event_id = random("evt_", 14);
-        if let Ok(mut d) = self.delivered.lock() {
-            if d.len() >= 200 {
-                d.remove(0);
-            }
-            d.push(Delivered { signature: signature.clone(), body: body.clone(), event_id: Some(event_id.clone()) });
-        }
-        let Some(url) = self.webhook_url.as_deref().filter(|_| self.deliver.load(Ordering::Relaxed)) else { return };
-        let sent = match crate::outbound::client(std::time::Duration::from_secs(10)) {
-            Ok(http) => http
-                .post(url)
-                .header("Content-Type", "application/json")
-                .header("X-Razorpay-Signature", signature)
-                .header("X-Razorpay-Event-Id", event_id)
-                .body(body)
-                .send()
-                .await
-                .map(|r| r.status())
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        match sent {
-            Ok(status) if status.is_success() => tracing::info!(kind, "sandbox webhook delivered"),
-            Ok(status) => tracing::warn!(kind, %status, "sandbox webhook refused"),
-            Err(e) => tracing::warn!(kind, error = %e, "sandbox webhook not delivered"),
-        }
+        self.outbox
+            .send(kind, Delivered { signature, body, event_id: Some(event_id) }, "X-Razorpay-Signature", Some("X-Razorpay-Event-Id"))
+            .await;
     }
 }
 
@@ -213,18 +178,6 @@ async fn refund(req: HttpRequest, id: web::Path<String>, body: web::Bytes, s: we
         "notes": [], "receipt": input["receipt"], "acquirer_data": {"arn": null}, "created_at": s.clock.now().timestamp(),
         "batch_id": null, "status": "processed", "speed_processed": "normal", "speed_requested": "normal",
     }))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"))
-        .body(body)
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#eef2f9;margin:0;color:#1f2430}\

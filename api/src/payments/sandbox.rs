@@ -28,6 +28,56 @@ pub struct Delivered {
     pub event_id: Option<String>,
 }
 
+/// The webhooks a sandbox sends: each one kept (the last 200, for tests to read) and, while
+/// delivery is on and a URL is set, POSTed there with its signature headers.
+#[derive(Debug)]
+pub struct Outbox {
+    url: Option<String>,
+    deliver: AtomicBool,
+    kept: Mutex<Vec<Delivered>>,
+}
+
+impl Outbox {
+    pub fn new(url: Option<String>) -> Outbox {
+        Outbox { url, deliver: AtomicBool::new(true), kept: Mutex::new(Vec::new()) }
+    }
+
+    pub fn set_delivery(&self, on: bool) {
+        self.deliver.store(on, Ordering::Relaxed);
+    }
+
+    pub fn delivered(&self) -> Vec<Delivered> {
+        self.kept.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    /// Keeps the event and POSTs it with `signature` in `signature_header` (and the event id in
+    /// `id_header`, when the gateway sends it as a header).
+    pub async fn send(&self, kind: &str, event: Delivered, signature_header: &str, id_header: Option<&str>) {
+        if let Ok(mut d) = self.kept.lock() {
+            if d.len() >= 200 {
+                d.remove(0);
+            }
+            d.push(event.clone());
+        }
+        let Some(url) = self.url.as_deref().filter(|_| self.deliver.load(Ordering::Relaxed)) else { return };
+        let sent = match crate::outbound::client(std::time::Duration::from_secs(10)) {
+            Ok(http) => {
+                let mut req = http.post(url).header("Content-Type", "application/json").header(signature_header, event.signature);
+                if let (Some(h), Some(id)) = (id_header, event.event_id) {
+                    req = req.header(h, id);
+                }
+                req.body(event.body).send().await.map(|r| r.status()).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(status) if status.is_success() => tracing::info!(kind, "sandbox webhook delivered"),
+            Ok(status) => tracing::warn!(kind, %status, "sandbox webhook refused"),
+            Err(e) => tracing::warn!(kind, error = %e, "sandbox webhook not delivered"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Session {
     object: Value,
@@ -42,23 +92,21 @@ pub struct StripeSandbox {
     pub webhook_secret: String,
     /// The address the sandbox's own pages are reached at (`…/sandbox/stripe`).
     pub base_url: String,
-    /// Where events are POSTed; none: only kept.
-    pub webhook_url: Option<String>,
-    deliver: AtomicBool,
+    /// The events sent (POSTed to the webhook URL, when there is one).
+    outbox: Outbox,
     clock: SharedClock,
     sessions: Mutex<HashMap<String, Session>>,
     /// PaymentIntents paid: amount, currency, refunded so far.
     intents: Mutex<HashMap<String, (i64, String, i64)>>,
     /// `Idempotency-Key` → the parameters and the answer given for it (refunds, charges, customers).
-    refunds: Mutex<HashMap<String, (String, Value)>>,
+    replays: Mutex<HashMap<String, (String, Value)>>,
     /// Customers made.
     customers: Mutex<std::collections::HashSet<String>>,
     /// Saved cards: payment method id → (customer, last4).
     cards: Mutex<HashMap<String, (Option<String>, String)>>,
-    delivered: Mutex<Vec<Delivered>>,
 }
 
-fn random(prefix: &str, len: usize) -> String {
+pub(super) fn random(prefix: &str, len: usize) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut rng = rand::rng();
     let tail: String = (0..len).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect();
@@ -71,15 +119,13 @@ impl StripeSandbox {
             secret_key: "sk_test_keel_sandbox".into(),
             webhook_secret: random("whsec_", 32),
             base_url: base_url.trim_end_matches('/').to_string(),
-            webhook_url,
-            deliver: AtomicBool::new(true),
+            outbox: Outbox::new(webhook_url),
             clock,
             sessions: Mutex::new(HashMap::new()),
             intents: Mutex::new(HashMap::new()),
-            refunds: Mutex::new(HashMap::new()),
+            replays: Mutex::new(HashMap::new()),
             customers: Mutex::new(std::collections::HashSet::new()),
             cards: Mutex::new(HashMap::new()),
-            delivered: Mutex::new(Vec::new()),
         }
     }
 
@@ -92,12 +138,12 @@ impl StripeSandbox {
 
     /// Stop (or resume) POSTing events; they are still kept.
     pub fn set_delivery(&self, on: bool) {
-        self.deliver.store(on, Ordering::Relaxed);
+        self.outbox.set_delivery(on);
     }
 
     /// The events sent so far, oldest first.
     pub fn delivered(&self) -> Vec<Delivered> {
-        self.delivered.lock().map(|d| d.clone()).unwrap_or_default()
+        self.outbox.delivered()
     }
 
     fn session(&self, id: &str) -> Option<Session> {
@@ -114,30 +160,7 @@ impl StripeSandbox {
         })
         .to_string();
         let signature = format!("t={now},v1={}", sign(&self.webhook_secret, now, body.as_bytes()));
-        if let Ok(mut d) = self.delivered.lock() {
-            if d.len() >= 200 {
-                d.remove(0);
-            }
-            d.push(Delivered { signature: signature.clone(), body: body.clone(), event_id: None });
-        }
-        let Some(url) = self.webhook_url.as_deref().filter(|_| self.deliver.load(Ordering::Relaxed)) else { return };
-        let sent = match crate::outbound::client(std::time::Duration::from_secs(10)) {
-            Ok(http) => http
-                .post(url)
-                .header("Content-Type", "application/json")
-                .header("Stripe-Signature", signature)
-                .body(body)
-                .send()
-                .await
-                .map(|r| r.status())
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        match sent {
-            Ok(status) if status.is_success() => tracing::info!(kind, "sandbox webhook delivered"),
-            Ok(status) => tracing::warn!(kind, %status, "sandbox webhook refused"),
-            Err(e) => tracing::warn!(kind, error = %e, "sandbox webhook not delivered"),
-        }
+        self.outbox.send(kind, Delivered { signature, body, event_id: None }, "Stripe-Signature", None).await;
     }
 }
 
@@ -254,21 +277,8 @@ async fn create_refund(req: HttpRequest, body: web::Bytes, sandbox: web::Data<St
         return stripe_error(StatusCode::UNAUTHORIZED, "invalid_request_error", "Invalid API Key provided", None);
     }
     let params = String::from_utf8_lossy(&body).into_owned();
-    let key = req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut replays = match sandbox.refunds.lock() {
-        Ok(r) => r,
-        Err(_) => return stripe_error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", "lock poisoned", None),
-    };
-    if let Some((earlier, answer)) = key.as_ref().and_then(|k| replays.get(k)) {
-        if *earlier != params {
-            return stripe_error(
-                StatusCode::BAD_REQUEST,
-                "idempotency_error",
-                "Keys for idempotent requests can only be used with the same parameters they were first used with.",
-                None,
-            );
-        }
-        return HttpResponse::Ok().insert_header(("Idempotent-Replayed", "true")).json(answer);
+    if let Some(answer) = replayed(&req, &params, &sandbox) {
+        return answer;
     }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let Some(intent) = form.get("payment_intent") else {
@@ -314,17 +324,16 @@ async fn create_refund(req: HttpRequest, body: web::Bytes, sandbox: web::Data<St
         "currency": currency, "status": "succeeded", "reason": form.get("reason"), "metadata": {},
         "created": sandbox.clock.now().timestamp(), "balance_transaction": random("txn_", 24),
     });
-    if let Some(k) = key {
-        replays.insert(k, (params, answer.clone()));
-    }
+    drop(intents);
+    remember(&req, params, &answer, &sandbox);
     HttpResponse::Ok().insert_header(("Request-Id", random("req_", 14))).json(answer)
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+pub(super) fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -546,7 +555,7 @@ async fn save_card(id: &str, mut s: Session, action: &str, sandbox: &StripeSandb
 /// other parameters, or none for a fresh key.
 fn replayed(req: &HttpRequest, params: &str, sandbox: &StripeSandbox) -> Option<HttpResponse> {
     let key = req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok())?;
-    let replays = sandbox.refunds.lock().ok()?;
+    let replays = sandbox.replays.lock().ok()?;
     let (earlier, answer) = replays.get(key)?;
     if earlier != params {
         return Some(stripe_error(
@@ -560,7 +569,7 @@ fn replayed(req: &HttpRequest, params: &str, sandbox: &StripeSandbox) -> Option<
 }
 
 fn remember(req: &HttpRequest, params: String, answer: &Value, sandbox: &StripeSandbox) {
-    if let (Some(key), Ok(mut replays)) = (req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()), sandbox.refunds.lock()) {
+    if let (Some(key), Ok(mut replays)) = (req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()), sandbox.replays.lock()) {
         replays.insert(key.to_string(), (params, answer.clone()));
     }
 }

@@ -56,6 +56,7 @@ impl EventRow {
 pub async fn start(
     pool: &Pool,
     gateway: &dyn CardGateway,
+    now: DateTime<Utc>,
     public_url: &str,
     account: &str,
     invoice_id: &str,
@@ -93,7 +94,7 @@ pub async fn start(
         gateway_checkouts::invoice_id.eq(inv.id.to_string()),
         gateway_checkouts::amount_minor.eq(inv.balance_minor),
         gateway_checkouts::currency.eq(inv.currency.code()),
-        gateway_checkouts::created_at.eq(now_micros(chrono::Utc::now())),
+        gateway_checkouts::created_at.eq(now_micros(now)),
     );
     db::run(pool, move |c| {
         crate::each_backend!(&mut *c, c => diesel::insert_into(gateway_checkouts::table).values(row).on_conflict_do_nothing().execute(c))?;

@@ -5,14 +5,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use keel_shared::billing::Gateway;
 use serde_json::Value;
-use sha2::Sha256;
 
 use super::gateway::{
-    Calling, CardGateway, CardVault, Charge, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported, SaveCard, Signed,
-    Verified,
+    hmac_hex, hmac_matches, Calling, CardGateway, CardVault, Charge, GatewayError, Opening, PageRequest, PaymentPage, Refunding, Reported,
+    SaveCard, Signed, Verified,
 };
 
 /// Where Stripe's API lives.
@@ -206,11 +204,11 @@ impl CardVault for Stripe {
 
 /// The hex HMAC-SHA256 Stripe signs `"{t}.{body}"` with.
 pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    hmac_hex(secret, &signed_payload(t, body))
+}
+
+fn signed_payload(t: i64, body: &[u8]) -> Vec<u8> {
+    [format!("{t}.").as_bytes(), body].concat()
 }
 
 /// Checks a `Stripe-Signature` header as Stripe's libraries do.
@@ -229,11 +227,8 @@ pub fn check_signature(header: &str, body: &[u8], secret: &str, now: DateTime<Ut
     if v1.is_empty() {
         return Err("No signatures found with expected scheme v1".into());
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|e| e.to_string())?;
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let matched = v1.iter().any(|sig| hex::decode(sig).is_ok_and(|raw| mac.clone().verify_slice(&raw).is_ok()));
+    let payload = signed_payload(t, body);
+    let matched = v1.iter().any(|sig| hmac_matches(secret, &payload, sig));
     if !matched {
         return Err("No signatures found matching the expected signature for payload".into());
     }
