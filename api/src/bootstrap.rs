@@ -80,6 +80,12 @@ pub fn first_start(
         out.products_created = seed::load_demo_catalog(conn, now)?;
         settings::set(conn, now, "demo_catalog_loaded", &true)?;
     }
+    // The built-in sandbox server, so a fresh install provisions what it sells (once: an
+    // administrator who removes it does not see it come back).
+    if settings::get::<bool>(conn, "sandbox_server_created")?.is_none() {
+        crate::provisioning::service::ensure_sandbox_server(conn, now)?;
+        settings::set(conn, now, "sandbox_server_created", &true)?;
+    }
     if !accounts::admin_exists(conn)? {
         let email = config.admin_email.clone().unwrap_or_else(|| "admin@keel.local".into());
         let (password, generated) = match &config.admin_password {

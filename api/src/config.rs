@@ -53,6 +53,23 @@ pub struct Config {
     pub stripe: Option<StripeKeys>,
     /// Razorpay: the key id and secret and the webhook secret. Unset: the Razorpay sandbox.
     pub razorpay: Option<RazorpayKeys>,
+    /// Where the built-in sandbox server's WHM calls go. Unset: the in-process WHM stand-in this
+    /// process serves at `/sandbox/whm` (tests point it at a stand-in on a loopback port).
+    pub sandbox_whm: Option<WhmTarget>,
+}
+
+/// A WHM API address and its token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WhmTarget {
+    pub api_url: String,
+    pub username: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for WhmTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhmTarget").field("api_url", &self.api_url).field("username", &self.username).finish_non_exhaustive()
+    }
 }
 
 /// A Razorpay account's keys.
@@ -235,6 +252,7 @@ impl Config {
         };
         Ok(Config {
             razorpay,
+            sandbox_whm: None,
             stripe,
             ecb_url,
             geoip_csv,
@@ -288,6 +306,7 @@ impl Config {
             ecb_url: crate::commerce::rates::ECB_URL.into(),
             stripe: None,
             razorpay: None,
+            sandbox_whm: None,
         }
     }
 }

@@ -36,6 +36,14 @@ pub struct Deps {
     pub razorpay: Arc<crate::payments::razorpay::Razorpay>,
     /// The Razorpay sandbox this process serves at `/sandbox/razorpay`, when no Razorpay keys are set.
     pub razorpay_sandbox: Option<Arc<crate::payments::razorpay_sandbox::RazorpaySandbox>>,
+    /// The WHM stand-in this process serves at `/sandbox/whm`, behind the built-in sandbox server
+    /// (unless the configuration points that server elsewhere).
+    pub whm_sandbox: Option<Arc<crate::provisioning::whm_sandbox::WhmSandbox>>,
+    /// Where the sandbox server's module calls go.
+    pub sandbox_whm: crate::config::WhmTarget,
+    /// The server secret: sealing keys for credentials at rest and the e-mail unsubscribe key
+    /// derive from it (set by `AppState`).
+    pub secret: Arc<Vec<u8>>,
 }
 
 impl Deps {
@@ -85,6 +93,19 @@ impl Deps {
                 (adapter, Some(Arc::new(sandbox)))
             }
         };
+        let (whm_sandbox, sandbox_whm) = match &config.sandbox_whm {
+            Some(target) => (None, target.clone()),
+            None => {
+                let sandbox =
+                    crate::provisioning::whm_sandbox::WhmSandbox::new(&format!("{}/sandbox/whm", config.public_url), clock.clone());
+                let target = crate::config::WhmTarget {
+                    api_url: sandbox.base_url.clone(),
+                    username: sandbox.user.clone(),
+                    token: sandbox.token.clone(),
+                };
+                (Some(Arc::new(sandbox)), target)
+            }
+        };
         Ok(Deps {
             clock,
             config,
@@ -97,6 +118,9 @@ impl Deps {
             stripe_sandbox,
             razorpay: Arc::new(razorpay),
             razorpay_sandbox,
+            whm_sandbox,
+            sandbox_whm,
+            secret: Arc::new(Vec::new()),
         })
     }
 }
@@ -104,5 +128,21 @@ impl Deps {
 impl JobEnv for Deps {
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+impl Deps {
+    /// Branding and keys the e-mail outbox needs.
+    pub fn mail(&self) -> crate::notifications::outbox::MailContext {
+        crate::notifications::outbox::MailContext {
+            company: self.config.company_name.clone(),
+            public_url: self.config.public_url.clone(),
+            unsubscribe_key: self.unsubscribe_key(),
+        }
+    }
+
+    pub fn unsubscribe_key(&self) -> Vec<u8> {
+        use sha2::Digest;
+        sha2::Sha256::new().chain_update(b"keel/unsubscribe/v1").chain_update(self.secret.as_slice()).finalize().to_vec()
     }
 }

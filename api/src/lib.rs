@@ -25,6 +25,7 @@ pub mod ids;
 pub mod notifications;
 pub mod outbound;
 pub mod payments;
+pub mod provisioning;
 pub mod schema;
 pub mod server;
 pub mod state;

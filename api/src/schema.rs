@@ -556,6 +556,19 @@ diesel::table! {
         domain -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        server_id -> Nullable<Text>,
+        package -> Nullable<Text>,
+        username -> Nullable<Text>,
+        secret_sealed -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        anchor_on -> Nullable<Date>,
+        next_due_on -> Nullable<Date>,
+        suspend_reason -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        cancel_when -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        activated_at -> Nullable<Timestamp>,
+        terminated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -753,3 +766,70 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    servers (id) {
+        id -> Text,
+        name -> Text,
+        hostname -> Text,
+        ip -> Nullable<Text>,
+        location -> Text,
+        module -> Text,
+        sandbox -> Bool,
+        api_url -> Text,
+        username -> Text,
+        secret_sealed -> Nullable<Text>,
+        nameservers -> Text,
+        max_accounts -> Integer,
+        current_accounts -> Integer,
+        status -> Text,
+        disk_gb -> Nullable<Integer>,
+        ram_mb -> Nullable<Integer>,
+        healthy -> Bool,
+        last_check_at -> Nullable<Timestamp>,
+        latency_ms -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    server_checks (id) {
+        id -> Text,
+        server_id -> Text,
+        at -> Timestamp,
+        up -> Bool,
+        latency_ms -> Nullable<Integer>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    service_events (id) {
+        id -> Text,
+        service_id -> Text,
+        at -> Timestamp,
+        action -> Text,
+        ok -> Bool,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    service_usage (service_id, day) {
+        service_id -> Text,
+        day -> Date,
+        disk_mb -> BigInt,
+        bandwidth_mb -> BigInt,
+    }
+}
+
+diesel::joinable!(services -> servers (server_id));
+diesel::joinable!(server_checks -> servers (server_id));
+diesel::joinable!(service_events -> services (service_id));
+diesel::allow_tables_to_appear_in_same_query!(servers, services);
+diesel::allow_tables_to_appear_in_same_query!(servers, order_items);
+diesel::allow_tables_to_appear_in_same_query!(servers, users);
+diesel::allow_tables_to_appear_in_same_query!(services, products);
+diesel::allow_tables_to_appear_in_same_query!(service_events, services);

@@ -36,27 +36,9 @@ impl AppState {
     }
 
     /// The state over a given dependencies value (tests swap adapters this way).
-    pub fn with_deps(pool: Pool, deps: Deps, secret: Vec<u8>) -> AppState {
-        AppState {
-            pool,
-            deps: Arc::new(deps),
-            jobs: Arc::new(crate::compose::registry()),
-            jwt: JwtKeys::from_secret(&secret),
-            secret: Arc::new(secret),
-        }
-    }
-
-    /// Branding and keys the e-mail outbox needs.
-    pub fn mail(&self) -> crate::notifications::outbox::MailContext {
-        crate::notifications::outbox::MailContext {
-            company: self.config.company_name.clone(),
-            public_url: self.config.public_url.clone(),
-            unsubscribe_key: self.unsubscribe_key(),
-        }
-    }
-
-    pub fn unsubscribe_key(&self) -> Vec<u8> {
-        use sha2::Digest;
-        sha2::Sha256::new().chain_update(b"keel/unsubscribe/v1").chain_update(self.secret.as_slice()).finalize().to_vec()
+    pub fn with_deps(pool: Pool, mut deps: Deps, secret: Vec<u8>) -> AppState {
+        let secret = Arc::new(secret);
+        deps.secret = secret.clone();
+        AppState { pool, deps: Arc::new(deps), jobs: Arc::new(crate::compose::registry()), jwt: JwtKeys::from_secret(&secret), secret }
     }
 }

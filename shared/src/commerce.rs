@@ -38,6 +38,10 @@ pub struct CommerceSettings {
     /// screening does not hold is accepted when it is placed.
     #[serde(default = "yes")]
     pub manual_order_acceptance: bool,
+    /// A pending order is accepted when its invoice is paid, so what it bought is provisioned at
+    /// once; orders held by fraud screening still wait for a person.
+    #[serde(default = "yes")]
+    pub accept_on_payment: bool,
 }
 
 impl Default for CommerceSettings {
@@ -49,6 +53,7 @@ impl Default for CommerceSettings {
             check_vat_online: false,
             refresh_rates: false,
             manual_order_acceptance: true,
+            accept_on_payment: true,
         }
     }
 }

@@ -149,6 +149,8 @@ id_type! {
     pub struct OrderId;
     /// A service a client bought (a hosting account, a VPS, a domain).
     pub struct ServiceId;
+    /// A server accounts are provisioned on.
+    pub struct ServerId;
     /// An invoice (or credit note).
     pub struct InvoiceId;
     /// A payment or refund recorded against an invoice.

@@ -32,11 +32,15 @@ crate::text_enum! {
     pub enum ServiceStatus {
         /// Ordered, not provisioned yet.
         Pending = "pending",
+        /// Being created on a server.
+        Provisioning = "provisioning",
         Active = "active",
         Suspended = "suspended",
         Terminated = "terminated",
         /// Its order was cancelled before it was provisioned.
         Cancelled = "cancelled",
+        /// Provisioning failed; an administrator sees why and can try again.
+        Failed = "failed",
     }
 }
 

@@ -197,6 +197,40 @@ pub fn domain_name(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A host name a server is reached by: dot-separated labels of ASCII letters, digits and hyphens
+/// (`server1.example.com`, `localhost`), or an IP address.
+pub fn hostname(value: &str) -> Result<(), ValidationError> {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+    };
+    if value.parse::<std::net::IpAddr>().is_ok() || (value.len() <= 253 && value.split('.').all(label)) {
+        Ok(())
+    } else {
+        Err(error("hostname", "must be a host name such as server1.example.com"))
+    }
+}
+
+/// An IPv4 or IPv6 address.
+pub fn ip_address(value: &str) -> Result<(), ValidationError> {
+    value.parse::<std::net::IpAddr>().map(|_| ()).map_err(|_| error("ip_address", "must be an IP address such as 203.0.113.10"))
+}
+
+/// An `http://` or `https://` address with a host name, no spaces.
+pub fn http_url(value: &str) -> Result<(), ValidationError> {
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default()).unwrap_or_default();
+    let host = host.rsplit_once(':').filter(|(_, port)| port.parse::<u16>().is_ok()).map_or(host, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if value.chars().any(char::is_whitespace) || host.is_empty() || hostname(host).is_err() {
+        return Err(error("url", "must be an address such as https://server1.example.com:2087"));
+    }
+    Ok(())
+}
+
 /// A URL slug: 1–60 lower-case ASCII letters, digits and single hyphens, not at either end.
 pub fn slug(value: &str) -> Result<(), ValidationError> {
     let ok = !value.is_empty()

@@ -65,6 +65,20 @@ impl From<crate::error::ApiError> for JobError {
 
 pub type JobResult = Result<Outcome, JobError>;
 
+/// Which attempt of a job is running (the first is 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub number: i32,
+    pub max: i32,
+}
+
+impl Attempt {
+    /// No attempt follows this one if it fails.
+    pub fn is_last(self) -> bool {
+        self.number >= self.max
+    }
+}
+
 /// The payload of a scheduled task's job: the period the run is for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TaskRun {
@@ -114,6 +128,22 @@ impl<C: 'static> Registry<C> {
             let payload: P =
                 serde_json::from_str(&row.payload).map_err(|e| JobError::Permanent(format!("payload of '{kind}' job: {e}")))?;
             handler(ctx, conn, payload)
+        });
+        assert!(self.handlers.insert(kind, erased).is_none(), "job kind '{kind}' is registered twice");
+        self
+    }
+
+    /// Adds a job kind whose handler also learns which attempt this is, so it can record a
+    /// lasting failure on its own records when the last attempt fails.
+    pub fn job_with_attempt<P: DeserializeOwned + 'static>(
+        &mut self,
+        kind: &'static str,
+        handler: fn(&C, &mut DbConn, P, Attempt) -> JobResult,
+    ) -> &mut Self {
+        let erased: Erased<C> = Box::new(move |ctx, conn, row| {
+            let payload: P =
+                serde_json::from_str(&row.payload).map_err(|e| JobError::Permanent(format!("payload of '{kind}' job: {e}")))?;
+            handler(ctx, conn, payload, Attempt { number: row.attempts, max: row.max_attempts })
         });
         assert!(self.handlers.insert(kind, erased).is_none(), "job kind '{kind}' is registered twice");
         self

@@ -223,6 +223,7 @@ pub fn load_demo_catalog(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize,
         }
         for (i, plan) in PLANS.iter().enumerate() {
             let vps = plan.kind == ProductType::Vps;
+            let hosting = matches!(plan.kind, ProductType::SharedHosting | ProductType::WordpressHosting);
             let body = ProductInput {
                 slug: plan.slug.into(),
                 name: plan.name.into(),
@@ -235,8 +236,10 @@ pub fn load_demo_catalog(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize,
                 retired: false,
                 requires_domain: matches!(plan.kind, ProductType::SharedHosting | ProductType::WordpressHosting),
                 stock: None,
-                module: None,
-                package: None,
+                // Hosting plans are created on cPanel/WHM servers (the sandbox server out of the
+                // box), with a package of the plan's name.
+                module: hosting.then(|| "cpanel".to_string()),
+                package: hosting.then(|| plan.slug.replace('-', "_")),
                 sort_order: i as i32,
                 prices: priced(plan.monthly, plan.annual),
                 options: if vps { vps_options() } else { Vec::new() },

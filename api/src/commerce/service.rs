@@ -801,6 +801,10 @@ pub fn decide(
             diesel::delete(promo_uses::table.filter(promo_uses::order_id.eq(id))).execute(conn)?;
             crate::billing::service::cancel_for_order_in(conn, now, actor, id, reason.unwrap_or("the order was cancelled"))?;
         }
+        if to == OrderStatus::Accepted {
+            // Paid before it was accepted: its services go to provisioning now.
+            crate::provisioning::service::order_ready_in(conn, now, id)?;
+        }
         audit::record(
             conn,
             now,
@@ -831,7 +835,22 @@ pub fn order_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &
             .account(&row.account_id)
             .target("order", id)
             .details(serde_json::json!({"number": row.number, "status": row.status})),
-    )
+    )?;
+    if row.status()? == OrderStatus::Pending && crate::catalog::service::settings(conn)?.accept_on_payment {
+        diesel::update(orders_t::table.find(id))
+            .set((orders_t::status.eq(OrderStatus::Accepted.as_str()), orders_t::updated_at.eq(now_micros(now))))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            now,
+            actor,
+            Event::new("order.accepted")
+                .account(&row.account_id)
+                .target("order", id)
+                .details(serde_json::json!({"number": row.number, "from": OrderStatus::Pending, "reason": "paid"})),
+        )?;
+    }
+    crate::provisioning::service::order_ready_in(conn, now, id)
 }
 
 /// A value for a JSON text column.

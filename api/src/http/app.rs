@@ -14,7 +14,7 @@ use super::openapi::ApiDoc;
 use super::{health, request_id, spa};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{accounts, admin, automation, billing, catalog, commerce, identity, notifications, payments};
+use crate::{accounts, admin, automation, billing, catalog, commerce, identity, notifications, payments, provisioning};
 
 /// Registers every API route on `app`, returning the app and the OpenAPI document built from them.
 pub fn api_routes<T>(app: App<T>) -> (App<T>, utoipa::openapi::OpenApi)
@@ -35,6 +35,7 @@ where
                 .configure(commerce::routes::configure)
                 .configure(billing::routes::configure)
                 .configure(payments::routes::configure)
+                .configure(provisioning::routes::configure)
                 .configure(automation::routes::configure)
                 .configure(notifications::routes::configure)
                 .default_service(web::to(api_not_found)),
@@ -103,6 +104,7 @@ pub fn build(
     let web_dir = state.config.web_dir.clone();
     let sandbox = state.stripe_sandbox.clone();
     let razorpay_sandbox = state.razorpay_sandbox.clone();
+    let whm_sandbox = state.whm_sandbox.clone();
     let app = App::new()
         .app_data(web::Data::new(state))
         // Path and query errors from actix's own extractors also become problem+json.
@@ -135,6 +137,9 @@ pub fn build(
             }
             if let Some(s) = razorpay_sandbox {
                 cfg.service(web::scope("/sandbox/razorpay").configure(|c| payments::razorpay_sandbox::configure(c, s)));
+            }
+            if let Some(s) = whm_sandbox {
+                cfg.service(web::scope("/sandbox/whm").configure(|c| provisioning::whm_sandbox::configure(c, s)));
             }
         });
     let app = if web_dir.is_dir() { app.service(spa::service(&web_dir)) } else { app.default_service(web::to(spa::not_built)) };

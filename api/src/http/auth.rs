@@ -369,6 +369,7 @@ pub mod can {
         CatalogManage => Some(Permission::CatalogManage),
         BillingRead => Some(Permission::BillingRead),
         BillingWrite => Some(Permission::BillingWrite),
+        ServersManage => Some(Permission::ServersManage),
     }
 }
 

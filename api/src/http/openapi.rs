@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         (name = "catalog", description = "What is sold: product groups, products, prices, options, add-ons, currencies"),
         (name = "commerce", description = "Carts and their prices, tax rules, promo codes"),
         (name = "billing", description = "Invoices, payments recorded against them, account credit"),
+        (name = "services", description = "What clients bought: hosting accounts and their life (provisioning, suspension, cancellation, control panel login)"),
+        (name = "servers", description = "The servers accounts are created on, their modules and health"),
         (name = "payments", description = "Payment gateways: their signed webhooks and the log of what each did"),
         (name = "team", description = "Team members: people a client lets use their account, and the accounts you are a member of"),
         (name = "admin", description = "Back-office: administrators, and staff holding the route's permission"),

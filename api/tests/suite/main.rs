@@ -21,3 +21,4 @@ mod commerce;
 mod identity;
 mod lists;
 mod migrations;
+mod provisioning;

@@ -54,6 +54,39 @@ impl Drop for TestDb {
     }
 }
 
+/// Everything the test binary logs (debug and up), for tests that check what never reaches a
+/// log: installed as the global subscriber when the first app starts.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<std::sync::Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(|| {
+        let buffer: Arc<std::sync::Mutex<Vec<u8>>> = Arc::default();
+        let sink = buffer.clone();
+        let writer = move || LogWriter(sink.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_ansi(false)
+            .with_writer(writer)
+            .try_init();
+        buffer
+    })
+}
+
+struct LogWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Whether the PostgreSQL server answers, asked once per test binary. When it does not, outside CI,
 /// every PostgreSQL test is skipped and the binary says so once, on stderr past libtest's output
 /// capture (an `eprintln!` inside a test is only shown when the test fails), so a run that tested
@@ -117,6 +150,8 @@ fn uuid_simple() -> String {
 pub struct TestApp {
     pub state: AppState,
     pub clock: FixedClock,
+    /// The WHM stand-in behind this app's sandbox server.
+    pub whm: standins::Whm,
     /// Held for its `Drop`: the database goes when the app does.
     _db: TestDb,
 }
@@ -184,6 +219,9 @@ impl TestApp {
             webhook_secret: webhook_secret.into(),
             api_url: razorpay,
         });
+        log_buffer();
+        let whm = standins::whm();
+        config.sandbox_whm = Some(whm.target.clone());
         f(&mut config);
         let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap());
         let pool = db::connect(&url, 4).unwrap();
@@ -192,7 +230,7 @@ impl TestApp {
         let mut conn = state.pool.get().unwrap();
         keel_api::bootstrap::first_start(&mut conn, &state.config, state.jobs.tasks(), clock.now()).unwrap();
         drop(conn);
-        Some(TestApp { state, clock, _db: db })
+        Some(TestApp { state, clock, whm, _db: db })
     }
 
     pub async fn request(&self, req: TestRequest) -> Res {

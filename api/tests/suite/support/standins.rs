@@ -150,3 +150,42 @@ pub fn razorpay() -> (String, Arc<RazorpaySandbox>) {
     let s = server();
     (format!("{}/razorpay", s.url), s.razorpay.clone())
 }
+
+/// A WHM stand-in of a test's own (its accounts are the test's alone), on a loopback port and a
+/// thread of its own; it stops when dropped.
+pub struct Whm {
+    pub sandbox: Arc<keel_api::provisioning::whm_sandbox::WhmSandbox>,
+    pub target: keel_api::config::WhmTarget,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Whm {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+pub fn whm() -> Whm {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sandbox = Arc::new(keel_api::provisioning::whm_sandbox::WhmSandbox::new(&url, Arc::new(keel_api::clock::SystemClock)));
+    let target = keel_api::config::WhmTarget { api_url: url, username: sandbox.user.clone(), token: sandbox.token.clone() };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let served = sandbox.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || {
+                let s = served.clone();
+                App::new().configure(move |c| keel_api::provisioning::whm_sandbox::configure(c, s))
+            })
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .unwrap()
+            .run();
+            let _ = tx.send(server.handle());
+            let _ = server.await;
+        })
+    });
+    Whm { sandbox, target, handle: rx.recv().unwrap() }
+}

@@ -424,6 +424,7 @@ fn SettingsForm(settings: CommerceSettings, session: SessionCtx) -> impl IntoVie
     let vies = RwSignal::new(settings.check_vat_online);
     let ecb = RwSignal::new(settings.refresh_rates);
     let manual = RwSignal::new(settings.manual_order_acceptance);
+    let on_payment = RwSignal::new(settings.accept_on_payment);
     // Fields this form does not show are sent back as they came.
     let loaded = StoredValue::new(settings);
     let form = Form::new();
@@ -443,6 +444,7 @@ fn SettingsForm(settings: CommerceSettings, session: SessionCtx) -> impl IntoVie
         body.check_vat_online = vies.get_untracked();
         body.refresh_rates = ecb.get_untracked();
         body.manual_order_acceptance = manual.get_untracked();
+        body.accept_on_payment = on_payment.get_untracked();
         if form.check(&body) {
             send.dispatch_local(body);
         }
@@ -458,6 +460,7 @@ fn SettingsForm(settings: CommerceSettings, session: SessionCtx) -> impl IntoVie
             <label class="check"><input type="checkbox" bind:checked=vies/>" Confirm EU VAT ids with the EU's VIES service before the reverse charge"</label>
             <label class="check"><input type="checkbox" bind:checked=ecb/>" Update exchange rates every working day from the European Central Bank"</label>
             <label class="check"><input type="checkbox" bind:checked=manual/>" New orders wait for an administrator to accept them"</label>
+            <label class="check"><input type="checkbox" bind:checked=on_payment/>" …unless they are paid: accept paid orders and provision them at once"</label>
             <Submit pending=send.pending() label="Save settings" busy="Saving…"/>
         </form>
     }
