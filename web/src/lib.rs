@@ -71,6 +71,8 @@ pub fn PortalApp() -> impl IntoView {
                     <Route path=path!("checkout") view=portal::CheckoutPage/>
                     <Route path=path!("invoices") view=portal::InvoicesPage/>
                     <Route path=path!("invoices/:id") view=portal::InvoicePage/>
+                    <Route path=path!("services") view=portal::ServicesPage/>
+                    <Route path=path!("services/:id") view=portal::ServicePage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -109,6 +111,10 @@ pub fn AdminApp() -> impl IntoView {
                     <Route path=path!("catalog/currencies") view=admin::CurrenciesPage/>
                     <Route path=path!("catalog/groups") view=admin::GroupsPage/>
                     <Route path=path!("catalog/addons") view=admin::AddonsPage/>
+                    <Route path=path!("services") view=admin::AdminServicesPage/>
+                    <Route path=path!("services/:id") view=admin::AdminServicePage/>
+                    <Route path=path!("servers") view=admin::ServersPage/>
+                    <Route path=path!("servers/:id") view=admin::ServerPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -108,6 +108,7 @@ fn own_account(s: &SessionCtx) -> bool {
 /// The client area's sidebar.
 pub const PORTAL_NAV: &[NavItem] = &[
     NavItem { href: "/dashboard", label: "Overview", icon: "home", shown: always },
+    NavItem { href: "/dashboard/services", label: "Services", icon: "globe", shown: |s| s.may_use(MemberPermission::Services) },
     NavItem { href: "/dashboard/orders", label: "Orders", icon: "template", shown: |s| s.may_use(MemberPermission::Billing) },
     NavItem { href: "/dashboard/invoices", label: "Invoices", icon: "template", shown: |s| s.may_use(MemberPermission::Billing) },
     NavItem { href: "/dashboard/profile", label: "Profile", icon: "user", shown: |s| s.may_use(MemberPermission::Billing) },
@@ -125,6 +126,8 @@ pub const ADMIN_NAV: &[NavItem] = &[
     NavItem { href: "/admin/invoices", label: "Invoices", icon: "template", shown: |s| s.can(Permission::BillingRead) },
     NavItem { href: "/admin/payment-events", label: "Payment events", icon: "queue", shown: |s| s.can(Permission::BillingRead) },
     NavItem { href: "/admin/billing/settings", label: "Billing settings", icon: "template", shown: |s| s.can(Permission::BillingRead) },
+    NavItem { href: "/admin/services", label: "Services", icon: "globe", shown: |s| s.can(Permission::ServersManage) },
+    NavItem { href: "/admin/servers", label: "Servers", icon: "server", shown: |s| s.can(Permission::ServersManage) },
     NavItem { href: "/admin/catalog", label: "Catalog", icon: "store", shown: |s| s.can(Permission::CatalogManage) },
     NavItem { href: "/admin/catalog/taxes", label: "Taxes", icon: "template", shown: |s| s.can(Permission::CatalogManage) },
     NavItem { href: "/admin/catalog/promos", label: "Promo codes", icon: "template", shown: |s| s.can(Permission::CatalogManage) },

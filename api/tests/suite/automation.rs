@@ -158,9 +158,14 @@ both_backends!(three_schedulers_for_a_week_run_each_daily_task_seven_times, |app
     assert_eq!(rates, 5, "the rates on working days");
     let billing: i64 = task_runs::table.filter(task_runs::task.eq("billing.daily")).count().get_result(&mut conn).unwrap();
     assert_eq!(billing, 7, "and billing's");
+    let provisioning: i64 = task_runs::table.filter(task_runs::task.eq("provisioning.daily")).count().get_result(&mut conn).unwrap();
+    assert_eq!(provisioning, 7, "and provisioning's");
+    // Every five minutes, ticked hourly: one run per tick (a missed period runs once).
+    let health: i64 = task_runs::table.filter(task_runs::task.eq("provisioning.health")).count().get_result(&mut conn).unwrap();
+    assert_eq!(health, 7 * 24, "the health check once a tick (00:00 is due at the first)");
     let jobs_made: i64 = jobs::table.count().get_result(&mut conn).unwrap();
     assert_eq!(jobs_made as usize, *started.lock().unwrap(), "one job per run, no more");
-    assert_eq!(jobs_made, daily + identity + commerce + rates + billing + hourly);
+    assert_eq!(jobs_made, daily + identity + commerce + rates + billing + hourly + provisioning + health);
 });
 
 both_backends!(a_missed_period_runs_once_on_return, |app: TestApp| async move {
@@ -180,7 +185,16 @@ both_backends!(tasks_are_listed_and_rescheduled_by_admins, |app: TestApp| async 
     let names: Vec<&str> = res.body.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["billing.daily", "commerce.housekeeping", "commerce.refresh_rates", "email.retry_failed", "housekeeping", "identity.housekeeping"]
+        [
+            "billing.daily",
+            "commerce.housekeeping",
+            "commerce.refresh_rates",
+            "email.retry_failed",
+            "housekeeping",
+            "identity.housekeeping",
+            "provisioning.daily",
+            "provisioning.health"
+        ]
     );
     assert!(res.body[4]["next_run_at"].is_string());
     let res = app.put_json("/api/v1/admin/tasks/housekeeping", &admin, json!({"cron": "30 4 * * 0", "enabled": true})).await;

@@ -297,3 +297,66 @@ pub async fn client_credit(session: SessionCtx, id: &str) -> Result<Credit, Clie
 pub async fn adjust_credit(session: SessionCtx, id: &str, body: CreditAdjustment) -> Result<Credit, ClientError> {
     authed(session, Method::Post, &format!("/admin/clients/{}/credit", super::percent_encode(id)), to_json(&body)).await
 }
+
+// Servers and services (`servers.manage`).
+
+use keel_shared::provisioning::{
+    AdminService, Server, ServerCheck, ServerDetail, ServerInput, Service, ServiceFilter, ServiceSummary, ServiceUpdate, SsoLink,
+    SuspendRequest,
+};
+
+pub async fn servers(session: SessionCtx) -> Result<Vec<Server>, ClientError> {
+    get_authed(session, "/admin/servers").await
+}
+
+/// `GET /admin/servers/{id}`: the server with its latest health checks.
+pub async fn server(session: SessionCtx, id: &str) -> Result<ServerDetail, ClientError> {
+    get_authed(session, &format!("/admin/servers/{}", super::percent_encode(id))).await
+}
+
+/// Creates the server (`id` none) or changes it (an absent `secret` keeps the saved token).
+pub async fn save_server(session: SessionCtx, id: Option<String>, body: ServerInput) -> Result<Server, ClientError> {
+    match id {
+        Some(id) => authed(session, Method::Put, &format!("/admin/servers/{}", super::percent_encode(&id)), to_json(&body)).await,
+        None => authed(session, Method::Post, "/admin/servers", to_json(&body)).await,
+    }
+}
+
+/// `DELETE /admin/servers/{id}`: only a server without live services.
+pub async fn delete_server(session: SessionCtx, id: &str) -> Result<(), ClientError> {
+    authed::<Option<()>>(session, Method::Delete, &format!("/admin/servers/{}", super::percent_encode(id)), None).await.map(|_| ())
+}
+
+/// `POST /admin/servers/{id}/check`: tests the module's connection now.
+pub async fn check_server(session: SessionCtx, id: &str) -> Result<ServerCheck, ClientError> {
+    authed(session, Method::Post, &format!("/admin/servers/{}/check", super::percent_encode(id)), None).await
+}
+
+pub async fn services(session: SessionCtx, filter: ServiceFilter) -> Result<Page<ServiceSummary>, ClientError> {
+    get_authed(session, &query("/admin/services", &filter)).await
+}
+
+/// `GET /admin/services/{id}`: the service with its history.
+pub async fn service(session: SessionCtx, id: &str) -> Result<AdminService, ClientError> {
+    get_authed(session, &format!("/admin/services/{}", super::percent_encode(id))).await
+}
+
+/// `PATCH /admin/services/{id}`: next due date, recurring price, package (each optional).
+pub async fn update_service(session: SessionCtx, id: &str, body: ServiceUpdate) -> Result<Service, ClientError> {
+    authed(session, Method::Patch, &format!("/admin/services/{}", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `POST /admin/services/{id}/{action}` (`provision`, `unsuspend`, `terminate`).
+pub async fn service_action(session: SessionCtx, id: &str, action: &str) -> Result<Service, ClientError> {
+    authed(session, Method::Post, &format!("/admin/services/{}/{action}", super::percent_encode(id)), None).await
+}
+
+/// `POST /admin/services/{id}/suspend`, with the reason the client is told.
+pub async fn suspend_service(session: SessionCtx, id: &str, body: SuspendRequest) -> Result<Service, ClientError> {
+    authed(session, Method::Post, &format!("/admin/services/{}/suspend", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `POST /admin/services/{id}/sso`: a one-time link into the service's control panel.
+pub async fn service_sso(session: SessionCtx, id: &str) -> Result<SsoLink, ClientError> {
+    authed(session, Method::Post, &format!("/admin/services/{}/sso", super::percent_encode(id)), None).await
+}

@@ -117,6 +117,7 @@ pub(crate) enum Method {
     Get,
     Post,
     Put,
+    Patch,
     Delete,
 }
 
@@ -125,6 +126,7 @@ fn build(method: Method, url: &str, token: &str, acting: Option<&str>, body: Opt
         Method::Get => Request::get(url),
         Method::Post => Request::post(url),
         Method::Put => Request::put(url),
+        Method::Patch => Request::patch(url),
         Method::Delete => Request::delete(url),
     };
     let mut b = b.header("Authorization", &format!("Bearer {token}"));

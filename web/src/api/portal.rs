@@ -237,3 +237,44 @@ pub async fn pay_with_card(session: SessionCtx, id: &str, card: PaymentMethodId)
     )
     .await
 }
+
+// Services (the `services` area): the account's hosting accounts.
+
+use keel_shared::provisioning::{
+    CancellationRequest, Service, ServiceCredentials, ServiceFilter, ServicePassword, ServiceSummary, ServiceUsage, SsoLink,
+};
+
+/// `GET /services`: the account's services, newest first.
+pub async fn services(session: SessionCtx, filter: ServiceFilter) -> Result<Page<ServiceSummary>, ClientError> {
+    get_authed(session, &query("/services", &filter)).await
+}
+
+/// `GET /services/{id}`.
+pub async fn service(session: SessionCtx, id: &str) -> Result<Service, ClientError> {
+    get_authed(session, &format!("/services/{}", super::percent_encode(id))).await
+}
+
+/// `GET /services/{id}/credentials`: the control panel login (each read is on the activity log).
+pub async fn service_credentials(session: SessionCtx, id: &str) -> Result<ServiceCredentials, ClientError> {
+    get_authed(session, &format!("/services/{}/credentials", super::percent_encode(id))).await
+}
+
+/// `POST /services/{id}/sso`: a one-time link into the control panel.
+pub async fn service_sso(session: SessionCtx, id: &str) -> Result<SsoLink, ClientError> {
+    authed(session, Method::Post, &format!("/services/{}/sso", super::percent_encode(id)), None).await
+}
+
+/// `GET /services/{id}/usage`: disk and bandwidth over the last 30 days.
+pub async fn service_usage(session: SessionCtx, id: &str) -> Result<ServiceUsage, ClientError> {
+    get_authed(session, &format!("/services/{}/usage", super::percent_encode(id))).await
+}
+
+/// `PUT /services/{id}/password`: a new control panel password.
+pub async fn service_password(session: SessionCtx, id: &str, body: ServicePassword) -> Result<Service, ClientError> {
+    authed(session, Method::Put, &format!("/services/{}/password", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `POST /services/{id}/cancellation`: now, or at the end of the paid period.
+pub async fn cancel_service(session: SessionCtx, id: &str, body: CancellationRequest) -> Result<Service, ClientError> {
+    authed(session, Method::Post, &format!("/services/{}/cancellation", super::percent_encode(id)), to_json(&body)).await
+}

@@ -10,6 +10,7 @@ pub mod icons;
 pub mod invoices;
 pub mod layout;
 pub mod orders;
+pub mod services;
 pub mod shop;
 pub mod tables;
 

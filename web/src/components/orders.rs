@@ -76,7 +76,9 @@ pub fn order_table(list: Page<OrderSummary>, page: RwSignal<u32>, base: &'static
 }
 
 /// One order: its lines with their items, discount, taxes, total and what it renews at.
-pub fn order_details(o: &Order) -> impl IntoView {
+/// `services_base` is where a line's services open (`/dashboard/services`, `/admin/services`);
+/// `None` when the viewer may not open them.
+pub fn order_details(o: &Order, services_base: Option<&'static str>) -> impl IntoView {
     let c = o.currency;
     let services: usize = o.items.iter().map(|i| i.service_ids.len()).sum();
     let renewal: i64 = o.items.iter().map(|i| i.renewal_minor).sum();
@@ -94,6 +96,22 @@ pub fn order_details(o: &Order) -> impl IntoView {
                 })
                 .collect_view();
             let domain = l.domain.as_ref().map(|d| view! { <p class="muted small">{format!("Domain: {} ({})", d.name, d.action.as_str())}</p> });
+            let services = services_base.filter(|_| !l.service_ids.is_empty()).map(|base| {
+                let one = l.service_ids.len() == 1;
+                let links = l
+                    .service_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| {
+                        let label = match (&l.domain, one) {
+                            (Some(d), true) => d.name.clone(),
+                            _ => format!("{} #{}", l.product_name, i + 1),
+                        };
+                        view! { {(i > 0).then_some(", ")}<A href=format!("{base}/{id}")>{label}</A> }
+                    })
+                    .collect_view();
+                view! { <p class="small" data-testid="order-line-services">{if one { "Service: " } else { "Services: " }}{links}</p> }
+            });
             view! {
                 <section class="card order-line" data-testid="order-line">
                     <div class="summary-head">
@@ -102,6 +120,7 @@ pub fn order_details(o: &Order) -> impl IntoView {
                     </div>
                     <ul class="order-items">{items}</ul>
                     {domain}
+                    {services}
                     <dl class="details">
                         <dt>"Subtotal"</dt><dd>{money(l.subtotal_minor, c)}</dd>
                         {(l.discount_minor != 0).then(|| view! { <dt>"Discount"</dt><dd>{format!("−{}", money(l.discount_minor, c))}</dd> })}

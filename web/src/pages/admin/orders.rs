@@ -95,7 +95,7 @@ pub fn AdminOrderPage() -> impl IntoView {
                         </div>
                     </section>
                 })}
-                {order_details(&o)}
+                {order_details(&o, session.can(Permission::ServersManage).then_some("/admin/services"))}
             }
         })}
     }

@@ -10,6 +10,7 @@ mod orders;
 mod overview;
 mod profile;
 mod security;
+mod services;
 mod team;
 
 pub use activity::ActivityPage;
@@ -21,4 +22,5 @@ pub use orders::{OrderPage, OrdersPage};
 pub use overview::DashboardPage;
 pub use profile::ProfilePage;
 pub use security::SecurityPage;
+pub use services::{ServicePage, ServicesPage};
 pub use team::TeamPage;

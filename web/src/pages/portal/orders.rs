@@ -1,5 +1,6 @@
 //! The account's orders: the list (status filter, number search, pages) and one order.
 
+use keel_shared::access::MemberPermission;
 use keel_shared::orders::{OrderFilter, OrderStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -45,7 +46,7 @@ pub fn OrderPage() -> impl IntoView {
                 <div><h1 data-testid="order-number">{format!("Order {}", o.number)}</h1><p class="muted">"Thank you for your order."</p></div>
                 <Link href="/dashboard/orders" class="btn btn-outline">"All orders"</Link>
             </header>
-            {order_details(&o)}
+            {order_details(&o, session.may_use(MemberPermission::Services).then_some("/dashboard/services"))}
         })}
     }
 }
