@@ -107,6 +107,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 4)]
         threads: usize,
     },
+    /// From a paid order to its hosting account active on a WHM stand-in (p50/p99 per order).
+    Provision {
+        #[arg(long, default_value_t = 100)]
+        orders: usize,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
     /// Seed the back office's lists and time their pages (p50/p99 per case).
     Lists {
         /// Client accounts to seed.
@@ -258,6 +265,7 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             server::first_start(&state)?;
             keel_api::commerce::bench::checkout(&state, orders, threads)
         }
+        Command::Bench { command: BenchCommand::Provision { orders, workers } } => keel_api::provisioning::bench::provision(config, orders.max(1), workers),
         Command::Bench { command: BenchCommand::Lists { clients, audit, runs } } => {
             let pool = db::connect(&config.database_url, 2).map_err(|e| format!("DATABASE_URL: {e}"))?;
             keel_api::admin::bench::lists(&pool, clients, audit, runs.max(1))

@@ -4,6 +4,7 @@
 //! the service's history. The built-in sandbox server (a WHM stand-in in this process) lets a
 //! fresh install provision end to end.
 
+pub mod bench;
 pub mod jobs;
 pub mod module;
 pub mod routes;

@@ -15,6 +15,8 @@ mod invoices;
 mod options;
 mod orders;
 mod prices;
+mod servers;
+mod services;
 mod staff;
 
 pub use addons::AddonsPage;
@@ -28,4 +30,6 @@ pub use emails::{AdminEmailsPage, TemplatesPage};
 pub use groups::GroupsPage;
 pub use invoices::{AdminInvoicePage, AdminInvoicesPage};
 pub use orders::{AdminOrderPage, AdminOrdersPage};
+pub use servers::{ServerPage, ServersPage};
+pub use services::{AdminServicePage, AdminServicesPage};
 pub use staff::StaffPage;

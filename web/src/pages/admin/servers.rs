@@ -49,7 +49,7 @@ fn load(s: &Server) -> impl IntoView {
     view! {
         <div class="load" title=format!("{percent} % full")>
             <span data-testid="server-load">{format!("{} / {}", s.current_accounts, s.max_accounts)}</span>
-            <span class="load-bar" class:full=percent >= 90><span style=format!("width: {percent}%")></span></span>
+            <span class="load-bar" class:full={percent >= 90}><span style=format!("width: {percent}%")></span></span>
         </div>
     }
 }
@@ -103,10 +103,12 @@ fn servers_table(list: Vec<Server>) -> AnyView {
                     <th>"Last check"</th><th class="num">"Latency"</th>
                 </tr></thead>
                 <tbody>
-                    {list.into_iter().map(|s| view! {
+                    {list.into_iter().map(|s| {
+                        let name = s.name.clone();
+                        view! {
                         <tr data-server=s.name.clone()>
                             <td>
-                                <A href=format!("/admin/servers/{}", s.id)>{s.name.clone()}</A>
+                                <A href=format!("/admin/servers/{}", s.id)>{name}</A>
                                 {s.sandbox.then(|| view! { " "{sandbox_badge()} })}
                                 <div class="muted small">{s.hostname.clone()}{s.ip.clone().map(|ip| format!(" · {ip}"))}</div>
                             </td>
@@ -118,7 +120,7 @@ fn servers_table(list: Vec<Server>) -> AnyView {
                             <td class="nowrap">{s.last_check_at.map(when).unwrap_or_else(|| "never".into())}</td>
                             <td class="num">{latency(s.latency_ms)}</td>
                         </tr>
-                    }).collect_view()}
+                    }}).collect_view()}
                 </tbody>
             </table>
         </div>

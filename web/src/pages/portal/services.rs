@@ -227,7 +227,13 @@ fn LoginDetails(id: String, username: String, panel: bool) -> impl IntoView {
                 <button class="btn btn-outline" type="button" data-testid="show-password" disabled=move || busy.get() on:click=toggle>
                     {move || if busy.get() { "Loading…" } else if creds.with(Option::is_some) { "Hide password" } else { "Show password" }}
                 </button>
-                {panel.then(|| control_panel_button(move || api::portal::service_sso(session, &id_sso), banner))}
+                {panel.then(|| control_panel_button(
+                    move || {
+                        let id = id_sso.clone();
+                        async move { api::portal::service_sso(session, &id).await }
+                    },
+                    banner,
+                ))}
             </div>
             <p class="muted small">"Use these to sign in to your control panel, or open it straight from here."</p>
         </section>
@@ -404,7 +410,9 @@ fn CancelForm(service: Service, data: LocalResource<Result<Shown, ClientError>>,
             confirming.set(true);
         }
     };
-    let confirm = move |_| send.dispatch_local((id.clone(), body()));
+    let confirm = move |_| {
+        send.dispatch_local((id.clone(), body()));
+    };
     let end_label = match &end {
         Some(d) => format!("At the end of the period ({d})"),
         None => "At the end of the period".to_string(),
