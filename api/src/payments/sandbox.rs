@@ -116,7 +116,7 @@ pub(super) fn random(prefix: &str, len: usize) -> String {
 impl StripeSandbox {
     pub fn new(base_url: &str, webhook_url: Option<String>, clock: SharedClock) -> StripeSandbox {
         StripeSandbox {
-            secret_key: "sk_test_keel_sandbox".into(),
+            secret_key: random("sk_test_", 24),
             webhook_secret: random("whsec_", 32),
             base_url: base_url.trim_end_matches('/').to_string(),
             outbox: Outbox::new(webhook_url),

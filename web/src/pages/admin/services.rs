@@ -46,8 +46,8 @@ pub fn AdminServicesPage() -> impl IntoView {
         )
     });
     let scope = move || match (account.get(), server.get()) {
-        (Some(a), _) => Some(format!("One client's services ({}).", short_id(&a.to_string()))),
-        (None, Some(s)) => Some(format!("The services on one server ({}).", short_id(&s.to_string()))),
+        (Some(a), _) => Some(format!("One client's services ({}).", short_id(&a))),
+        (None, Some(s)) => Some(format!("The services on one server ({}).", short_id(&s))),
         (None, None) => None,
     };
     view! {

@@ -114,7 +114,10 @@ pub fn CheckoutPage() -> impl IntoView {
             if !dropped.is_empty() {
                 trial.set(Some(dropped));
             }
-            answer.and_then(|text| api::parse::<Quote>(&text)).map(|q| Some(Some(q)))
+            match answer {
+                Ok(text) => api::parse::<Quote>(&text).map(|q| Some(Some(q))),
+                Err(e) => Err(e),
+            }
         }
     });
 

@@ -327,7 +327,7 @@ fn bar_chart(label: &'static str, days: &[UsagePoint], value: fn(&UsagePoint) ->
             </figcaption>
             <svg viewBox=format!("0 0 {CHART_W} {CHART_H}") preserveAspectRatio="none" role="img"
                 aria-label=format!("{label} per day over the last 30 days, latest {}", size_text(latest))>
-                <line class="axis" x1="0" y1=CHART_H - 0 x2=CHART_W y2=CHART_H></line>
+                <line class="axis" x1="0" y1=CHART_H x2=CHART_W y2=CHART_H></line>
                 {bars}
             </svg>
             <div class="chart-axis muted small"><span>{day(last - chrono::Days::new(CHART_DAYS as u64 - 1))}</span><span>{day(last)}</span></div>
