@@ -682,24 +682,46 @@ pub fn provision_now(deps: &Deps, conn: &mut DbConn, actor: &Actor, id: &str) ->
     db::transaction(conn, |conn| {
         let svc = store::service(conn, id)?.ok_or_else(|| ApiError::not_found("service"))?;
         let status = svc.status()?;
-        if !matches!(status, ServiceStatus::Pending | ServiceStatus::Failed | ServiceStatus::Provisioning) {
+        if !matches!(status, ServiceStatus::Pending | ServiceStatus::Failed) {
             return Err(state_conflict(status, "provisioned"));
         }
         let at = now_micros(now);
-        diesel::update(services::table.find(id))
+        // Conditional on the state read: concurrent requests queue one job between them (the
+        // update holds the row until commit; a second one finds it changed or the job queued).
+        let moved = diesel::update(services::table.find(id).filter(services::status.eq(status.as_str())))
             .set((
                 services::status.eq(ServiceStatus::Pending.as_str()),
                 services::last_error.eq(None::<String>),
                 services::updated_at.eq(at),
             ))
             .execute(conn)?;
+        if moved == 0 || create_job_pending(conn, id)? {
+            return Err(ApiError::Conflict {
+                code: "provisioning_queued",
+                detail: "this service is already queued for provisioning".into(),
+                field: None,
+            });
+        }
         store::event(conn, at, id, "queued", true, "provisioning requested by staff")?;
-        // A fresh job even if an earlier one died: unique per request.
+        // A fresh job even if an earlier one died: no unique key.
         queue::enqueue(conn, now, &NewJob::new(CREATE, serde_json::json!({"service_id": id})).max_attempts(5))?;
         audit::record(conn, now, actor, Event::new("service.provision_requested").account(&svc.account_id).target("service", id))?;
         let svc = store::service(conn, id)?.ok_or_else(|| ApiError::not_found("service"))?;
         store::service_dto(conn, &svc)
     })
+}
+
+/// Whether a create job for the service is waiting, running or due for a retry.
+fn create_job_pending(conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
+    use crate::schema::jobs;
+    use keel_shared::automation::JobState;
+    let n: i64 = jobs::table
+        .filter(jobs::kind.eq(CREATE))
+        .filter(jobs::state.eq_any([JobState::Queued.as_str(), JobState::Running.as_str(), JobState::Failed.as_str()]))
+        .filter(jobs::payload.like(format!("%\"{id}\"%")))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 fn state_conflict(status: ServiceStatus, verb: &str) -> ApiError {
@@ -806,6 +828,18 @@ pub fn perform(deps: &Deps, conn: &mut DbConn, actor: &Actor, id: &str, action: 
     let secret = deps.secret.clone();
     db::transaction(conn, |conn| {
         let at = now_micros(now);
+        // Still in the state it was read in (the update holds the row until commit, so two
+        // suspensions at once record one; the second is told the service changed).
+        let same = diesel::update(services::table.find(id).filter(services::status.eq(status.as_str())))
+            .set(services::updated_at.eq(at))
+            .execute(conn)?;
+        if same == 0 {
+            return Err(ApiError::Conflict {
+                code: "service_state",
+                detail: "the service changed while this request ran; look at it again".into(),
+                field: Some("status".into()),
+            });
+        }
         let (template, detail) = match &action {
             Action::Suspend { reason } => {
                 diesel::update(services::table.find(id))
@@ -983,21 +1017,22 @@ pub fn request_cancellation(
         if !matches!(status, ServiceStatus::Active | ServiceStatus::Suspended) {
             return Err(state_conflict(status, "cancelled"));
         }
-        if svc.cancel_when.is_some() {
-            return Err(ApiError::Conflict {
-                code: "cancellation_requested",
-                detail: "a cancellation is already requested".into(),
-                field: None,
-            });
-        }
         let at = now_micros(now);
-        diesel::update(services::table.find(id))
+        // Once: a second request (or one racing this) finds the column set.
+        let set = diesel::update(services::table.find(id).filter(services::cancel_when.is_null()))
             .set((
                 services::cancel_when.eq(Some(req.when.as_str())),
                 services::cancel_reason.eq(Some(&req.reason)),
                 services::updated_at.eq(at),
             ))
             .execute(conn)?;
+        if set == 0 {
+            return Err(ApiError::Conflict {
+                code: "cancellation_requested",
+                detail: "a cancellation is already requested".into(),
+                field: None,
+            });
+        }
         store::event(conn, at, id, "cancellation", true, &format!("requested ({}): {}", req.when.as_str(), req.reason))?;
         if req.when == CancelWhen::Immediate {
             queue::enqueue(

@@ -346,3 +346,80 @@ both_backends!(servers_keep_their_tokens_sealed_and_out_of_every_answer, |app: T
     assert_eq!(app.delete_authed(&format!("/api/v1/admin/servers/{id}"), &admin.token).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/api/v1/admin/servers/{id}"), Some(&admin.token)).await.status, StatusCode::NOT_FOUND);
 });
+
+both_backends!(the_same_request_fifty_times_at_once_acts_once, |app: TestApp| async move {
+    let admin = crate::support::the_admin(&app).await;
+    let ann = a_client().verified().create(&app).await;
+    let (order, invoice) = order_hosting(&app, &ann.token, &["fifty.example.net"]).await;
+    let id = order["items"][0]["service_ids"][0].as_str().unwrap().to_string();
+    pay(&app, &admin.token, &invoice).await;
+    app.drain();
+
+    // Fifty suspensions: one suspends, the others are told it changed (or is suspended already).
+    let suspend = format!("/api/v1/admin/services/{id}/suspend");
+    let answers =
+        futures_util::future::join_all((0..50).map(|_| app.post_json_authed(&suspend, &admin.token, json!({"reason": "abuse"})))).await;
+    assert_eq!(
+        answers.iter().filter(|r| r.status == StatusCode::OK).count(),
+        1,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(answers.iter().all(|r| r.status == StatusCode::OK || r.status == StatusCode::CONFLICT));
+    assert_eq!(crate::support::mail_count(&app, &ann.email, "service_suspended"), 1);
+    app.post_authed(&format!("/api/v1/admin/services/{id}/unsuspend"), &admin.token).await;
+
+    // Fifty cancellations: one is recorded, one job terminates the account.
+    let cancel = format!("/api/v1/services/{id}/cancellation");
+    let answers = futures_util::future::join_all(
+        (0..50).map(|_| app.post_json_authed(&cancel, &ann.token, json!({"when": "end_of_period", "reason": "x"}))),
+    )
+    .await;
+    assert_eq!(answers.iter().filter(|r| r.status == StatusCode::OK).count(), 1);
+    assert!(answers.iter().all(|r| r.status == StatusCode::OK || r.status == StatusCode::CONFLICT));
+
+    // Bad input: control characters, huge numbers, trailing bytes, another account's ids.
+    let res = app.put_json(&format!("/api/v1/services/{id}/password"), &ann.token, json!({"password": "abc\u{0}defghijklmnop"})).await;
+    assert!(res.problem(422)["errors"]["password"].is_array(), "{}", res.text);
+    let res = app
+        .request(
+            TestRequest::patch()
+                .uri(&format!("/api/v1/admin/services/{id}"))
+                .insert_header(("authorization", format!("Bearer {}", admin.token)))
+                .set_json(json!({"recurring_minor": 99_999_999_999_999_i64})),
+        )
+        .await;
+    assert!(res.problem(422)["errors"]["recurring_minor"].is_array(), "{}", res.text);
+    let res = app
+        .request(
+            TestRequest::patch()
+                .uri(&format!("/api/v1/admin/services/{id}"))
+                .insert_header(("authorization", format!("Bearer {}", admin.token)))
+                .insert_header(("content-type", "application/json"))
+                .set_payload(r#"{"recurring_minor": 100} trailing"#),
+        )
+        .await;
+    res.problem(400);
+    let res = app
+        .request(
+            TestRequest::patch()
+                .uri(&format!("/api/v1/admin/services/{id}"))
+                .insert_header(("authorization", format!("Bearer {}", admin.token)))
+                .set_json(json!({"recurring_minor": 1299, "next_due_on": "2027-01-15"})),
+        )
+        .await;
+    assert_eq!(
+        (res.status, res.body["recurring_minor"].as_i64(), res.body["next_due_on"].as_str()),
+        (StatusCode::OK, Some(1299), Some("2027-01-15")),
+        "{}",
+        res.text
+    );
+    let bob = a_client().verified().create(&app).await;
+    for (path, body) in [("sso", json!({})), ("cancellation", json!({"when": "immediate"}))] {
+        let res = app.post_json_authed(&format!("/api/v1/services/{id}/{path}"), &bob.token, body).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {}", res.text);
+    }
+    app.get("/api/v1/services/not-an-id", Some(&ann.token)).await.problem(404);
+    let mine = app.get("/api/v1/services", Some(&bob.token)).await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(0));
+});
