@@ -125,6 +125,20 @@ impl<T> Page<T> {
             next_cursor: self.next_cursor,
         }
     }
+
+    /// The same page with each item converted, or the first conversion's error.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        let items = self.items.into_iter().map(f).collect::<Result<Vec<U>, E>>()?;
+        Ok(Page {
+            items,
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+            total_pages: self.total_pages,
+            total_capped: self.total_capped,
+            next_cursor: self.next_cursor,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -197,29 +197,19 @@ pub fn list(conn: &mut DbConn, filter: &OrderFilter, account: Option<&str>) -> R
         .load(conn)?;
     let accounts: Vec<&str> = page.items.iter().map(|r| r.account_id.as_str()).collect();
     let emails: Vec<(String, String)> = users::table.filter(users::id.eq_any(&accounts)).select((users::id, users::email)).load(conn)?;
-    let mut summaries = Vec::with_capacity(page.items.len());
-    for r in &page.items {
+    page.try_map(|r| {
         let mut description: Vec<&str> = names.iter().filter(|(o, _)| *o == r.id).map(|(_, n)| n.as_str()).collect();
         description.dedup();
-        summaries.push(OrderSummary {
-            id: r.id.clone().into(),
-            number: r.number.clone(),
-            account_id: r.account_id.clone().into(),
+        Ok(OrderSummary {
             email: emails.iter().find(|(id, _)| *id == r.account_id).map(|(_, e)| e.clone()).unwrap_or_default(),
             status: r.status()?,
             currency: Currency::parse(&r.currency).ok_or_else(|| ApiError::internal("order currency"))?,
-            total_minor: r.total_minor,
             description: description.join(", "),
+            id: r.id.into(),
+            number: r.number,
+            account_id: r.account_id.into(),
+            total_minor: r.total_minor,
             created_at: r.created_at.and_utc(),
-        });
-    }
-    Ok(Page {
-        items: summaries,
-        page: page.page,
-        per_page: page.per_page,
-        total: page.total,
-        total_pages: page.total_pages,
-        total_capped: page.total_capped,
-        next_cursor: page.next_cursor,
+        })
     })
 }

@@ -236,30 +236,20 @@ pub fn list(conn: &mut DbConn, filter: &ServiceFilter, account: Option<&str>) ->
     let items: Vec<&str> = page.items.iter().map(|r| r.order_item_id.as_str()).collect();
     let names: Vec<(String, String)> =
         order_items::table.filter(order_items::id.eq_any(&items)).select((order_items::id, order_items::product_name)).load(conn)?;
-    let mut out = Vec::with_capacity(page.items.len());
-    for r in &page.items {
-        out.push(ServiceSummary {
-            id: r.id.clone().into(),
-            account_id: r.account_id.clone().into(),
-            product_id: r.product_id.clone().into(),
+    page.try_map(|r| {
+        Ok(ServiceSummary {
             product_name: names.iter().find(|(i, _)| *i == r.order_item_id).map(|(_, n)| n.clone()).unwrap_or_default(),
-            domain: r.domain.clone(),
             status: r.status()?,
             cycle: r.cycle()?,
             currency: r.currency()?,
+            id: r.id.into(),
+            account_id: r.account_id.into(),
+            product_id: r.product_id.into(),
+            domain: r.domain,
             recurring_minor: r.recurring_minor,
             next_due_on: r.next_due_on,
             created_at: r.created_at.and_utc(),
-        });
-    }
-    Ok(Page {
-        items: out,
-        page: page.page,
-        per_page: page.per_page,
-        total: page.total,
-        total_pages: page.total_pages,
-        total_capped: page.total_capped,
-        next_cursor: page.next_cursor,
+        })
     })
 }
 
