@@ -6,8 +6,12 @@
 //! seller's and buyer's details never change — only status, what was paid and when. Money is
 //! integer minor units. An account's credit balance (`credit_balances`) is the sum of its ledger
 //! entries, moved in the entry's transaction and never below zero. A checkout's invoice is issued
-//! in the checkout's transaction (`issue_for_order_in`).
+//! in the checkout's transaction (`issue_for_order_in`). A credit note (a refund, numbered from
+//! its own gapless `CN-<year>-` sequence) states its invoice's frozen parties and taxes and splits
+//! its amount into net and tax in the invoice's proportion (`credit_note`); it downloads as a PDF
+//! and as UBL like an invoice.
 
+pub mod credit_note;
 pub mod jobs;
 pub mod pdf;
 pub mod routes;

@@ -9,6 +9,12 @@
 //! line per tax, total, paid, balance due), the reverse-charge note, the payments received and,
 //! while something is owed, how to pay. Every page has a "Page n of m" footer.
 //!
+//! A credit note ([`render_credit_note`]) is drawn in the same layout from the same model
+//! (`Sheet`, built from either document): CREDIT NOTE, its number and date, the invoice it credits
+//! and that invoice's date, the seller and buyer as the invoice froze them ("Credit to"), the
+//! amount credited, one line "Refund: <reason>" split into net and tax as the invoice's, the
+//! totals, the reverse-charge note when the invoice had one, and the refund it documents.
+//!
 //! Text is encoded to WinAnsi (Windows-1252): characters outside it print as '?', and money in a
 //! currency whose symbol it lacks (₹, ₩ …) is written with the ISO code instead (`INR 12.00`).
 //! Right-aligned text is measured with the fonts' Adobe metrics (`HELVETICA`, `HELVETICA_BOLD`).
@@ -17,11 +23,15 @@
 
 use std::time::Instant;
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Datelike as _, NaiveDate, TimeZone as _, Timelike as _, Utc};
-use keel_shared::billing::{Gateway, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Party, Payment};
+use keel_shared::billing::{CreditNote, Gateway, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Party, Payment};
 use keel_shared::cart::TaxLine;
 use keel_shared::money::{Currency, Money};
 use pdf_writer::{Content, Date, Finish as _, Name, Pdf, Rect, Ref, Str, TextStr};
+
+use super::credit_note::Credited;
 
 /// A4 in points.
 const PAGE_W: f32 = 595.28;
@@ -51,7 +61,20 @@ const LABEL: f32 = 7.5;
 
 /// The invoice as a PDF document.
 pub fn render(inv: &Invoice) -> Vec<u8> {
-    let mut w = Writer::new(inv);
+    draw(&Sheet::invoice(inv))
+}
+
+/// A credit note of `inv` as a PDF document, in the invoice's layout: its number and date, the
+/// invoice it credits, the seller and buyer as the invoice froze them, one refund line with the
+/// amount split into net and tax as the invoice's (`credit_note::split`), the totals and the
+/// reverse-charge note when the invoice had one.
+pub fn render_credit_note(inv: &Invoice, note: &CreditNote) -> Vec<u8> {
+    draw(&Sheet::credit_note(&Credited::new(inv, note)))
+}
+
+/// The pages of a sheet, with their fonts and the document's information.
+fn draw(sheet: &Sheet) -> Vec<u8> {
+    let mut w = Writer::new(sheet);
     w.header();
     w.parties();
     w.lines();
@@ -80,17 +103,12 @@ pub fn render(inv: &Invoice) -> Vec<u8> {
     for (id, font) in [(regular, Font::Regular), (bold, Font::Bold)] {
         pdf.type1_font(id).base_font(Name(font.base_font())).encoding_predefined(Name(b"WinAnsiEncoding"));
     }
-    let title = match &inv.number {
-        Some(n) => format!("Invoice {n}"),
-        None => "Draft invoice".to_string(),
-    };
-    let at = inv.issued_at.unwrap_or(inv.created_at);
     pdf.document_info(info)
-        .title(TextStr(&title))
-        .author(TextStr(party_name(&inv.seller)))
+        .title(TextStr(&sheet.name))
+        .author(TextStr(party_name(sheet.seller)))
         .creator(TextStr("Keel"))
         .producer(TextStr("Keel (pdf-writer)"))
-        .creation_date(pdf_date(at));
+        .creation_date(pdf_date(sheet.created));
     pdf.finish()
 }
 
@@ -396,6 +414,247 @@ fn status_color(s: InvoiceStatus) -> Rgb {
     }
 }
 
+/// What one document prints, in the one layout invoices and credit notes share: built from an
+/// invoice ([`Sheet::invoice`]) or from a credit note and its invoice ([`Sheet::credit_note`]),
+/// drawn by [`Writer`].
+struct Sheet<'a> {
+    /// Top right, large: INVOICE, DRAFT INVOICE, CREDIT NOTE.
+    title: &'static str,
+    /// The document's name ("Invoice INV-2026-000042"): its PDF title and its pages' running
+    /// header.
+    name: String,
+    /// The footer's left part, before the seller.
+    footer: String,
+    /// (label, value, font, colour) under the title.
+    facts: Vec<(&'static str, String, Font, Rgb)>,
+    seller: &'a Party,
+    buyer: &'a Party,
+    /// Above the buyer: BILL TO, CREDIT TO.
+    buyer_heading: &'static str,
+    /// The band beside the buyer: its label, amount and the note under it.
+    band: (&'static str, i64, String, Rgb),
+    currency: Currency,
+    lines: Vec<Line<'a>>,
+    /// The tax column's header (VAT, GST, TAX).
+    tax_header: &'static str,
+    /// Under the table.
+    totals: Vec<Sum>,
+    reverse_charge: bool,
+    /// PAYMENTS RECEIVED, REFUND.
+    payments_heading: &'static str,
+    payments: Vec<PaymentRow<'a>>,
+    /// How to pay, while something is owed.
+    instructions: Option<&'a str>,
+    created: DateTime<Utc>,
+}
+
+/// A row of the table.
+struct Line<'a> {
+    description: Cow<'a, str>,
+    /// Small, under the description: the billing period, the payment refunded.
+    detail: Option<String>,
+    quantity: u32,
+    unit_minor: i64,
+    discount_minor: i64,
+    tax_minor: i64,
+    total_minor: i64,
+}
+
+/// A row of the totals: label and amount.
+enum Sum {
+    Plain(String, i64),
+    /// Bold, with a rule above.
+    Total(String, i64),
+    /// Bold, on a band: what the document comes to.
+    Balance(String, i64),
+}
+
+/// A payment listed under the totals.
+struct PaymentRow<'a> {
+    on: NaiveDate,
+    method: &'static str,
+    reference: &'a str,
+    amount_minor: i64,
+    currency: Currency,
+}
+
+impl<'a> PaymentRow<'a> {
+    fn of(p: &'a Payment) -> Self {
+        PaymentRow {
+            on: p.created_at.date_naive(),
+            method: p.gateway.label(),
+            reference: &p.reference,
+            amount_minor: p.amount_minor,
+            currency: p.currency,
+        }
+    }
+}
+
+/// "VAT" or "GST" when every tax line is named so, else "TAX".
+fn tax_header(tax_lines: &[TaxLine]) -> &'static str {
+    match tax_lines.first() {
+        Some(TaxLine { name, .. }) if name.eq_ignore_ascii_case("VAT") && tax_lines.iter().all(|t| t.name == *name) => "VAT",
+        Some(TaxLine { name, .. }) if name.eq_ignore_ascii_case("GST") && tax_lines.iter().all(|t| t.name == *name) => "GST",
+        _ => "TAX",
+    }
+}
+
+/// "VAT 20 %", with "(included)" under tax-inclusive prices.
+fn tax_label(t: &TaxLine, inclusive: bool) -> String {
+    if inclusive {
+        format!("{} {} % (included)", t.name, percent(t.rate_bp))
+    } else {
+        format!("{} {} %", t.name, percent(t.rate_bp))
+    }
+}
+
+impl<'a> Sheet<'a> {
+    fn invoice(inv: &'a Invoice) -> Sheet<'a> {
+        let mut facts: Vec<(&'static str, String, Font, Rgb)> = Vec::new();
+        if let Some(n) = &inv.number {
+            facts.push(("Invoice number", n.clone(), Font::Bold, INK));
+        }
+        if let Some(at) = inv.issued_at {
+            facts.push(("Issue date", date(at.date_naive()), Font::Regular, INK));
+        }
+        facts.push(("Due date", date(inv.due_on), Font::Regular, INK));
+        facts.push(("Status", inv.status.label().to_uppercase(), Font::Bold, status_color(inv.status)));
+        let (note, color) = match inv.status {
+            InvoiceStatus::Paid => (
+                match inv.paid_at {
+                    Some(at) => format!("Paid in full on {}", date(at.date_naive())),
+                    None => "Paid in full".to_string(),
+                },
+                GREEN,
+            ),
+            InvoiceStatus::Cancelled => ("Cancelled".to_string(), MUTED),
+            InvoiceStatus::Refunded => ("Refunded".to_string(), MUTED),
+            InvoiceStatus::Overdue => (format!("Was due {}", date(inv.due_on)), RED),
+            _ => (format!("Due {}", date(inv.due_on)), MUTED),
+        };
+        let lines = inv
+            .lines
+            .iter()
+            .map(|l| Line {
+                description: Cow::Borrowed(l.description.as_str()),
+                detail: period(l),
+                quantity: l.quantity,
+                unit_minor: l.unit_minor,
+                discount_minor: l.discount_minor,
+                tax_minor: l.tax_minor,
+                total_minor: l.total_minor,
+            })
+            .collect();
+        let mut totals = vec![Sum::Plain("Subtotal".into(), inv.subtotal_minor)];
+        if inv.discount_minor != 0 {
+            totals.push(Sum::Plain("Discount".into(), -inv.discount_minor));
+        }
+        totals.extend(inv.tax_lines.iter().map(|t| Sum::Plain(tax_label(t, inv.tax_inclusive), t.amount_minor)));
+        if inv.reverse_charge {
+            totals.push(Sum::Plain("VAT (reverse charge)".into(), 0));
+        }
+        totals.push(Sum::Total("Total".into(), inv.total_minor));
+        if inv.paid_minor != 0 || !inv.payments.is_empty() {
+            totals.push(Sum::Plain("Paid".into(), -inv.paid_minor));
+        }
+        totals.push(Sum::Balance("Balance due".into(), inv.balance_minor));
+        Sheet {
+            title: if inv.number.is_some() { "INVOICE" } else { "DRAFT INVOICE" },
+            name: match &inv.number {
+                Some(n) => format!("Invoice {n}"),
+                None => "Draft invoice".to_string(),
+            },
+            footer: inv.number.clone().unwrap_or_else(|| "Draft invoice".to_string()),
+            facts,
+            seller: &inv.seller,
+            buyer: &inv.buyer,
+            buyer_heading: "BILL TO",
+            band: ("AMOUNT DUE", inv.balance_minor, note, color),
+            currency: inv.currency,
+            lines,
+            tax_header: tax_header(&inv.tax_lines),
+            totals,
+            reverse_charge: inv.reverse_charge,
+            payments_heading: "PAYMENTS RECEIVED",
+            payments: inv.payments.iter().map(PaymentRow::of).collect(),
+            instructions: inv.payment_instructions.as_deref().map(str::trim).filter(|s| !s.is_empty() && inv.balance_minor > 0),
+            created: inv.issued_at.unwrap_or(inv.created_at),
+        }
+    }
+
+    fn credit_note(c: &Credited<'a>) -> Sheet<'a> {
+        let (inv, note) = (c.invoice, c.note);
+        let invoice_number = inv.number.clone().unwrap_or_else(|| "(draft)".to_string());
+        let mut facts: Vec<(&'static str, String, Font, Rgb)> = vec![
+            ("Credit note number", note.number.clone(), Font::Bold, INK),
+            ("Issue date", date(note.created_at.date_naive()), Font::Regular, INK),
+            ("Credits invoice", invoice_number, Font::Bold, INK),
+        ];
+        if let Some(at) = inv.issued_at {
+            facts.push(("Invoice date", date(at.date_naive()), Font::Regular, INK));
+        }
+        let how = match c.refund.map(|r| r.gateway) {
+            Some(Gateway::Stripe) => "Refunded to the card",
+            Some(Gateway::Razorpay) => "Refunded through Razorpay",
+            Some(Gateway::BankTransfer) => "Returned by bank transfer",
+            Some(Gateway::Credit) => "Added to your account credit",
+            None => "Credited",
+        };
+        let mut totals = vec![Sum::Plain("Subtotal".into(), c.net_minor)];
+        if c.tax_minor != 0 || !inv.tax_lines.is_empty() {
+            let label = match inv.tax_lines.as_slice() {
+                [one] => tax_label(one, inv.tax_inclusive),
+                several => {
+                    let names = several.iter().map(|t| format!("{} {} %", t.name, percent(t.rate_bp))).collect::<Vec<_>>().join(" + ");
+                    if inv.tax_inclusive {
+                        format!("{names} (included)")
+                    } else if names.is_empty() {
+                        "Tax".to_string()
+                    } else {
+                        names
+                    }
+                }
+            };
+            totals.push(Sum::Plain(label, c.tax_minor));
+        }
+        if inv.reverse_charge {
+            totals.push(Sum::Plain("VAT (reverse charge)".into(), 0));
+        }
+        totals.push(Sum::Balance("Total credited".into(), note.amount_minor));
+        Sheet {
+            title: "CREDIT NOTE",
+            name: format!("Credit note {}", note.number),
+            footer: format!("Credit note {}", note.number),
+            facts,
+            seller: &inv.seller,
+            buyer: &inv.buyer,
+            buyer_heading: "CREDIT TO",
+            band: ("AMOUNT CREDITED", note.amount_minor, how.to_string(), MUTED),
+            currency: inv.currency,
+            lines: vec![Line {
+                description: Cow::Owned(c.description()),
+                detail: c.payment().filter(|_| !note.reason.trim().is_empty()).map(|p| format!("Gives back {p}")),
+                quantity: 1,
+                unit_minor: c.net_minor,
+                discount_minor: 0,
+                tax_minor: c.tax_minor,
+                total_minor: note.amount_minor,
+            }],
+            tax_header: tax_header(&inv.tax_lines),
+            totals,
+            reverse_charge: inv.reverse_charge,
+            payments_heading: "REFUND",
+            payments: c
+                .refund
+                .map(|r| PaymentRow { amount_minor: r.amount_minor.saturating_abs(), ..PaymentRow::of(r) })
+                .into_iter()
+                .collect(),
+            instructions: None,
+            created: note.created_at,
+        }
+    }
+}
+
 /// A numeric column of the table: its header, its cells and where its right edge is.
 struct Column {
     header: &'static str,
@@ -412,7 +671,7 @@ struct Table {
 
 /// Draws the pages: the page being written and the ones before it.
 struct Writer<'a> {
-    inv: &'a Invoice,
+    doc: &'a Sheet<'a>,
     done: Vec<Content>,
     page: Content,
     /// The next free baseline area's top, going down.
@@ -420,12 +679,12 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn new(inv: &'a Invoice) -> Self {
-        Writer { inv, done: Vec::new(), page: Content::new(), y: TOP }
+    fn new(doc: &'a Sheet<'a>) -> Self {
+        Writer { doc, done: Vec::new(), page: Content::new(), y: TOP }
     }
 
     fn money(&self, minor: i64) -> String {
-        money(minor, self.inv.currency)
+        money(minor, self.doc.currency)
     }
 
     fn text(&mut self, x: f32, y: f32, font: Font, size: f32, color: Rgb, text: &[u8]) {
@@ -466,12 +725,9 @@ impl<'a> Writer<'a> {
     fn new_page(&mut self) {
         let done = std::mem::replace(&mut self.page, Content::new());
         self.done.push(done);
-        let seller = encode(party_name(&self.inv.seller));
+        let seller = encode(party_name(self.doc.seller));
         self.text(LEFT, TOP - 8.0, Font::Bold, 9.0, INK, &seller);
-        let title = match &self.inv.number {
-            Some(n) => format!("Invoice {n} (continued)"),
-            None => "Draft invoice (continued)".to_string(),
-        };
+        let title = format!("{} (continued)", self.doc.name);
         self.text_right(RIGHT, TOP - 8.0, Font::Regular, 9.0, MUTED, &encode(&title));
         self.hline(LEFT, RIGHT, TOP - 18.0, 0.6, RULE);
         self.y = TOP - 36.0;
@@ -484,20 +740,20 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// The seller, the title and the invoice's number, dates and status; then a rule.
+    /// The seller, the title and the document's facts (number, dates, status); then a rule.
     fn header(&mut self) {
-        let inv = self.inv;
+        let doc = self.doc;
         // The seller, top left.
         let left_w = (RIGHT - LEFT) * 0.5;
         let mut y = TOP - 14.0;
-        for (i, line) in wrap(party_name(&inv.seller), Font::Bold, 15.0, left_w).iter().enumerate() {
+        for (i, line) in wrap(party_name(doc.seller), Font::Bold, 15.0, left_w).iter().enumerate() {
             if i > 0 {
                 y -= 18.0;
             }
             self.text(LEFT, y, Font::Bold, 15.0, INK, line);
         }
         y -= 6.0;
-        for (line, color) in party_lines(&inv.seller, true) {
+        for (line, color) in party_lines(doc.seller, true) {
             for l in wrap(&line, Font::Regular, BODY, left_w) {
                 y -= 12.5;
                 self.text(LEFT, y, Font::Regular, BODY, color, &l);
@@ -506,22 +762,12 @@ impl<'a> Writer<'a> {
         let left_bottom = y;
 
         // The title and the facts, top right.
-        let title: &[u8] = if inv.number.is_some() { b"INVOICE" } else { b"DRAFT INVOICE" };
-        self.text_right(RIGHT, TOP - 20.0, Font::Bold, 24.0, ACCENT, title);
-        let mut facts: Vec<(&str, String, Font, Rgb)> = Vec::new();
-        if let Some(n) = &inv.number {
-            facts.push(("Invoice number", n.clone(), Font::Bold, INK));
-        }
-        if let Some(at) = inv.issued_at {
-            facts.push(("Issue date", date(at.date_naive()), Font::Regular, INK));
-        }
-        facts.push(("Due date", date(inv.due_on), Font::Regular, INK));
-        facts.push(("Status", inv.status.label().to_uppercase(), Font::Bold, status_color(inv.status)));
+        self.text_right(RIGHT, TOP - 20.0, Font::Bold, 24.0, ACCENT, doc.title.as_bytes());
         let label_x = RIGHT - 190.0;
         let mut y = TOP - 46.0;
-        for (label, value, font, color) in facts {
+        for (label, value, font, color) in &doc.facts {
             self.text(label_x, y, Font::Regular, BODY, MUTED, label.as_bytes());
-            self.text_right(RIGHT, y, font, BODY, color, &encode(&value));
+            self.text_right(RIGHT, y, *font, BODY, *color, &encode(value));
             y -= 14.0;
         }
         let right_bottom = y + 14.0;
@@ -531,22 +777,22 @@ impl<'a> Writer<'a> {
         self.y = rule - 26.0;
     }
 
-    /// "Bill to" and the amount due.
+    /// The buyer ("Bill to") and the band with what the document comes to (the amount due).
     fn parties(&mut self) {
-        let inv = self.inv;
+        let doc = self.doc;
         let top = self.y;
         let box_w = 200.0;
         let box_x = RIGHT - box_w;
         let left_w = box_x - LEFT - 24.0;
-        self.text(LEFT, top, Font::Bold, LABEL, MUTED, b"BILL TO");
+        self.text(LEFT, top, Font::Bold, LABEL, MUTED, doc.buyer_heading.as_bytes());
         let mut y = top - 15.0;
-        for (i, line) in wrap(party_name(&inv.buyer), Font::Bold, 10.5, left_w).iter().enumerate() {
+        for (i, line) in wrap(party_name(doc.buyer), Font::Bold, 10.5, left_w).iter().enumerate() {
             if i > 0 {
                 y -= 13.0;
             }
             self.text(LEFT, y, Font::Bold, 10.5, INK, line);
         }
-        for (line, color) in party_lines(&inv.buyer, true) {
+        for (line, color) in party_lines(doc.buyer, true) {
             for l in wrap(&line, Font::Regular, BODY, left_w) {
                 y -= 12.5;
                 self.text(LEFT, y, Font::Regular, BODY, color, &l);
@@ -554,35 +800,22 @@ impl<'a> Writer<'a> {
         }
         let left_bottom = y;
 
-        // The amount due, in a band on the right.
+        // The amount, in a band on the right.
+        let (label, amount, note, color) = &doc.band;
         let box_top = top + 9.0;
         let box_h = 72.0;
         self.rect(box_x, box_top - box_h, box_w, box_h, BAND);
         let inner = RIGHT - 14.0;
-        self.text_right(inner, box_top - 19.0, Font::Bold, LABEL, MUTED, b"AMOUNT DUE");
-        let balance = encode(&self.money(inv.balance_minor));
-        self.text_right(inner, box_top - 44.0, Font::Bold, 20.0, INK, &balance);
-        let (note, color) = match inv.status {
-            InvoiceStatus::Paid => (
-                match inv.paid_at {
-                    Some(at) => format!("Paid in full on {}", date(at.date_naive())),
-                    None => "Paid in full".to_string(),
-                },
-                GREEN,
-            ),
-            InvoiceStatus::Cancelled => ("Cancelled".to_string(), MUTED),
-            InvoiceStatus::Refunded => ("Refunded".to_string(), MUTED),
-            InvoiceStatus::Overdue => (format!("Was due {}", date(inv.due_on)), RED),
-            _ => (format!("Due {}", date(inv.due_on)), MUTED),
-        };
-        self.text_right(inner, box_top - 60.0, Font::Regular, BODY, color, &encode(&note));
+        self.text_right(inner, box_top - 19.0, Font::Bold, LABEL, MUTED, label.as_bytes());
+        let amount = encode(&self.money(*amount));
+        self.text_right(inner, box_top - 44.0, Font::Bold, 20.0, INK, &amount);
+        self.text_right(inner, box_top - 60.0, Font::Regular, BODY, *color, &encode(note));
         self.y = left_bottom.min(box_top - box_h) - 30.0;
     }
 
     /// The table's columns, sized to what they hold.
     fn table(&self) -> Table {
-        let inv = self.inv;
-        let lines = &inv.lines;
+        let lines = &self.doc.lines;
         let mut columns = vec![
             Column { header: "QTY", cells: lines.iter().map(|l| l.quantity.to_string()).collect(), right: 0.0 },
             Column { header: "UNIT PRICE", cells: lines.iter().map(|l| self.money(l.unit_minor)).collect(), right: 0.0 },
@@ -592,12 +825,11 @@ impl<'a> Writer<'a> {
             columns.push(Column { header: "DISCOUNT", cells, right: 0.0 });
         }
         if lines.iter().any(|l| l.tax_minor != 0) {
-            let header = match inv.tax_lines.first() {
-                Some(TaxLine { name, .. }) if name.eq_ignore_ascii_case("VAT") && inv.tax_lines.iter().all(|t| t.name == *name) => "VAT",
-                Some(TaxLine { name, .. }) if name.eq_ignore_ascii_case("GST") && inv.tax_lines.iter().all(|t| t.name == *name) => "GST",
-                _ => "TAX",
-            };
-            columns.push(Column { header, cells: lines.iter().map(|l| self.money(l.tax_minor)).collect(), right: 0.0 });
+            columns.push(Column {
+                header: self.doc.tax_header,
+                cells: lines.iter().map(|l| self.money(l.tax_minor)).collect(),
+                right: 0.0,
+            });
         }
         columns.push(Column { header: "AMOUNT", cells: lines.iter().map(|l| self.money(l.total_minor)).collect(), right: 0.0 });
         let gutter = 16.0;
@@ -635,7 +867,7 @@ impl<'a> Writer<'a> {
         self.ensure(20.0 + 40.0);
         self.table_header(&t);
         let max_lines = ((TOP - BOTTOM - 100.0) / 12.0) as usize;
-        for (i, line) in self.inv.lines.iter().enumerate() {
+        for (i, line) in self.doc.lines.iter().enumerate() {
             let mut desc = wrap(&line.description, Font::Regular, BODY, t.desc_w);
             if desc.len() > max_lines {
                 desc.truncate(max_lines);
@@ -643,8 +875,7 @@ impl<'a> Writer<'a> {
                     last.extend_from_slice(b" \x85");
                 }
             }
-            let period = period(line);
-            let h = 15.0 + 12.0 * (desc.len() - 1) as f32 + if period.is_some() { 12.0 } else { 0.0 } + 8.0;
+            let h = 15.0 + 12.0 * (desc.len() - 1) as f32 + if line.detail.is_some() { 12.0 } else { 0.0 } + 8.0;
             if self.y - h < BOTTOM {
                 self.new_page();
                 self.table_header(&t);
@@ -653,8 +884,8 @@ impl<'a> Writer<'a> {
             for (k, l) in desc.iter().enumerate() {
                 self.text(t.desc_x, base - 12.0 * k as f32, Font::Regular, BODY, INK, l);
             }
-            if let Some(p) = period {
-                self.text(t.desc_x, base - 12.0 * desc.len() as f32, Font::Regular, 8.0, MUTED, &encode(&p));
+            if let Some(d) = &line.detail {
+                self.text(t.desc_x, base - 12.0 * desc.len() as f32, Font::Regular, 8.0, MUTED, &encode(d));
             }
             for c in &t.columns {
                 let cell = encode(&c.cells[i]);
@@ -666,42 +897,17 @@ impl<'a> Writer<'a> {
         self.y -= 8.0;
     }
 
-    /// Subtotal, discount, taxes, total, paid and the balance, right-aligned under the table.
+    /// The totals (subtotal, discount, taxes, total, paid, the balance), right-aligned under the
+    /// table.
     fn totals(&mut self) {
-        let inv = self.inv;
-        enum Row {
-            Plain(String, String),
-            Total(String, String),
-            Balance(String, String),
-        }
-        let mut rows = vec![Row::Plain("Subtotal".into(), self.money(inv.subtotal_minor))];
-        if inv.discount_minor != 0 {
-            rows.push(Row::Plain("Discount".into(), self.money(-inv.discount_minor)));
-        }
-        for t in &inv.tax_lines {
-            let label = if inv.tax_inclusive {
-                format!("{} {} % (included)", t.name, percent(t.rate_bp))
-            } else {
-                format!("{} {} %", t.name, percent(t.rate_bp))
-            };
-            rows.push(Row::Plain(label, self.money(t.amount_minor)));
-        }
-        if inv.reverse_charge {
-            rows.push(Row::Plain("VAT (reverse charge)".into(), self.money(0)));
-        }
-        rows.push(Row::Total("Total".into(), self.money(inv.total_minor)));
-        if inv.paid_minor != 0 || !inv.payments.is_empty() {
-            rows.push(Row::Plain("Paid".into(), self.money(-inv.paid_minor)));
-        }
-        rows.push(Row::Balance("Balance due".into(), self.money(inv.balance_minor)));
-
+        let rows = &self.doc.totals;
         let h: f32 = 14.0
             + rows
                 .iter()
                 .map(|r| match r {
-                    Row::Plain(..) => 15.0,
-                    Row::Total(..) => 24.0,
-                    Row::Balance(..) => 14.0,
+                    Sum::Plain(..) => 15.0,
+                    Sum::Total(..) => 24.0,
+                    Sum::Balance(..) => 14.0,
                 })
                 .sum::<f32>();
         self.ensure(h);
@@ -710,23 +916,23 @@ impl<'a> Writer<'a> {
         let mut y = self.y - 14.0;
         for row in rows {
             match row {
-                Row::Plain(label, value) => {
-                    self.text(label_x, y, Font::Regular, BODY, MUTED, &encode(&label));
-                    self.text_right(value_x, y, Font::Regular, BODY, INK, &encode(&value));
+                Sum::Plain(label, value) => {
+                    self.text(label_x, y, Font::Regular, BODY, MUTED, &encode(label));
+                    self.text_right(value_x, y, Font::Regular, BODY, INK, &encode(&self.money(*value)));
                     y -= 15.0;
                 }
-                Row::Total(label, value) => {
+                Sum::Total(label, value) => {
                     self.hline(label_x, RIGHT, y + 10.0, 0.75, RULE);
                     y -= 6.0;
-                    self.text(label_x, y, Font::Bold, 10.5, INK, &encode(&label));
-                    self.text_right(value_x, y, Font::Bold, 10.5, INK, &encode(&value));
+                    self.text(label_x, y, Font::Bold, 10.5, INK, &encode(label));
+                    self.text_right(value_x, y, Font::Bold, 10.5, INK, &encode(&self.money(*value)));
                     y -= 18.0;
                 }
-                Row::Balance(label, value) => {
+                Sum::Balance(label, value) => {
                     y -= 6.0;
                     self.rect(label_x - 8.0, y - 8.0, RIGHT - label_x + 8.0, 24.0, BAND);
-                    self.text(label_x, y, Font::Bold, 11.0, INK, &encode(&label));
-                    self.text_right(value_x, y, Font::Bold, 11.0, INK, &encode(&value));
+                    self.text(label_x, y, Font::Bold, 11.0, INK, &encode(label));
+                    self.text_right(value_x, y, Font::Bold, 11.0, INK, &encode(&self.money(*value)));
                     // The band's bottom.
                     y -= 8.0;
                 }
@@ -754,10 +960,10 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// The reverse-charge note, the payments received and how to pay.
+    /// The reverse-charge note, the payments (received, or the refund) and how to pay.
     fn notes(&mut self) {
-        let inv = self.inv;
-        if inv.reverse_charge {
+        let doc = self.doc;
+        if doc.reverse_charge {
             self.ensure(40.0);
             self.y -= 12.0;
             self.paragraph(
@@ -767,23 +973,22 @@ impl<'a> Writer<'a> {
                 INK,
             );
         }
-        if !inv.payments.is_empty() {
-            self.heading(b"PAYMENTS RECEIVED", 16.0);
+        if !doc.payments.is_empty() {
+            self.heading(doc.payments_heading.as_bytes(), 16.0);
             let (method_x, ref_x, amount_right) = (LEFT + 90.0, LEFT + 200.0, RIGHT - 8.0);
-            for p in &inv.payments {
+            for p in &doc.payments {
                 self.ensure(16.0);
                 self.y -= 16.0;
                 let y = self.y;
-                self.text(LEFT, y, Font::Regular, BODY, INK, &encode(&date(p.created_at.date_naive())));
-                self.text(method_x, y, Font::Regular, BODY, INK, &encode(p.gateway.label()));
+                self.text(LEFT, y, Font::Regular, BODY, INK, &encode(&date(p.on)));
+                self.text(method_x, y, Font::Regular, BODY, INK, &encode(p.method));
                 let amount = encode(&money(p.amount_minor, p.currency));
                 let room = amount_right - width(&amount, Font::Regular, BODY) - 16.0 - ref_x;
-                self.text(ref_x, y, Font::Regular, BODY, MUTED, &ellipsize(&p.reference, Font::Regular, BODY, room));
+                self.text(ref_x, y, Font::Regular, BODY, MUTED, &ellipsize(p.reference, Font::Regular, BODY, room));
                 self.text_right(amount_right, y, Font::Regular, BODY, INK, &amount);
             }
         }
-        let instructions = inv.payment_instructions.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if let Some(text) = instructions.filter(|_| inv.balance_minor > 0) {
+        if let Some(text) = doc.instructions {
             // Kept with its heading on one page when it is short.
             let lines = wrap(text, Font::Regular, BODY, RIGHT - LEFT).len().min(10);
             self.heading(b"HOW TO PAY", 2.0 + (BODY + 3.5) * lines as f32);
@@ -797,7 +1002,7 @@ impl<'a> Writer<'a> {
         let last = std::mem::replace(&mut self.page, Content::new());
         self.done.push(last);
         let n = self.done.len();
-        let left = encode(&format!("{}  \u{b7}  {}", self.inv.number.as_deref().unwrap_or("Draft invoice"), party_name(&self.inv.seller)));
+        let left = encode(&format!("{}  \u{b7}  {}", self.doc.footer, party_name(self.doc.seller)));
         let mut pages = std::mem::take(&mut self.done);
         for (i, page) in pages.iter_mut().enumerate() {
             self.page = std::mem::replace(page, Content::new());
@@ -1034,9 +1239,9 @@ mod tests {
         assert!(!flat.contains("Reverse charge"));
     }
 
-    #[test]
-    fn a_reverse_charge_invoice_says_so() {
-        let mut inv = sample_invoice(3);
+    /// The sample invoice of `lines` lines under the reverse charge, paid in full.
+    fn reverse_charged(lines: usize) -> Invoice {
+        let mut inv = sample_invoice(lines);
         for l in &mut inv.lines {
             l.total_minor -= l.tax_minor;
             l.tax_minor = 0;
@@ -1050,6 +1255,101 @@ mod tests {
         inv.status = InvoiceStatus::Paid;
         inv.paid_at = inv.issued_at;
         inv.payments[0].amount_minor = inv.total_minor;
+        inv
+    }
+
+    /// `amount` of the invoice's first payment given back (at Stripe, three days after it was
+    /// issued), with its credit note `CN-2026-000007`.
+    fn refund(inv: &mut Invoice, amount: i64, reason: &str) -> CreditNote {
+        let at = inv.created_at + chrono::Duration::days(3);
+        let refund = Payment {
+            id: "0199a0b2-0000-7000-8000-000000000005".to_string().into(),
+            invoice_id: inv.id.clone(),
+            gateway: Gateway::Stripe,
+            reference: "re_3QmZq8Lk2eZvKYlo1XyZ".into(),
+            amount_minor: -amount,
+            currency: inv.currency,
+            refund_of: Some(inv.payments[0].id.clone()),
+            created_at: at,
+        };
+        inv.paid_minor -= amount;
+        let note = CreditNote {
+            id: "0199a0b2-0000-7000-8000-000000000006".to_string().into(),
+            number: "CN-2026-000007".into(),
+            invoice_id: inv.id.clone(),
+            payment_id: Some(refund.id.clone()),
+            amount_minor: amount,
+            currency: inv.currency,
+            reason: reason.into(),
+            created_at: at,
+        };
+        inv.payments.push(refund);
+        inv.credit_notes.push(note.clone());
+        note
+    }
+
+    #[test]
+    fn a_credit_note_names_its_invoice_and_splits_its_amount_as_the_invoice_does() {
+        let mut inv = sample_invoice(3);
+        let note = refund(&mut inv, 1_000, "Goodwill  for\ndowntime");
+        let (net, tax) = crate::billing::credit_note::split(1_000, inv.tax_minor, inv.total_minor);
+        // The invoice is 20 % VAT throughout: €10.00 holds €1.67 of it.
+        assert_eq!((net, tax), (833, 167));
+        let pdf = render_credit_note(&inv, &note);
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = pdftotext(&pdf);
+        let flat = squash(&text);
+        for expected in [
+            "CREDIT NOTE",
+            "Credit note number CN-2026-000007",
+            "Issue date 4 Dec 2026",
+            "Credits invoice INV-2026-000042",
+            "Invoice date 1 Dec 2026",
+            "Refund: Goodwill for downtime",
+            "Gives back payment pi_3QmZq8Lk2eZvKYlo0ABCdEfG (Card (Stripe))",
+            // Seller and buyer as the invoice froze them.
+            "Keel Hosting Ltd",
+            "VAT ID IE1234567T",
+            "CREDIT TO",
+            "Müller & Söhne GmbH",
+            "Invalidenstraße 117",
+            "VAT ID DE123456789",
+            "AMOUNT CREDITED",
+            "Refunded to the card",
+            "Subtotal €8.33",
+            "VAT 20 % €1.67",
+            "Total credited €10.00",
+            "REFUND",
+            "re_3QmZq8Lk2eZvKYlo1XyZ",
+            "Credit note CN-2026-000007 \u{b7} Keel Hosting Ltd",
+            "Page 1 of 1",
+        ] {
+            assert!(flat.contains(expected), "{expected:?} missing from {flat}");
+        }
+        // One line, quantity 1: net, its VAT, the amount.
+        assert!(flat.contains("1 €8.33 €1.67 €10.00"), "{flat}");
+        for absent in ["AMOUNT DUE", "Balance due", "HOW TO PAY", "Reverse charge", "PAYMENTS RECEIVED", "VPS 4"] {
+            assert!(!flat.contains(absent), "{absent:?} in {flat}");
+        }
+        assert_eq!(pages(&text), 1);
+    }
+
+    #[test]
+    fn a_reverse_charge_invoices_credit_note_holds_no_tax_and_says_so() {
+        let mut inv = reverse_charged(2);
+        let note = refund(&mut inv, 1_234, "");
+        let flat = squash(&pdftotext(&render_credit_note(&inv, &note)));
+        assert!(flat.contains("Reverse charge: VAT to be accounted for by the recipient (Article 196, Council Directive 2006/112/EC)"));
+        assert!(flat.contains("VAT (reverse charge) €0.00"));
+        assert!(flat.contains("Subtotal €12.34") && flat.contains("Total credited €12.34"));
+        // No reason given: the line names the payment it gives back.
+        assert!(flat.contains("Refund of payment pi_3QmZq8Lk2eZvKYlo0ABCdEfG (Card (Stripe))"), "{flat}");
+        assert!(!flat.contains("VAT 20 %"));
+    }
+
+    #[test]
+    fn a_reverse_charge_invoice_says_so() {
+        let inv = reverse_charged(3);
         let text = pdftotext(&render(&inv));
         let flat = squash(&text);
         assert!(flat.contains("Reverse charge: VAT to be accounted for by the recipient (Article 196, Council Directive 2006/112/EC)"));

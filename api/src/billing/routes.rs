@@ -1,9 +1,9 @@
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::billing::{
-    AddFunds, BillingSettings, CancelInvoice, Credit, CreditAdjustment, DraftLines, Gateway, Invoice, InvoiceFilter, InvoiceSummary,
-    MergeInvoices, NewInvoice, PayRequest, PayStarted, RecordPayment, RefundRequest,
+    AddFunds, BillingSettings, CancelInvoice, Credit, CreditAdjustment, CreditNote, DraftLines, Gateway, Invoice, InvoiceFilter,
+    InvoiceSummary, MergeInvoices, NewInvoice, PayRequest, PayStarted, RecordPayment, RefundRequest,
 };
-use keel_shared::ids::{InvoiceId, UserId};
+use keel_shared::ids::{CreditNoteId, InvoiceId, UserId};
 use keel_shared::Problem;
 use keel_shared::{Page, PageQuery};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -20,6 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(my_invoice)
         .service(my_invoice_pdf)
         .service(my_invoice_ubl)
+        .service(my_credit_note_pdf)
+        .service(my_credit_note_ubl)
         .service(pay_invoice)
         .service(my_credit)
         .service(add_funds)
@@ -27,6 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(admin_invoice)
         .service(admin_invoice_pdf)
         .service(admin_invoice_ubl)
+        .service(admin_credit_note_pdf)
+        .service(admin_credit_note_ubl)
         .service(record_payment)
         .service(cancel_invoice)
         .service(create_invoice)
@@ -42,27 +46,41 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(adjust_credit);
 }
 
+/// A document to download as `<name>.<extension>`, kept out of shared caches.
+fn download(content_type: &'static str, name: &str, extension: &str, body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.{extension}\"")))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(body)
+}
+
+/// The e-invoice, or 409 `einvoice_incomplete` saying what it lacks.
+fn einvoice(what: &str, xml: Result<String, String>) -> Result<String, ApiError> {
+    xml.map_err(|why| ApiError::Conflict {
+        code: "einvoice_incomplete",
+        detail: format!("this {what} cannot be an e-invoice: {why}"),
+        field: None,
+    })
+}
+
 fn pdf(inv: &Invoice) -> HttpResponse {
     let name = inv.number.clone().unwrap_or_else(|| format!("draft-{}", inv.id));
-    HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.pdf\"")))
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(super::pdf::render(inv))
+    download("application/pdf", &name, "pdf", super::pdf::render(inv))
 }
 
 fn ubl(inv: &Invoice) -> Result<HttpResponse, ApiError> {
-    let xml = super::ubl::ubl(inv).map_err(|why| ApiError::Conflict {
-        code: "einvoice_incomplete",
-        detail: format!("this invoice cannot be an e-invoice: {why}"),
-        field: None,
-    })?;
-    let name = inv.number.clone().unwrap_or_default();
-    Ok(HttpResponse::Ok()
-        .content_type("application/xml")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.xml\"")))
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(xml))
+    let xml = einvoice("invoice", super::ubl::ubl(inv))?;
+    Ok(download("application/xml", inv.number.as_deref().unwrap_or_default(), "xml", xml))
+}
+
+fn credit_note_pdf((inv, note): &(Invoice, CreditNote)) -> HttpResponse {
+    download("application/pdf", &note.number, "pdf", super::pdf::render_credit_note(inv, note))
+}
+
+fn credit_note_ubl((inv, note): &(Invoice, CreditNote)) -> Result<HttpResponse, ApiError> {
+    let xml = einvoice("credit note", super::ubl::credit_note_ubl(inv, note))?;
+    Ok(download("application/xml", &note.number, "xml", xml))
 }
 
 /// Your invoices (or, with `X-Keel-Account`, an account's you have billing access to), newest
@@ -123,6 +141,40 @@ async fn my_invoice_ubl(
     let (account, id) = (access.account_id, id.into_inner());
     let inv = db::run(&state.pool, move |c| service::get(c, &id, Some(&account))).await?;
     ubl(&inv)
+}
+
+/// A credit note of one of your invoices (a refund) as a PDF.
+#[utoipa::path(tag = "billing", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invoice id"), ("note_id" = String, Path, description = "Credit note id (one of the invoice's `credit_notes`)"), AccountHeader),
+    responses((status = 200, description = "The credit note as a PDF document", content_type = "application/pdf", body = Vec<u8>),
+              (status = 404, description = "No such invoice of yours, or no such credit note of it", body = Problem, content_type = "application/problem+json")))]
+#[get("/invoices/{id}/credit-notes/{note_id}/pdf")]
+async fn my_credit_note_pdf(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    path: web::Path<(InvoiceId, CreditNoteId)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, (id, note)) = (access.account_id, path.into_inner());
+    let found = db::run(&state.pool, move |c| service::credit_note(c, &id, &note, Some(&account))).await?;
+    Ok(credit_note_pdf(&found))
+}
+
+/// A credit note of one of your invoices as an e-invoice: a UBL 2.1 CreditNote (type 381) per
+/// PEPPOL BIS Billing 3.0, referring to the invoice.
+#[utoipa::path(tag = "billing", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invoice id"), ("note_id" = String, Path, description = "Credit note id (one of the invoice's `credit_notes`)"), AccountHeader),
+    responses((status = 200, description = "UBL 2.1 CreditNote XML", content_type = "application/xml", body = String),
+              (status = 404, description = "No such invoice of yours, or no such credit note of it", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The invoice lacks what an e-invoice needs (a seller without a VAT id …)", body = Problem, content_type = "application/problem+json")))]
+#[get("/invoices/{id}/credit-notes/{note_id}/ubl")]
+async fn my_credit_note_ubl(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Billing>,
+    path: web::Path<(InvoiceId, CreditNoteId)>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, (id, note)) = (access.account_id, path.into_inner());
+    let found = db::run(&state.pool, move |c| service::credit_note(c, &id, &note, Some(&account))).await?;
+    credit_note_ubl(&found)
 }
 
 /// Pay what is owed on one of your invoices: `stripe` answers the card payment page to send the
@@ -251,6 +303,40 @@ async fn admin_invoice_ubl(
     let id = id.into_inner();
     let inv = db::run(&state.pool, move |c| service::get(c, &id, None)).await?;
     ubl(&inv)
+}
+
+/// A credit note of an invoice (a refund) as a PDF.
+#[utoipa::path(tag = "billing", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invoice id"), ("note_id" = String, Path, description = "Credit note id (one of the invoice's `credit_notes`)")),
+    responses((status = 200, description = "The credit note as a PDF document", content_type = "application/pdf", body = Vec<u8>),
+              (status = 404, description = "No such invoice, or no such credit note of it", body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/invoices/{id}/credit-notes/{note_id}/pdf")]
+async fn admin_credit_note_pdf(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    path: web::Path<(InvoiceId, CreditNoteId)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, note) = path.into_inner();
+    let found = db::run(&state.pool, move |c| service::credit_note(c, &id, &note, None)).await?;
+    Ok(credit_note_pdf(&found))
+}
+
+/// A credit note of an invoice as an e-invoice: a UBL 2.1 CreditNote (type 381) per PEPPOL BIS
+/// Billing 3.0, referring to the invoice.
+#[utoipa::path(tag = "billing", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Invoice id"), ("note_id" = String, Path, description = "Credit note id (one of the invoice's `credit_notes`)")),
+    responses((status = 200, description = "UBL 2.1 CreditNote XML", content_type = "application/xml", body = String),
+              (status = 404, description = "No such invoice, or no such credit note of it", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "The invoice lacks what an e-invoice needs", body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/invoices/{id}/credit-notes/{note_id}/ubl")]
+async fn admin_credit_note_ubl(
+    state: web::Data<AppState>,
+    _: BackOffice<can::BillingRead>,
+    path: web::Path<(InvoiceId, CreditNoteId)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, note) = path.into_inner();
+    let found = db::run(&state.pool, move |c| service::credit_note(c, &id, &note, None)).await?;
+    credit_note_ubl(&found)
 }
 
 /// Record a bank transfer that arrived: applied to what is owed, any excess to the client's

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use diesel::prelude::*;
 use keel_shared::billing::{
-    BillingSettings, Credit, CreditAdjustment, Gateway, Invoice, InvoiceFilter, InvoiceKind, InvoiceStatus, InvoiceSummary, Party,
+    BillingSettings, Credit, CreditAdjustment, CreditNote, Gateway, Invoice, InvoiceFilter, InvoiceKind, InvoiceStatus, InvoiceSummary,
+    Party,
 };
 use keel_shared::orders::Order;
 use keel_shared::{Money, Page};
@@ -695,6 +696,15 @@ pub fn get(conn: &mut DbConn, id: &str, account: Option<&str>) -> Result<Invoice
         .filter(|r| account.is_none_or(|a| r.account_id == a && r.status != InvoiceStatus::Draft))
         .ok_or_else(|| ApiError::not_found("invoice"))?;
     store::load(conn, &row)
+}
+
+/// One of an invoice's credit notes, with the invoice whose parties and taxes it states: on the
+/// caller's own invoice (`account`, checked as [`get`] checks it) or, for the back office, on
+/// any. A note of another invoice is a 404, as is another account's invoice.
+pub fn credit_note(conn: &mut DbConn, invoice_id: &str, note_id: &str, account: Option<&str>) -> Result<(Invoice, CreditNote), ApiError> {
+    let inv = get(conn, invoice_id, account)?;
+    let note = inv.credit_notes.iter().find(|n| n.id == note_id).cloned().ok_or_else(|| ApiError::not_found("credit note"))?;
+    Ok((inv, note))
 }
 
 pub fn list(conn: &mut DbConn, filter: &InvoiceFilter, account: Option<&str>) -> Result<Page<InvoiceSummary>, ApiError> {

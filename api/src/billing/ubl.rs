@@ -1,5 +1,8 @@
 //! An issued invoice as a UBL 2.1 `Invoice` document for PEPPOL BIS Billing 3.0 (EN 16931), the
-//! XML that e-invoicing networks and accounting software read.
+//! XML that e-invoicing networks and accounting software read, and each of its credit notes as a
+//! UBL 2.1 `CreditNote` (type 381) that refers to it. Both are written by one writer
+//! (`Common::write`): the same header, parties, VAT category, tax total and monetary totals; only
+//! the root, the type code, the due date or billing reference and the line elements differ.
 //!
 //! Pure: the invoice in, the XML out; integer arithmetic only (amounts are written from minor
 //! units with the currency's exponent: 1234 USD cents are `12.34`, 1234 yen `1234`).
@@ -18,13 +21,21 @@
 //!   do not: an invoice to a party with no European VAT id is valid EN 16931 UBL for download or
 //!   e-mail, not one the PEPPOL network would carry.
 //!
+//! - A credit note has one line, "Refund: <reason>", of quantity 1: its amount split into net and
+//!   tax as its invoice's (`credit_note::split`), under the invoice's VAT category; its billing
+//!   reference (BG-3) is the invoice's number and issue date. The refund is made when the note is
+//!   issued, so its whole amount is `PrepaidAmount` and `PayableAmount` is zero (BR-CO-16 holds).
+//!
 //! An invoice whose numbers do not add up (its lines against its totals), a draft, or one missing
 //! what EN 16931 requires (countries, the seller's VAT id, an address to send to) is an `Err`
-//! saying why, never a document a validator would reject.
+//! saying why, never a document a validator would reject; so is a credit note of such an invoice.
 
 use std::fmt::Write as _;
 
-use keel_shared::billing::{Invoice, InvoiceLine, Party};
+use chrono::NaiveDate;
+use keel_shared::billing::{CreditNote, Invoice, InvoiceLine, Party};
+
+use super::credit_note::Credited;
 
 const CUSTOMIZATION_ID: &str = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0";
 const PROFILE_ID: &str = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0";
@@ -68,18 +79,15 @@ const VAT_SCHEMES: &[(&str, &str, usize)] = &[
 
 /// The invoice as UBL 2.1 XML (PEPPOL BIS Billing 3.0), or why it cannot be.
 pub fn ubl(inv: &Invoice) -> Result<String, String> {
-    let number = inv.number.as_deref().filter(|n| !n.trim().is_empty()).ok_or("a draft invoice has no number: issue it first")?;
+    let c = Common::of(inv)?;
     if inv.lines.is_empty() {
         return Err("an invoice needs at least one line".into());
     }
-    let cur = inv.currency.code();
-    let exp = inv.currency.exponent();
-    let amt = |minor: i64| amount(minor, exp);
-    let category = category(inv)?;
+    let amt = |minor: i64| amount(minor, c.exp);
 
     // The lines, and the totals checked against the invoice's own.
-    let lines: Vec<LineAmounts> = inv.lines.iter().enumerate().map(|(i, l)| line_amounts(inv, i, l)).collect::<Result<_, _>>()?;
-    let line_extension = checked_sum(lines.iter().map(|l| l.net))?;
+    let amounts: Vec<LineAmounts> = inv.lines.iter().enumerate().map(|(i, l)| line_amounts(inv, i, l)).collect::<Result<_, _>>()?;
+    let line_extension = checked_sum(amounts.iter().map(|l| l.net))?;
     let tax = checked_sum(inv.lines.iter().map(|l| l.tax_minor))?;
     let lines_total = checked_sum(inv.lines.iter().map(|l| l.total_minor))?;
     if tax != inv.tax_minor {
@@ -88,110 +96,270 @@ pub fn ubl(inv: &Invoice) -> Result<String, String> {
     if lines_total != inv.total_minor {
         return Err(format!("the lines add up to {} but the invoice's total is {}", amt(lines_total), amt(inv.total_minor)));
     }
-    if category.code != "S" && tax != 0 {
-        return Err(format!("tax is charged ({}) on an invoice without a tax rate or under the reverse charge", amt(tax)));
-    }
-    let tax_exclusive = line_extension;
-    let tax_inclusive = tax_exclusive.checked_add(tax).ok_or("amounts too large")?;
-    let prepaid = inv.paid_minor;
-    let payable = tax_inclusive.checked_sub(prepaid).ok_or("amounts too large")?;
+    let lines: Vec<Line> = inv
+        .lines
+        .iter()
+        .zip(amounts)
+        .map(|(l, amounts)| Line { name: one_line(&l.description), period: (l.period_from, l.period_to), amounts })
+        .collect();
+    let payable = line_extension.checked_add(tax).and_then(|t| t.checked_sub(inv.paid_minor)).ok_or("amounts too large")?;
+    let doc = Document {
+        kind: Kind::Invoice,
+        number: c.number,
+        issue_date: inv.issued_at.unwrap_or(inv.created_at).date_naive(),
+        due_date: Some(inv.due_on),
+        billing_reference: None,
+        payment_terms: inv.payment_instructions.as_deref().map(str::trim).filter(|s| !s.is_empty() && payable > 0),
+        tax,
+        prepaid: inv.paid_minor,
+        lines,
+    };
+    c.write(&doc)
+}
 
-    let seller = PartyIds::of(&inv.seller, "seller")?;
-    let buyer = PartyIds::of(&inv.buyer, "buyer")?;
-    if seller.vat.is_none() {
-        // BR-S-02, BR-AE-02, BR-E-02: with VAT categories S, AE and E the seller's VAT id is given.
-        return Err("the seller has no VAT id (with a country prefix, such as DE123456789)".into());
+/// A credit note of `inv` as a UBL 2.1 `CreditNote` (PEPPOL BIS Billing 3.0, type code 381), or
+/// why it cannot be: the invoice's parties and VAT category, a billing reference to the invoice
+/// (its number and issue date), one line of the amount split into net and tax as the invoice's
+/// (`credit_note::split`). The refund is made when the note is issued, so the whole amount is
+/// stated as paid (`PrepaidAmount`) and nothing is left payable.
+pub fn credit_note_ubl(inv: &Invoice, note: &CreditNote) -> Result<String, String> {
+    let c = Common::of(inv)?;
+    if note.invoice_id != inv.id {
+        return Err(format!("credit note {} is not of invoice {}", note.number, c.number));
     }
-    if category.code == "AE" && buyer.vat.is_none() && buyer.legal_id.is_none() {
-        return Err("a reverse-charge invoice needs the buyer's VAT id".into());
+    if note.number.trim().is_empty() {
+        return Err("the credit note has no number".into());
+    }
+    if note.currency != inv.currency {
+        return Err(format!("the credit note is in {}, its invoice in {}", note.currency.code(), inv.currency.code()));
+    }
+    if note.amount_minor <= 0 {
+        return Err(format!("the credit note's amount is {}", amount(note.amount_minor, c.exp)));
+    }
+    let credited = Credited::new(inv, note);
+    let (net, tax) = (credited.net_minor, credited.tax_minor);
+    if net < 0 || tax < 0 {
+        return Err(format!("the invoice's tax ({}) is more than its total", amount(inv.tax_minor, c.exp)));
+    }
+    let invoice_date = inv.issued_at.ok_or("the invoice has no issue date")?.date_naive();
+    let doc = Document {
+        kind: Kind::CreditNote,
+        number: note.number.trim(),
+        issue_date: note.created_at.date_naive(),
+        due_date: None,
+        billing_reference: Some((c.number, invoice_date)),
+        payment_terms: None,
+        tax,
+        prepaid: note.amount_minor,
+        lines: vec![Line {
+            name: credited.description(),
+            period: (None, None),
+            amounts: LineAmounts { quantity: 1, net, price: net, base_quantity: None, allowance: 0 },
+        }],
+    };
+    c.write(&doc)
+}
+
+/// The two documents: an invoice (380) or a credit note (381).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Invoice,
+    CreditNote,
+}
+
+impl Kind {
+    fn root(self) -> &'static str {
+        match self {
+            Kind::Invoice => "Invoice",
+            Kind::CreditNote => "CreditNote",
+        }
     }
 
-    let issue_date = inv.issued_at.unwrap_or(inv.created_at).date_naive();
-    let buyer_reference = inv.order_id.as_ref().map(|o| o.as_str()).unwrap_or(number);
-
-    let mut x = String::with_capacity(4096 + 1024 * inv.lines.len());
-    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    x.push_str(
-        "<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\" \
-         xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" \
-         xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">\n",
-    );
-    el(&mut x, 1, "cbc:CustomizationID", CUSTOMIZATION_ID);
-    el(&mut x, 1, "cbc:ProfileID", PROFILE_ID);
-    el(&mut x, 1, "cbc:ID", number);
-    el(&mut x, 1, "cbc:IssueDate", &issue_date.format("%Y-%m-%d").to_string());
-    el(&mut x, 1, "cbc:DueDate", &inv.due_on.format("%Y-%m-%d").to_string());
-    el(&mut x, 1, "cbc:InvoiceTypeCode", "380");
-    if inv.reverse_charge {
-        el(&mut x, 1, "cbc:Note", "Reverse charge: VAT to be accounted for by the recipient (Article 196, Council Directive 2006/112/EC)");
-    }
-    el(&mut x, 1, "cbc:DocumentCurrencyCode", cur);
-    el(&mut x, 1, "cbc:BuyerReference", buyer_reference);
-    party(&mut x, "cac:AccountingSupplierParty", &inv.seller, &seller);
-    party(&mut x, "cac:AccountingCustomerParty", &inv.buyer, &buyer);
-    if let Some(instructions) = inv.payment_instructions.as_deref().map(str::trim).filter(|s| !s.is_empty() && payable > 0) {
-        open(&mut x, 1, "cac:PaymentTerms");
-        el(&mut x, 2, "cbc:Note", instructions);
-        close(&mut x, 1, "cac:PaymentTerms");
+    fn type_code(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Invoice => ("cbc:InvoiceTypeCode", "380"),
+            Kind::CreditNote => ("cbc:CreditNoteTypeCode", "381"),
+        }
     }
 
-    open(&mut x, 1, "cac:TaxTotal");
-    money_el(&mut x, 2, "cbc:TaxAmount", &amt(tax), cur);
-    open(&mut x, 2, "cac:TaxSubtotal");
-    money_el(&mut x, 3, "cbc:TaxableAmount", &amt(tax_exclusive), cur);
-    money_el(&mut x, 3, "cbc:TaxAmount", &amt(tax), cur);
-    tax_category(&mut x, 3, "cac:TaxCategory", &category, true);
-    close(&mut x, 2, "cac:TaxSubtotal");
-    close(&mut x, 1, "cac:TaxTotal");
-
-    open(&mut x, 1, "cac:LegalMonetaryTotal");
-    money_el(&mut x, 2, "cbc:LineExtensionAmount", &amt(line_extension), cur);
-    money_el(&mut x, 2, "cbc:TaxExclusiveAmount", &amt(tax_exclusive), cur);
-    money_el(&mut x, 2, "cbc:TaxInclusiveAmount", &amt(tax_inclusive), cur);
-    if prepaid != 0 {
-        money_el(&mut x, 2, "cbc:PrepaidAmount", &amt(prepaid), cur);
+    /// The line's element and its quantity's.
+    fn line(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Invoice => ("cac:InvoiceLine", "cbc:InvoicedQuantity"),
+            Kind::CreditNote => ("cac:CreditNoteLine", "cbc:CreditedQuantity"),
+        }
     }
-    money_el(&mut x, 2, "cbc:PayableAmount", &amt(payable), cur);
-    close(&mut x, 1, "cac:LegalMonetaryTotal");
+}
 
-    for (i, (line, a)) in inv.lines.iter().zip(&lines).enumerate() {
-        open(&mut x, 1, "cac:InvoiceLine");
-        el(&mut x, 2, "cbc:ID", &(i + 1).to_string());
-        let _ = writeln!(x, "    <cbc:InvoicedQuantity unitCode=\"C62\">{}</cbc:InvoicedQuantity>", a.quantity);
-        money_el(&mut x, 2, "cbc:LineExtensionAmount", &amt(a.net), cur);
-        if line.period_from.is_some() || line.period_to.is_some() {
-            open(&mut x, 2, "cac:InvoicePeriod");
-            if let Some(d) = line.period_from {
-                el(&mut x, 3, "cbc:StartDate", &d.format("%Y-%m-%d").to_string());
+/// What either document states of its invoice, checked: the number, the currency, the VAT
+/// category and the parties.
+struct Common<'a> {
+    inv: &'a Invoice,
+    number: &'a str,
+    exp: u32,
+    category: Category,
+    seller: PartyIds,
+    buyer: PartyIds,
+}
+
+impl<'a> Common<'a> {
+    fn of(inv: &'a Invoice) -> Result<Common<'a>, String> {
+        let number =
+            inv.number.as_deref().map(str::trim).filter(|n| !n.is_empty()).ok_or("a draft invoice has no number: issue it first")?;
+        let category = category(inv)?;
+        let seller = PartyIds::of(&inv.seller, "seller")?;
+        let buyer = PartyIds::of(&inv.buyer, "buyer")?;
+        if seller.vat.is_none() {
+            // BR-S-02, BR-AE-02, BR-E-02: with VAT categories S, AE and E the seller's VAT id is given.
+            return Err("the seller has no VAT id (with a country prefix, such as DE123456789)".into());
+        }
+        if category.code == "AE" && buyer.vat.is_none() && buyer.legal_id.is_none() {
+            return Err("a reverse-charge invoice needs the buyer's VAT id".into());
+        }
+        Ok(Common { inv, number, exp: inv.currency.exponent(), category, seller, buyer })
+    }
+
+    /// The document as XML, its totals computed from its lines (BR-CO-10, -13, -15, -16).
+    fn write(&self, d: &Document) -> Result<String, String> {
+        let (inv, cur) = (self.inv, self.inv.currency.code());
+        let amt = |minor: i64| amount(minor, self.exp);
+        if self.category.code != "S" && d.tax != 0 {
+            return Err(format!("tax is charged ({}) on an invoice without a tax rate or under the reverse charge", amt(d.tax)));
+        }
+        let line_extension = checked_sum(d.lines.iter().map(|l| l.amounts.net))?;
+        let tax_exclusive = line_extension;
+        let tax_inclusive = tax_exclusive.checked_add(d.tax).ok_or("amounts too large")?;
+        let payable = tax_inclusive.checked_sub(d.prepaid).ok_or("amounts too large")?;
+        let buyer_reference = inv.order_id.as_ref().map(|o| o.as_str()).unwrap_or(self.number);
+        let root = d.kind.root();
+
+        let mut x = String::with_capacity(4096 + 1024 * d.lines.len());
+        x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            x,
+            "<{root} xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:{root}-2\" \
+             xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" \
+             xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">"
+        );
+        el(&mut x, 1, "cbc:CustomizationID", CUSTOMIZATION_ID);
+        el(&mut x, 1, "cbc:ProfileID", PROFILE_ID);
+        el(&mut x, 1, "cbc:ID", d.number);
+        el(&mut x, 1, "cbc:IssueDate", &d.issue_date.format("%Y-%m-%d").to_string());
+        if let Some(due) = d.due_date {
+            el(&mut x, 1, "cbc:DueDate", &due.format("%Y-%m-%d").to_string());
+        }
+        let (type_tag, type_code) = d.kind.type_code();
+        el(&mut x, 1, type_tag, type_code);
+        if inv.reverse_charge {
+            el(
+                &mut x,
+                1,
+                "cbc:Note",
+                "Reverse charge: VAT to be accounted for by the recipient (Article 196, Council Directive 2006/112/EC)",
+            );
+        }
+        el(&mut x, 1, "cbc:DocumentCurrencyCode", cur);
+        el(&mut x, 1, "cbc:BuyerReference", buyer_reference);
+        if let Some((number, date)) = d.billing_reference {
+            open(&mut x, 1, "cac:BillingReference");
+            open(&mut x, 2, "cac:InvoiceDocumentReference");
+            el(&mut x, 3, "cbc:ID", number);
+            el(&mut x, 3, "cbc:IssueDate", &date.format("%Y-%m-%d").to_string());
+            close(&mut x, 2, "cac:InvoiceDocumentReference");
+            close(&mut x, 1, "cac:BillingReference");
+        }
+        party(&mut x, "cac:AccountingSupplierParty", &inv.seller, &self.seller);
+        party(&mut x, "cac:AccountingCustomerParty", &inv.buyer, &self.buyer);
+        if let Some(terms) = d.payment_terms {
+            open(&mut x, 1, "cac:PaymentTerms");
+            el(&mut x, 2, "cbc:Note", terms);
+            close(&mut x, 1, "cac:PaymentTerms");
+        }
+
+        open(&mut x, 1, "cac:TaxTotal");
+        money_el(&mut x, 2, "cbc:TaxAmount", &amt(d.tax), cur);
+        open(&mut x, 2, "cac:TaxSubtotal");
+        money_el(&mut x, 3, "cbc:TaxableAmount", &amt(tax_exclusive), cur);
+        money_el(&mut x, 3, "cbc:TaxAmount", &amt(d.tax), cur);
+        tax_category(&mut x, 3, "cac:TaxCategory", &self.category, true);
+        close(&mut x, 2, "cac:TaxSubtotal");
+        close(&mut x, 1, "cac:TaxTotal");
+
+        open(&mut x, 1, "cac:LegalMonetaryTotal");
+        money_el(&mut x, 2, "cbc:LineExtensionAmount", &amt(line_extension), cur);
+        money_el(&mut x, 2, "cbc:TaxExclusiveAmount", &amt(tax_exclusive), cur);
+        money_el(&mut x, 2, "cbc:TaxInclusiveAmount", &amt(tax_inclusive), cur);
+        if d.prepaid != 0 {
+            money_el(&mut x, 2, "cbc:PrepaidAmount", &amt(d.prepaid), cur);
+        }
+        money_el(&mut x, 2, "cbc:PayableAmount", &amt(payable), cur);
+        close(&mut x, 1, "cac:LegalMonetaryTotal");
+
+        let (line_tag, quantity_tag) = d.kind.line();
+        for (i, line) in d.lines.iter().enumerate() {
+            let a = &line.amounts;
+            open(&mut x, 1, line_tag);
+            el(&mut x, 2, "cbc:ID", &(i + 1).to_string());
+            let _ = writeln!(x, "    <{quantity_tag} unitCode=\"C62\">{}</{quantity_tag}>", a.quantity);
+            money_el(&mut x, 2, "cbc:LineExtensionAmount", &amt(a.net), cur);
+            if line.period.0.is_some() || line.period.1.is_some() {
+                open(&mut x, 2, "cac:InvoicePeriod");
+                if let Some(d) = line.period.0 {
+                    el(&mut x, 3, "cbc:StartDate", &d.format("%Y-%m-%d").to_string());
+                }
+                if let Some(d) = line.period.1 {
+                    el(&mut x, 3, "cbc:EndDate", &d.format("%Y-%m-%d").to_string());
+                }
+                close(&mut x, 2, "cac:InvoicePeriod");
             }
-            if let Some(d) = line.period_to {
-                el(&mut x, 3, "cbc:EndDate", &d.format("%Y-%m-%d").to_string());
+            if a.allowance != 0 {
+                open(&mut x, 2, "cac:AllowanceCharge");
+                el(&mut x, 3, "cbc:ChargeIndicator", "false");
+                el(&mut x, 3, "cbc:AllowanceChargeReasonCode", "95");
+                el(&mut x, 3, "cbc:AllowanceChargeReason", "Discount");
+                money_el(&mut x, 3, "cbc:Amount", &amt(a.allowance), cur);
+                close(&mut x, 2, "cac:AllowanceCharge");
             }
-            close(&mut x, 2, "cac:InvoicePeriod");
+            open(&mut x, 2, "cac:Item");
+            el(&mut x, 3, "cbc:Name", if line.name.is_empty() { "Item" } else { &line.name });
+            tax_category(&mut x, 3, "cac:ClassifiedTaxCategory", &self.category, false);
+            close(&mut x, 2, "cac:Item");
+            open(&mut x, 2, "cac:Price");
+            money_el(&mut x, 3, "cbc:PriceAmount", &amt(a.price), cur);
+            if let Some(base) = a.base_quantity {
+                let _ = writeln!(x, "      <cbc:BaseQuantity unitCode=\"C62\">{base}</cbc:BaseQuantity>");
+            }
+            close(&mut x, 2, "cac:Price");
+            close(&mut x, 1, line_tag);
         }
-        if a.allowance != 0 {
-            open(&mut x, 2, "cac:AllowanceCharge");
-            el(&mut x, 3, "cbc:ChargeIndicator", "false");
-            el(&mut x, 3, "cbc:AllowanceChargeReasonCode", "95");
-            el(&mut x, 3, "cbc:AllowanceChargeReason", "Discount");
-            money_el(&mut x, 3, "cbc:Amount", &amt(a.allowance), cur);
-            close(&mut x, 2, "cac:AllowanceCharge");
-        }
-        open(&mut x, 2, "cac:Item");
-        let name = one_line(&line.description);
-        el(&mut x, 3, "cbc:Name", if name.is_empty() { "Item" } else { &name });
-        tax_category(&mut x, 3, "cac:ClassifiedTaxCategory", &category, false);
-        close(&mut x, 2, "cac:Item");
-        open(&mut x, 2, "cac:Price");
-        money_el(&mut x, 3, "cbc:PriceAmount", &amt(a.price), cur);
-        if let Some(base) = a.base_quantity {
-            let _ = writeln!(x, "      <cbc:BaseQuantity unitCode=\"C62\">{base}</cbc:BaseQuantity>");
-        }
-        close(&mut x, 2, "cac:Price");
-        close(&mut x, 1, "cac:InvoiceLine");
+        let _ = writeln!(x, "</{root}>");
+        Ok(x)
     }
-    x.push_str("</Invoice>\n");
-    Ok(x)
+}
+
+/// One document to write: what differs between an invoice and a credit note.
+struct Document<'a> {
+    kind: Kind,
+    number: &'a str,
+    issue_date: NaiveDate,
+    /// An invoice's (BT-9).
+    due_date: Option<NaiveDate>,
+    /// A credit note's: the invoice's number and issue date (BT-25, BT-26).
+    billing_reference: Option<(&'a str, NaiveDate)>,
+    /// How to pay, while something is payable.
+    payment_terms: Option<&'a str>,
+    /// The tax of the lines (BT-110).
+    tax: i64,
+    /// Already paid (BT-113).
+    prepaid: i64,
+    lines: Vec<Line>,
+}
+
+/// One line: its name (BT-153), period (BT-134, BT-135) and amounts.
+struct Line {
+    name: String,
+    period: (Option<NaiveDate>, Option<NaiveDate>),
+    amounts: LineAmounts,
 }
 
 /// The VAT category of every line.
@@ -683,6 +851,28 @@ mod tests {
         child(n, path).and_then(|c| c.text()).unwrap_or_else(|| panic!("{path} missing"))
     }
 
+    /// The seller and buyer as PEPPOL BIS 3.0 needs them (an electronic address, a country, a
+    /// legal name, a VAT id with its prefix); every amount in the document's currency with at most
+    /// its exponent's decimals.
+    fn check_parties_and_amounts(r: roxmltree::Node, inv: &Invoice) {
+        for party in ["cac:AccountingSupplierParty/cac:Party", "cac:AccountingCustomerParty/cac:Party"] {
+            let party = child(r, party).unwrap_or_else(|| panic!("{party} missing"));
+            let endpoint = child(party, "cbc:EndpointID").expect("EndpointID");
+            assert!(endpoint.attribute("schemeID").is_some_and(|s| !s.is_empty()));
+            assert!(!endpoint.text().unwrap_or_default().is_empty());
+            assert_eq!(text(party, "cac:PostalAddress/cac:Country/cbc:IdentificationCode").len(), 2);
+            assert!(!text(party, "cac:PartyLegalEntity/cbc:RegistrationName").is_empty());
+            if let Some(vat) = child(party, "cac:PartyTaxScheme") {
+                assert_eq!(text(vat, "cac:TaxScheme/cbc:ID"), "VAT");
+                assert!(text(vat, "cbc:CompanyID").as_bytes()[..2].iter().all(u8::is_ascii_uppercase), "BR-CO-09");
+            }
+        }
+        for n in r.descendants().filter(|n| n.attribute("currencyID").is_some()) {
+            assert_eq!(n.attribute("currencyID"), Some(inv.currency.code()));
+            minor(n.text().unwrap(), inv.currency.exponent());
+        }
+    }
+
     /// Parses the document, asserts what PEPPOL BIS 3.0 makes mandatory and that the sums add
     /// up (BR-CO-10, -13, -14, -15, -16, -17, PEPPOL-EN16931-R120), recomputed from the lines.
     /// Returns (tax-inclusive total, tax, payable) in minor units.
@@ -700,23 +890,7 @@ mod tests {
         assert_eq!(text(r, "cbc:InvoiceTypeCode"), "380");
         assert_eq!(text(r, "cbc:DocumentCurrencyCode"), inv.currency.code());
         assert!(!text(r, "cbc:BuyerReference").is_empty());
-        for party in ["cac:AccountingSupplierParty/cac:Party", "cac:AccountingCustomerParty/cac:Party"] {
-            let party = child(r, party).unwrap_or_else(|| panic!("{party} missing"));
-            let endpoint = child(party, "cbc:EndpointID").expect("EndpointID");
-            assert!(endpoint.attribute("schemeID").is_some_and(|s| !s.is_empty()));
-            assert!(!endpoint.text().unwrap_or_default().is_empty());
-            assert_eq!(text(party, "cac:PostalAddress/cac:Country/cbc:IdentificationCode").len(), 2);
-            assert!(!text(party, "cac:PartyLegalEntity/cbc:RegistrationName").is_empty());
-            if let Some(vat) = child(party, "cac:PartyTaxScheme") {
-                assert_eq!(text(vat, "cac:TaxScheme/cbc:ID"), "VAT");
-                assert!(text(vat, "cbc:CompanyID").as_bytes()[..2].iter().all(u8::is_ascii_uppercase), "BR-CO-09");
-            }
-        }
-        // Every amount is in the document's currency, with at most its exponent's decimals.
-        for n in r.descendants().filter(|n| n.attribute("currencyID").is_some()) {
-            assert_eq!(n.attribute("currencyID"), Some(inv.currency.code()));
-            minor(n.text().unwrap(), exp);
-        }
+        check_parties_and_amounts(r, inv);
         let amount = |n: roxmltree::Node, path: &str| child(n, path).map_or(0, |c| minor(c.text().unwrap(), exp));
 
         let mut sum_lines = 0;
@@ -911,6 +1085,234 @@ mod tests {
         let mut empty = base;
         empty.lines.clear();
         assert!(ubl(&empty).is_err());
+    }
+
+    /// The UBL 2.1 CreditNote's top-level elements in their schema order (the ones Keel may
+    /// write).
+    const CREDIT_NOTE_ORDER: &[&str] = &[
+        "CustomizationID",
+        "ProfileID",
+        "ID",
+        "IssueDate",
+        "CreditNoteTypeCode",
+        "Note",
+        "DocumentCurrencyCode",
+        "BuyerReference",
+        "BillingReference",
+        "AccountingSupplierParty",
+        "AccountingCustomerParty",
+        "PaymentTerms",
+        "TaxTotal",
+        "LegalMonetaryTotal",
+        "CreditNoteLine",
+    ];
+
+    /// The invoice's first payment (or, when nothing was paid, a bank transfer) given back in part:
+    /// `amount`, with the credit note CN-2026-000001.
+    fn refund(inv: &mut Invoice, amount: i64, reason: &str) -> CreditNote {
+        let at = Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap();
+        let refund = Payment {
+            id: "0199a0b2-0000-7000-8000-000000000005".to_string().into(),
+            invoice_id: inv.id.clone(),
+            gateway: inv.payments.first().map_or(Gateway::BankTransfer, |p| p.gateway),
+            reference: "re_1Abc".into(),
+            amount_minor: -amount,
+            currency: inv.currency,
+            refund_of: inv.payments.first().map(|p| p.id.clone()),
+            created_at: at,
+        };
+        let note = CreditNote {
+            id: "0199a0b2-0000-7000-8000-000000000006".to_string().into(),
+            number: "CN-2026-000001".into(),
+            invoice_id: inv.id.clone(),
+            payment_id: Some(refund.id.clone()),
+            amount_minor: amount,
+            currency: inv.currency,
+            reason: reason.into(),
+            created_at: at,
+        };
+        inv.paid_minor = (inv.paid_minor - amount).max(0);
+        inv.payments.push(refund);
+        inv.credit_notes.push(note.clone());
+        note
+    }
+
+    /// Parses a credit note and asserts what PEPPOL BIS 3.0 makes mandatory, the schema's element
+    /// order, the billing reference to the invoice, one line in the invoice's VAT category, and
+    /// that the sums add up (BR-CO-10, -13, -14, -15, -16, -17, PEPPOL-EN16931-R120).
+    /// Returns (net, tax, tax-inclusive total) in minor units.
+    fn check_credit_note(xml: &str, inv: &Invoice, note: &CreditNote) -> (i64, i64, i64) {
+        let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+        let exp = inv.currency.exponent();
+        let r = doc.root_element();
+        assert_eq!(r.tag_name().name(), "CreditNote");
+        assert_eq!(r.tag_name().namespace(), Some("urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"));
+        let order: Vec<usize> = r
+            .children()
+            .filter(|c| c.is_element())
+            .map(|c| {
+                CREDIT_NOTE_ORDER
+                    .iter()
+                    .position(|n| *n == c.tag_name().name())
+                    .unwrap_or_else(|| panic!("{:?} in a CreditNote", c.tag_name()))
+            })
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] <= w[1]), "the elements are out of the schema's order: {order:?}");
+        assert_eq!(text(r, "cbc:CustomizationID"), CUSTOMIZATION_ID);
+        assert_eq!(text(r, "cbc:ProfileID"), PROFILE_ID);
+        assert_eq!(text(r, "cbc:ID"), note.number);
+        assert_eq!(text(r, "cbc:IssueDate"), "2026-12-20");
+        assert_eq!(text(r, "cbc:CreditNoteTypeCode"), "381");
+        assert_eq!(text(r, "cbc:DocumentCurrencyCode"), inv.currency.code());
+        assert!(!text(r, "cbc:BuyerReference").is_empty(), "PEPPOL-EN16931-R003");
+        let reference = child(r, "cac:BillingReference/cac:InvoiceDocumentReference").expect("BillingReference");
+        assert_eq!(text(reference, "cbc:ID"), inv.number.as_deref().unwrap());
+        assert_eq!(text(reference, "cbc:IssueDate"), "2026-12-01");
+        check_parties_and_amounts(r, inv);
+        let amount = |n: roxmltree::Node, path: &str| child(n, path).map_or(0, |c| minor(c.text().unwrap(), exp));
+
+        let lines: Vec<_> = children(r, "CreditNoteLine").collect();
+        assert_eq!(lines.len(), 1);
+        let l = lines[0];
+        assert_eq!(text(l, "cbc:ID"), "1");
+        let qty = child(l, "cbc:CreditedQuantity").expect("CreditedQuantity");
+        assert_eq!((qty.attribute("unitCode"), qty.text()), (Some("C62"), Some("1")));
+        let net = amount(l, "cbc:LineExtensionAmount");
+        let price = amount(l, "cac:Price/cbc:PriceAmount");
+        assert!(price >= 0, "BR-27");
+        assert_eq!(price, net, "PEPPOL-EN16931-R120: 1 × price = net");
+        assert!(text(l, "cac:Item/cbc:Name").starts_with("Refund"));
+        let line_category = child(l, "cac:Item/cac:ClassifiedTaxCategory").expect("ClassifiedTaxCategory");
+        assert_eq!(text(line_category, "cac:TaxScheme/cbc:ID"), "VAT");
+
+        let total = child(r, "cac:LegalMonetaryTotal").expect("LegalMonetaryTotal");
+        let line_ext = amount(total, "cbc:LineExtensionAmount");
+        let excl = amount(total, "cbc:TaxExclusiveAmount");
+        let incl = amount(total, "cbc:TaxInclusiveAmount");
+        let prepaid = amount(total, "cbc:PrepaidAmount");
+        let payable = amount(total, "cbc:PayableAmount");
+        assert!(child(total, "cbc:PayableAmount").is_some());
+        assert_eq!(line_ext, net, "BR-CO-10");
+        assert_eq!(excl, line_ext, "BR-CO-13: no document allowances or charges");
+        let tax_totals: Vec<_> = children(r, "TaxTotal").collect();
+        assert_eq!(tax_totals.len(), 1);
+        let tax = amount(tax_totals[0], "cbc:TaxAmount");
+        assert_eq!(incl, excl + tax, "BR-CO-15");
+        assert_eq!(payable, incl - prepaid, "BR-CO-16");
+        let subtotals: Vec<_> = children(tax_totals[0], "TaxSubtotal").collect();
+        assert_eq!(subtotals.len(), 1);
+        let s = subtotals[0];
+        assert_eq!(amount(s, "cbc:TaxAmount"), tax, "BR-CO-14");
+        assert_eq!(amount(s, "cbc:TaxableAmount"), net, "BR-S-08/BR-AE-08/BR-E-08");
+        let cat = child(s, "cac:TaxCategory").unwrap();
+        assert_eq!(text(cat, "cbc:ID"), text(line_category, "cbc:ID"));
+        assert_eq!(text(cat, "cbc:Percent"), text(line_category, "cbc:Percent"));
+        let pct = text(cat, "cbc:Percent");
+        let (whole, frac) = pct.split_once('.').unwrap_or((pct, ""));
+        let bp = whole.parse::<i128>().unwrap() * 100 + format!("{frac:0<2}").parse::<i128>().unwrap();
+        let expected = div_round_half_away(i128::from(net) * bp, 10_000);
+        assert!((i128::from(tax) - expected).abs() <= 10i128.pow(exp), "BR-CO-17: {tax} vs {expected}");
+        match text(cat, "cbc:ID") {
+            "S" => assert!(bp > 0),
+            "AE" => {
+                assert_eq!((bp, tax), (0, 0));
+                assert_eq!(text(cat, "cbc:TaxExemptionReasonCode"), "VATEX-EU-AE");
+            }
+            "E" => {
+                assert_eq!((bp, tax), (0, 0));
+                assert_eq!(text(cat, "cbc:TaxExemptionReason"), "Exempt");
+            }
+            other => panic!("unexpected category {other}"),
+        }
+        // It is the note Keel shows: its amount, split as the invoice's, all of it refunded.
+        assert_eq!(incl, note.amount_minor);
+        assert_eq!((net, tax), crate::billing::credit_note::split(note.amount_minor, inv.tax_minor, inv.total_minor));
+        assert_eq!((prepaid, payable), (note.amount_minor, 0));
+        (net, tax, incl)
+    }
+
+    #[test]
+    fn a_credit_note_of_a_taxed_invoice_adds_up_and_refers_to_it() {
+        let paid =
+            invoice(&Spec { currency: Currency::EUR, rate_bp: 1900, inclusive: false, reverse_charge: false, lines: lines(), paid: 0 })
+                .total_minor;
+        let mut inv =
+            invoice(&Spec { currency: Currency::EUR, rate_bp: 1900, inclusive: false, reverse_charge: false, lines: lines(), paid });
+        let note = refund(&mut inv, 1_000, "Goodwill <downtime> & more");
+        let xml = credit_note_ubl(&inv, &note).unwrap();
+        // 70.98 holding 11.33 of VAT: 10.00 back holds 1.596… → 1.60.
+        assert_eq!(check_credit_note(&xml, &inv, &note), (840, 160, 1_000));
+        assert!(xml.contains("<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>"));
+        assert!(xml.contains("<cbc:Percent>19</cbc:Percent>"));
+        assert!(xml.contains("<cbc:Name>Refund: Goodwill &lt;downtime&gt; &amp; more</cbc:Name>"));
+        assert!(xml.contains("<cbc:EndpointID schemeID=\"9930\">DE123456789</cbc:EndpointID>"));
+        assert!(xml.contains("<cbc:PrepaidAmount currencyID=\"EUR\">10.00</cbc:PrepaidAmount>"));
+        assert!(xml.contains("<cbc:PayableAmount currencyID=\"EUR\">0.00</cbc:PayableAmount>"));
+        assert!(
+            !xml.contains("DueDate") && !xml.contains("InvoiceTypeCode") && !xml.contains("PaymentTerms") && !xml.contains("Article 196")
+        );
+        // The invoice it credits is still a valid invoice of its own.
+        assert!(ubl(&inv).is_ok());
+
+        // A tax-inclusive yen invoice: no decimals, the split still adds up.
+        let yen = vec![("Dedicated server", 1, 12_800, 1_000), ("Bandwidth, per TB", 3, 1_100, 0)];
+        let mut inv =
+            invoice(&Spec { currency: Currency::JPY, rate_bp: 1000, inclusive: true, reverse_charge: false, lines: yen, paid: 15_000 });
+        let note = refund(&mut inv, 3_333, "Partial");
+        let xml = credit_note_ubl(&inv, &note).unwrap();
+        let (net, tax, _) = check_credit_note(&xml, &inv, &note);
+        assert_eq!(net + tax, 3_333);
+        assert!(!xml.contains("JPY\">0.") && !xml.contains(".00<"), "{xml}");
+    }
+
+    #[test]
+    fn a_reverse_charge_invoices_credit_note_is_category_ae() {
+        let mut inv =
+            invoice(&Spec { currency: Currency::EUR, rate_bp: 2000, inclusive: false, reverse_charge: true, lines: lines(), paid: 5_000 });
+        let note = refund(&mut inv, 2_500, "Cancelled within 14 days");
+        let xml = credit_note_ubl(&inv, &note).unwrap();
+        assert_eq!(check_credit_note(&xml, &inv, &note), (2_500, 0, 2_500));
+        assert!(xml.contains("<cbc:ID>AE</cbc:ID>") && !xml.contains("<cbc:ID>S</cbc:ID>"));
+        assert!(xml.contains("Article 196"), "the reverse-charge note, as on the invoice");
+        let mut no_vat = inv.clone();
+        no_vat.buyer.tax_id = None;
+        assert!(credit_note_ubl(&no_vat, &note).unwrap_err().contains("buyer's VAT id"));
+    }
+
+    #[test]
+    fn an_untaxed_invoices_credit_note_is_exempt() {
+        let mut inv =
+            invoice(&Spec { currency: Currency::USD, rate_bp: 0, inclusive: false, reverse_charge: false, lines: lines(), paid: 0 });
+        inv.buyer = Party { name: "Bob".into(), country: Some("US".into()), email: Some("bob@example.com".into()), ..Party::default() };
+        // Nothing was paid: a bank transfer given back, with no reason given.
+        let note = refund(&mut inv, 999, " ");
+        let xml = credit_note_ubl(&inv, &note).unwrap();
+        assert_eq!(check_credit_note(&xml, &inv, &note), (999, 0, 999));
+        assert!(xml.contains("<cbc:ID>E</cbc:ID>"));
+        assert!(xml.contains("<cbc:EndpointID schemeID=\"EM\">bob@example.com</cbc:EndpointID>"));
+        assert!(xml.contains("<cbc:Name>Refund of payment re_1Abc (Bank transfer)</cbc:Name>"), "{xml}");
+    }
+
+    #[test]
+    fn what_cannot_be_a_ubl_credit_note_is_an_error() {
+        let mut base =
+            invoice(&Spec { currency: Currency::EUR, rate_bp: 1900, inclusive: false, reverse_charge: false, lines: lines(), paid: 5_000 });
+        let note = refund(&mut base, 1_000, "x");
+        let mut other = note.clone();
+        other.invoice_id = "0199a0b2-0000-7000-8000-000000000099".to_string().into();
+        assert!(credit_note_ubl(&base, &other).unwrap_err().contains("is not of invoice"));
+        let mut yen = note.clone();
+        yen.currency = Currency::JPY;
+        assert!(credit_note_ubl(&base, &yen).is_err());
+        let mut nothing = note.clone();
+        nothing.amount_minor = 0;
+        assert!(credit_note_ubl(&base, &nothing).is_err());
+        let mut no_vat = base.clone();
+        no_vat.seller.tax_id = None;
+        assert!(credit_note_ubl(&no_vat, &note).unwrap_err().contains("seller has no VAT id"));
+        let mut draft = base;
+        draft.number = None;
+        assert!(credit_note_ubl(&draft, &note).unwrap_err().contains("draft"));
     }
 
     #[test]

@@ -495,6 +495,148 @@ both_backends!(bank_transfers_credit_and_cancelling, |app: TestApp| async move {
     assert_eq!((third["status"].as_str(), third["number"].as_str()), (Some("cancelled"), Some("INV-2026-000003")));
 });
 
+both_backends!(credit_notes_download_as_pdf_and_ubl, |app: TestApp| async move {
+    // The seller's VAT id (an e-invoice needs it) and a client taxed at the UK's 20 %.
+    let admin = app.admin_token().await;
+    let settings = json!({"seller_name": "Keel Hosting Ltd", "seller_address": "1 Dock Road\nLondon E1 1AA", "seller_tax_id": "GB987654321",
+                          "invoice_prefix": "INV-", "due_days": 14, "payment_instructions": ""});
+    assert_eq!(app.put_json("/api/v1/admin/billing/settings", &admin, settings).await.status, StatusCode::OK);
+    let ann = a_client().verified().create(&app).await;
+    let profile = json!({"first_name": "Ann", "last_name": "Lee", "company": "Lee Hosting Ltd", "currency": "USD", "language": "en",
+                         "address": {"line1": "1 High Street", "city": "Leeds", "postcode": "LS1 1AA", "country": "GB"}, "tax_id": "GB123456789"});
+    assert_eq!(app.put_json("/api/v1/me/profile", &ann.token, profile).await.status, StatusCode::OK);
+    let inv = order_vps(&app, &ann.token, "k1").await;
+    let id = inv["id"].as_str().unwrap().to_string();
+    assert_eq!((inv["total_minor"].as_i64(), inv["tax_minor"].as_i64()), (Some(2399), Some(400)));
+
+    // Paid by bank transfer; $5.00 of it given back, with a credit note.
+    let res = app
+        .post_json_authed(&format!("/api/v1/admin/invoices/{id}/payments"), &admin, json!({"amount_minor": 2399, "reference": "BANK-7"}))
+        .await;
+    assert_eq!(res.body["status"], "paid", "{}", res.text);
+    let payment = res.body["payments"][0]["id"].clone();
+    let res = app
+        .post_json_authed(
+            &format!("/api/v1/admin/invoices/{id}/refunds"),
+            &admin,
+            json!({"payment_id": payment, "amount_minor": 500, "reason": "Goodwill for downtime"}),
+        )
+        .await;
+    assert_eq!(res.body["credit_notes"][0]["number"], "CN-2026-000001", "{}", res.text);
+    let note = res.body["credit_notes"][0]["id"].as_str().unwrap().to_string();
+    let issued_on = &inv["issued_at"].as_str().unwrap()[..10];
+
+    // The client downloads it as a PDF: its number, the invoice it credits, the amount split as
+    // the invoice's (tax = 5.00 × 4.00 / 23.99 = 0.83, rounded half up).
+    let pdf_path = format!("/api/v1/invoices/{id}/credit-notes/{note}/pdf");
+    let res = app.get(&pdf_path, Some(&ann.token)).await;
+    assert_eq!((res.status, res.content_type()), (StatusCode::OK, "application/pdf"), "{}", res.text);
+    let header =
+        |res: &crate::support::Res, name: &str| res.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(header(&res, "content-disposition"), "attachment; filename=\"CN-2026-000001.pdf\"");
+    assert_eq!(header(&res, "cache-control"), "private, no-store");
+    let text = pdf_text(&res.bytes);
+    for expected in [
+        "CREDIT NOTE",
+        "CN-2026-000001",
+        "INV-2026-000001",
+        "$5.00",
+        "$4.17",
+        "$0.83",
+        "Refund: Goodwill for downtime",
+        "Lee Hosting Ltd",
+        "GB123456789",
+    ] {
+        assert!(text.contains(expected), "{expected} not in the credit note's text:\n{text}");
+    }
+    assert!(text.contains("Credits invoice") && text.contains("BANK-7"), "{text}");
+
+    // Staff with billing.read download its UBL: a CreditNote (381) that refers to the invoice.
+    let reader = a_staff_member().with_permissions(&["billing.read"]).create(&app).await;
+    let ubl_path = format!("/api/v1/admin/invoices/{id}/credit-notes/{note}/ubl");
+    let res = app.get(&ubl_path, Some(&reader.token)).await;
+    assert_eq!((res.status, res.content_type()), (StatusCode::OK, "application/xml"), "{}", res.text);
+    assert_eq!(header(&res, "content-disposition"), "attachment; filename=\"CN-2026-000001.xml\"");
+    assert_eq!(header(&res, "cache-control"), "private, no-store");
+    let doc = roxmltree::Document::parse(&res.text).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "CreditNote");
+    let find = |path: &[&str]| {
+        let mut node = root;
+        for step in path {
+            node = node.children().find(|c| c.tag_name().name() == *step).unwrap_or_else(|| panic!("{path:?} missing:\n{}", res.text));
+        }
+        node.text().unwrap_or_default().to_string()
+    };
+    assert_eq!(find(&["ID"]), "CN-2026-000001");
+    assert_eq!(find(&["CreditNoteTypeCode"]), "381");
+    assert_eq!(find(&["BillingReference", "InvoiceDocumentReference", "ID"]), "INV-2026-000001");
+    assert_eq!(find(&["BillingReference", "InvoiceDocumentReference", "IssueDate"]), issued_on);
+    assert_eq!(find(&["CreditNoteLine", "CreditedQuantity"]), "1");
+    assert_eq!(find(&["CreditNoteLine", "LineExtensionAmount"]), "4.17");
+    assert_eq!(find(&["TaxTotal", "TaxAmount"]), "0.83");
+    assert_eq!(find(&["LegalMonetaryTotal", "TaxInclusiveAmount"]), "5.00");
+    assert_eq!(find(&["AccountingSupplierParty", "Party", "PartyTaxScheme", "CompanyID"]), "GB987654321");
+    assert_eq!(find(&["AccountingCustomerParty", "Party", "PartyTaxScheme", "CompanyID"]), "GB123456789");
+    // The other two: the client's UBL, the back office's PDF.
+    assert_eq!(app.get(&format!("/api/v1/invoices/{id}/credit-notes/{note}/ubl"), Some(&ann.token)).await.text, res.text);
+    let res = app.get(&format!("/api/v1/admin/invoices/{id}/credit-notes/{note}/pdf"), Some(&admin)).await;
+    assert_eq!((res.status, res.content_type()), (StatusCode::OK, "application/pdf"));
+    let nobody = a_staff_member().create(&app).await;
+    assert_eq!(app.get(&ubl_path, Some(&nobody.token)).await.status, StatusCode::FORBIDDEN);
+
+    // Another client's invoice is nobody else's: 404, as for the invoice itself.
+    let bob = a_client().create(&app).await;
+    for path in [pdf_path.clone(), format!("/api/v1/invoices/{id}/credit-notes/{note}/ubl")] {
+        assert_eq!(app.get(&path, Some(&bob.token)).await.problem(404)["status"], 404, "{path}");
+    }
+    // A note id that is not of that invoice (another invoice's note, an unknown or malformed id): 404.
+    let second = order_vps(&app, &ann.token, "k2").await;
+    let second = second["id"].as_str().unwrap();
+    for (path, token) in [
+        (format!("/api/v1/invoices/{second}/credit-notes/{note}/pdf"), &ann.token),
+        (format!("/api/v1/invoices/{second}/credit-notes/{note}/ubl"), &ann.token),
+        (format!("/api/v1/admin/invoices/{second}/credit-notes/{note}/pdf"), &admin),
+        (format!("/api/v1/admin/invoices/{second}/credit-notes/{note}/ubl"), &admin),
+        (format!("/api/v1/invoices/{id}/credit-notes/0199a0b2-0000-7000-8000-000000000000/pdf"), &ann.token),
+        (format!("/api/v1/admin/invoices/{id}/credit-notes/0199a0b2-0000-7000-8000-000000000000/ubl"), &admin),
+        (format!("/api/v1/invoices/{id}/credit-notes/nope/pdf"), &ann.token),
+    ] {
+        assert_eq!(app.get(&path, Some(token)).await.problem(404)["status"], 404, "{path}");
+    }
+
+    // A note of an invoice issued without the seller's VAT id is a PDF but no e-invoice: 409.
+    let settings = json!({"seller_name": "Keel Hosting Ltd", "seller_address": "1 Dock Road\nLondon E1 1AA", "seller_tax_id": "",
+                          "invoice_prefix": "INV-", "due_days": 14, "payment_instructions": ""});
+    assert_eq!(app.put_json("/api/v1/admin/billing/settings", &admin, settings).await.status, StatusCode::OK);
+    let third = order_vps(&app, &ann.token, "k3").await;
+    let third = third["id"].as_str().unwrap();
+    let res = app
+        .post_json_authed(&format!("/api/v1/admin/invoices/{third}/payments"), &admin, json!({"amount_minor": 2399, "reference": "BANK-8"}))
+        .await;
+    let payment = res.body["payments"][0]["id"].clone();
+    let res = app
+        .post_json_authed(
+            &format!("/api/v1/admin/invoices/{third}/refunds"),
+            &admin,
+            json!({"payment_id": payment, "amount_minor": 2399, "reason": "Cancelled"}),
+        )
+        .await;
+    assert_eq!(res.body["credit_notes"][0]["number"], "CN-2026-000002", "{}", res.text);
+    let note = res.body["credit_notes"][0]["id"].as_str().unwrap();
+    for path in
+        [format!("/api/v1/invoices/{third}/credit-notes/{note}/ubl"), format!("/api/v1/admin/invoices/{third}/credit-notes/{note}/ubl")]
+    {
+        let token = if path.contains("/admin/") { &admin } else { &ann.token };
+        let res = app.get(&path, Some(token)).await;
+        assert_eq!(res.problem(409)["code"], "einvoice_incomplete", "{path}");
+        assert!(res.body["detail"].as_str().unwrap().starts_with("this credit note cannot be an e-invoice: the seller"), "{}", res.text);
+    }
+    let res = app.get(&format!("/api/v1/invoices/{third}/credit-notes/{note}/pdf"), Some(&ann.token)).await;
+    assert_eq!((res.status, res.content_type()), (StatusCode::OK, "application/pdf"));
+    assert!(pdf_text(&res.bytes).contains("CN-2026-000002"));
+});
+
 both_backends!(concurrent_credit_payments_never_overdraw, |app: TestApp| async move {
     let ann = a_client().verified().create(&app).await;
     let mut invoices = Vec::new();
