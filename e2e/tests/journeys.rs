@@ -1627,3 +1627,231 @@ async fn a_client_pays_an_invoice_in_the_stripe_sandbox() {
     h.screenshot("add-funds-invoice").await;
     h.finish().await;
 }
+
+/// Waits for a browser window that is not among `known` and returns it.
+async fn new_window_beside(h: &Harness, known: &[fantoccini::wd::WindowHandle]) -> fantoccini::wd::WindowHandle {
+    let start = Instant::now();
+    loop {
+        if let Some(w) = h.browser.windows().await.unwrap().into_iter().find(|w| !known.contains(w)) {
+            return w;
+        }
+        assert!(start.elapsed() < WAIT, "no new window opened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A client orders Shared Starter for a domain they already own and opens the service before
+/// paying: it waits for the payment. They pay in the Stripe sandbox in another window, go to
+/// Services and open the service, and the page left open in the first window turns active by
+/// itself (no page load). The login is fetched only when "Show password" is clicked; "Open control
+/// panel" opens the sandbox's control panel in a new tab; a new panel password is refused while
+/// too short, then set. The order links to the service. The admin sees the sandbox server holding
+/// the account (and is told under the field that a server name is taken when adding another),
+/// tests its connection, and suspends and unsuspends the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_hosting_order_is_set_up_and_managed() {
+    let h = Harness::start("services").await;
+    let (email, password) = ("sam.sites@example.com", "sam hosts the bakery");
+    let domain = "sams-bakery.com";
+
+    // A client signs up and confirms the address (needed to order).
+    h.goto("/register").await;
+    h.fill("#f-first_name", "Sam").await;
+    h.fill("#f-last_name", "Sites").await;
+    h.fill("#f-email", email).await;
+    h.fill("#f-password", password).await;
+    h.click("form button[type=submit]").await;
+    h.wait_path("/dashboard").await;
+    let token = h.token_from_mail("/verify-email?token=").await;
+    h.goto(&format!("/verify-email?token={token}")).await;
+    h.wait_text("[data-testid=verify-result]", "E-mail address confirmed").await;
+
+    // Shared Starter for a domain they own, checked out in the portal.
+    h.goto("/order/shared-starter").await;
+    h.wait_text("[data-testid=product-name]", "Starter").await;
+    h.click("[data-testid=domain-existing]").await;
+    h.fill("[data-testid=domain-name]", domain).await;
+    h.wait_text("[data-testid=price-total]", "$4.99").await;
+    h.click("[data-testid=add-to-cart]").await;
+    h.wait_path("/cart").await;
+    h.wait_text("[data-testid=cart-total]", "$4.99").await;
+    h.click("[data-testid=checkout]").await;
+    h.wait_path("/dashboard/checkout").await;
+    h.wait_text("[data-testid=checkout-total]", "$4.99").await;
+    h.click("[data-testid=place-order]").await;
+    h.wait_text("[data-testid=order-placed]", "Order ORD-000001 placed").await;
+    let invoice_path = h.browser.current_url().await.unwrap().path().to_string();
+    assert!(invoice_path.starts_with("/dashboard/invoices/"), "{invoice_path}");
+    h.wait_exact("[data-testid=invoice-status]", "unpaid").await;
+
+    // Before paying, the service is listed as pending and its page waits for the payment.
+    h.click_text(".side-nav a", "Services").await;
+    h.wait_path("/dashboard/services").await;
+    let row = format!("[data-testid=services-table] tr[data-domain='{domain}']");
+    h.wait_exact(&format!("{row} [data-testid=service-status]"), "pending").await;
+    h.wait_text(&row, "Starter").await;
+    h.wait_text(&row, "$4.99/mo").await;
+    h.screenshot("services-pending").await;
+    h.click_text("[data-testid=services-table] a", domain).await;
+    h.wait_text("[data-testid=service-title]", domain).await;
+    let service_path = h.browser.current_url().await.unwrap().path().to_string();
+    assert!(service_path.starts_with("/dashboard/services/"), "{service_path}");
+    h.wait_exact("[data-testid=service-summary] [data-testid=service-status]", "pending").await;
+    h.wait_text("[data-testid=service-awaiting-payment]", "Waiting for payment").await;
+    h.wait_text("[data-testid=service-price]", "$4.99/mo").await;
+    assert!(h.browser.find(Locator::Css("[data-testid=login-details]")).await.is_err(), "no login before it is active");
+    h.screenshot("service-awaiting-payment").await;
+    // A mark a page load would wipe: this page has to turn active by itself.
+    h.browser.execute("window.__stayed = true;", vec![]).await.unwrap();
+    let service_window = h.browser.window().await.unwrap();
+
+    // Paid by card in another window: the sandbox's checkout page, back to the invoice.
+    let pay_window = h.browser.new_window(false).await.unwrap().handle;
+    h.browser.switch_to_window(pay_window).await.unwrap();
+    h.goto(&invoice_path).await;
+    h.click("[data-testid=pay-by-card]").await;
+    let start = Instant::now();
+    while !h.browser.current_url().await.unwrap().path().starts_with("/sandbox/stripe/pay/") {
+        assert!(start.elapsed() < WAIT, "never reached the sandbox's checkout page");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    h.wait_text("button.pay", "$4.99").await;
+    h.click("button.pay").await;
+    h.wait_path(&invoice_path).await;
+    h.wait_text("[data-testid=payment-received]", "Payment received").await;
+    h.wait_exact("[data-testid=invoice-status]", "paid").await;
+    // From the invoice to Services, and the service: set up within seconds.
+    h.click_text(".side-nav a", "Services").await;
+    h.wait_path("/dashboard/services").await;
+    h.click_text("[data-testid=services-table] a", domain).await;
+    h.wait_path(&service_path).await;
+    h.wait_exact("[data-testid=service-summary] [data-testid=service-status]", "active").await;
+    h.browser.close_window().await.unwrap();
+
+    // The first window's page turned active without being loaded again.
+    h.browser.switch_to_window(service_window.clone()).await.unwrap();
+    h.wait_exact("[data-testid=service-summary] [data-testid=service-status]", "active").await;
+    assert_eq!(h.browser.execute("return window.__stayed === true;", vec![]).await.unwrap(), json!(true), "the page was loaded again");
+    h.wait_css("[data-testid=login-details]").await;
+    assert!(h.browser.find(Locator::Css("[data-testid=service-awaiting-payment]")).await.is_err());
+    assert!(h.browser.find(Locator::Css("[data-testid=service-setting-up]")).await.is_err());
+    h.wait_text("[data-testid=service-next-due]", "-").await;
+
+    // The login: the username at once, the password only once asked for.
+    let credential_reads = "return performance.getEntriesByType('resource').filter(e => e.name.includes('/credentials')).length;";
+    assert_eq!(h.browser.execute(credential_reads, vec![]).await.unwrap(), json!(0), "the password was fetched before the click");
+    let username = h.wait_css("[data-testid=cred-username]").await.text().await.unwrap().trim().to_string();
+    assert!(!username.is_empty(), "no username");
+    assert!(h.browser.find(Locator::Css("[data-testid=cred-password]")).await.is_err(), "the password shows before the click");
+    h.click("[data-testid=show-password]").await;
+    let shown = h.wait_css("[data-testid=cred-password]").await.text().await.unwrap().trim().to_string();
+    assert!(shown.len() >= 12, "{shown:?}");
+    assert_eq!(h.browser.execute(credential_reads, vec![]).await.unwrap(), json!(1));
+    h.wait_exact("[data-testid=cred-username]", &username).await;
+    h.wait_text("[data-testid=cred-hostname]", "sandbox.keel.test").await;
+    h.wait_text("[data-testid=cred-nameservers]", "ns1.sandbox.keel.test").await;
+    h.wait_text("[data-testid=show-password]", "Hide password").await;
+    h.screenshot("service-active").await;
+
+    // "Open control panel": the sandbox's control panel, signed in, in a new tab.
+    let known = h.browser.windows().await.unwrap();
+    h.click("[data-testid=open-control-panel]").await;
+    let panel = new_window_beside(&h, &known).await;
+    h.browser.switch_to_window(panel).await.unwrap();
+    h.wait_text("body", "Sandbox control panel").await;
+    h.wait_text("main h1", domain).await;
+    h.wait_text("main", &username).await;
+    h.wait_text("main", "Active").await;
+    h.screenshot("control-panel").await;
+    h.browser.close_window().await.unwrap();
+    h.browser.switch_to_window(service_window).await.unwrap();
+
+    // A new panel password: too short is refused under the field, then set.
+    h.fill("[data-testid=service-password] #f-password", "short").await;
+    h.click("[data-testid=service-password] button[type=submit]").await;
+    h.wait_text("[data-testid=service-password] .field-error", "between 12 and 128").await;
+    let new_password = "Bakery-panel-2027!";
+    h.fill("[data-testid=service-password] #f-password", new_password).await;
+    h.fill("[data-testid=service-password] #f-repeat", new_password).await;
+    h.click("[data-testid=service-password] button[type=submit]").await;
+    h.wait_text("[role=status]", "Control panel password changed").await;
+    h.click("[data-testid=show-password]").await;
+    h.wait_exact("[data-testid=cred-password]", new_password).await;
+
+    // Cancelling at the end of the period: asked twice, then the page says when it ends.
+    h.fill("[data-testid=cancel-service] #f-cancel-reason", "Moving to a VPS").await;
+    h.click("[data-testid=cancel-request]").await;
+    h.wait_text("[data-testid=cancel-confirm-box]", "keeps running until then").await;
+    h.click("[data-testid=cancel-confirm]").await;
+    h.wait_text("[data-testid=cancellation-requested]", "is not renewed").await;
+    assert!(h.browser.find(Locator::Css("[data-testid=cancel-service]")).await.is_err(), "asked once is enough");
+
+    // The order names its service and links to it.
+    h.click_text(".side-nav a", "Orders").await;
+    h.wait_path("/dashboard/orders").await;
+    h.click_text("[data-testid=orders-table] a", "ORD-000001").await;
+    h.wait_text("[data-testid=order-line-services]", domain).await;
+    h.click_text("[data-testid=order-line-services] a", domain).await;
+    h.wait_path(&service_path).await;
+    h.wait_exact("[data-testid=service-summary] [data-testid=service-status]", "active").await;
+    h.click_text(".sidebar button", "Log out").await;
+    h.wait_path("/").await;
+
+    // The back office: the sandbox server holds the account.
+    h.log_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    h.wait_path("/admin").await;
+    h.click_text("nav a", "Servers").await;
+    h.wait_path("/admin/servers").await;
+    let sandbox_row = "[data-testid=servers-table] tr[data-server='Sandbox (cPanel/WHM stand-in)']";
+    h.wait_text(&format!("{sandbox_row} [data-testid=sandbox-badge]"), "Sandbox — built-in WHM stand-in").await;
+    h.wait_exact(&format!("{sandbox_row} [data-testid=server-load]"), "1 / 500").await;
+    // Adding a server: the API's refusal of a taken name shows under the name.
+    h.click("[data-testid=add-server-open]").await;
+    h.fill("[data-testid=server-form] #f-name", "Sandbox (cPanel/WHM stand-in)").await;
+    h.fill("[data-testid=server-form] #f-hostname", "web1.keel.test").await;
+    h.fill("[data-testid=server-form] #f-secret", "WHM-TOKEN-E2E").await;
+    h.fill("[data-testid=server-form] #f-nameservers", "ns1.keel.test, ns2.keel.test").await;
+    h.click("[data-testid=server-form] button[type=submit]").await;
+    h.wait_text("[data-testid=server-form] .field:has(#f-name) .field-error", "another server has this name").await;
+    h.scroll_to("[data-testid=server-form] #f-hostname").await;
+    h.screenshot("admin-add-server").await;
+    h.fill("[data-testid=server-form] #f-name", "web-eu-1").await;
+    h.fill("[data-testid=server-form] #f-location", "Frankfurt").await;
+    h.click("[data-testid=server-form] button[type=submit]").await;
+    h.wait_text("[role=status]", "web-eu-1 added").await;
+    h.wait_exact("[data-testid=servers-table] tr[data-server='web-eu-1'] [data-testid=server-load]", "0 / 200").await;
+    h.wait_exact(&format!("{sandbox_row} [data-testid=server-load]"), "1 / 500").await;
+    h.screenshot("admin-servers").await;
+    // The sandbox server's page: "Test connection".
+    h.click_text("[data-testid=servers-table] a", "Sandbox (cPanel/WHM stand-in)").await;
+    h.wait_text("[data-testid=server-name] [data-testid=sandbox-badge]", "built-in WHM stand-in").await;
+    h.click("[data-testid=test-connection]").await;
+    h.wait_text("[data-testid=check-result]", "Up").await;
+    h.wait_text("[data-testid=checks-table]", "up").await;
+    h.screenshot("admin-server").await;
+
+    // The service: suspended with a reason, then unsuspended.
+    h.click_text("nav a", "Services").await;
+    h.wait_path("/admin/services").await;
+    h.wait_exact(&format!("{row} [data-testid=service-status]"), "active").await;
+    h.click_text("[data-testid=services-table] a", domain).await;
+    h.wait_text("[data-testid=service-title]", domain).await;
+    h.wait_exact("[data-testid=service-username]", &username).await;
+    h.wait_text("[data-testid=service-server]", "Sandbox").await;
+    h.wait_text("[data-testid=service-events]", "activate").await;
+    h.click("[data-testid=suspend-open]").await;
+    h.click("[data-testid=suspend-form] button[type=submit]").await;
+    h.wait_text("[data-testid=suspend-form] .field-error", "between 1 and 200").await;
+    h.fill("[data-testid=suspend-form] #f-reason", "Abuse report #42").await;
+    h.click("[data-testid=suspend-form] button[type=submit]").await;
+    h.wait_text("[role=status]", "is suspended").await;
+    h.wait_exact(".page-head [data-testid=service-status]", "suspended").await;
+    h.wait_text("[data-testid=suspend-reason]", "Abuse report #42").await;
+    h.wait_text("[data-testid=service-events] tr[data-action=suspend]", "ok").await;
+    h.click("[data-testid=unsuspend-service]").await;
+    h.wait_exact(".page-head [data-testid=service-status]", "active").await;
+    h.wait_text("[role=status]", "is now active").await;
+    h.wait_css("[data-testid=service-events] tr[data-action=unsuspend]").await;
+    h.screenshot("admin-service").await;
+    h.finish().await;
+}

@@ -343,7 +343,8 @@ pub async fn service(session: SessionCtx, id: &str) -> Result<AdminService, Clie
 
 /// `PATCH /admin/services/{id}`: next due date, recurring price, package (each optional).
 pub async fn update_service(session: SessionCtx, id: &str, body: ServiceUpdate) -> Result<Service, ClientError> {
-    authed(session, Method::Patch, &format!("/admin/services/{}", super::percent_encode(id)), to_json(&body)).await
+    let json = serde_json::to_string(&body).unwrap_or_default();
+    super::parse(&super::patch_text(session, &format!("/admin/services/{}", super::percent_encode(id)), &json).await?)
 }
 
 /// `POST /admin/services/{id}/{action}` (`provision`, `unsuspend`, `terminate`).

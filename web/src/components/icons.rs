@@ -35,8 +35,6 @@ pub fn Icon(name: &'static str) -> impl IntoView {
         "queue" => "M4 5 H16 M4 10 H16 M4 15 H11",
         "clock" => "M10 3a7 7 0 1 0 0 14 7 7 0 0 0 0-14Zm0 3 V10 L13 12",
         "template" => "M4 3 H13 L16 6 V17 H4 Z M7 8 H13 M7 11 H13 M7 14 H11",
-        "server" => "M3 3 H17 V9 H3 Z M3 11 H17 V17 H3 Z M6 6 H8 M6 14 H8",
-        "globe" => "M10 3a7 7 0 1 0 0 14 7 7 0 0 0 0-14Zm-7 7 H17 M10 3c-2.5 2-2.5 12 0 14 M10 3c2.5 2 2.5 12 0 14",
         "moon" => "M16 12.5A7 7 0 0 1 7.5 4 7 7 0 1 0 16 12.5Z",
         _ => "M4 10 H16",
     };
@@ -45,4 +43,21 @@ pub fn Icon(name: &'static str) -> impl IntoView {
             <path d=d fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round"/>
         </svg>
     }
+}
+
+/// The sidebars' icons: [`Icon`]'s, and those only the portal's and the back office's menus use
+/// (kept out of `Icon`, which the storefront's theme switch carries within its size budget).
+#[component]
+pub fn NavIcon(name: &'static str) -> impl IntoView {
+    let d = match name {
+        "server" => "M3 3 H17 V9 H3 Z M3 11 H17 V17 H3 Z M6 6 H8 M6 14 H8",
+        "globe" => "M10 3a7 7 0 1 0 0 14 7 7 0 0 0 0-14Zm-7 7 H17 M10 3c-2.5 2-2.5 12 0 14 M10 3c2.5 2 2.5 12 0 14",
+        _ => return view! { <Icon name=name/> }.into_any(),
+    };
+    view! {
+        <svg class="icon" viewBox="0 0 20 20" width="18" height="18" aria-hidden="true">
+            <path d=d fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round"/>
+        </svg>
+    }
+    .into_any()
 }

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_location;
 
 use super::banners::{ActingBanner, ImpersonationBanner};
 use super::feedback::Loading;
-use super::icons::{Icon, Logo};
+use super::icons::{Icon, Logo, NavIcon};
 use crate::routes::{self, NavItem, ADMIN_NAV, PORTAL_NAV};
 use crate::session::use_session;
 
@@ -143,7 +143,7 @@ fn AppShell(area: &'static str, nav: &'static [NavItem]) -> impl IntoView {
             view! {
                 <Show when=move || (item.shown)(&session)>
                     <a href=item.href rel=routes::rel(item.href) class=move || if active.get() { "side-link active" } else { "side-link" }>
-                        <Icon name=item.icon/><span>{item.label}</span>
+                        <NavIcon name=item.icon/><span>{item.label}</span>
                     </a>
                 </Show>
             }

@@ -99,8 +99,7 @@ fn servers_table(list: Vec<Server>) -> AnyView {
         <div class="card table-card">
             <table class="table" data-testid="servers-table">
                 <thead><tr>
-                    <th>"Server"</th><th>"Location"</th><th>"Module"</th><th>"Accounts"</th><th>"Status"</th><th>"Health"</th>
-                    <th>"Last check"</th><th class="num">"Latency"</th>
+                    <th>"Server"</th><th>"Location"</th><th>"Accounts"</th><th>"Status"</th><th>"Health"</th><th>"Last check"</th>
                 </tr></thead>
                 <tbody>
                     {list.into_iter().map(|s| {
@@ -108,17 +107,20 @@ fn servers_table(list: Vec<Server>) -> AnyView {
                         view! {
                         <tr data-server=s.name.clone()>
                             <td>
-                                <A href=format!("/admin/servers/{}", s.id)>{name}</A>
-                                {s.sandbox.then(|| view! { " "{sandbox_badge()} })}
-                                <div class="muted small">{s.hostname.clone()}{s.ip.clone().map(|ip| format!(" · {ip}"))}</div>
+                                <div class="server-cell">
+                                    <A href=format!("/admin/servers/{}", s.id)>{name}</A>
+                                    {s.sandbox.then(sandbox_badge)}
+                                    <span class="muted small">{format!("{} · {}{}", s.module.label(), s.hostname, s.ip.as_ref().map(|ip| format!(" · {ip}")).unwrap_or_default())}</span>
+                                </div>
                             </td>
                             <td>{if s.location.is_empty() { "—".to_string() } else { s.location.clone() }}</td>
-                            <td>{s.module.label()}</td>
                             <td>{load(&s)}</td>
                             <td>{server_status_pill(s.status)}</td>
-                            <td>{health(&s)}</td>
-                            <td class="nowrap">{s.last_check_at.map(when).unwrap_or_else(|| "never".into())}</td>
-                            <td class="num">{latency(s.latency_ms)}</td>
+                            <td>
+                                {health(&s)}
+                                {s.latency_ms.map(|ms| view! { <div class="muted small" data-testid="server-latency">{format!("{ms} ms")}</div> })}
+                            </td>
+                            <td>{s.last_check_at.map(when).unwrap_or_else(|| "never".into())}</td>
                         </tr>
                     }}).collect_view()}
                 </tbody>
@@ -365,15 +367,13 @@ fn ServerForm(server: Option<Server>, done: Callback<Option<Server>>) -> impl In
         <form class="card stack-form server-form" on:submit=submit novalidate data-testid="server-form">
             <h2>{if editing { "Edit server" } else { "Add server" }}</h2>
             <ErrorBanner message=form.banner/>
-            <div class="field-row">
-                <Field label="Name" name="name" value=name errors=errors hint="Shown to staff, e.g. “web-eu-1”."/>
-                <Field label="Location" name="location" value=location errors=errors hint="Optional, e.g. “Frankfurt”."/>
-            </div>
+            <Field label="Name" name="name" value=name errors=errors hint="Shown to staff, e.g. “web-eu-1”."/>
             <div class="field-row">
                 <Field label="Hostname" name="hostname" value=hostname errors=errors hint="server1.example.com"/>
                 <Field label="IP address" name="ip" value=ip errors=errors hint="Optional: the shared IP new accounts get."/>
             </div>
             <div class="field-row">
+                <Field label="Location" name="location" value=location errors=errors hint="Optional, e.g. “Frankfurt”."/>
                 <div class="field">
                     <label for="f-module">"Module"</label>
                     <select id="f-module" bind:value=module disabled=sandbox>
@@ -381,15 +381,19 @@ fn ServerForm(server: Option<Server>, done: Callback<Option<Server>>) -> impl In
                     </select>
                     <FieldError name="module" errors=errors/>
                 </div>
+            </div>
+            <div class="field-row">
                 <div class="field">
                     <label for="f-status">"Status"</label>
                     <select id="f-status" bind:value=status>
-                        <option value="active">"Active: takes new accounts"</option>
-                        <option value="maintenance">"Maintenance: keeps its accounts, takes no new ones"</option>
-                        <option value="full">"Full: takes no new accounts"</option>
+                        <option value="active">"Active"</option>
+                        <option value="maintenance">"Maintenance"</option>
+                        <option value="full">"Full"</option>
                     </select>
                     <FieldError name="status" errors=errors/>
+                    <p class="field-hint">"Maintenance and full take no new accounts."</p>
                 </div>
+                <Field label="Max accounts" name="max_accounts" kind="number" value=max_accounts errors=errors/>
             </div>
             {(!sandbox).then(|| view! {
                 <div class="field-row">
@@ -404,8 +408,7 @@ fn ServerForm(server: Option<Server>, done: Callback<Option<Server>>) -> impl In
                 <Field label="API token" name="secret" kind="password" autocomplete="new-password" value=secret errors=errors hint=token_hint/>
             })}
             <Field label="Nameservers" name="nameservers" value=nameservers errors=errors hint="Up to four, comma separated: ns1.example.com, ns2.example.com"/>
-            <div class="field-row three">
-                <Field label="Max accounts" name="max_accounts" kind="number" value=max_accounts errors=errors/>
+            <div class="field-row">
                 <Field label="Disk (GB)" name="disk_gb" kind="number" value=disk_gb errors=errors hint="Optional."/>
                 <Field label="RAM (MB)" name="ram_mb" kind="number" value=ram_mb errors=errors hint="Optional."/>
             </div>

@@ -90,13 +90,14 @@ pub fn AdminServicePage() -> impl IntoView {
             let s = d.service.clone();
             let title = s.domain.clone().unwrap_or_else(|| s.product_name.clone());
             let client = format!("/admin/clients/{}", s.account_id);
+            let client_label = format!("client {}", short_id(&s.account_id));
             view! {
                 <header class="page-head">
                     <div>
                         <h1 data-testid="service-title">{title}</h1>
                         <p class="muted">
                             {format!("{} · {} · ", s.product_name, s.cycle.label())}{status_pill(s.status)}
-                            " · "<A href=client>"the client"</A>
+                            " · "<A href=client>{client_label}</A>
                         </p>
                     </div>
                     <a href="/admin/services" class="btn btn-outline">"All services"</a>

@@ -215,7 +215,7 @@ fn LoginDetails(id: String, username: String, panel: bool) -> impl IntoView {
                 <dt>"Password"</dt>
                 <dd>{move || match creds.get() {
                     Some(c) => view! { <code class="secret-value" data-testid="cred-password">{c.password}</code> }.into_any(),
-                    None => view! { <span class="muted" aria-label="hidden">"••••••••••••"</span> }.into_any(),
+                    None => view! { <span class="muted" title="Shown when you ask for it">"••••••••••••"</span> }.into_any(),
                 }}</dd>
                 {move || creds.get().map(|c| view! {
                     <dt>"Server"</dt><dd><code data-testid="cred-hostname">{c.hostname}</code></dd>
@@ -394,13 +394,8 @@ fn CancelForm(service: Service, data: LocalResource<Result<Shown, ClientError>>,
             let (id, body) = (id.clone(), body.clone());
             async move { api::portal::cancel_service(session, &id, body).await }
         },
-        move |s: Service| {
-            notice.set(Some(match s.cancellation.map(|c| c.when) {
-                Some(CancelWhen::Immediate) => "Cancellation requested: the service is being closed now.".to_string(),
-                _ => "Cancellation requested: the service runs until the end of its period and is not renewed.".to_string(),
-            }));
-            data.refetch();
-        },
+        // The page's banner says what happens next.
+        move |_: Service| data.refetch(),
     );
     let body = move || CancellationRequest { when: choice.get_untracked(), reason: reason.get_untracked().trim().to_string() };
     let submit = move |ev: SubmitEvent| {
