@@ -55,20 +55,23 @@ pub struct Config {
     pub razorpay: Option<RazorpayKeys>,
     /// Where the built-in sandbox server's WHM calls go. Unset: the in-process WHM stand-in this
     /// process serves at `/sandbox/whm` (tests point it at a stand-in on a loopback port).
-    pub sandbox_whm: Option<WhmTarget>,
+    pub sandbox_whm: Option<ModuleTarget>,
+    /// Where the built-in Hetzner Cloud sandbox server's calls go. Unset: the in-process stand-in
+    /// at `/sandbox/hetzner`.
+    pub sandbox_hetzner: Option<ModuleTarget>,
 }
 
-/// A WHM API address and its token.
+/// A module API's address and its credentials (a sandbox server's stand-in).
 #[derive(Clone, PartialEq, Eq)]
-pub struct WhmTarget {
+pub struct ModuleTarget {
     pub api_url: String,
     pub username: String,
     pub token: String,
 }
 
-impl std::fmt::Debug for WhmTarget {
+impl std::fmt::Debug for ModuleTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WhmTarget").field("api_url", &self.api_url).field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("ModuleTarget").field("api_url", &self.api_url).field("username", &self.username).finish_non_exhaustive()
     }
 }
 
@@ -253,6 +256,7 @@ impl Config {
         Ok(Config {
             razorpay,
             sandbox_whm: None,
+            sandbox_hetzner: None,
             stripe,
             ecb_url,
             geoip_csv,
@@ -307,6 +311,7 @@ impl Config {
             stripe: None,
             razorpay: None,
             sandbox_whm: None,
+            sandbox_hetzner: None,
         }
     }
 }

@@ -39,8 +39,12 @@ pub struct Deps {
     /// The WHM stand-in this process serves at `/sandbox/whm`, behind the built-in sandbox server
     /// (unless the configuration points that server elsewhere).
     pub whm_sandbox: Option<Arc<crate::provisioning::whm_sandbox::WhmSandbox>>,
-    /// Where the sandbox server's module calls go.
-    pub sandbox_whm: crate::config::WhmTarget,
+    /// Where the WHM sandbox server's module calls go.
+    pub sandbox_whm: crate::config::ModuleTarget,
+    /// The Hetzner Cloud stand-in this process serves at `/sandbox/hetzner`, behind the built-in
+    /// cloud sandbox server (unless the configuration points that server elsewhere).
+    pub hetzner_sandbox: Option<Arc<crate::provisioning::hetzner_sandbox::HetznerSandbox>>,
+    pub sandbox_hetzner: crate::config::ModuleTarget,
     /// The server secret: sealing keys for credentials at rest and the e-mail unsubscribe key
     /// derive from it (set by `AppState`).
     pub secret: Arc<Vec<u8>>,
@@ -98,9 +102,24 @@ impl Deps {
             None => {
                 let sandbox =
                     crate::provisioning::whm_sandbox::WhmSandbox::new(&format!("{}/sandbox/whm", config.public_url), clock.clone());
-                let target = crate::config::WhmTarget {
+                let target = crate::config::ModuleTarget {
                     api_url: sandbox.base_url.clone(),
                     username: sandbox.user.clone(),
+                    token: sandbox.token.clone(),
+                };
+                (Some(Arc::new(sandbox)), target)
+            }
+        };
+        let (hetzner_sandbox, sandbox_hetzner) = match &config.sandbox_hetzner {
+            Some(target) => (None, target.clone()),
+            None => {
+                let sandbox = crate::provisioning::hetzner_sandbox::HetznerSandbox::new(
+                    &format!("{}/sandbox/hetzner", config.public_url),
+                    clock.clone(),
+                );
+                let target = crate::config::ModuleTarget {
+                    api_url: format!("{}/v1", sandbox.base_url),
+                    username: String::new(),
                     token: sandbox.token.clone(),
                 };
                 (Some(Arc::new(sandbox)), target)
@@ -120,6 +139,8 @@ impl Deps {
             razorpay_sandbox,
             whm_sandbox,
             sandbox_whm,
+            hetzner_sandbox,
+            sandbox_hetzner,
             secret: Arc::new(Vec::new()),
         })
     }

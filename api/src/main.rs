@@ -265,7 +265,9 @@ fn run(command: Command, config: Config) -> Result<(), String> {
             server::first_start(&state)?;
             keel_api::commerce::bench::checkout(&state, orders, threads)
         }
-        Command::Bench { command: BenchCommand::Provision { orders, workers } } => keel_api::provisioning::bench::provision(config, orders.max(1), workers),
+        Command::Bench { command: BenchCommand::Provision { orders, workers } } => {
+            keel_api::provisioning::bench::provision(config, orders.max(1), workers)
+        }
         Command::Bench { command: BenchCommand::Lists { clients, audit, runs } } => {
             let pool = db::connect(&config.database_url, 2).map_err(|e| format!("DATABASE_URL: {e}"))?;
             keel_api::admin::bench::lists(&pool, clients, audit, runs.max(1))

@@ -15,6 +15,8 @@ crate::text_enum! {
     pub enum ModuleKind {
         /// cPanel & WHM, over WHM's JSON API 1.
         Cpanel = "cpanel",
+        /// Hetzner Cloud servers (one VPS per service), over the Hetzner Cloud API.
+        Hetzner = "hetzner",
     }
 }
 
@@ -22,6 +24,7 @@ impl ModuleKind {
     pub fn label(self) -> &'static str {
         match self {
             ModuleKind::Cpanel => "cPanel/WHM",
+            ModuleKind::Hetzner => "Hetzner Cloud",
         }
     }
 }
@@ -54,7 +57,7 @@ pub struct Server {
     pub sandbox: bool,
     /// The module API's address (`https://host:2087` for WHM).
     pub api_url: String,
-    /// The API user (`root` or a reseller for WHM).
+    /// The API user (`root` or a reseller for WHM; unused by Hetzner Cloud).
     pub username: String,
     pub has_credentials: bool,
     pub nameservers: Vec<String>,
@@ -96,7 +99,8 @@ pub struct ServerInput {
     #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub location: String,
     pub module: ModuleKind,
-    /// The module API's address; default `https://<hostname>:2087` for WHM.
+    /// The module API's address; default `https://<hostname>:2087` for WHM,
+    /// `https://api.hetzner.cloud/v1` for Hetzner Cloud.
     #[serde(default)]
     #[validate(length(min = 1, max = 300), custom(function = "crate::validation::http_url"))]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 300))]
@@ -152,6 +156,8 @@ pub struct ServerCheck {
 pub struct ServiceSummary {
     pub id: ServiceId,
     pub account_id: UserId,
+    /// The account holder's e-mail.
+    pub email: String,
     pub product_id: ProductId,
     pub product_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -163,6 +163,23 @@ fn option(name: &str, kind: OptionKind, values: Vec<OptionValueInput>) -> Option
 }
 
 /// The VPS configurator: RAM, extra disk, location, managed support.
+/// The module and package a demo plan is provisioned with.
+fn module_of(plan: &Plan) -> Option<(&'static str, String)> {
+    match plan.kind {
+        ProductType::SharedHosting | ProductType::WordpressHosting => Some(("cpanel", plan.slug.replace('-', "_"))),
+        ProductType::Vps | ProductType::Cloud => {
+            let server_type = match plan.slug {
+                "vps-2" => "cx22",
+                "vps-8" => "cx42",
+                "cloud-startup" => "cx32",
+                _ => "cx52",
+            };
+            Some(("hetzner", server_type.to_string()))
+        }
+        ProductType::Domain | ProductType::Other => None,
+    }
+}
+
 fn vps_options() -> Vec<OptionInput> {
     vec![
         option(
@@ -177,7 +194,7 @@ fn vps_options() -> Vec<OptionInput> {
             unit: "GB".into(),
             ..option("Extra disk", OptionKind::Quantity, vec![value("per GB", priced(5, 50))])
         },
-        option("Location", OptionKind::Radio, vec![value("Frankfurt", vec![]), value("Helsinki", vec![]), value("Ashburn", vec![])]),
+        option("Location", OptionKind::Radio, vec![value("Falkenstein", vec![]), value("Helsinki", vec![]), value("Ashburn", vec![])]),
         option("Managed support", OptionKind::YesNo, vec![value("Yes", priced(1500, 15000))]),
     ]
 }
@@ -223,7 +240,6 @@ pub fn load_demo_catalog(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize,
         }
         for (i, plan) in PLANS.iter().enumerate() {
             let vps = plan.kind == ProductType::Vps;
-            let hosting = matches!(plan.kind, ProductType::SharedHosting | ProductType::WordpressHosting);
             let body = ProductInput {
                 slug: plan.slug.into(),
                 name: plan.name.into(),
@@ -236,10 +252,11 @@ pub fn load_demo_catalog(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize,
                 retired: false,
                 requires_domain: matches!(plan.kind, ProductType::SharedHosting | ProductType::WordpressHosting),
                 stock: None,
-                // Hosting plans are created on cPanel/WHM servers (the sandbox server out of the
-                // box), with a package of the plan's name.
-                module: hosting.then(|| "cpanel".to_string()),
-                package: hosting.then(|| plan.slug.replace('-', "_")),
+                // Hosting plans are created on cPanel/WHM servers with a package of the plan's
+                // name; VPS and cloud plans are Hetzner Cloud servers of a server type (the
+                // sandbox servers out of the box).
+                module: module_of(plan).map(|(m, _)| m.to_string()),
+                package: module_of(plan).map(|(_, p)| p),
                 sort_order: i as i32,
                 prices: priced(plan.monthly, plan.annual),
                 options: if vps { vps_options() } else { Vec::new() },

@@ -105,6 +105,7 @@ pub fn build(
     let sandbox = state.stripe_sandbox.clone();
     let razorpay_sandbox = state.razorpay_sandbox.clone();
     let whm_sandbox = state.whm_sandbox.clone();
+    let hetzner_sandbox = state.hetzner_sandbox.clone();
     let app = App::new()
         .app_data(web::Data::new(state))
         // Path and query errors from actix's own extractors also become problem+json.
@@ -140,6 +141,9 @@ pub fn build(
             }
             if let Some(s) = whm_sandbox {
                 cfg.service(web::scope("/sandbox/whm").configure(|c| provisioning::whm_sandbox::configure(c, s)));
+            }
+            if let Some(s) = hetzner_sandbox {
+                cfg.service(web::scope("/sandbox/hetzner").configure(|c| provisioning::hetzner_sandbox::configure(c, s)));
             }
         });
     let app = if web_dir.is_dir() { app.service(spa::service(&web_dir)) } else { app.default_service(web::to(spa::not_built)) };

@@ -13,7 +13,7 @@ use keel_shared::cart::{CartLine, DomainAction, DomainChoice, QuoteRequest};
 use keel_shared::catalog::BillingCycle;
 
 use super::whm_sandbox::WhmSandbox;
-use crate::config::{Config, WhmTarget};
+use crate::config::{Config, ModuleTarget};
 use crate::schema::{invoices, servers, services, users};
 
 pub fn provision(mut config: Config, orders: usize, workers: usize) -> Result<(), String> {
@@ -39,7 +39,7 @@ pub fn provision(mut config: Config, orders: usize, workers: usize) -> Result<()
             }
         })
     });
-    config.sandbox_whm = Some(WhmTarget { api_url: url, username: whm.user.clone(), token: whm.token.clone() });
+    config.sandbox_whm = Some(ModuleTarget { api_url: url, username: whm.user.clone(), token: whm.token.clone() });
     config.workers = workers.max(1);
     let state = crate::server::prepare(config, crate::server::system_clock())?;
     crate::server::first_start(&state)?;

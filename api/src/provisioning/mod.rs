@@ -5,6 +5,8 @@
 //! fresh install provision end to end.
 
 pub mod bench;
+pub mod hetzner;
+pub mod hetzner_sandbox;
 pub mod jobs;
 pub mod module;
 pub mod routes;

@@ -36,9 +36,12 @@ pub struct NewAccount {
     pub username: String,
     pub domain: String,
     pub password: String,
-    /// The panel's package (plan) name.
+    /// The panel's package (plan) name; a cloud provider's server type.
     pub package: String,
     pub contact_email: String,
+    /// What the client chose among the product's configurable options, by option name in lower
+    /// case (`location` → `Helsinki`): a cloud module reads its region and image here.
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 /// What the panel says about an account it created.
@@ -47,6 +50,9 @@ pub struct Created {
     /// The account's IP address, when the panel gives one.
     pub ip: Option<String>,
     pub nameservers: Vec<String>,
+    /// A password the provider chose itself (a cloud server's root password), which then is the
+    /// account's login instead of the one Keel generated.
+    pub password: Option<String>,
 }
 
 /// An account as the panel reports it.
@@ -99,5 +105,6 @@ pub struct Endpoint {
 pub fn connect(endpoint: &Endpoint) -> Result<Box<dyn Module>, ModuleError> {
     match endpoint.module {
         ModuleKind::Cpanel => Ok(Box::new(super::whm::Whm::new(&endpoint.api_url, &endpoint.username, &endpoint.secret)?)),
+        ModuleKind::Hetzner => Ok(Box::new(super::hetzner::Hetzner::new(&endpoint.api_url, &endpoint.secret)?)),
     }
 }

@@ -65,8 +65,8 @@ pub fn save_server(
         let row = match id {
             Some(id) => {
                 let old = store::server(conn, id)?.ok_or_else(|| ApiError::not_found("server"))?;
-                if old.sandbox && input.module != ModuleKind::Cpanel {
-                    return Err(ApiError::field("module", "the sandbox server stays a cPanel/WHM stand-in"));
+                if old.sandbox && old.module != input.module.as_str() {
+                    return Err(ApiError::field("module", "a sandbox server keeps its module"));
                 }
                 ServerRow {
                     name: input.name.trim().to_string(),
@@ -140,6 +140,7 @@ pub fn save_server(
 fn default_api_url(module: ModuleKind, hostname: &str) -> String {
     match module {
         ModuleKind::Cpanel => format!("https://{hostname}:2087"),
+        ModuleKind::Hetzner => "https://api.hetzner.cloud/v1".into(),
     }
 }
 
@@ -165,38 +166,52 @@ pub fn delete_server(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &
     })
 }
 
-/// The built-in sandbox server, made on first start when there is no server at all.
+/// The built-in sandbox servers, made on first start when there is no server at all: one of
+/// the cPanel/WHM module and one of Hetzner Cloud, each backed by a stand-in in this process.
 pub fn ensure_sandbox_server(conn: &mut DbConn, now: DateTime<Utc>) -> Result<bool, ApiError> {
     let any: i64 = servers::table.count().get_result(conn)?;
     if any > 0 {
         return Ok(false);
     }
     let at = now_micros(now);
-    let row = ServerRow {
-        id: crate::ids::new_id(),
-        name: "Sandbox (cPanel/WHM stand-in)".into(),
-        hostname: "sandbox.keel.test".into(),
-        ip: Some("192.0.2.10".into()),
-        location: "Sandbox".into(),
-        module: ModuleKind::Cpanel.as_str().into(),
-        sandbox: true,
-        api_url: "in-process".into(),
-        username: "root".into(),
-        secret_sealed: None,
-        nameservers: serde_json::to_string(&["ns1.sandbox.keel.test", "ns2.sandbox.keel.test"]).map_err(ApiError::internal)?,
-        max_accounts: 500,
-        current_accounts: 0,
-        status: ServerStatus::Active.as_str().into(),
-        disk_gb: Some(500),
-        ram_mb: Some(32768),
-        healthy: true,
-        last_check_at: None,
-        latency_ms: None,
-        last_error: None,
-        created_at: at,
-        updated_at: at,
+    let sandbox = |name: &str, hostname: &str, module: ModuleKind, nameservers: &[&str]| -> Result<ServerRow, ApiError> {
+        Ok(ServerRow {
+            id: crate::ids::new_id(),
+            name: name.into(),
+            hostname: hostname.into(),
+            ip: Some("192.0.2.10".into()),
+            location: "Sandbox".into(),
+            module: module.as_str().into(),
+            sandbox: true,
+            api_url: "in-process".into(),
+            username: "root".into(),
+            secret_sealed: None,
+            nameservers: serde_json::to_string(nameservers).map_err(ApiError::internal)?,
+            max_accounts: 500,
+            current_accounts: 0,
+            status: ServerStatus::Active.as_str().into(),
+            disk_gb: Some(500),
+            ram_mb: Some(32768),
+            healthy: true,
+            last_check_at: None,
+            latency_ms: None,
+            last_error: None,
+            created_at: at,
+            updated_at: at,
+        })
     };
-    diesel::insert_into(servers::table).values(&row).execute(conn)?;
+    let rows = [
+        sandbox(
+            "Sandbox (cPanel/WHM stand-in)",
+            "sandbox.keel.test",
+            ModuleKind::Cpanel,
+            &["ns1.sandbox.keel.test", "ns2.sandbox.keel.test"],
+        )?,
+        sandbox("Sandbox (Hetzner Cloud stand-in)", "cloud.sandbox.keel.test", ModuleKind::Hetzner, &[])?,
+    ];
+    for row in &rows {
+        diesel::insert_into(servers::table).values(row).execute(conn)?;
+    }
     Ok(true)
 }
 
@@ -204,13 +219,12 @@ pub fn ensure_sandbox_server(conn: &mut DbConn, now: DateTime<Utc>) -> Result<bo
 /// unsealed token.
 fn endpoint(deps: &Deps, row: &ServerRow) -> Result<Endpoint, ApiError> {
     if row.sandbox {
-        let t = &deps.sandbox_whm;
-        return Ok(Endpoint {
-            module: ModuleKind::Cpanel,
-            api_url: t.api_url.clone(),
-            username: t.username.clone(),
-            secret: t.token.clone(),
-        });
+        let module = row.module()?;
+        let t = match module {
+            ModuleKind::Cpanel => &deps.sandbox_whm,
+            ModuleKind::Hetzner => &deps.sandbox_hetzner,
+        };
+        return Ok(Endpoint { module, api_url: t.api_url.clone(), username: t.username.clone(), secret: t.token.clone() });
     }
     let sealed = row.secret_sealed.as_deref().ok_or_else(|| ApiError::internal(format!("server '{}' has no API token", row.name)))?;
     let secret = String::from_utf8(crypto::open(&deps.secret, sealed)?).map_err(ApiError::internal)?;
@@ -336,6 +350,10 @@ pub fn start_order_in(conn: &mut DbConn, now: DateTime<Utc>, order_id: &str) -> 
             continue;
         }
         store::event(conn, at, &svc.id, "queued", true, "paid: queued for provisioning")?;
+        // Queued: the client's page says it is being set up, not waiting for payment.
+        diesel::update(services::table.find(&svc.id))
+            .set((services::status.eq(ServiceStatus::Provisioning.as_str()), services::updated_at.eq(at)))
+            .execute(conn)?;
         jobs.push(NewJob::new(CREATE, serde_json::json!({"service_id": svc.id})).unique(format!("{CREATE}:{}", svc.id)).max_attempts(5));
     }
     queue::enqueue_many(conn, now, &jobs)?;
@@ -426,6 +444,7 @@ struct Placed {
     domain: String,
     email: String,
     product_name: String,
+    settings: std::collections::BTreeMap<String, String>,
 }
 
 /// Creates a service's account: places it on a server (or keeps the one an earlier attempt
@@ -444,23 +463,30 @@ pub fn provision(deps: &Deps, conn: &mut DbConn, service_id: &str, last_attempt:
         password: placed.password.clone(),
         package: placed.package.clone(),
         contact_email: placed.email.clone(),
+        settings: placed.settings.clone(),
     };
     let username = placed.username.clone();
+    // A cloud server's name is Keel's own choice for this service: whatever has it is ours.
+    let named_by_keel = placed.server.module()? == ModuleKind::Hetzner;
     let outcome = run(async move {
         let m = module::connect(&ep)?;
         // An earlier attempt may have made the account and died before it could say so.
         match m.find(username).await? {
-            Some(existing) if existing.domain.eq_ignore_ascii_case(&account.domain) => Ok((None, true)),
+            Some(existing) if named_by_keel || existing.domain.eq_ignore_ascii_case(&account.domain) => Ok((None, true, None)),
             Some(existing) => Err(ModuleError::Permanent(format!(
                 "the server already has an account '{}' for another domain ({})",
                 existing.username, existing.domain
             ))),
-            None => m.create(account).await.map(|c| (c.ip, false)),
+            None => m.create(account).await.map(|c| (c.ip, false, c.password)),
         }
     });
     let at = now_micros(deps.clock.now());
     match outcome {
-        Ok((ip, found)) => {
+        Ok((ip, found, chosen)) => {
+            // A provider that picks the password itself (a cloud server's root password): that
+            // one is the login, sealed in place of Keel's.
+            let password = chosen.unwrap_or_else(|| placed.password.clone());
+            let sealed = crypto::seal(&deps.secret, password.as_bytes())?;
             let mail = deps.mail();
             db::transaction(conn, |conn| {
                 let svc = store::service(conn, service_id)?.ok_or_else(|| ApiError::not_found("service"))?;
@@ -470,6 +496,7 @@ pub fn provision(deps: &Deps, conn: &mut DbConn, service_id: &str, last_attempt:
                     format!("account {} created on {}", placed.username, placed.server.name)
                 };
                 store::event(conn, at, service_id, "create", true, &detail)?;
+                diesel::update(services::table.find(service_id)).set(services::secret_sealed.eq(Some(&sealed))).execute(conn)?;
                 activate_in(conn, deps.clock.now(), &svc, ip.as_deref(), &detail)?;
                 let first = users::table.find(&svc.account_id).select(users::first_name).first::<String>(conn)?;
                 let vars = serde_json::json!({
@@ -477,7 +504,7 @@ pub fn provision(deps: &Deps, conn: &mut DbConn, service_id: &str, last_attempt:
                     "service_name": placed.product_name,
                     "domain": placed.domain,
                     "username": placed.username,
-                    "password": placed.password,
+                    "password": password,
                     "panel_url": format!("{}/dashboard/services/{}", mail.public_url, service_id),
                 });
                 outbox::queue_email(
@@ -538,8 +565,13 @@ fn place(deps: &Deps, conn: &mut DbConn, now: DateTime<Utc>, service_id: &str) -
         let Some(kind) = ModuleKind::parse(module) else {
             return Ok(Ok(Err((svc, place.product_name, email, format!("the product's module '{module}' is not one Keel has")))));
         };
-        let Some(domain) = svc.domain.clone() else {
-            return Ok(Ok(Err((svc, place.product_name, email, "a hosting account needs a domain; the service has none".to_string()))));
+        let domain = match (kind, svc.domain.clone()) {
+            (_, Some(d)) => d,
+            // A VPS is named after the service when it has no domain.
+            (ModuleKind::Hetzner, None) => vps_name(&svc.id),
+            (ModuleKind::Cpanel, None) => {
+                return Ok(Ok(Err((svc, place.product_name, email, "a hosting account needs a domain; the service has none".to_string()))));
+            }
         };
         let server = match svc.server_id.as_deref().map(|id| store::server(conn, id)).transpose()?.flatten() {
             Some(s) => s,
@@ -565,7 +597,11 @@ fn place(deps: &Deps, conn: &mut DbConn, now: DateTime<Utc>, service_id: &str) -
                     .load::<String>(conn)?
                     .into_iter()
                     .collect();
-                (super::whm::username_for(&domain, &|u: &str| used.contains(u)), super::whm::strong_password())
+                let name = match kind {
+                    ModuleKind::Cpanel => super::whm::username_for(&domain, &|u: &str| used.contains(u)),
+                    ModuleKind::Hetzner => vps_name(&svc.id),
+                };
+                (name, super::whm::strong_password())
             }
         };
         let package = svc.package.clone().or(place.package.clone()).unwrap_or_else(|| "default".into());
@@ -582,7 +618,18 @@ fn place(deps: &Deps, conn: &mut DbConn, now: DateTime<Utc>, service_id: &str) -
         if svc.server_id.is_none() {
             store::event(conn, at, &svc.id, "placed", true, &format!("on {} as {username}", server.name))?;
         }
-        Ok::<_, ApiError>(Ok(Ok(Placed { svc, server, username, password, package, domain, email, product_name: place.product_name })))
+        let settings = store::module_settings(conn, &svc)?;
+        Ok::<_, ApiError>(Ok(Ok(Placed {
+            svc,
+            server,
+            username,
+            password,
+            package,
+            domain,
+            email,
+            product_name: place.product_name,
+            settings,
+        })))
     })?;
     match placed {
         Err(None) => Ok(None),
@@ -615,6 +662,13 @@ fn claim_server(conn: &mut DbConn, at: chrono::NaiveDateTime, kind: ModuleKind) 
         }
     }
     Ok(None)
+}
+
+/// The name of a VPS whose service has no domain: a host name from the random end of the
+/// service's id, the same on every attempt.
+fn vps_name(service_id: &str) -> String {
+    let hex: String = service_id.chars().filter(char::is_ascii_hexdigit).collect();
+    format!("vps-{}", &hex[hex.len().saturating_sub(12)..])
 }
 
 /// What a failed service lets go of.
@@ -690,7 +744,7 @@ pub fn provision_now(deps: &Deps, conn: &mut DbConn, actor: &Actor, id: &str) ->
         // update holds the row until commit; a second one finds it changed or the job queued).
         let moved = diesel::update(services::table.find(id).filter(services::status.eq(status.as_str())))
             .set((
-                services::status.eq(ServiceStatus::Pending.as_str()),
+                services::status.eq(ServiceStatus::Provisioning.as_str()),
                 services::last_error.eq(None::<String>),
                 services::updated_at.eq(at),
             ))

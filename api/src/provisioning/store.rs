@@ -12,7 +12,7 @@ use keel_shared::{Currency, Page};
 use crate::db::paging::{Cursor, Paging};
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::schema::{order_items, products, server_checks, servers, service_events, service_usage, services};
+use crate::schema::{order_items, products, server_checks, servers, service_events, service_usage, services, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = servers)]
@@ -195,6 +195,31 @@ pub fn placement(conn: &mut DbConn, svc: &ServiceRow) -> Result<Placement, ApiEr
     Ok(Placement { product_name, module, package })
 }
 
+/// What the client chose among the product's configurable options for this service, by option
+/// name in lower case: the value's label (`location` → `Helsinki`), or the number of units.
+pub fn module_settings(conn: &mut DbConn, svc: &ServiceRow) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    use crate::schema::{config_option_values, config_options};
+    let config: String = order_items::table.find(&svc.order_item_id).select(order_items::config).first(conn)?;
+    let line: keel_shared::cart::CartLine =
+        serde_json::from_str(&config).map_err(|e| ApiError::internal(format!("order line config: {e}")))?;
+    let mut out = std::collections::BTreeMap::new();
+    for choice in &line.options {
+        let Some(name) =
+            config_options::table.find(choice.option_id.as_str()).select(config_options::name).first::<String>(conn).optional()?
+        else {
+            continue;
+        };
+        let value = match &choice.value_id {
+            Some(v) => config_option_values::table.find(v.as_str()).select(config_option_values::label).first::<String>(conn).optional()?,
+            None => choice.quantity.map(|q| q.to_string()),
+        };
+        if let Some(value) = value {
+            out.insert(name.trim().to_lowercase(), value);
+        }
+    }
+    Ok(out)
+}
+
 /// A service as its owner or the back office sees it.
 pub fn service_dto(conn: &mut DbConn, svc: &ServiceRow) -> Result<Service, ApiError> {
     let product_name: String = order_items::table.find(&svc.order_item_id).select(order_items::product_name).first(conn)?;
@@ -236,8 +261,11 @@ pub fn list(conn: &mut DbConn, filter: &ServiceFilter, account: Option<&str>) ->
     let items: Vec<&str> = page.items.iter().map(|r| r.order_item_id.as_str()).collect();
     let names: Vec<(String, String)> =
         order_items::table.filter(order_items::id.eq_any(&items)).select((order_items::id, order_items::product_name)).load(conn)?;
+    let accounts: Vec<&str> = page.items.iter().map(|r| r.account_id.as_str()).collect();
+    let emails: Vec<(String, String)> = users::table.filter(users::id.eq_any(&accounts)).select((users::id, users::email)).load(conn)?;
     page.try_map(|r| {
         Ok(ServiceSummary {
+            email: emails.iter().find(|(id, _)| *id == r.account_id).map(|(_, e)| e.clone()).unwrap_or_default(),
             product_name: names.iter().find(|(i, _)| *i == r.order_item_id).map(|(_, n)| n.clone()).unwrap_or_default(),
             status: r.status()?,
             cycle: r.cycle()?,

@@ -284,7 +284,7 @@ impl Module for Whm {
             }
             let data = self.call("createacct", &params, &[&account.password], SLOW).await?;
             let nameservers = ["nameserver", "nameserver2", "nameserver3", "nameserver4"].iter().filter_map(|k| text(&data[*k])).collect();
-            Ok(Created { ip: text(&data["ip"]), nameservers })
+            Ok(Created { ip: text(&data["ip"]), nameservers, password: None })
         })
     }
 

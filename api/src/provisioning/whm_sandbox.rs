@@ -714,6 +714,7 @@ mod tests {
             password: "Corr3ct-Horse.Battery".into(),
             package: package.into(),
             contact_email: "owner@example.com".into(),
+            settings: Default::default(),
         }
     }
 

@@ -66,6 +66,8 @@ both_backends!(a_paid_hosting_order_is_created_on_the_sandbox_server_and_lives_i
     // Paying commits the provisioning job with the payment.
     pay(&app, &admin.token, &invoice).await;
     assert_eq!(create_jobs(&app), 1);
+    let svc = app.get(&format!("/api/v1/services/{service_id}"), Some(&ann.token)).await;
+    assert_eq!(svc.body["status"], "provisioning", "queued: {}", svc.text);
     app.drain();
 
     let svc = app.get(&format!("/api/v1/services/{service_id}"), Some(&ann.token)).await;
@@ -80,7 +82,12 @@ both_backends!(a_paid_hosting_order_is_created_on_the_sandbox_server_and_lives_i
         (accounts[0].username.as_str(), accounts[0].domain.as_str(), accounts[0].package.as_str()),
         ("annexamp", "ann-example.com", "shared_starter")
     );
-    let used: i32 = servers::table.filter(servers::sandbox.eq(true)).select(servers::current_accounts).first(&mut app.conn()).unwrap();
+    let used: i32 = servers::table
+        .filter(servers::sandbox.eq(true))
+        .filter(servers::module.eq("cpanel"))
+        .select(servers::current_accounts)
+        .first(&mut app.conn())
+        .unwrap();
     assert_eq!(used, 1);
 
     // The client sees the login, once active; the password is the one the panel has, and it is
@@ -162,7 +169,12 @@ both_backends!(a_paid_hosting_order_is_created_on_the_sandbox_server_and_lives_i
     let svc = app.get(&format!("/api/v1/services/{service_id}"), Some(&ann.token)).await;
     assert_eq!(svc.body["status"], "terminated", "{}", svc.text);
     assert!(app.whm.sandbox.accounts().is_empty(), "the account is removed from the server");
-    let used: i32 = servers::table.filter(servers::sandbox.eq(true)).select(servers::current_accounts).first(&mut app.conn()).unwrap();
+    let used: i32 = servers::table
+        .filter(servers::sandbox.eq(true))
+        .filter(servers::module.eq("cpanel"))
+        .select(servers::current_accounts)
+        .first(&mut app.conn())
+        .unwrap();
     assert_eq!(used, 0, "its slot is free again");
     app.get(&format!("/api/v1/services/{service_id}/credentials"), Some(&ann.token)).await.problem(409);
 
@@ -218,12 +230,17 @@ both_backends!(a_panel_refusal_fails_the_service_for_staff_to_retry, |app: TestA
     // The client sees it failed, not why (that speaks of servers).
     let mine = app.get(&format!("/api/v1/services/{service_id}"), Some(&ann.token)).await;
     assert_eq!((mine.body["status"].as_str(), mine.body.get("last_error")), (Some("failed"), None));
-    let used: i32 = servers::table.filter(servers::sandbox.eq(true)).select(servers::current_accounts).first(&mut app.conn()).unwrap();
+    let used: i32 = servers::table
+        .filter(servers::sandbox.eq(true))
+        .filter(servers::module.eq("cpanel"))
+        .select(servers::current_accounts)
+        .first(&mut app.conn())
+        .unwrap();
     assert_eq!(used, 0, "a refused create gives its slot back");
 
     // Staff provision it again: it goes through.
     let res = app.post_authed(&format!("/api/v1/admin/services/{service_id}/provision"), &admin.token).await;
-    assert_eq!((res.status, res.body["status"].as_str()), (StatusCode::OK, Some("pending")), "{}", res.text);
+    assert_eq!((res.status, res.body["status"].as_str()), (StatusCode::OK, Some("provisioning")), "{}", res.text);
     app.drain();
     let svc = app.get(&format!("/api/v1/services/{service_id}"), Some(&ann.token)).await;
     assert_eq!(svc.body["status"], "active", "{}", svc.text);
@@ -256,7 +273,7 @@ both_backends!(twenty_concurrent_provisions_fill_five_slots_and_no_more, |app: T
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5, "{results:?}");
     assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| format!("{e:?}").contains("no capacity")), "{results:?}");
     assert_eq!(app.whm.sandbox.accounts().len(), 5);
-    let used: i32 = servers::table.select(servers::current_accounts).first(&mut app.conn()).unwrap();
+    let used: i32 = servers::table.filter(servers::module.eq("cpanel")).select(servers::current_accounts).first(&mut app.conn()).unwrap();
     assert_eq!(used, 5);
     let failed: i64 = services::table.filter(services::status.eq("failed")).count().get_result(&mut app.conn()).unwrap();
     assert_eq!(failed, 15);
@@ -339,7 +356,12 @@ both_backends!(servers_keep_their_tokens_sealed_and_out_of_every_answer, |app: T
     let detail = app.get(&format!("/api/v1/admin/servers/{id}"), Some(&admin.token)).await;
     assert_eq!((detail.body["server"]["healthy"].as_bool(), detail.body["checks"].as_array().map(Vec::len)), (Some(false), Some(1)));
     // The sandbox server's check passes.
-    let sandbox: String = servers::table.filter(servers::sandbox.eq(true)).select(servers::id).first(&mut app.conn()).unwrap();
+    let sandbox: String = servers::table
+        .filter(servers::sandbox.eq(true))
+        .filter(servers::module.eq("cpanel"))
+        .select(servers::id)
+        .first(&mut app.conn())
+        .unwrap();
     let res = app.post_authed(&format!("/api/v1/admin/servers/{sandbox}/check"), &admin.token).await;
     assert_eq!(res.body["up"], true, "{}", res.text);
     // A server with live services cannot go; an empty one can.
@@ -422,4 +444,54 @@ both_backends!(the_same_request_fifty_times_at_once_acts_once, |app: TestApp| as
     app.get("/api/v1/services/not-an-id", Some(&ann.token)).await.problem(404);
     let mine = app.get("/api/v1/services", Some(&bob.token)).await;
     assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(0));
+});
+
+both_backends!(a_paid_vps_is_a_hetzner_cloud_server_in_the_chosen_location, |app: TestApp| async move {
+    let admin = crate::support::the_admin(&app).await;
+    let ann = a_client().verified().create(&app).await;
+    let catalog = app.get("/api/v1/catalog", None).await;
+    let vps = catalog.body["products"].as_array().unwrap().iter().find(|p| p["slug"] == "vps-2").unwrap().clone();
+    let location = vps["options"].as_array().unwrap().iter().find(|o| o["name"] == "Location").unwrap();
+    let helsinki = location["values"].as_array().unwrap().iter().find(|v| v["label"] == "Helsinki").unwrap()["id"].clone();
+    let res = app
+        .request(
+            TestRequest::post()
+                .uri("/api/v1/checkout")
+                .insert_header(("authorization", format!("Bearer {}", ann.token)))
+                .insert_header(("idempotency-key", "vps-1"))
+                .set_json(json!({"lines": [{"product_id": vps["id"], "cycle": "monthly",
+                                            "options": [{"option_id": location["id"], "value_id": helsinki}]}]})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let id = res.body["items"][0]["service_ids"][0].as_str().unwrap().to_string();
+    let list = app.get(&format!("/api/v1/invoices?order_id={}", res.body["id"].as_str().unwrap()), Some(&ann.token)).await;
+    pay(&app, &admin.token, list.body["items"][0]["id"].as_str().unwrap()).await;
+    app.drain();
+
+    let svc = app.get(&format!("/api/v1/services/{id}"), Some(&ann.token)).await;
+    assert_eq!((svc.body["status"].as_str(), svc.body["package"].as_str()), (Some("active"), Some("cx22")), "{}", svc.text);
+    let servers = app.hetzner.sandbox.servers();
+    assert_eq!(servers.len(), 1);
+    let name = svc.body["username"].as_str().unwrap();
+    assert!(name.starts_with("vps-"), "{name}");
+    assert_eq!((servers[0].name.as_str(), servers[0].server_type.as_str(), servers[0].location.as_str()), (name, "cx22", "hel1"));
+    assert_eq!(svc.body["ip"], json!(servers[0].ipv4), "{}", svc.text);
+    // The login is the root password Hetzner chose.
+    let creds = app.get(&format!("/api/v1/services/{id}/credentials"), Some(&ann.token)).await;
+    assert!(app.hetzner.sandbox.root_password_matches(name, creds.body["password"].as_str().unwrap()), "{}", creds.text);
+
+    // Suspending powers it off, unsuspending on; terminating deletes it.
+    let res = app.post_json_authed(&format!("/api/v1/admin/services/{id}/suspend"), &admin.token, json!({"reason": "unpaid"})).await;
+    assert_eq!(res.body["status"], "suspended", "{}", res.text);
+    assert_eq!(app.hetzner.sandbox.servers()[0].status, "off");
+    app.post_authed(&format!("/api/v1/admin/services/{id}/unsuspend"), &admin.token).await;
+    assert_eq!(app.hetzner.sandbox.servers()[0].status, "running");
+    // No control panel and no chosen root password on Hetzner Cloud: refused with the reason.
+    assert_eq!(app.post_authed(&format!("/api/v1/services/{id}/sso"), &ann.token).await.problem(409)["code"], "module_refused");
+    let res = app.put_json(&format!("/api/v1/services/{id}/password"), &ann.token, json!({"password": "Correct-Horse-42-battery"})).await;
+    assert_eq!(res.problem(409)["code"], "module_refused");
+    let res = app.post_authed(&format!("/api/v1/admin/services/{id}/terminate"), &admin.token).await;
+    assert_eq!(res.body["status"], "terminated", "{}", res.text);
+    assert!(app.hetzner.sandbox.servers().is_empty());
 });

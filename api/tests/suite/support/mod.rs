@@ -150,8 +150,10 @@ fn uuid_simple() -> String {
 pub struct TestApp {
     pub state: AppState,
     pub clock: FixedClock,
-    /// The WHM stand-in behind this app's sandbox server.
+    /// The WHM stand-in behind this app's cPanel sandbox server.
     pub whm: standins::Whm,
+    /// The Hetzner Cloud stand-in behind its cloud sandbox server.
+    pub hetzner: standins::Hetzner,
     /// Held for its `Drop`: the database goes when the app does.
     _db: TestDb,
 }
@@ -222,6 +224,8 @@ impl TestApp {
         log_buffer();
         let whm = standins::whm();
         config.sandbox_whm = Some(whm.target.clone());
+        let hetzner = standins::hetzner();
+        config.sandbox_hetzner = Some(hetzner.target.clone());
         f(&mut config);
         let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap());
         let pool = db::connect(&url, 4).unwrap();
@@ -230,7 +234,7 @@ impl TestApp {
         let mut conn = state.pool.get().unwrap();
         keel_api::bootstrap::first_start(&mut conn, &state.config, state.jobs.tasks(), clock.now()).unwrap();
         drop(conn);
-        Some(TestApp { state, clock, whm, _db: db })
+        Some(TestApp { state, clock, whm, hetzner, _db: db })
     }
 
     pub async fn request(&self, req: TestRequest) -> Res {

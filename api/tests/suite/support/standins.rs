@@ -151,41 +151,62 @@ pub fn razorpay() -> (String, Arc<RazorpaySandbox>) {
     (format!("{}/razorpay", s.url), s.razorpay.clone())
 }
 
-/// A WHM stand-in of a test's own (its accounts are the test's alone), on a loopback port and a
+/// A stand-in of a test's own (its accounts are the test's alone), on a loopback port and a
 /// thread of its own; it stops when dropped.
-pub struct Whm {
-    pub sandbox: Arc<keel_api::provisioning::whm_sandbox::WhmSandbox>,
-    pub target: keel_api::config::WhmTarget,
+pub struct Own<S> {
+    pub sandbox: Arc<S>,
+    pub target: keel_api::config::ModuleTarget,
     handle: actix_web::dev::ServerHandle,
 }
 
-impl Drop for Whm {
+impl<S> Drop for Own<S> {
     fn drop(&mut self) {
         drop(self.handle.stop(false));
     }
 }
 
-pub fn whm() -> Whm {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let sandbox = Arc::new(keel_api::provisioning::whm_sandbox::WhmSandbox::new(&url, Arc::new(keel_api::clock::SystemClock)));
-    let target = keel_api::config::WhmTarget { api_url: url, username: sandbox.user.clone(), token: sandbox.token.clone() };
+/// Serves `configure` on a new loopback port; answers its address and the server's handle.
+fn serve(
+    configure: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+    listener: std::net::TcpListener,
+) -> actix_web::dev::ServerHandle {
     let (tx, rx) = std::sync::mpsc::channel();
-    let served = sandbox.clone();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || {
-                let s = served.clone();
-                App::new().configure(move |c| keel_api::provisioning::whm_sandbox::configure(c, s))
-            })
-            .workers(1)
-            .disable_signals()
-            .listen(listener)
-            .unwrap()
-            .run();
+            let server = HttpServer::new(move || App::new().configure(configure.clone()))
+                .workers(1)
+                .disable_signals()
+                .listen(listener)
+                .unwrap()
+                .run();
             let _ = tx.send(server.handle());
             let _ = server.await;
         })
     });
-    Whm { sandbox, target, handle: rx.recv().unwrap() }
+    rx.recv().unwrap()
+}
+
+pub type Whm = Own<keel_api::provisioning::whm_sandbox::WhmSandbox>;
+pub type Hetzner = Own<keel_api::provisioning::hetzner_sandbox::HetznerSandbox>;
+
+pub fn whm() -> Whm {
+    use keel_api::provisioning::whm_sandbox::{configure, WhmSandbox};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sandbox = Arc::new(WhmSandbox::new(&url, Arc::new(keel_api::clock::SystemClock)));
+    let target = keel_api::config::ModuleTarget { api_url: url, username: sandbox.user.clone(), token: sandbox.token.clone() };
+    let served = sandbox.clone();
+    let handle = serve(move |c| configure(c, served.clone()), listener);
+    Own { sandbox, target, handle }
+}
+
+pub fn hetzner() -> Hetzner {
+    use keel_api::provisioning::hetzner_sandbox::{configure, HetznerSandbox};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sandbox = Arc::new(HetznerSandbox::new(&url, Arc::new(keel_api::clock::SystemClock)));
+    let target = keel_api::config::ModuleTarget { api_url: format!("{url}/v1"), username: String::new(), token: sandbox.token.clone() };
+    let served = sandbox.clone();
+    let handle = serve(move |c| configure(c, served.clone()), listener);
+    Own { sandbox, target, handle }
 }
