@@ -97,13 +97,13 @@ pub fn service_table(list: Page<ServiceSummary>, page: RwSignal<u32>, base: &'st
                     {list.items.into_iter().map(|s| {
                         let href = format!("{base}/{}", s.id);
                         let domain = s.domain.clone().unwrap_or_else(|| "(no domain)".into());
-                        let client = s.account_id.to_string();
+                        let (client, email) = (s.account_id.to_string(), s.email.clone());
                         view! {
                             <tr data-service=s.id.to_string() data-domain=s.domain.clone().unwrap_or_default()>
                                 <td><A href=href>{domain}</A></td>
                                 <td>{s.product_name.clone()}<div class="muted small">{s.cycle.label()}</div></td>
                                 {show_client.then(|| view! {
-                                    <td><A href=format!("/admin/clients/{client}")><code class="short-id" title=client.clone()>{short_id(&client)}</code></A></td>
+                                    <td><A href=format!("/admin/clients/{client}")>{email}</A></td>
                                 })}
                                 <td>{status_pill(s.status)}</td>
                                 <td>{s.next_due_on.map(day).unwrap_or_else(|| "—".into())}</td>

@@ -4,7 +4,7 @@
 //!
 //! A server's API token is write-only: the API never answers it (only `has_credentials`), so the
 //! edit form starts empty and an empty token keeps the saved one. The built-in sandbox server
-//! talks to Keel's in-process WHM stand-in: it has no address or token to set.
+//! talks to a stand-in inside Keel (WHM or Hetzner Cloud): it has no address or token to set.
 
 use keel_shared::provisioning::{ModuleKind, Server, ServerCheck, ServerDetail, ServerInput, ServerStatus};
 use leptos::ev::SubmitEvent;
@@ -25,8 +25,9 @@ pub fn server_status_pill(s: ServerStatus) -> impl IntoView {
 }
 
 /// The badge that tells the built-in sandbox from a real server.
-fn sandbox_badge() -> impl IntoView {
-    view! { <span class="pill pill-sandbox" data-testid="sandbox-badge" title="Keel's in-process WHM stand-in: no real accounts are made">"Sandbox — built-in WHM stand-in"</span> }
+fn sandbox_badge(module: ModuleKind) -> impl IntoView {
+    let text = format!("Sandbox — built-in {} stand-in", module.label());
+    view! { <span class="pill pill-sandbox" data-testid="sandbox-badge" title="A stand-in inside Keel: nothing real is created">{text}</span> }
 }
 
 /// A health dot: green when the last check passed, red when it failed, grey before the first.
@@ -109,7 +110,7 @@ fn servers_table(list: Vec<Server>) -> AnyView {
                             <td>
                                 <div class="server-cell">
                                     <A href=format!("/admin/servers/{}", s.id)>{name}</A>
-                                    {s.sandbox.then(sandbox_badge)}
+                                    {s.sandbox.then(|| sandbox_badge(s.module))}
                                     <span class="muted small">{format!("{} · {}{}", s.module.label(), s.hostname, s.ip.as_ref().map(|ip| format!(" · {ip}")).unwrap_or_default())}</span>
                                 </div>
                             </td>
@@ -171,7 +172,7 @@ pub fn ServerPage() -> impl IntoView {
             view! {
                 <header class="page-head">
                     <div>
-                        <h1 data-testid="server-name">{s.name.clone()}" "{s.sandbox.then(sandbox_badge)}</h1>
+                        <h1 data-testid="server-name">{s.name.clone()}" "{s.sandbox.then(|| sandbox_badge(s.module))}</h1>
                         <p class="muted">{format!("{} · {}", s.hostname, s.module.label())}</p>
                     </div>
                     <div class="row-actions">
@@ -184,7 +185,7 @@ pub fn ServerPage() -> impl IntoView {
                 {move || checked.get().map(|c| check_result(&c))}
                 {s.sandbox.then(|| view! {
                     <div class="alert alert-info" role="status">
-                        "This is Keel's built-in sandbox: a cPanel/WHM stand-in inside Keel. Accounts made here exist in memory only and are forgotten when Keel restarts; nothing is hosted."
+                        {format!("This is Keel's built-in sandbox: a {} stand-in inside Keel. What is made here exists in memory only and is forgotten when Keel restarts; nothing is hosted.", s.module.label())}
                     </div>
                 })}
                 <div class="grid-2 server-layout">
@@ -401,9 +402,9 @@ fn ServerForm(server: Option<Server>, done: Callback<Option<Server>>) -> impl In
                         <label for="f-api_url">"API URL (optional)"</label>
                         <input id="f-api_url" name="api_url" type="url" placeholder="https://host:2087" autocomplete="off" bind:value=api_url/>
                         <FieldError name="api_url" errors=errors/>
-                        <p class="field-hint">"Empty: https://<hostname>:2087."</p>
+                        <p class="field-hint">"Empty: https://<hostname>:2087 for cPanel/WHM, https://api.hetzner.cloud/v1 for Hetzner Cloud."</p>
                     </div>
-                    <Field label="API user" name="username" value=username errors=errors hint="root, or a reseller."/>
+                    <Field label="API user" name="username" value=username errors=errors hint="WHM: root or a reseller. Hetzner Cloud: any name (the token is the project's)."/>
                 </div>
                 <Field label="API token" name="secret" kind="password" autocomplete="new-password" value=secret errors=errors hint=token_hint/>
             })}

@@ -90,7 +90,7 @@ pub fn AdminServicePage() -> impl IntoView {
             let s = d.service.clone();
             let title = s.domain.clone().unwrap_or_else(|| s.product_name.clone());
             let client = format!("/admin/clients/{}", s.account_id);
-            let client_label = s.email.clone();
+            let client_label = format!("client {}", short_id(&s.account_id));
             view! {
                 <header class="page-head">
                     <div>
