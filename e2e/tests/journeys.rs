@@ -1803,7 +1803,7 @@ async fn a_paid_hosting_order_is_set_up_and_managed() {
     h.click_text("nav a", "Servers").await;
     h.wait_path("/admin/servers").await;
     let sandbox_row = "[data-testid=servers-table] tr[data-server='Sandbox (cPanel/WHM stand-in)']";
-    h.wait_text(&format!("{sandbox_row} [data-testid=sandbox-badge]"), "Sandbox — built-in WHM stand-in").await;
+    h.wait_text(&format!("{sandbox_row} [data-testid=sandbox-badge]"), "Sandbox — built-in cPanel/WHM stand-in").await;
     h.wait_exact(&format!("{sandbox_row} [data-testid=server-load]"), "1 / 500").await;
     // Adding a server: the API's refusal of a taken name shows under the name.
     h.click("[data-testid=add-server-open]").await;

@@ -3,7 +3,7 @@
 //! Each public function that changes money opens its transaction (or, named `…_in`, runs in
 //! the caller's) and writes its audit entry there.
 
-use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use keel_shared::billing::{
     BillingSettings, Credit, CreditAdjustment, CreditNote, Gateway, Invoice, InvoiceFilter, InvoiceKind, InvoiceStatus, InvoiceSummary,
@@ -89,7 +89,8 @@ fn period_end(from: NaiveDate, months: u32) -> Option<NaiveDate> {
     if months == 0 {
         return None;
     }
-    from.checked_add_months(Months::new(months)).and_then(|d| d.pred_opt())
+    // The same calendar arithmetic as every due date (`keel_shared::provisioning`).
+    keel_shared::provisioning::add_months(from, months).and_then(|d| d.pred_opt())
 }
 
 /// Issues the invoice of a checkout's order, in the checkout's transaction: numbered, lines and

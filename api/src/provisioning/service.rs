@@ -573,16 +573,17 @@ fn place(deps: &Deps, conn: &mut DbConn, now: DateTime<Utc>, service_id: &str) -
                 return Ok(Ok(Err((svc, place.product_name, email, "a hosting account needs a domain; the service has none".to_string()))));
             }
         };
+        let settings = store::module_settings(conn, &svc)?;
         let server = match svc.server_id.as_deref().map(|id| store::server(conn, id)).transpose()?.flatten() {
             Some(s) => s,
-            None => match claim_server(conn, at, kind)? {
+            None => match claim_server(conn, at, kind, place_in(kind, &settings))? {
                 Some(s) => s,
                 None => {
                     return Ok(Ok(Err((
                         svc,
                         place.product_name,
                         email,
-                        format!("no capacity: no healthy active {} server has a free slot", kind.label()),
+                        format!("no capacity: no healthy active {} server has a free slot (in the location chosen, if any)", kind.label()),
                     ))))
                 }
             },
@@ -618,7 +619,6 @@ fn place(deps: &Deps, conn: &mut DbConn, now: DateTime<Utc>, service_id: &str) -
         if svc.server_id.is_none() {
             store::event(conn, at, &svc.id, "placed", true, &format!("on {} as {username}", server.name))?;
         }
-        let settings = store::module_settings(conn, &svc)?;
         Ok::<_, ApiError>(Ok(Ok(Placed {
             svc,
             server,
@@ -644,7 +644,22 @@ fn place(deps: &Deps, conn: &mut DbConn, now: DateTime<Utc>, service_id: &str) -
 
 /// Takes a slot on the least loaded healthy active server of `kind` that has one. The slot is
 /// taken by a conditional update, so two placements never overfill a server.
-fn claim_server(conn: &mut DbConn, at: chrono::NaiveDateTime, kind: ModuleKind) -> Result<Option<ServerRow>, ApiError> {
+/// Where a service must be placed: the location the client chose, for modules whose servers
+/// stand in one place (a cloud module passes it to the provider instead).
+fn place_in(kind: ModuleKind, settings: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    match kind {
+        ModuleKind::Cpanel => settings.get("location").cloned(),
+        ModuleKind::Hetzner => None,
+    }
+}
+
+/// `location`: only servers there (by name, any case).
+fn claim_server(
+    conn: &mut DbConn,
+    at: chrono::NaiveDateTime,
+    kind: ModuleKind,
+    location: Option<String>,
+) -> Result<Option<ServerRow>, ApiError> {
     let candidates: Vec<ServerRow> = servers::table
         .filter(servers::module.eq(kind.as_str()))
         .filter(servers::status.eq(ServerStatus::Active.as_str()))
@@ -653,7 +668,8 @@ fn claim_server(conn: &mut DbConn, at: chrono::NaiveDateTime, kind: ModuleKind) 
         .order((servers::current_accounts.asc(), servers::name.asc()))
         .select(ServerRow::as_select())
         .load(conn)?;
-    for s in candidates {
+    let there = |s: &ServerRow| location.as_deref().is_none_or(|l| s.location.trim().eq_ignore_ascii_case(l.trim()));
+    for s in candidates.into_iter().filter(there) {
         let took = diesel::update(servers::table.find(&s.id).filter(servers::current_accounts.lt(servers::max_accounts)))
             .set((servers::current_accounts.eq(servers::current_accounts + 1), servers::updated_at.eq(at)))
             .execute(conn)?;

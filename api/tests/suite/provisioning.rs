@@ -495,3 +495,56 @@ both_backends!(a_paid_vps_is_a_hetzner_cloud_server_in_the_chosen_location, |app
     assert_eq!(res.body["status"], "terminated", "{}", res.text);
     assert!(app.hetzner.sandbox.servers().is_empty());
 });
+
+both_backends!(a_hosting_plan_with_a_location_goes_to_a_server_there, |app: TestApp| async move {
+    let admin = crate::support::the_admin(&app).await;
+    // A cPanel plan whose clients pick a location, and a server in Helsinki beside the sandbox.
+    let product = json!({"slug": "nordic-hosting", "name": "Nordic hosting", "type": "shared_hosting", "description": "Hosting in the north.",
+        "features": [], "requires_domain": true, "module": "cpanel", "package": "default",
+        "prices": [{"cycle": "monthly", "currency": "USD", "amount_minor": 900, "setup_fee_minor": 0}],
+        "options": [{"name": "Location", "kind": "radio", "values": [{"label": "Sandbox", "prices": []}, {"label": "Helsinki", "prices": []}]}]});
+    let res = app.post_json_authed("/api/v1/admin/catalog/products", &admin.token, product).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let (plan, option) = (res.body["id"].clone(), res.body["options"][0].clone());
+    let value = |label: &str| option["values"].as_array().unwrap().iter().find(|v| v["label"] == label).unwrap()["id"].clone();
+    let res = app
+        .post_json_authed(
+            "/api/v1/admin/servers",
+            &admin.token,
+            json!({"name": "HEL-1", "hostname": "hel1.example.com", "location": "helsinki", "module": "cpanel", "username": "root",
+                   "secret": app.whm.target.token, "api_url": app.whm.target.api_url, "max_accounts": 10, "status": "active"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let ann = a_client().verified().create(&app).await;
+    let res = app
+        .request(
+            TestRequest::post()
+                .uri("/api/v1/checkout")
+                .insert_header(("authorization", format!("Bearer {}", ann.token)))
+                .insert_header(("idempotency-key", "nordic"))
+                .set_json(json!({"lines": [
+                    {"product_id": plan, "cycle": "monthly", "domain": {"action": "existing", "name": "south.example.com"},
+                     "options": [{"option_id": option["id"], "value_id": value("Sandbox")}]},
+                    {"product_id": plan, "cycle": "monthly", "domain": {"action": "existing", "name": "north.example.fi"},
+                     "options": [{"option_id": option["id"], "value_id": value("Helsinki")}]}]})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let other = res.body["items"][0]["service_ids"][0].as_str().unwrap().to_string();
+    let id = res.body["items"][1]["service_ids"][0].as_str().unwrap().to_string();
+    let list = app.get(&format!("/api/v1/invoices?order_id={}", res.body["id"].as_str().unwrap()), Some(&ann.token)).await;
+    pay(&app, &admin.token, list.body["items"][0]["id"].as_str().unwrap()).await;
+    app.drain();
+    let svc = app.get(&format!("/api/v1/admin/services/{id}"), Some(&admin.token)).await;
+    assert_eq!(
+        (svc.body["service"]["status"].as_str(), svc.body["service"]["server"].as_str()),
+        (Some("active"), Some("HEL-1")),
+        "{}",
+        svc.text
+    );
+    // Placed first, when both servers were empty and HEL-1 comes first by name: it went to the
+    // sandbox's place, as ordered.
+    let svc = app.get(&format!("/api/v1/admin/services/{other}"), Some(&admin.token)).await;
+    assert_eq!(svc.body["service"]["server"], "Sandbox (cPanel/WHM stand-in)", "{}", svc.text);
+});
