@@ -1824,7 +1824,7 @@ async fn a_paid_hosting_order_is_set_up_and_managed() {
     h.screenshot("admin-servers").await;
     // The sandbox server's page: "Test connection".
     h.click_text("[data-testid=servers-table] a", "Sandbox (cPanel/WHM stand-in)").await;
-    h.wait_text("[data-testid=server-name] [data-testid=sandbox-badge]", "built-in WHM stand-in").await;
+    h.wait_text("[data-testid=server-name] [data-testid=sandbox-badge]", "built-in cPanel/WHM stand-in").await;
     h.click("[data-testid=test-connection]").await;
     h.wait_text("[data-testid=check-result]", "Up").await;
     h.wait_text("[data-testid=checks-table]", "up").await;
