@@ -205,7 +205,8 @@ pub struct Service {
     pub username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
-    /// The service can open its control panel (SSO).
+    /// The service has a control panel to open (single sign-on): a hosting account, not a cloud
+    /// server.
     pub has_control_panel: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspend_reason: Option<String>,

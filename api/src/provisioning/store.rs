@@ -223,11 +223,14 @@ pub fn module_settings(conn: &mut DbConn, svc: &ServiceRow) -> Result<std::colle
 /// A service as its owner or the back office sees it.
 pub fn service_dto(conn: &mut DbConn, svc: &ServiceRow) -> Result<Service, ApiError> {
     let product_name: String = order_items::table.find(&svc.order_item_id).select(order_items::product_name).first(conn)?;
-    let server: Option<String> = match &svc.server_id {
-        Some(id) => servers::table.find(id).select(servers::name).first(conn).optional()?,
+    let server: Option<(String, String)> = match &svc.server_id {
+        Some(id) => servers::table.find(id).select((servers::name, servers::module)).first(conn).optional()?,
         None => None,
     };
-    svc.to_dto(&product_name, server.as_deref())
+    let mut dto = svc.to_dto(&product_name, server.as_ref().map(|(name, _)| name.as_str()))?;
+    // Only panels sign clients in (a cloud server has none).
+    dto.has_control_panel &= server.is_some_and(|(_, module)| module == ModuleKind::Cpanel.as_str());
+    Ok(dto)
 }
 
 /// Services newest first: one account's, or (back office) every account's.

@@ -488,6 +488,7 @@ both_backends!(a_paid_vps_is_a_hetzner_cloud_server_in_the_chosen_location, |app
     app.post_authed(&format!("/api/v1/admin/services/{id}/unsuspend"), &admin.token).await;
     assert_eq!(app.hetzner.sandbox.servers()[0].status, "running");
     // No control panel and no chosen root password on Hetzner Cloud: refused with the reason.
+    assert_eq!(svc.body["has_control_panel"], false);
     assert_eq!(app.post_authed(&format!("/api/v1/services/{id}/sso"), &ann.token).await.problem(409)["code"], "module_refused");
     let res = app.put_json(&format!("/api/v1/services/{id}/password"), &ann.token, json!({"password": "Correct-Horse-42-battery"})).await;
     assert_eq!(res.problem(409)["code"], "module_refused");
