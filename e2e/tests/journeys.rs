@@ -1614,6 +1614,13 @@ async fn a_client_pays_an_invoice_in_the_stripe_sandbox() {
     h.wait_text("[data-testid=invoice-payments]", "-$5.00").await;
     h.scroll_to("[data-testid=credit-notes]").await;
     h.screenshot("portal-credit-note").await;
+    // The credit note downloads as a PDF naming itself and the invoice it credits.
+    capture_downloads(&h).await;
+    h.click("[data-testid=credit-notes] [data-testid=credit-note-pdf]").await;
+    let (name, pdf) = downloaded(&h, "application/pdf").await;
+    assert_eq!(name, format!("{credit_note}.pdf"));
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert!(pdf.windows(credit_note.len()).any(|w| w == credit_note.as_bytes()), "the PDF does not name {credit_note}");
     h.click("[data-testid=download-ubl]").await;
     h.wait_text(".alert-error", "VAT id").await;
 

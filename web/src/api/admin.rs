@@ -225,10 +225,6 @@ pub async fn invoice(session: SessionCtx, id: &str) -> Result<Invoice, ClientErr
     get_authed(session, &format!("/admin/invoices/{}", super::percent_encode(id))).await
 }
 
-pub async fn invoice_pdf(session: SessionCtx, id: &str) -> Result<Vec<u8>, ClientError> {
-    super::authed_bytes(session, &format!("/admin/invoices/{}/pdf", super::percent_encode(id))).await
-}
-
 /// `POST /admin/invoices/{id}/payments`: a bank transfer that arrived.
 pub async fn record_payment(session: SessionCtx, id: &str, body: RecordPayment) -> Result<Invoice, ClientError> {
     authed(session, Method::Post, &format!("/admin/invoices/{}/payments", super::percent_encode(id)), to_json(&body)).await
@@ -236,12 +232,6 @@ pub async fn record_payment(session: SessionCtx, id: &str, body: RecordPayment) 
 
 pub async fn cancel_invoice(session: SessionCtx, id: &str, body: CancelInvoice) -> Result<Invoice, ClientError> {
     authed(session, Method::Post, &format!("/admin/invoices/{}/cancel", super::percent_encode(id)), to_json(&body)).await
-}
-
-/// `GET /admin/invoices/{id}/ubl`: the invoice as a UBL e-invoice (XML); a 409
-/// `einvoice_incomplete` says what it lacks.
-pub async fn invoice_ubl(session: SessionCtx, id: &str) -> Result<Vec<u8>, ClientError> {
-    super::authed_bytes(session, &format!("/admin/invoices/{}/ubl", super::percent_encode(id))).await
 }
 
 /// `POST /admin/invoices`: a manual invoice for a client, a draft until issued.

@@ -170,17 +170,6 @@ pub async fn invoice(session: SessionCtx, id: &str) -> Result<Invoice, ClientErr
     get_authed(session, &format!("/invoices/{}", super::percent_encode(id))).await
 }
 
-/// `GET /invoices/{id}/pdf`: the invoice as a PDF file.
-pub async fn invoice_pdf(session: SessionCtx, id: &str) -> Result<Vec<u8>, ClientError> {
-    super::authed_bytes(session, &format!("/invoices/{}/pdf", super::percent_encode(id))).await
-}
-
-/// `GET /invoices/{id}/ubl`: the invoice as a UBL e-invoice (XML); a 409 `einvoice_incomplete`
-/// says what it lacks.
-pub async fn invoice_ubl(session: SessionCtx, id: &str) -> Result<Vec<u8>, ClientError> {
-    super::authed_bytes(session, &format!("/invoices/{}/ubl", super::percent_encode(id))).await
-}
-
 /// `POST /invoices/{id}/pay`: card payments answer the gateway's page to send the browser to;
 /// credit pays at once, as far as it goes.
 pub async fn pay_invoice(session: SessionCtx, id: &str, gateway: Gateway) -> Result<PayStarted, ClientError> {

@@ -145,17 +145,25 @@ fn payments_table(payments: &[Payment]) -> impl IntoView {
     }
 }
 
-/// The credit notes documenting refunds on an invoice.
-fn credit_notes_table(notes: &[CreditNote]) -> impl IntoView {
+/// The credit notes documenting refunds on an invoice, each with its PDF and UBL downloads.
+fn credit_notes_table(invoice: &str, notes: &[CreditNote]) -> impl IntoView {
+    let session = crate::session::use_session();
+    // The back office's routes in the admin bundle, the client's elsewhere.
+    let base = if crate::routes::bundle() == crate::routes::Bundle::Admin { "/admin/invoices" } else { "/invoices" };
     let rows = notes
         .iter()
         .map(|n| {
+            let path = format!("{base}/{invoice}/credit-notes/{}", n.id);
             view! {
                 <tr data-number=n.number.clone()>
                     <td><strong>{n.number.clone()}</strong></td>
                     <td>{day(n.created_at.date_naive())}</td>
                     <td class="clip" title=n.reason.clone()>{n.reason.clone()}</td>
                     <td class="num">{money(n.amount_minor, n.currency)}</td>
+                    <td class="num">
+                        {file_button(session, format!("{path}/pdf"), format!("{}.pdf", n.number), ("application/pdf", "PDF", "credit-note-pdf"), None)}
+                        {file_button(session, format!("{path}/ubl"), format!("{}.xml", n.number), ("application/xml", "UBL", "credit-note-ubl"), None)}
+                    </td>
                 </tr>
             }
         })
@@ -164,7 +172,7 @@ fn credit_notes_table(notes: &[CreditNote]) -> impl IntoView {
         <section class="invoice-payments" data-testid="credit-notes">
             <h3>"Credit notes"</h3>
             <table class="table">
-                <thead><tr><th>"Number"</th><th>"Date"</th><th>"Reason"</th><th class="num">"Amount"</th></tr></thead>
+                <thead><tr><th>"Number"</th><th>"Date"</th><th>"Reason"</th><th class="num">"Amount"</th><th class="num">"Files"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>
@@ -247,7 +255,7 @@ pub fn invoice_document(inv: &Invoice) -> impl IntoView {
             {inv.tax_inclusive.then(|| view! { <p class="muted small">"Prices include tax."</p> })}
             {inv.reverse_charge.then(|| view! { <p class="muted small">"Reverse charge: the customer accounts for the VAT."</p> })}
             {(!inv.payments.is_empty()).then(|| payments_table(&inv.payments))}
-            {(!inv.credit_notes.is_empty()).then(|| credit_notes_table(&inv.credit_notes))}
+            {(!inv.credit_notes.is_empty()).then(|| credit_notes_table(inv.id.as_str(), &inv.credit_notes))}
         </article>
     }
 }
@@ -340,42 +348,14 @@ pub fn save_file(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// An invoice's file, as a download button fetches it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum InvoiceFile {
-    Pdf,
-    /// The UBL e-invoice (XML).
-    Ubl,
-}
-
-impl InvoiceFile {
-    async fn fetch(self, session: SessionCtx, id: &str, admin: bool) -> Result<Vec<u8>, crate::api::ClientError> {
-        use crate::api::{admin as a, portal as p};
-        match (self, admin) {
-            (InvoiceFile::Pdf, true) => a::invoice_pdf(session, id).await,
-            (InvoiceFile::Pdf, false) => p::invoice_pdf(session, id).await,
-            (InvoiceFile::Ubl, true) => a::invoice_ubl(session, id).await,
-            (InvoiceFile::Ubl, false) => p::invoice_ubl(session, id).await,
-        }
-    }
-
-    /// The file's name and type.
-    fn file(self, number: &str) -> (String, &'static str) {
-        match self {
-            InvoiceFile::Pdf => (format!("{number}.pdf"), "application/pdf"),
-            InvoiceFile::Ubl => (format!("{number}.xml"), "application/xml"),
-        }
-    }
-}
-
-/// A button that fetches `doc` and saves it. A refusal is shown in `banner` when given (the
-/// page's error banner), else beside the button.
-fn download_button(
+/// A button that fetches the API's file at `path` (with the session's token) and saves it as
+/// `name`. A refusal is shown in `banner` when given (the page's error banner), else beside the
+/// button.
+fn file_button(
     session: SessionCtx,
-    id: String,
-    number: String,
-    admin: bool,
-    doc: InvoiceFile,
+    path: String,
+    name: String,
+    (mime, label, testid): (&'static str, &'static str, &'static str),
     banner: Option<RwSignal<Option<String>>>,
 ) -> impl IntoView {
     let busy = RwSignal::new(false);
@@ -385,11 +365,11 @@ fn download_button(
         None => note.set(m),
     };
     let download = move |_| {
-        let (id, (name, mime)) = (id.clone(), doc.file(&number));
+        let (path, name) = (path.clone(), name.clone());
         busy.set(true);
         say(None);
         spawn_local(async move {
-            match doc.fetch(session, &id, admin).await {
+            match crate::api::authed_bytes(session, &path).await {
                 Ok(bytes) => {
                     if let Err(e) = save_file(&name, mime, &bytes) {
                         say(Some(format!("The browser could not save the file ({e}).")));
@@ -400,25 +380,33 @@ fn download_button(
             busy.set(false);
         });
     };
-    let (testid, label, pending) = match doc {
-        InvoiceFile::Pdf => ("download-pdf", "Download PDF", "Preparing the PDF…"),
-        InvoiceFile::Ubl => ("download-ubl", "Download e-invoice (UBL)", "Preparing the e-invoice…"),
-    };
     view! {
         <span class="pdf-button">
             <button class="btn btn-outline" type="button" data-testid=testid disabled=move || busy.get() on:click=download>
-                {move || if busy.get() { pending } else { label }}
+                {move || if busy.get() { "Preparing…" } else { label }}
             </button>
             {move || note.get().map(|n| view! { <span class="field-error" role="alert">{n}</span> })}
         </span>
     }
 }
 
+/// The API path of an invoice's file (`pdf` or `ubl`): the back office's route with `admin`.
+fn invoice_file(id: &str, admin: bool, file: &str) -> String {
+    let base = if admin { "/admin/invoices" } else { "/invoices" };
+    format!("{base}/{}/{file}", crate::api::percent_encode(id))
+}
+
 /// "Download PDF": fetches the invoice's PDF (the client's route, or the back office's with
 /// `admin`) and saves it as `<number>.pdf`.
 #[component]
 pub fn PdfButton(session: SessionCtx, id: String, number: String, #[prop(optional)] admin: bool) -> impl IntoView {
-    download_button(session, id, number, admin, InvoiceFile::Pdf, None)
+    file_button(
+        session,
+        invoice_file(&id, admin, "pdf"),
+        format!("{number}.pdf"),
+        ("application/pdf", "Download PDF", "download-pdf"),
+        None,
+    )
 }
 
 /// "Download e-invoice (UBL)": fetches the invoice as UBL XML and saves it as `<number>.xml`. When
@@ -432,5 +420,11 @@ pub fn UblButton(
     #[prop(optional)] admin: bool,
     banner: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    download_button(session, id, number, admin, InvoiceFile::Ubl, Some(banner))
+    file_button(
+        session,
+        invoice_file(&id, admin, "ubl"),
+        format!("{number}.xml"),
+        ("application/xml", "Download e-invoice (UBL)", "download-ubl"),
+        Some(banner),
+    )
 }
