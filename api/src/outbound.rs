@@ -17,3 +17,17 @@ pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         .build()
         .map_err(|e| format!("HTTP client: {e}"))
 }
+
+/// Runs an adapter's future to completion from synchronous code (a job worker, or a request's
+/// blocking task), on a thread of its own with a small runtime: a runtime cannot be started
+/// inside another's context. `Err` says why it could not run (no runtime, a panic).
+pub fn block_on<T: Send>(fut: impl std::future::Future<Output = T> + Send) -> Result<T, String> {
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            Ok(rt.block_on(fut))
+        })
+        .join()
+    })
+    .unwrap_or_else(|_| Err("the call panicked".to_string()))
+}

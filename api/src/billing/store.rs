@@ -388,3 +388,19 @@ pub fn payment_by_external(
         .first(conn)
         .optional()?)
 }
+
+/// Whether an order has been paid: its invoice, or the invoice it was merged into.
+pub fn order_paid(conn: &mut DbConn, order_id: &str) -> Result<bool, ApiError> {
+    let rows: Vec<(InvoiceStatus, Option<String>)> =
+        invoices::table.filter(invoices::order_id.eq(order_id)).select((invoices::status, invoices::merged_into)).load(conn)?;
+    for (status, merged) in rows {
+        let status = match merged {
+            Some(m) => invoices::table.find(m).select(invoices::status).first(conn).optional()?,
+            None => Some(status),
+        };
+        if status == Some(InvoiceStatus::Paid) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

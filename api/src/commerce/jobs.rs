@@ -39,17 +39,7 @@ fn refresh_rates(ctx: &Deps, conn: &mut DbConn, _: TaskRun) -> JobResult {
         return Ok(Outcome::Done);
     }
     let source = ctx.rates.clone();
-    // The source speaks async HTTP: on a thread of its own with a small runtime, so this works
-    // from a worker thread and from inside an async caller alike.
-    let fetched = std::thread::scope(|s| {
-        s.spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-            rt.block_on(source.fetch())
-        })
-        .join()
-    })
-    .map_err(|_| JobError::retryable("the rate fetch panicked"))?
-    .map_err(JobError::Retryable)?;
+    let fetched = crate::outbound::block_on(source.fetch()).map_err(JobError::Retryable)?.map_err(JobError::Retryable)?;
     match crate::catalog::service::refresh_rates(conn, ctx.clock.now(), &Actor::default(), "ecb", &fetched)? {
         Some(written) => {
             tracing::info!(currencies = written.len(), "exchange rates refreshed from the ECB");

@@ -837,18 +837,9 @@ pub fn order_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &
             .details(serde_json::json!({"number": row.number, "status": row.status})),
     )?;
     if row.status()? == OrderStatus::Pending && crate::catalog::service::settings(conn)?.accept_on_payment {
-        diesel::update(orders_t::table.find(id))
-            .set((orders_t::status.eq(OrderStatus::Accepted.as_str()), orders_t::updated_at.eq(now_micros(now))))
-            .execute(conn)?;
-        audit::record(
-            conn,
-            now,
-            actor,
-            Event::new("order.accepted")
-                .account(&row.account_id)
-                .target("order", id)
-                .details(serde_json::json!({"number": row.number, "from": OrderStatus::Pending, "reason": "paid"})),
-        )?;
+        // Accepting hands its services to provisioning.
+        decide(conn, now, actor, id, Decision::Accept, None)?;
+        return Ok(());
     }
     crate::provisioning::service::order_ready_in(conn, now, id)
 }

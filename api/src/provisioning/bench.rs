@@ -22,23 +22,7 @@ pub fn provision(mut config: Config, orders: usize, workers: usize) -> Result<()
     let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
     let whm = Arc::new(WhmSandbox::new(&url, Arc::new(crate::clock::SystemClock)));
     let served = whm.clone();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = actix_web::HttpServer::new(move || {
-                let s = served.clone();
-                actix_web::App::new().configure(move |c| super::whm_sandbox::configure(c, s))
-            })
-            .workers(1)
-            .disable_signals()
-            .listen(listener);
-            match server {
-                Ok(s) => {
-                    let _ = s.run().await;
-                }
-                Err(e) => eprintln!("WHM stand-in: {e}"),
-            }
-        })
-    });
+    let stand_in = super::serve_stand_in(listener, move |c| super::whm_sandbox::configure(c, served.clone()))?;
     config.sandbox_whm = Some(ModuleTarget { api_url: url, username: whm.user.clone(), token: whm.token.clone() });
     config.workers = workers.max(1);
     let state = crate::server::prepare(config, crate::server::system_clock())?;
@@ -119,6 +103,7 @@ pub fn provision(mut config: Config, orders: usize, workers: usize) -> Result<()
         waits.push(paid.elapsed());
     }
     running.stop();
+    drop(stand_in.stop(false));
     waits.sort();
     let pick = |q: f64| waits[((waits.len() as f64 * q).ceil() as usize).clamp(1, waits.len()) - 1];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -83,6 +83,8 @@ pub trait Module: std::fmt::Debug + Send + Sync {
     fn find(&self, username: String) -> Calling<'_, Option<Account>>;
     fn suspend(&self, username: String, reason: String) -> Calling<'_, ()>;
     fn unsuspend(&self, username: String) -> Calling<'_, ()>;
+    /// Removes the account; one the server no longer has counts as removed, so a retry after a
+    /// lost reply succeeds.
     fn terminate(&self, username: String) -> Calling<'_, ()>;
     fn change_package(&self, username: String, package: String) -> Calling<'_, ()>;
     fn change_password(&self, username: String, password: String) -> Calling<'_, ()>;

@@ -231,20 +231,12 @@ fn endpoint(deps: &Deps, row: &ServerRow) -> Result<Endpoint, ApiError> {
     Ok(Endpoint { module: row.module()?, api_url: row.api_url.clone(), username: row.username.clone(), secret })
 }
 
-/// Runs a module call to completion on a runtime of its own, on a thread of its own, so it works
-/// from a job worker and from a request's blocking task alike.
-fn call<T: Send>(f: impl FnOnce() -> Result<T, ModuleError> + Send) -> Result<T, ModuleError> {
-    std::thread::scope(|s| s.spawn(f).join()).unwrap_or_else(|_| Err(ModuleError::Retryable("the module call panicked".into())))
-}
-
+/// Runs a module call to completion from this synchronous code (see `outbound::block_on`).
 fn run<T: Send, F>(fut: F) -> Result<T, ModuleError>
 where
     F: std::future::Future<Output = Result<T, ModuleError>> + Send,
 {
-    call(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| ModuleError::Retryable(e.to_string()))?;
-        rt.block_on(fut)
-    })
+    crate::outbound::block_on(fut).unwrap_or_else(|e| Err(ModuleError::Retryable(e)))
 }
 
 /// Checks one server: the module's connection test, timed. Records the check and the server's
@@ -358,26 +350,6 @@ pub fn start_order_in(conn: &mut DbConn, now: DateTime<Utc>, order_id: &str) -> 
     }
     queue::enqueue_many(conn, now, &jobs)?;
     Ok(rows.len())
-}
-
-/// Whether an order has been paid (its invoice, or the invoice it was merged into).
-pub fn order_is_paid(conn: &mut DbConn, order_id: &str) -> Result<bool, ApiError> {
-    use crate::schema::invoices;
-    use keel_shared::billing::InvoiceStatus;
-    let rows: Vec<(InvoiceStatus, Option<String>)> =
-        invoices::table.filter(invoices::order_id.eq(order_id)).select((invoices::status, invoices::merged_into)).load(conn)?;
-    for (status, merged) in rows {
-        if status == InvoiceStatus::Paid {
-            return Ok(true);
-        }
-        if let Some(m) = merged {
-            let s: Option<InvoiceStatus> = invoices::table.find(m).select(invoices::status).first(conn).optional()?;
-            if s == Some(InvoiceStatus::Paid) {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
 }
 
 /// Marks a service active: its due dates counted from the day it was ordered.
@@ -872,11 +844,8 @@ pub fn perform(deps: &Deps, conn: &mut DbConn, actor: &Actor, id: &str, action: 
             match act {
                 Action::Suspend { reason } => m.suspend(username, reason).await,
                 Action::Unsuspend => m.unsuspend(username).await,
-                Action::Terminate => match m.find(username.clone()).await? {
-                    // Already gone from the server: nothing to remove.
-                    None => Ok(()),
-                    Some(_) => m.terminate(username).await,
-                },
+                // An account already gone from the server is terminated (the module's contract).
+                Action::Terminate => m.terminate(username).await,
                 Action::ChangePackage { package } => m.change_package(username, package).await,
                 Action::ChangePassword { password } => m.change_password(username, password).await,
             }
@@ -1120,15 +1089,8 @@ pub fn request_cancellation(
                 .target("service", id)
                 .details(serde_json::json!({"when": req.when, "reason": req.reason})),
         )?;
-        let svc = store::service(conn, id)?.ok_or_else(|| ApiError::not_found("service"))?;
-        get_dto_for_owner(conn, &svc)
+        get(conn, id, Some(account))
     })
-}
-
-fn get_dto_for_owner(conn: &mut DbConn, svc: &ServiceRow) -> Result<Service, ApiError> {
-    let mut dto = store::service_dto(conn, svc)?;
-    dto.last_error = None;
-    Ok(dto)
 }
 
 /// The payload of an `ACTION` job.
@@ -1237,7 +1199,7 @@ pub fn usage(conn: &mut DbConn, id: &str, account: Option<&str>) -> Result<Servi
 /// accepted: hands its services to provisioning.
 pub fn order_ready_in(conn: &mut DbConn, now: DateTime<Utc>, order_id: &str) -> Result<(), ApiError> {
     let status: String = orders::table.find(order_id).select(orders::status).first(conn)?;
-    if status == keel_shared::orders::OrderStatus::Accepted.as_str() && order_is_paid(conn, order_id)? {
+    if status == keel_shared::orders::OrderStatus::Accepted.as_str() && crate::billing::store::order_paid(conn, order_id)? {
         start_order_in(conn, now, order_id)?;
     }
     Ok(())

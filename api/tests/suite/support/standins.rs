@@ -165,27 +165,6 @@ impl<S> Drop for Own<S> {
     }
 }
 
-/// Serves `configure` on a new loopback port; answers its address and the server's handle.
-fn serve(
-    configure: impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
-    listener: std::net::TcpListener,
-) -> actix_web::dev::ServerHandle {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || App::new().configure(configure.clone()))
-                .workers(1)
-                .disable_signals()
-                .listen(listener)
-                .unwrap()
-                .run();
-            let _ = tx.send(server.handle());
-            let _ = server.await;
-        })
-    });
-    rx.recv().unwrap()
-}
-
 pub type Whm = Own<keel_api::provisioning::whm_sandbox::WhmSandbox>;
 pub type Hetzner = Own<keel_api::provisioning::hetzner_sandbox::HetznerSandbox>;
 
@@ -196,7 +175,7 @@ pub fn whm() -> Whm {
     let sandbox = Arc::new(WhmSandbox::new(&url, Arc::new(keel_api::clock::SystemClock)));
     let target = keel_api::config::ModuleTarget { api_url: url, username: sandbox.user.clone(), token: sandbox.token.clone() };
     let served = sandbox.clone();
-    let handle = serve(move |c| configure(c, served.clone()), listener);
+    let handle = keel_api::provisioning::serve_stand_in(listener, move |c| configure(c, served.clone())).unwrap();
     Own { sandbox, target, handle }
 }
 
@@ -207,6 +186,6 @@ pub fn hetzner() -> Hetzner {
     let sandbox = Arc::new(HetznerSandbox::new(&url, Arc::new(keel_api::clock::SystemClock)));
     let target = keel_api::config::ModuleTarget { api_url: format!("{url}/v1"), username: String::new(), token: sandbox.token.clone() };
     let served = sandbox.clone();
-    let handle = serve(move |c| configure(c, served.clone()), listener);
+    let handle = keel_api::provisioning::serve_stand_in(listener, move |c| configure(c, served.clone())).unwrap();
     Own { sandbox, target, handle }
 }
