@@ -18,6 +18,7 @@ pub mod orders;
 pub mod page;
 pub mod pricing;
 pub mod problem;
+pub mod proration;
 pub mod provisioning;
 pub mod states;
 pub mod validation;

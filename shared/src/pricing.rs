@@ -433,22 +433,10 @@ pub fn quote(catalog: &Catalog, req: &QuoteRequest, currency: Currency, promos: 
         }
         let discount = discount.saturating_mul(qty).min(lp.subtotal_minor);
         let after = lp.subtotal_minor - discount;
-        let taxes = line_tax(tax, after);
-        let mut line_tax_total = 0i64;
+        let Taxed { taxes, tax_minor: line_tax_total, total_minor: total } = taxed(tax, after);
         for (i, t) in &taxes {
             tax_sums[*i] += t;
-            line_tax_total += t;
         }
-        let total = if tax.inclusive {
-            if tax.exempt || tax.reverse_charge {
-                // Listed prices hold tax this buyer does not owe: they pay the net.
-                after - inclusive_tax_share(tax, after)
-            } else {
-                after
-            }
-        } else {
-            after + line_tax_total
-        };
         let renewal = if line.cycle.is_recurring() { (lp.renewal_minor - renewal_discount).max(0).saturating_mul(qty) } else { 0 };
         lines.push(QuotedLine {
             product_id: line.product_id.clone(),
@@ -486,6 +474,38 @@ pub fn quote(catalog: &Catalog, req: &QuoteRequest, currency: Currency, promos: 
         reverse_charge: tax.reverse_charge && !tax.exempt,
         promo_codes: promos.iter().map(|p| p.code.clone()).collect(),
     })
+}
+
+/// An amount's tax and what it adds to a total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taxed {
+    /// Per rule, by its index in the context's rules.
+    pub taxes: Vec<(usize, i64)>,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+}
+
+/// The tax on one line's amount (after discount) and the line's total, by the rules at the top
+/// of this file: the one computation for quotes and for every other invoice line (prorated
+/// changes, say). A negative amount, a credit, mirrors the positive one.
+pub fn taxed(tax: &TaxContext, amount: i64) -> Taxed {
+    if amount < 0 {
+        let t = taxed(tax, amount.saturating_neg());
+        return Taxed { taxes: t.taxes.into_iter().map(|(i, v)| (i, -v)).collect(), tax_minor: -t.tax_minor, total_minor: -t.total_minor };
+    }
+    let taxes = line_tax(tax, amount);
+    let tax_minor: i64 = taxes.iter().map(|(_, t)| t).sum();
+    let total_minor = if tax.inclusive {
+        if tax.exempt || tax.reverse_charge {
+            // Listed prices hold tax this buyer does not owe: they pay the net.
+            amount - inclusive_tax_share(tax, amount)
+        } else {
+            amount
+        }
+    } else {
+        amount + tax_minor
+    };
+    Taxed { taxes, tax_minor, total_minor }
 }
 
 /// For an exempt buyer under tax-inclusive prices: the tax the listed gross holds.
