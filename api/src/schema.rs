@@ -569,6 +569,29 @@ diesel::table! {
         cancel_reason -> Nullable<Text>,
         activated_at -> Nullable<Timestamp>,
         terminated_at -> Nullable<Timestamp>,
+        plan_name -> Nullable<Text>,
+        config -> Nullable<Text>,
+        items -> Nullable<Text>,
+        period_paid_minor -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    service_changes (id) {
+        id -> Text,
+        service_id -> Text,
+        account_id -> Text,
+        status -> Text,
+        settlement -> Text,
+        to_product_id -> Text,
+        to_config -> Text,
+        to_items -> Text,
+        to_recurring_minor -> BigInt,
+        quote -> Text,
+        invoice_id -> Nullable<Text>,
+        effective_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        applied_at -> Nullable<Timestamp>,
     }
 }
 
@@ -828,6 +851,7 @@ diesel::table! {
 diesel::joinable!(services -> servers (server_id));
 diesel::joinable!(server_checks -> servers (server_id));
 diesel::joinable!(service_events -> services (service_id));
+diesel::joinable!(service_changes -> services (service_id));
 diesel::allow_tables_to_appear_in_same_query!(servers, services);
 diesel::allow_tables_to_appear_in_same_query!(servers, order_items);
 diesel::allow_tables_to_appear_in_same_query!(servers, users);

@@ -65,6 +65,8 @@ crate::text_enum! {
         LateFee = "late_fee",
         /// Written by staff.
         Manual = "manual",
+        /// A service's change of plan, options or add-ons, prorated for the rest of its period.
+        Upgrade = "upgrade",
     }
 }
 
@@ -546,6 +548,10 @@ pub struct BillingSettings {
     #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     #[serde(default)]
     pub payment_instructions: String,
+    /// A downgrade's unused difference waits for the renewal (the service renews at the lower
+    /// price) instead of going to the client's account credit at once.
+    #[serde(default)]
+    pub downgrades_at_renewal: bool,
 }
 
 fn prefix(v: &str) -> Result<(), validator::ValidationError> {
@@ -564,6 +570,7 @@ impl Default for BillingSettings {
             invoice_prefix: "INV-".into(),
             due_days: 7,
             payment_instructions: String::new(),
+            downgrades_at_renewal: false,
         }
     }
 }

@@ -151,6 +151,8 @@ id_type! {
     pub struct ServiceId;
     /// A server accounts are provisioned on.
     pub struct ServerId;
+    /// A change of a service's plan, options or add-ons (an upgrade or downgrade).
+    pub struct ServiceChangeId;
     /// An invoice (or credit note).
     pub struct InvoiceId;
     /// A payment or refund recorded against an invoice.

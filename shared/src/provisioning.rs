@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use crate::catalog::BillingCycle;
-use crate::ids::{OrderId, ProductId, ServerId, ServiceId, UserId};
+use crate::cart::OptionChoice;
+use crate::ids::{AddonId, InvoiceId, OrderId, ProductId, ServerId, ServiceChangeId, ServiceId, UserId};
+use crate::proration::Proration;
 use crate::money::Currency;
 use crate::orders::ServiceStatus;
 
@@ -215,6 +217,11 @@ pub struct Service {
     pub last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<CancellationRequest>,
+    /// The option values and add-ons it has now (a plan change starts from them).
+    #[serde(default)]
+    pub options: Vec<OptionChoice>,
+    #[serde(default)]
+    pub addon_ids: Vec<AddonId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activated_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -343,6 +350,99 @@ pub struct SuspendRequest {
     #[validate(length(min = 1, max = 200))]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub reason: String,
+}
+
+/// A client's change of one of their services to another plan, other option values or other
+/// add-ons (`POST /services/{id}/change/quote` prices it, `POST /services/{id}/change` makes it).
+/// Unchosen options take their default, as in the cart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceChangeRequest {
+    /// The plan to move to: the current one to change only options or add-ons.
+    pub product_id: ProductId,
+    #[serde(default)]
+    #[validate(length(max = 50), nested)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub options: Vec<OptionChoice>,
+    #[serde(default)]
+    #[validate(length(max = 50))]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub addon_ids: Vec<AddonId>,
+    /// The `total_minor` of the quote the client was shown. When given and the change would now
+    /// cost something else, it is refused (409 `price_changed`) rather than charged.
+    #[serde(default)]
+    #[validate(range(min = 0, max = crate::catalog::AMOUNT_MAX))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000000000_i64))]
+    pub expected_total_minor: Option<i64>,
+}
+
+crate::text_enum! {
+    /// How a change's difference is settled.
+    pub enum ChangeSettlement {
+        /// The difference is invoiced; the change happens when the invoice is paid.
+        Invoice = "invoice",
+        /// A downgrade: the change happens now and the unused difference goes to account credit.
+        Credit = "credit",
+        /// A downgrade that waits for the next due date (a billing setting); no credit.
+        AtRenewal = "at_renewal",
+        /// Nothing to pay or credit: the change happens now.
+        Nothing = "nothing",
+    }
+}
+
+crate::text_enum! {
+    /// Where a change is.
+    pub enum ServiceChangeStatus {
+        /// Its invoice is waiting to be paid.
+        Pending = "pending",
+        /// It happens on the next due date.
+        Scheduled = "scheduled",
+        /// The service has the new plan.
+        Applied = "applied",
+        /// Its invoice was cancelled, another change replaced it, or the service ended first.
+        Cancelled = "cancelled",
+    }
+}
+
+/// What a change costs, before the client confirms it: the proration's lines, the tax on them
+/// and how it is settled. Confirming with the same choice gives the same amounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceChangeQuote {
+    pub from_product_name: String,
+    pub product_id: ProductId,
+    pub product_name: String,
+    pub currency: Currency,
+    /// The price per period now, and after the change (before tax).
+    pub old_recurring_minor: i64,
+    pub new_recurring_minor: i64,
+    pub proration: Proration,
+    /// Tax on the prorated lines (negative for a credit).
+    pub tax_minor: i64,
+    /// What is invoiced now, tax included (0 unless settled by invoice).
+    pub total_minor: i64,
+    /// What goes to account credit, tax included (0 unless settled by credit).
+    pub credit_minor: i64,
+    pub settlement: ChangeSettlement,
+}
+
+/// A change of a service's plan, options or add-ons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServiceChange {
+    pub id: ServiceChangeId,
+    pub service_id: ServiceId,
+    pub status: ServiceChangeStatus,
+    pub quote: ServiceChangeQuote,
+    /// The invoice of the difference (settled by invoice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<InvoiceId>,
+    /// A change waiting for the renewal happens on this day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<DateTime<Utc>>,
 }
 
 /// Back office: changes what a service costs, when it is next due, or its package.

@@ -136,6 +136,12 @@ pub fn issue_for_order_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailCont
         tax_inclusive: order.tax_inclusive,
         reverse_charge: order.reverse_charge,
     };
+    issue_notified_in(conn, now, mail, draft, lines)
+}
+
+/// Issues an invoice in the caller's transaction and e-mails it to the client; one of no amount
+/// is paid at once (and sets moving what a payment would).
+pub fn issue_notified_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, draft: Draft, lines: Vec<LineRow>) -> Result<InvoiceRow, ApiError> {
     let row = issue_in(conn, now, draft, lines)?;
     if row.total_minor == 0 {
         return mark_paid_in(conn, now, row);
@@ -618,10 +624,19 @@ fn on_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, row: &Invoic
     if let Some(order) = &row.order_id {
         crate::commerce::service::order_paid_in(conn, now, actor, order)?;
     }
-    // An invoice that took over others' lines pays for their orders too.
-    let merged: Vec<Option<String>> = invoices::table.filter(invoices::merged_into.eq(&row.id)).select(invoices::order_id).load(conn)?;
-    for order in merged.into_iter().flatten() {
-        crate::commerce::service::order_paid_in(conn, now, actor, &order)?;
+    if row.kind == InvoiceKind::Upgrade {
+        crate::provisioning::changes::invoice_paid_in(conn, now, actor, &row.id)?;
+    }
+    // An invoice that took over others' lines pays for their orders and changes too.
+    let merged: Vec<(String, Option<String>, InvoiceKind)> =
+        invoices::table.filter(invoices::merged_into.eq(&row.id)).select((invoices::id, invoices::order_id, invoices::kind)).load(conn)?;
+    for (id, order, kind) in merged {
+        if let Some(order) = order {
+            crate::commerce::service::order_paid_in(conn, now, actor, &order)?;
+        }
+        if kind == InvoiceKind::Upgrade {
+            crate::provisioning::changes::invoice_paid_in(conn, now, actor, &id)?;
+        }
     }
     if row.kind == InvoiceKind::AddFunds {
         store::credit_entry(
@@ -809,6 +824,15 @@ pub fn record_transfer(
 /// Cancels an issued invoice nothing was paid on; it keeps its number.
 pub fn cancel(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str, reason: &str) -> Result<Invoice, ApiError> {
     db::transaction(conn, |conn| {
+        cancel_in(conn, now, actor, id, reason)?;
+        get(conn, id, None)
+    })
+}
+
+/// Cancels an open invoice with nothing paid, in the caller's transaction (409 otherwise). A
+/// cancelled `upgrade` invoice's change will not happen.
+pub fn cancel_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str, reason: &str) -> Result<(), ApiError> {
+    {
         let row = store::lock(conn, id, now_micros(now))?;
         if !row.status.is_open() || row.paid_minor != 0 {
             return Err(ApiError::Conflict {
@@ -834,8 +858,11 @@ pub fn cancel(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str, re
                 .target("invoice", id)
                 .details(serde_json::json!({"number": row.number, "reason": reason})),
         )?;
-        get(conn, id, None)
-    })
+        if row.kind == InvoiceKind::Upgrade {
+            crate::provisioning::changes::invoice_cancelled_in(conn, now, id)?;
+        }
+        Ok(())
+    }
 }
 
 /// The payment of an invoice that can be given back, and how much of it is left: a 422 naming

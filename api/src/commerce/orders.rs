@@ -74,6 +74,9 @@ pub struct ServiceRow {
     pub domain: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// What the first period's recurring part cost after discounts, before tax (a change's
+    /// credit never exceeds it).
+    pub period_paid_minor: Option<i64>,
 }
 
 fn json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, ApiError> {

@@ -649,6 +649,7 @@ fn place(
         };
         diesel::insert_into(order_items::table).values(&item).execute(conn)?;
         let units = i64::from(q.quantity.max(1));
+        let first_period: i64 = q.items.iter().map(|i| i.amount_minor).sum::<i64>() - q.discount_minor / units;
         for _ in 0..q.quantity {
             let service = ServiceRow {
                 id: ids::new_id(),
@@ -664,6 +665,7 @@ fn place(
                 domain: q.domain.as_ref().map(|d| d.name.to_ascii_lowercase()),
                 created_at: at,
                 updated_at: at,
+                period_paid_minor: q.cycle.is_recurring().then_some(first_period.max(0)),
             };
             diesel::insert_into(services::table).values(&service).execute(conn)?;
         }

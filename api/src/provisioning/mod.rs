@@ -5,6 +5,7 @@
 //! fresh install provision end to end.
 
 pub mod bench;
+pub mod changes;
 pub mod hetzner;
 pub mod hetzner_sandbox;
 pub mod jobs;

@@ -1,12 +1,14 @@
 use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
 use keel_shared::ids::{ServerId, ServiceId};
 use keel_shared::provisioning::{
-    AdminService, CancellationRequest, Server, ServerCheck, ServerDetail, ServerInput, Service, ServiceCredentials, ServiceFilter,
-    ServicePassword, ServiceSummary, ServiceUpdate, ServiceUsage, SsoLink, SuspendRequest,
+    AdminService, CancellationRequest, Server, ServerCheck, ServerDetail, ServerInput, Service, ServiceChange, ServiceChangeQuote,
+    ServiceChangeRequest, ServiceCredentials, ServiceFilter, ServicePassword, ServiceSummary, ServiceUpdate, ServiceUsage, SsoLink,
+    SuspendRequest,
 };
 use keel_shared::{Page, PageQuery, Problem};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::changes;
 use super::service::{self, Action};
 use crate::db;
 use crate::error::ApiError;
@@ -22,6 +24,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(my_usage)
         .service(my_password)
         .service(my_cancellation)
+        .service(my_change_quote)
+        .service(my_change)
+        .service(my_changes)
+        .service(admin_changes)
         .service(list_servers)
         .service(create_server)
         .service(get_server)
@@ -158,6 +164,73 @@ async fn my_cancellation(
     let (now, actor, account, id, body) =
         (state.clock.now(), access.auth.actor(&req), access.account_id, id.into_inner().into_string(), body.0);
     Ok(web::Json(db::run(&state.pool, move |c| service::request_cancellation(c, now, &actor, &id, &account, &body)).await?))
+}
+
+/// What moving one of your services to another plan, other options or add-ons would cost now:
+/// the prorated credit and charge lines for the rest of the period, the tax, and whether it is
+/// invoiced (the change happens when paid), credited (a downgrade, at once) or waits for the
+/// renewal. Nothing is written.
+#[utoipa::path(tag = "services", security(("bearer" = [])), params(("id" = String, Path, description = "Service id"), AccountHeader), request_body = ServiceChangeRequest,
+    responses((status = 200, body = ServiceChangeQuote), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not active, being cancelled, not billed per period, or past its due date", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Not a plan it can move to, or an option or add-on that does not fit it", body = Problem, content_type = "application/problem+json")))]
+#[post("/services/{id}/change/quote")]
+async fn my_change_quote(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Services>,
+    id: web::Path<ServiceId>,
+    body: ValidJson<ServiceChangeRequest>,
+) -> Result<web::Json<ServiceChangeQuote>, ApiError> {
+    let (now, account, id, body) = (state.clock.now(), access.account_id, id.into_inner().into_string(), body.0);
+    Ok(web::Json(db::run(&state.pool, move |c| changes::quote(c, now, &id, Some(&account), &body)).await?))
+}
+
+/// Move one of your services to another plan, other options or add-ons, as quoted: an upgrade
+/// issues an invoice for the difference and happens when it is paid; a downgrade happens now
+/// with the difference as account credit (or on the renewal, as the shop chooses). A change
+/// still waiting for payment is replaced (its invoice cancelled).
+#[utoipa::path(tag = "services", security(("bearer" = [])), params(("id" = String, Path, description = "Service id"), AccountHeader), request_body = ServiceChangeRequest,
+    responses((status = 201, body = ServiceChange), (status = 404, body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not changeable now, the price differs from `expected_total_minor`, or a change is partly paid", body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/services/{id}/change")]
+async fn my_change(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    access: ForAccount<area::Services>,
+    id: web::Path<ServiceId>,
+    body: ValidJson<ServiceChangeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (now, mail, actor, account, id, body) =
+        (state.clock.now(), state.deps.mail(), access.auth.actor(&req), access.account_id, id.into_inner().into_string(), body.0);
+    let change = db::run(&state.pool, move |c| changes::request(c, now, &mail, &actor, &id, &account, &body)).await?;
+    Ok(HttpResponse::Created().json(change))
+}
+
+/// The plan changes of one of your services, newest first.
+#[utoipa::path(tag = "services", security(("bearer" = [])), params(("id" = String, Path, description = "Service id"), AccountHeader),
+    responses((status = 200, body = Vec<ServiceChange>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/services/{id}/changes")]
+async fn my_changes(
+    state: web::Data<AppState>,
+    access: ForAccount<area::Services>,
+    id: web::Path<ServiceId>,
+) -> Result<web::Json<Vec<ServiceChange>>, ApiError> {
+    let (account, id) = (access.account_id, id.into_inner().into_string());
+    Ok(web::Json(db::run(&state.pool, move |c| changes::list(c, &id, Some(&account))).await?))
+}
+
+/// A service's plan changes (upgrades and downgrades), newest first.
+#[utoipa::path(tag = "services", security(("bearer" = [])), params(("id" = String, Path, description = "Service id")),
+    responses((status = 200, body = Vec<ServiceChange>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/admin/services/{id}/changes")]
+async fn admin_changes(
+    state: web::Data<AppState>,
+    _: BackOffice<can::ServersManage>,
+    id: web::Path<ServiceId>,
+) -> Result<web::Json<Vec<ServiceChange>>, ApiError> {
+    let id = id.into_inner().into_string();
+    Ok(web::Json(db::run(&state.pool, move |c| changes::list(c, &id, None)).await?))
 }
 
 /// Every server, by name, with its load and health. Module tokens are never answered.

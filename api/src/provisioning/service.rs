@@ -766,7 +766,7 @@ fn create_job_pending(conn: &mut DbConn, id: &str) -> Result<bool, ApiError> {
     Ok(n > 0)
 }
 
-fn state_conflict(status: ServiceStatus, verb: &str) -> ApiError {
+pub(super) fn state_conflict(status: ServiceStatus, verb: &str) -> ApiError {
     ApiError::Conflict {
         code: "service_state",
         detail: format!("a {} service cannot be {verb}", status.as_str()),
@@ -974,7 +974,7 @@ pub fn get(conn: &mut DbConn, id: &str, account: Option<&str>) -> Result<Service
     Ok(dto)
 }
 
-fn owned(conn: &mut DbConn, id: &str, account: Option<&str>) -> Result<ServiceRow, ApiError> {
+pub(super) fn owned(conn: &mut DbConn, id: &str, account: Option<&str>) -> Result<ServiceRow, ApiError> {
     let svc = store::service(conn, id)?.ok_or_else(|| ApiError::not_found("service"))?;
     match account {
         Some(a) if a != svc.account_id => Err(ApiError::not_found("service")),

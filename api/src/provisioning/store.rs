@@ -108,6 +108,13 @@ pub struct ServiceRow {
     pub cancel_reason: Option<String>,
     pub activated_at: Option<NaiveDateTime>,
     pub terminated_at: Option<NaiveDateTime>,
+    /// The plan's name once a change made it differ from the order line's.
+    pub plan_name: Option<String>,
+    /// The chosen options and add-ons (JSON `CartLine`) once a change made them differ.
+    pub config: Option<String>,
+    /// The recurring price's items (JSON `[PriceItem]`) once a change made them differ.
+    pub items: Option<String>,
+    pub period_paid_minor: Option<i64>,
 }
 
 impl ServiceRow {
@@ -151,6 +158,8 @@ impl ServiceRow {
             suspend_reason: self.suspend_reason.clone(),
             last_error: self.last_error.clone(),
             cancellation,
+            options: Vec::new(),
+            addon_ids: Vec::new(),
             activated_at: self.activated_at.map(|t| t.and_utc()),
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -191,17 +200,54 @@ pub struct Placement {
 pub fn placement(conn: &mut DbConn, svc: &ServiceRow) -> Result<Placement, ApiError> {
     let (module, package): (Option<String>, Option<String>) =
         products::table.find(&svc.product_id).select((products::module, products::package)).first(conn)?;
-    let product_name: String = order_items::table.find(&svc.order_item_id).select(order_items::product_name).first(conn)?;
+    let product_name = plan_name(conn, svc)?;
     Ok(Placement { product_name, module, package })
+}
+
+/// The name of a service's plan: the order line's, until a change gave it another.
+pub fn plan_name(conn: &mut DbConn, svc: &ServiceRow) -> Result<String, ApiError> {
+    match &svc.plan_name {
+        Some(name) => Ok(name.clone()),
+        None => Ok(order_items::table.find(&svc.order_item_id).select(order_items::product_name).first(conn)?),
+    }
+}
+
+/// What a service has now: its plan, options and add-ons (a cart line of one unit) and the items
+/// of its recurring price per period. The order line's until a change gave it others.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub line: keel_shared::cart::CartLine,
+    pub items: Vec<keel_shared::proration::PriceItem>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("service {what}: {e}")))
+}
+
+pub fn current(conn: &mut DbConn, svc: &ServiceRow) -> Result<Current, ApiError> {
+    let (config, items) = match (&svc.config, &svc.items) {
+        (Some(c), Some(i)) => (c.clone(), parse(i, "items")?),
+        _ => {
+            let (config, items): (String, String) =
+                order_items::table.find(&svc.order_item_id).select((order_items::config, order_items::items)).first(conn)?;
+            let quoted: Vec<keel_shared::cart::QuoteItem> = parse(&items, "order line items")?;
+            let items = quoted
+                .into_iter()
+                .map(|i| keel_shared::proration::PriceItem { description: i.description, amount_minor: i.renewal_minor })
+                .collect();
+            (config, items)
+        }
+    };
+    let mut line: keel_shared::cart::CartLine = parse(&config, "config")?;
+    line.quantity = 1;
+    Ok(Current { line, items })
 }
 
 /// What the client chose among the product's configurable options for this service, by option
 /// name in lower case: the value's label (`location` → `Helsinki`), or the number of units.
 pub fn module_settings(conn: &mut DbConn, svc: &ServiceRow) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
     use crate::schema::{config_option_values, config_options};
-    let config: String = order_items::table.find(&svc.order_item_id).select(order_items::config).first(conn)?;
-    let line: keel_shared::cart::CartLine =
-        serde_json::from_str(&config).map_err(|e| ApiError::internal(format!("order line config: {e}")))?;
+    let line = current(conn, svc)?.line;
     let mut out = std::collections::BTreeMap::new();
     for choice in &line.options {
         let Some(name) =
@@ -222,7 +268,7 @@ pub fn module_settings(conn: &mut DbConn, svc: &ServiceRow) -> Result<std::colle
 
 /// A service as its owner or the back office sees it.
 pub fn service_dto(conn: &mut DbConn, svc: &ServiceRow) -> Result<Service, ApiError> {
-    let product_name: String = order_items::table.find(&svc.order_item_id).select(order_items::product_name).first(conn)?;
+    let product_name = plan_name(conn, svc)?;
     let server: Option<(String, String)> = match &svc.server_id {
         Some(id) => servers::table.find(id).select((servers::name, servers::module)).first(conn).optional()?,
         None => None,
@@ -230,6 +276,9 @@ pub fn service_dto(conn: &mut DbConn, svc: &ServiceRow) -> Result<Service, ApiEr
     let mut dto = svc.to_dto(&product_name, server.as_ref().map(|(name, _)| name.as_str()))?;
     // Only panels sign clients in (a cloud server has none).
     dto.has_control_panel &= server.is_some_and(|(_, module)| module == ModuleKind::Cpanel.as_str());
+    let now = current(conn, svc)?.line;
+    dto.options = now.options;
+    dto.addon_ids = now.addon_ids;
     Ok(dto)
 }
 
@@ -269,7 +318,10 @@ pub fn list(conn: &mut DbConn, filter: &ServiceFilter, account: Option<&str>) ->
     page.try_map(|r| {
         Ok(ServiceSummary {
             email: emails.iter().find(|(id, _)| *id == r.account_id).map(|(_, e)| e.clone()).unwrap_or_default(),
-            product_name: names.iter().find(|(i, _)| *i == r.order_item_id).map(|(_, n)| n.clone()).unwrap_or_default(),
+            product_name: match &r.plan_name {
+                Some(name) => name.clone(),
+                None => names.iter().find(|(i, _)| *i == r.order_item_id).map(|(_, n)| n.clone()).unwrap_or_default(),
+            },
             status: r.status()?,
             cycle: r.cycle()?,
             currency: r.currency()?,

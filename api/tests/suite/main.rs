@@ -16,6 +16,7 @@ mod automation;
 mod billing;
 mod caching;
 mod carts;
+mod changes;
 mod cli;
 mod commerce;
 mod identity;

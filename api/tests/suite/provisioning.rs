@@ -10,13 +10,13 @@ use diesel::prelude::*;
 use keel_api::schema::{jobs, servers, services};
 use serde_json::{json, Value};
 
-async fn product_id(app: &TestApp, slug: &str) -> String {
+pub(crate) async fn product_id(app: &TestApp, slug: &str) -> String {
     let res = app.get("/api/v1/catalog", None).await;
     res.body["products"].as_array().unwrap().iter().find(|p| p["slug"] == slug).unwrap()["id"].as_str().unwrap().to_string()
 }
 
 /// Orders a Shared Starter plan for each of `domains` and answers (order, invoice id).
-async fn order_hosting(app: &TestApp, token: &str, domains: &[&str]) -> (Value, String) {
+pub(crate) async fn order_hosting(app: &TestApp, token: &str, domains: &[&str]) -> (Value, String) {
     let plan = product_id(app, "shared-starter").await;
     let lines: Vec<Value> =
         domains.iter().map(|d| json!({"product_id": plan, "cycle": "monthly", "domain": {"action": "existing", "name": d}})).collect();
@@ -37,7 +37,7 @@ async fn order_hosting(app: &TestApp, token: &str, domains: &[&str]) -> (Value, 
 }
 
 /// Pays an invoice in full by bank transfer, as staff.
-async fn pay(app: &TestApp, admin: &str, invoice: &str) {
+pub(crate) async fn pay(app: &TestApp, admin: &str, invoice: &str) {
     let inv = app.get(&format!("/api/v1/admin/invoices/{invoice}"), Some(admin)).await;
     let res = app
         .post_json_authed(
