@@ -1785,6 +1785,28 @@ async fn a_paid_hosting_order_is_set_up_and_managed() {
     h.click("[data-testid=show-password]").await;
     h.wait_exact("[data-testid=cred-password]", new_password).await;
 
+    // Upgrading to Business: the difference for the days left, credit and charge line by line,
+    // before confirming; confirming opens its invoice, and the service says what it waits for.
+    h.scroll_to("[data-testid=change-plan]").await;
+    h.wait_css("[data-testid=change-plan-select]").await.select_by_index(1).await.unwrap();
+    h.wait_text("[data-testid=change-lines]", "Starter → Business").await;
+    h.wait_text("[data-testid=change-lines]", "Credit: Starter").await;
+    h.wait_text("[data-testid=change-outcome]", "To pay now: $5.00").await;
+    h.scroll_to("[data-testid=change-confirm]").await;
+    h.screenshot("service-change-plan").await;
+    h.click("[data-testid=change-confirm]").await;
+    let start = Instant::now();
+    while !h.browser.current_url().await.unwrap().path().starts_with("/dashboard/invoices/") {
+        assert!(start.elapsed() < WAIT, "the change's invoice never opened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    h.wait_exact("[data-testid=invoice-status]", "unpaid").await;
+    h.wait_text("main", "Credit: Starter").await;
+    h.wait_text("main", "$5.00").await;
+    h.screenshot("upgrade-invoice").await;
+    h.goto(&service_path).await;
+    h.wait_text("[data-testid=change-waiting]", "Your change to Business is made as soon as its invoice is paid").await;
+
     // Cancelling at the end of the period: asked twice, then the page says when it ends.
     h.fill("[data-testid=cancel-service] #f-cancel-reason", "Moving to a VPS").await;
     h.click("[data-testid=cancel-request]").await;

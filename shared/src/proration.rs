@@ -166,14 +166,47 @@ mod tests {
     /// (period from, to, change day, old items, new items, paid) → (days remaining, days, lines, net).
     #[test]
     fn the_proration_table() {
-        type Row = ((i32, u32, u32), (i32, u32, u32), (i32, u32, u32), Vec<(&'static str, i64)>, Vec<(&'static str, i64)>, i64, u32, u32, Vec<i64>, i64);
+        type Row = (
+            (i32, u32, u32),
+            (i32, u32, u32),
+            (i32, u32, u32),
+            Vec<(&'static str, i64)>,
+            Vec<(&'static str, i64)>,
+            i64,
+            u32,
+            u32,
+            Vec<i64>,
+            i64,
+        );
         let rows: Vec<Row> = vec![
             // First day of a 30-day period: the whole period, every item in full.
-            ((2026, 11, 1), (2026, 12, 1), (2026, 11, 1), vec![("Basic", 1000)], vec![("Pro", 2500)], 1000, 30, 30, vec![-1000, 2500], 1500),
+            (
+                (2026, 11, 1),
+                (2026, 12, 1),
+                (2026, 11, 1),
+                vec![("Basic", 1000)],
+                vec![("Pro", 2500)],
+                1000,
+                30,
+                30,
+                vec![-1000, 2500],
+                1500,
+            ),
             // Last day: one day of thirty.
             ((2026, 11, 1), (2026, 12, 1), (2026, 11, 30), vec![("Basic", 1000)], vec![("Pro", 2500)], 1000, 1, 30, vec![-33, 83], 50),
             // Half way through: 15 of 30 days; 33.33… rounds down, 83.33… down, 1666.5 up.
-            ((2026, 11, 1), (2026, 12, 1), (2026, 11, 16), vec![("Basic", 1000)], vec![("Pro", 3333)], 1000, 15, 30, vec![-500, 1667], 1167),
+            (
+                (2026, 11, 1),
+                (2026, 12, 1),
+                (2026, 11, 16),
+                vec![("Basic", 1000)],
+                vec![("Pro", 3333)],
+                1000,
+                15,
+                30,
+                vec![-500, 1667],
+                1167,
+            ),
             // February: 28 days; a change on the 15th leaves 14.
             ((2026, 2, 1), (2026, 3, 1), (2026, 2, 15), vec![("Basic", 999)], vec![("Pro", 1999)], 999, 14, 28, vec![-500, 1000], 500),
             // Leap February: 29 days, 15 left; 999 × 15 / 29 = 516.7 → 517.
@@ -192,7 +225,18 @@ mod tests {
                 200,
             ),
             // A downgrade: a negative net (the client's, never a negative charge on an invoice).
-            ((2026, 11, 1), (2026, 12, 1), (2026, 11, 11), vec![("Pro", 3000)], vec![("Basic", 900)], 3000, 20, 30, vec![-2000, 600], -1400),
+            (
+                (2026, 11, 1),
+                (2026, 12, 1),
+                (2026, 11, 11),
+                vec![("Pro", 3000)],
+                vec![("Basic", 900)],
+                3000,
+                20,
+                30,
+                vec![-2000, 600],
+                -1400,
+            ),
             // A 100 % promo: nothing was paid, so nothing is credited.
             ((2026, 11, 1), (2026, 12, 1), (2026, 11, 11), vec![("Basic", 1000)], vec![("Pro", 2500)], 0, 20, 30, vec![1667], 1667),
             // A 50 % promo: the credit is at most half; the cap lowers the last credit line first.
@@ -209,9 +253,31 @@ mod tests {
                 1500,
             ),
             // A year: 365 days, 100 remaining.
-            ((2026, 3, 1), (2027, 3, 1), (2026, 11, 21), vec![("Basic", 12000)], vec![("Pro", 24000)], 12000, 100, 365, vec![-3288, 6575], 3287),
+            (
+                (2026, 3, 1),
+                (2027, 3, 1),
+                (2026, 11, 21),
+                vec![("Basic", 12000)],
+                vec![("Pro", 24000)],
+                12000,
+                100,
+                365,
+                vec![-3288, 6575],
+                3287,
+            ),
             // Free items make no lines.
-            ((2026, 11, 1), (2026, 12, 1), (2026, 11, 1), vec![("Basic", 1000), ("Free SSL", 0)], vec![("Basic", 1000)], 1000, 30, 30, vec![-1000, 1000], 0),
+            (
+                (2026, 11, 1),
+                (2026, 12, 1),
+                (2026, 11, 1),
+                vec![("Basic", 1000), ("Free SSL", 0)],
+                vec![("Basic", 1000)],
+                1000,
+                30,
+                30,
+                vec![-1000, 1000],
+                0,
+            ),
         ];
         for (i, (from, to, on, old, new, paid, left, days, lines, net)) in rows.into_iter().enumerate() {
             let p = prorate(d(from.0, from.1, from.2), d(to.0, to.1, to.2), d(on.0, on.1, on.2), &items(&old), &items(&new), paid)

@@ -5,12 +5,12 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use crate::catalog::BillingCycle;
 use crate::cart::OptionChoice;
+use crate::catalog::BillingCycle;
 use crate::ids::{AddonId, InvoiceId, OrderId, ProductId, ServerId, ServiceChangeId, ServiceId, UserId};
-use crate::proration::Proration;
 use crate::money::Currency;
 use crate::orders::ServiceStatus;
+use crate::proration::Proration;
 
 crate::text_enum! {
     /// The control panel or provider a server is driven through.

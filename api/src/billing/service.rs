@@ -141,7 +141,13 @@ pub fn issue_for_order_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailCont
 
 /// Issues an invoice in the caller's transaction and e-mails it to the client; one of no amount
 /// is paid at once (and sets moving what a payment would).
-pub fn issue_notified_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, draft: Draft, lines: Vec<LineRow>) -> Result<InvoiceRow, ApiError> {
+pub fn issue_notified_in(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    draft: Draft,
+    lines: Vec<LineRow>,
+) -> Result<InvoiceRow, ApiError> {
     let row = issue_in(conn, now, draft, lines)?;
     if row.total_minor == 0 {
         return mark_paid_in(conn, now, row);

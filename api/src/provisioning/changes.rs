@@ -243,7 +243,13 @@ fn price(conn: &mut DbConn, now: DateTime<Utc>, svc: &ServiceRow, req: &ServiceC
 
 /// What changing one of an account's services (`account`; any for the back office) would cost
 /// now. Nothing is written.
-pub fn quote(conn: &mut DbConn, now: DateTime<Utc>, id: &str, account: Option<&str>, req: &ServiceChangeRequest) -> Result<ServiceChangeQuote, ApiError> {
+pub fn quote(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    id: &str,
+    account: Option<&str>,
+    req: &ServiceChangeRequest,
+) -> Result<ServiceChangeQuote, ApiError> {
     let svc = owned(conn, id, account)?;
     Ok(price(conn, now, &svc, req)?.quote)
 }
@@ -339,7 +345,10 @@ pub fn request(
                         amount_minor: p.quote.credit_minor,
                         reason: format!(
                             "Downgrade from {} to {}: the unused {} of {} days",
-                            p.quote.from_product_name, p.quote.product_name, p.quote.proration.days_remaining, p.quote.proration.days_in_period
+                            p.quote.from_product_name,
+                            p.quote.product_name,
+                            p.quote.proration.days_remaining,
+                            p.quote.proration.days_in_period
                         ),
                         invoice_id: None,
                         created_by: actor.user_id.clone(),
@@ -455,7 +464,10 @@ fn apply_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, change_id: &st
     let status = svc.status()?;
     if !matches!(status, ServiceStatus::Active | ServiceStatus::Suspended) {
         diesel::update(service_changes::table.find(change_id))
-            .set((service_changes::status.eq(ServiceChangeStatus::Cancelled.as_str()), service_changes::applied_at.eq(None::<chrono::NaiveDateTime>)))
+            .set((
+                service_changes::status.eq(ServiceChangeStatus::Cancelled.as_str()),
+                service_changes::applied_at.eq(None::<chrono::NaiveDateTime>),
+            ))
             .execute(conn)?;
         store::event(conn, at, &svc.id, "change", false, &format!("not made: the service is {}", status.as_str()))?;
         if let Some(invoice) = &row.invoice_id {

@@ -70,7 +70,11 @@ both_backends!(an_upgrade_is_prorated_invoiced_and_made_when_paid_and_a_downgrad
 
     // Confirming at another price than the one shown is refused; at the one shown, invoiced.
     let res = app
-        .post_json_authed(&format!("/api/v1/services/{id}/change"), &token, json!({"product_id": business, "expected_total_minor": total + 1}))
+        .post_json_authed(
+            &format!("/api/v1/services/{id}/change"),
+            &token,
+            json!({"product_id": business, "expected_total_minor": total + 1}),
+        )
         .await;
     assert_eq!(res.problem(409)["code"], "price_changed");
     let res = app
@@ -176,7 +180,10 @@ both_backends!(a_vps_upgrade_prorates_each_option_and_add_on_and_resizes_the_ser
     assert!(moved.problem(422)["errors"]["options"].is_array(), "a location cannot change: {}", moved.text);
     let quote = app.post_json_authed(&format!("/api/v1/services/{id}/change/quote"), &token, change("Helsinki")).await;
     assert_eq!(quote.status, StatusCode::OK, "{}", quote.text);
-    assert_eq!((quote.body["proration"]["days_remaining"].as_i64(), quote.body["proration"]["days_in_period"].as_i64()), (Some(15), Some(30)));
+    assert_eq!(
+        (quote.body["proration"]["days_remaining"].as_i64(), quote.body["proration"]["days_in_period"].as_i64()),
+        (Some(15), Some(30))
+    );
     // Per item, each rounded half up: VPS 2 $19.99 → 10.00 back; VPS 8 $99.99 → 50.00,
     // RAM 8 GB $10 → 5.00, backups $2.99 → 1.50 on. Free items (4 GB, the location) make no line.
     assert_eq!(amounts(&quote.body), vec![-1000, 5000, 500, 150], "{}", quote.text);
@@ -232,8 +239,13 @@ both_backends!(plan_changes_are_the_owners_one_at_a_time_and_wait_for_renewal_wh
 
     // Fifty confirmations at once: one change is left waiting, with one open invoice.
     let path = format!("/api/v1/services/{id}/change");
-    let answers = futures_util::future::join_all((0..50).map(|_| app.post_json_authed(&path, &token, json!({"product_id": business})))).await;
-    assert!(answers.iter().all(|r| r.status == StatusCode::CREATED || r.status == StatusCode::CONFLICT), "{:?}", answers.iter().map(|r| &r.text).collect::<Vec<_>>());
+    let answers =
+        futures_util::future::join_all((0..50).map(|_| app.post_json_authed(&path, &token, json!({"product_id": business})))).await;
+    assert!(
+        answers.iter().all(|r| r.status == StatusCode::CREATED || r.status == StatusCode::CONFLICT),
+        "{:?}",
+        answers.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
     let open: i64 = service_changes::table
         .filter(service_changes::service_id.eq(&id))
         .filter(service_changes::status.eq("pending"))
@@ -241,8 +253,12 @@ both_backends!(plan_changes_are_the_owners_one_at_a_time_and_wait_for_renewal_wh
         .get_result(&mut app.conn())
         .unwrap();
     assert_eq!(open, 1);
-    let open_invoices: i64 =
-        invoices::table.filter(invoices::kind.eq("upgrade")).filter(invoices::status.eq("unpaid")).count().get_result(&mut app.conn()).unwrap();
+    let open_invoices: i64 = invoices::table
+        .filter(invoices::kind.eq("upgrade"))
+        .filter(invoices::status.eq("unpaid"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
     assert_eq!(open_invoices, 1, "replaced changes' invoices are cancelled");
 
     // Staff cancel its invoice: the change will not happen.

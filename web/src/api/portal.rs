@@ -230,7 +230,8 @@ pub async fn pay_with_card(session: SessionCtx, id: &str, card: PaymentMethodId)
 // Services (the `services` area): the account's hosting accounts.
 
 use keel_shared::provisioning::{
-    CancellationRequest, Service, ServiceCredentials, ServiceFilter, ServicePassword, ServiceSummary, ServiceUsage, SsoLink,
+    CancellationRequest, Service, ServiceChange, ServiceChangeQuote, ServiceChangeRequest, ServiceCredentials, ServiceFilter,
+    ServicePassword, ServiceSummary, ServiceUsage, SsoLink,
 };
 
 /// `GET /services`: the account's services, newest first.
@@ -266,4 +267,19 @@ pub async fn service_password(session: SessionCtx, id: &str, body: ServicePasswo
 /// `POST /services/{id}/cancellation`: now, or at the end of the paid period.
 pub async fn cancel_service(session: SessionCtx, id: &str, body: CancellationRequest) -> Result<Service, ClientError> {
     authed(session, Method::Post, &format!("/services/{}/cancellation", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `POST /services/{id}/change/quote`: what moving to another plan, options or add-ons costs now.
+pub async fn change_quote(session: SessionCtx, id: &str, body: ServiceChangeRequest) -> Result<ServiceChangeQuote, ClientError> {
+    authed(session, Method::Post, &format!("/services/{}/change/quote", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `POST /services/{id}/change`: makes the change as quoted.
+pub async fn change_service(session: SessionCtx, id: &str, body: ServiceChangeRequest) -> Result<ServiceChange, ClientError> {
+    authed(session, Method::Post, &format!("/services/{}/change", super::percent_encode(id)), to_json(&body)).await
+}
+
+/// `GET /services/{id}/changes`: the service's plan changes, newest first.
+pub async fn service_changes(session: SessionCtx, id: &str) -> Result<Vec<ServiceChange>, ClientError> {
+    get_authed(session, &format!("/services/{}/changes", super::percent_encode(id))).await
 }

@@ -10,6 +10,7 @@ mod orders;
 mod overview;
 mod profile;
 mod security;
+mod service_change;
 mod services;
 mod team;
 

@@ -2,7 +2,8 @@
 //! what its owner does with it once it is active: the control panel login (the password is
 //! fetched only when asked for, and each read is on the account's activity log), a one-time link
 //! into the control panel, a new panel password, the last 30 days of disk and bandwidth, and a
-//! request to cancel (now, or at the end of the paid period).
+//! request to cancel (now, or at the end of the paid period), and a change of plan, options or
+//! add-ons (`service_change`).
 //!
 //! A paid service is set up by a job a moment after the payment: while it is pending or being
 //! set up the page asks again every 2 s, so it turns active by itself. A pending service whose
@@ -18,6 +19,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use super::service_change::ChangePlan;
 use crate::api::{self, ClientError};
 use crate::components::feedback::{loaded, Empty, ErrorBanner, Notice};
 use crate::components::form::{Field, FieldError, Form, Submit};
@@ -106,6 +108,13 @@ pub fn ServicePage() -> impl IntoView {
                     {active.then(|| view! { <PasswordForm id=id.clone() data=data notice=notice/> })}
                     {(live && s.cancellation.is_none()).then(|| view! { <CancelForm service=s.clone() data=data notice=notice/> })}
                 </div>
+                {(active && s.cancellation.is_none()).then(|| {
+                    let done = Callback::new(move |_| {
+                        notice.set(Some("Plan changed.".into()));
+                        data.refetch();
+                    });
+                    view! { <ChangePlan service=s.clone() done=done/> }
+                })}
             }
         })}
     }
