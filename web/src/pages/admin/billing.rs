@@ -132,6 +132,7 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
     let prefix = RwSignal::new(settings.invoice_prefix.clone());
     let due = RwSignal::new(settings.due_days.to_string());
     let instructions = RwSignal::new(settings.payment_instructions.clone());
+    let at_renewal = RwSignal::new(settings.downgrades_at_renewal);
     let form = Form::new();
     let notice = RwSignal::new(None::<String>);
     let send = form.action(
@@ -152,6 +153,7 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
             invoice_prefix: prefix.get_untracked().trim().to_string(),
             due_days,
             payment_instructions: instructions.get_untracked().trim().to_string(),
+            downgrades_at_renewal: at_renewal.get_untracked(),
         };
         if form.check(&body) {
             send.dispatch_local(body);
@@ -173,6 +175,7 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
                 <Field label="Days to pay" name="due_days" kind="number" value=due errors=errors hint="From the day an invoice is issued."/>
             </div>
             {text_area("Bank transfer instructions", "payment_instructions", instructions, form, "Printed on unpaid invoices: account holder, IBAN, BIC. Empty: no bank transfers.")}
+            <label class="check" data-testid="downgrades-at-renewal"><input type="checkbox" bind:checked=at_renewal/>" Downgrades wait for the renewal (no account credit for the rest of the period)"</label>
             <Submit pending=send.pending() label="Save settings" busy="Saving…"/>
         </form>
     }
