@@ -146,6 +146,7 @@ diesel::table! {
         message_id -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        sealed_body -> Nullable<Text>,
     }
 }
 

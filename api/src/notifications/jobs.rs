@@ -49,7 +49,16 @@ fn send(ctx: &Deps, conn: &mut DbConn, p: SendEmail) -> JobResult {
         return Ok(Outcome::Defer(now + Duration::seconds(10)));
     }
     let files = outbox::attachments(conn, &row.id)?;
-    let result = mailer::build(&ctx.config.mail_from, &row, &files).and_then(|m| ctx.mailer.deliver(&row.id, &m));
+    // A secret it carries is in the sealed copy only: that is what goes out.
+    let message = match &row.sealed_body {
+        Some(sealed) => {
+            let full: outbox::SealedBody = serde_json::from_slice(&crate::crypto::open(&ctx.secret, sealed)?)
+                .map_err(|e| JobError::permanent(format!("e-mail {}: sealed body: {e}", row.id)))?;
+            outbox::EmailRow { body_text: full.text, body_html: full.html, ..row.clone() }
+        }
+        None => row.clone(),
+    };
+    let result = mailer::build(&ctx.config.mail_from, &message, &files).and_then(|m| ctx.mailer.deliver(&row.id, &m));
     let at = now_micros(ctx.clock.now());
     match result {
         Ok(()) => {
@@ -60,6 +69,8 @@ fn send(ctx: &Deps, conn: &mut DbConn, p: SendEmail) -> JobResult {
                     emails::attempts.eq(row.attempts + 1),
                     emails::last_error.eq(None::<String>),
                     emails::message_id.eq(Some(format!("<{}@keel>", row.id))),
+                    // Sent: the secret is no longer kept, sealed or not.
+                    emails::sealed_body.eq(None::<String>),
                 ))
                 .execute(conn)?;
             tracing::info!(email = %row.id, to = %row.to_addr, template = %row.template, "e-mail sent");

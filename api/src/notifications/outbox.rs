@@ -50,7 +50,19 @@ pub struct EmailRow {
     pub message_id: Option<String>,
     pub created_at: chrono::NaiveDateTime,
     pub sent_at: Option<chrono::NaiveDateTime>,
+    /// An e-mail carrying a secret: the full text and HTML, sealed until sent (then erased).
+    pub sealed_body: Option<String>,
 }
+
+/// The full bodies of an e-mail that carries a secret, as sealed in `sealed_body`.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct SealedBody {
+    pub text: String,
+    pub html: String,
+}
+
+/// What an e-mail log shows instead of a secret.
+pub const MASKED: &str = "•••••••• (shown once, in the e-mail as sent)";
 
 impl EmailRow {
     pub fn to_dto(&self) -> Email {
@@ -199,6 +211,31 @@ pub fn queue_email_with<C: Serialize>(
     out: Outgoing<'_, C>,
     files: &[Attachment],
 ) -> Result<String, ApiError> {
+    queue(conn, now, mail, out, files, None)
+}
+
+/// Queues an e-mail that carries secrets (a new account's password, `secret_vars` of its
+/// variables): the outbox and every e-mail log keep it with those masked, and the full message
+/// is sealed with AES-256-GCM under `secret` until it is sent, then erased.
+pub fn queue_email_sealed<C: Serialize>(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    secret: &[u8],
+    out: Outgoing<'_, C>,
+    secret_vars: &[&str],
+) -> Result<String, ApiError> {
+    queue(conn, now, mail, out, &[], Some((secret, secret_vars)))
+}
+
+fn queue<C: Serialize>(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    out: Outgoing<'_, C>,
+    files: &[Attachment],
+    sealed: Option<(&[u8], &[&str])>,
+) -> Result<String, ApiError> {
     let t = template(conn, out.template)?;
     let mut vars = serde_json::to_value(out.vars).map_err(ApiError::internal)?;
     if let Some(map) = vars.as_object_mut() {
@@ -218,6 +255,19 @@ pub fn queue_email_with<C: Serialize>(
             unsubscribe_token(&mail.unsubscribe_key, out.to)
         ),
     };
+    let mut sealed_body = None;
+    if let Some((secret, names)) = sealed {
+        let full = templates::render(&t.subject, &t.body_text, &t.body_html, &vars, &footer)?;
+        let body = serde_json::to_vec(&SealedBody { text: full.text, html: full.html }).map_err(ApiError::internal)?;
+        sealed_body = Some(crate::crypto::seal(secret, &body)?);
+        if let Some(map) = vars.as_object_mut() {
+            for name in names {
+                if let Some(v) = map.get_mut(*name) {
+                    *v = MASKED.into();
+                }
+            }
+        }
+    }
     let r = templates::render(&t.subject, &t.body_text, &t.body_html, &vars, &footer)?;
     let row = EmailRow {
         id: ids::new_id(),
@@ -234,6 +284,7 @@ pub fn queue_email_with<C: Serialize>(
         message_id: None,
         created_at: now_micros(now),
         sent_at: None,
+        sealed_body,
     };
     diesel::insert_into(emails::table).values(&row).execute(conn)?;
     for (i, f) in files.iter().enumerate() {

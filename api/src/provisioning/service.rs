@@ -479,10 +479,12 @@ pub fn provision(deps: &Deps, conn: &mut DbConn, service_id: &str, last_attempt:
                     "password": password,
                     "panel_url": format!("{}/dashboard/services/{}", mail.public_url, service_id),
                 });
-                outbox::queue_email(
+                // The password goes out in the e-mail; the outbox keeps it sealed until then.
+                outbox::queue_email_sealed(
                     conn,
                     deps.clock.now(),
                     &mail,
+                    &deps.secret,
                     Outgoing {
                         to: &placed.email,
                         user_id: Some(&svc.account_id),
@@ -490,6 +492,7 @@ pub fn provision(deps: &Deps, conn: &mut DbConn, service_id: &str, last_attempt:
                         category: Category::Transactional,
                         vars: &vars,
                     },
+                    &["password"],
                 )?;
                 Ok::<_, ApiError>(())
             })?;

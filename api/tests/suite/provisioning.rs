@@ -100,6 +100,17 @@ both_backends!(a_paid_hosting_order_is_created_on_the_sandbox_server_and_lives_i
     let sealed: Option<String> = services::table.find(&service_id).select(services::secret_sealed).first(&mut app.conn()).unwrap();
     assert!(sealed.as_deref().is_some_and(|s| s.starts_with("v1:") && !s.contains(&password)));
     assert_eq!(crate::support::mail_count(&app, &ann.email, "service_provisioned"), 1);
+    // The welcome e-mail carried the password; the outbox and e-mail logs show it masked, and the
+    // sealed copy it went out from is erased once sent.
+    let (email_id, logged, sealed_body): (String, String, Option<String>) = keel_api::schema::emails::table
+        .filter(keel_api::schema::emails::template.eq("service_provisioned"))
+        .select((keel_api::schema::emails::id, keel_api::schema::emails::body_text, keel_api::schema::emails::sealed_body))
+        .first(&mut app.conn())
+        .unwrap();
+    assert!(!logged.contains(&password) && logged.contains("annexamp") && logged.contains("••••"), "{logged}");
+    assert_eq!(sealed_body, None, "sent: nothing of the secret is kept");
+    let sent = std::fs::read_to_string(app.state.config.data_dir.join("mail").join(format!("{email_id}.eml"))).unwrap();
+    assert!(sent.contains(&password), "the e-mail as sent has the password");
     // Nobody else's: another client, and staff without servers.manage.
     let bob = a_client().verified().create(&app).await;
     for path in ["", "/credentials", "/usage"] {
