@@ -1881,6 +1881,9 @@ async fn a_paid_hosting_order_is_set_up_and_managed() {
     h.wait_exact(".page-head [data-testid=service-status]", "active").await;
     h.wait_text("[role=status]", "is now active").await;
     h.wait_css("[data-testid=service-events] tr[data-action=unsuspend]").await;
+    // The client's upgrade, waiting for its invoice.
+    h.wait_text("[data-testid=service-changes] tr[data-status=pending]", "Starter → Business").await;
+    h.wait_text("[data-testid=service-changes] tr[data-status=pending]", "$5.00").await;
     h.screenshot("admin-service").await;
     h.finish().await;
 }

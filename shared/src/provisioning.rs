@@ -271,6 +271,9 @@ pub struct AdminService {
     pub service: Service,
     /// Newest first.
     pub events: Vec<ServiceEvent>,
+    /// Its plan changes (upgrades and downgrades), newest first.
+    #[serde(default)]
+    pub changes: Vec<ServiceChange>,
 }
 
 /// The control panel login of an active service, for its owner.

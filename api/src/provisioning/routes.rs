@@ -27,7 +27,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(my_change_quote)
         .service(my_change)
         .service(my_changes)
-        .service(admin_changes)
         .service(list_servers)
         .service(create_server)
         .service(get_server)
@@ -220,19 +219,6 @@ async fn my_changes(
     Ok(web::Json(db::run(&state.pool, move |c| changes::list(c, &id, Some(&account))).await?))
 }
 
-/// A service's plan changes (upgrades and downgrades), newest first.
-#[utoipa::path(tag = "services", security(("bearer" = [])), params(("id" = String, Path, description = "Service id")),
-    responses((status = 200, body = Vec<ServiceChange>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-#[get("/admin/services/{id}/changes")]
-async fn admin_changes(
-    state: web::Data<AppState>,
-    _: BackOffice<can::ServersManage>,
-    id: web::Path<ServiceId>,
-) -> Result<web::Json<Vec<ServiceChange>>, ApiError> {
-    let id = id.into_inner().into_string();
-    Ok(web::Json(db::run(&state.pool, move |c| changes::list(c, &id, None)).await?))
-}
-
 /// Every server, by name, with its load and health. Module tokens are never answered.
 #[utoipa::path(tag = "servers", security(("bearer" = [])),
     responses((status = 200, body = Vec<Server>), (status = 403, body = Problem, content_type = "application/problem+json")))]
@@ -332,7 +318,7 @@ async fn admin_services(
     Ok(web::Json(db::run(&state.pool, move |c| service::list(c, &filter, None)).await?))
 }
 
-/// A service with its provisioning history and last error.
+/// A service with its provisioning history, last error and plan changes.
 #[utoipa::path(tag = "services", security(("bearer" = [])), params(("id" = String, Path, description = "Service id")),
     responses((status = 200, body = AdminService), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/admin/services/{id}")]

@@ -987,7 +987,11 @@ pub(super) fn owned(conn: &mut DbConn, id: &str, account: Option<&str>) -> Resul
 
 pub fn admin_get(conn: &mut DbConn, id: &str) -> Result<AdminService, ApiError> {
     let svc = owned(conn, id, None)?;
-    Ok(AdminService { service: store::service_dto(conn, &svc)?, events: store::events(conn, id)? })
+    Ok(AdminService {
+        service: store::service_dto(conn, &svc)?,
+        events: store::events(conn, id)?,
+        changes: super::changes::list(conn, id, None)?,
+    })
 }
 
 pub fn list(conn: &mut DbConn, filter: &ServiceFilter, account: Option<&str>) -> Result<Page<ServiceSummary>, ApiError> {

@@ -266,8 +266,8 @@ both_backends!(plan_changes_are_the_owners_one_at_a_time_and_wait_for_renewal_wh
     let invoice_id = waiting.body[0]["invoice_id"].as_str().unwrap().to_string();
     let res = app.post_json_authed(&format!("/api/v1/admin/invoices/{invoice_id}/cancel"), &admin_token, json!({"reason": "asked"})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    let changes = app.get(&format!("/api/v1/admin/services/{id}/changes"), Some(&admin_token)).await;
-    assert_eq!(changes.body[0]["status"], "cancelled", "{}", changes.text);
+    let changes = app.get(&format!("/api/v1/admin/services/{id}"), Some(&admin_token)).await;
+    assert_eq!(changes.body["changes"][0]["status"], "cancelled", "{}", changes.text);
 
     // Upgrade and pay, then the shop makes downgrades wait for the renewal.
     let res = app.post_json_authed(&path, &token, json!({"product_id": business})).await;

@@ -10,7 +10,7 @@
 use chrono::{Datelike, NaiveDate};
 use keel_shared::ids::{ServerId, UserId};
 use keel_shared::orders::ServiceStatus;
-use keel_shared::provisioning::{AdminService, Service, ServiceEvent, ServiceFilter, ServiceUpdate, SuspendRequest};
+use keel_shared::provisioning::{AdminService, Service, ServiceChange, ServiceEvent, ServiceFilter, ServiceUpdate, SuspendRequest};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -118,6 +118,7 @@ pub fn AdminServicePage() -> impl IntoView {
                     {details(&s)}
                     <EditService service=s.clone() data=data notice=notice/>
                 </div>
+                {(!d.changes.is_empty()).then(|| changes_table(&d.changes))}
                 {events_table(&d.events)}
             }
         })}
@@ -384,6 +385,35 @@ fn EditService(
             <Field label="Package" name="package" value=package errors=form.errors hint=package_hint/>
             <div><Submit pending=send.pending() label="Save" busy="Saving…"/></div>
         </form>
+    }
+}
+
+/// Upgrades and downgrades: what the client moved to, how it was settled, where it is.
+fn changes_table(changes: &[ServiceChange]) -> impl IntoView {
+    view! {
+        <h2 class="section-title">"Plan changes"</h2>
+        <div class="card table-card">
+            <table class="table" data-testid="service-changes">
+                <thead><tr><th>"When"</th><th>"Change"</th><th>"Settled by"</th><th class="num">"Amount"</th><th>"Status"</th><th>"Invoice"</th></tr></thead>
+                <tbody>
+                    {changes.iter().map(|c| {
+                        let q = &c.quote;
+                        let amount = keel_shared::Money::new(if q.credit_minor > 0 { -q.credit_minor } else { q.total_minor }, q.currency).to_string();
+                        view! {
+                            <tr data-status=c.status.as_str()>
+                                <td class="nowrap">{when_exact(c.created_at)}</td>
+                                <td>{format!("{} → {}", q.from_product_name, q.product_name)}</td>
+                                <td>{q.settlement.as_str().replace('_', " ")}</td>
+                                <td class="num">{amount}</td>
+                                <td><span class=format!("pill pill-{}", c.status.as_str())>{c.status.as_str()}</span>
+                                    {c.effective_on.map(|d| view! { <span class="muted small">{format!(" on {}", day(d))}</span> })}</td>
+                                <td>{c.invoice_id.clone().map(|i| view! { <A href=format!("/admin/invoices/{i}")>"Open"</A> })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
