@@ -126,6 +126,14 @@ fn price(conn: &mut DbConn, now: DateTime<Utc>, svc: &ServiceRow, req: &ServiceC
             field: Some("next_due_on".into()),
         });
     }
+    if today < from {
+        // Paid beyond the current period (staff moved the next due date on): no proration fits.
+        return Err(ApiError::Conflict {
+            code: "paid_ahead",
+            detail: format!("the service is paid until {to}, more than one period ahead: ask us to change its plan"),
+            field: Some("next_due_on".into()),
+        });
+    }
     let current = store::current(conn, svc)?;
     let catalog = crate::catalog::service::public_catalog(conn)?;
     let kind = |conn: &mut DbConn, id: &str| -> Result<Option<(String, Option<String>)>, ApiError> {
@@ -193,7 +201,11 @@ fn price(conn: &mut DbConn, now: DateTime<Utc>, svc: &ServiceRow, req: &ServiceC
         vec![PriceItem { description: old_name.clone(), amount_minor: svc.recurring_minor }]
     };
     let paid = svc.period_paid_minor.unwrap_or(svc.recurring_minor);
-    let proration = prorate(from, to, today, &old_items, &items, paid).ok_or_else(|| ApiError::internal("proration inside the period"))?;
+    let proration = prorate(from, to, today, &old_items, &items, paid).ok_or_else(|| ApiError::Conflict {
+        code: "not_prorated",
+        detail: "this change cannot be prorated: its prices are out of range".into(),
+        field: None,
+    })?;
 
     let buyer = crate::commerce::service::Buyer::of_account(conn, &svc.account_id)?;
     let rules = crate::commerce::service::tax_rules(conn)?;
