@@ -237,6 +237,17 @@ both_backends!(plan_changes_are_the_owners_one_at_a_time_and_wait_for_renewal_wh
         .await;
     res.problem(400);
 
+    // Paid two periods ahead (staff moved the due date on): no proration fits, a 409 says so.
+    let due = |day: &'static str| {
+        TestRequest::patch()
+            .uri(&format!("/api/v1/admin/services/{id}"))
+            .insert_header(("authorization", format!("Bearer {admin_token}")))
+            .set_json(json!({"next_due_on": day}))
+    };
+    assert_eq!(app.request(due("2027-01-23")).await.status, StatusCode::OK);
+    assert_eq!(quote(json!({"product_id": business})).await.problem(409)["code"], "paid_ahead");
+    assert_eq!(app.request(due("2026-12-23")).await.status, StatusCode::OK);
+
     // Fifty confirmations at once: one change is left waiting, with one open invoice.
     let path = format!("/api/v1/services/{id}/change");
     let answers =
