@@ -16,6 +16,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use keel_shared::billing::InvoiceStatus;
 use keel_shared::cart::CartLine;
 use keel_shared::orders::ServiceStatus;
 use keel_shared::pricing::{self, Problems};
@@ -569,6 +570,38 @@ pub fn invoice_cancelled_in(conn: &mut DbConn, now: DateTime<Utc>, invoice_id: &
         store::event(conn, now_micros(now), &service_id, "change", false, "not made: its invoice was cancelled")?;
     }
     Ok(())
+}
+
+/// Upgrades whose invoice was not paid by its due date lapse (the daily task): the invoice is
+/// cancelled, and with it the change, as its price was for days now gone. A partly paid one
+/// stays for staff. Each in its own transaction.
+pub fn lapse_unpaid(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    use crate::schema::invoices;
+    let waiting: Vec<String> = service_changes::table
+        .filter(service_changes::status.eq(ServiceChangeStatus::Pending.as_str()))
+        .filter(service_changes::invoice_id.is_not_null())
+        .select(service_changes::invoice_id.assume_not_null())
+        .load(conn)?;
+    let stale: Vec<String> = invoices::table
+        .filter(invoices::id.eq_any(&waiting))
+        .filter(invoices::due_on.lt(now.date_naive()))
+        .filter(invoices::paid_minor.eq(0))
+        .filter(invoices::status.eq_any([InvoiceStatus::Unpaid, InvoiceStatus::Overdue]))
+        .select(invoices::id)
+        .load(conn)?;
+    let mut lapsed = 0;
+    for id in stale {
+        let done = db::transaction(conn, |conn| {
+            crate::billing::service::cancel_in(conn, now, &Actor::default(), &id, "Not paid by its due date: the plan change lapsed")
+        });
+        match done {
+            Ok(()) => lapsed += 1,
+            // Paid or cancelled meanwhile.
+            Err(ApiError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(lapsed)
 }
 
 /// Downgrades that waited for the renewal happen on it (the daily task). Each in its own

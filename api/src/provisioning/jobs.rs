@@ -22,7 +22,7 @@ pub fn register(r: &mut Registry<Deps>) {
     r.task(
         "provisioning.daily",
         "30 0 * * *",
-        "Terminate services whose end-of-period cancellation has come; make downgrades that waited for the renewal; read every account's disk and bandwidth use",
+        "Terminate services whose end-of-period cancellation has come; make downgrades that waited for the renewal; let upgrades unpaid by their invoice's due date lapse; read every account's disk and bandwidth use",
         daily,
     );
 }
@@ -57,7 +57,15 @@ fn health(ctx: &Deps, conn: &mut DbConn, _: TaskRun) -> JobResult {
 fn daily(ctx: &Deps, conn: &mut DbConn, _: TaskRun) -> JobResult {
     let cancelled = service::due_cancellations(conn, ctx.clock.now())?;
     let changed = super::changes::apply_scheduled(conn, ctx.clock.now())?;
+    let lapsed = super::changes::lapse_unpaid(conn, ctx.clock.now())?;
     let (read, failed) = service::sync_usage(ctx, conn)?;
-    tracing::info!(cancelled, changed, read, failed, "end-of-period cancellations queued, downgrades made, usage read");
+    tracing::info!(
+        cancelled,
+        changed,
+        lapsed,
+        read,
+        failed,
+        "end-of-period cancellations queued, downgrades made, unpaid upgrades lapsed, usage read"
+    );
     Ok(Outcome::Done)
 }

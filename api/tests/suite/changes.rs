@@ -137,6 +137,27 @@ both_backends!(an_upgrade_is_prorated_invoiced_and_made_when_paid_and_a_downgrad
         .filter_map(|e| e["detail"].as_str())
         .collect();
     assert!(changes.contains(&"Starter → Business") && changes.contains(&"Business → Starter"), "{changes:?}");
+
+    // An upgrade left unpaid past its invoice's due date (seven days) lapses: the invoice is
+    // cancelled with it, as its price was for days now gone.
+    let res = app.post_json_authed(&format!("/api/v1/services/{id}/change"), &token, json!({"product_id": business})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let stale = res.body["invoice_id"].as_str().unwrap().to_string();
+    let mut conn = app.conn();
+    assert_eq!(
+        keel_api::provisioning::changes::lapse_unpaid(&mut conn, keel_api::clock::Clock::now(&app.clock)).unwrap(),
+        0,
+        "not yet due"
+    );
+    drop(conn);
+    let (token, _) = days_later(&app, 8, &email).await;
+    let mut conn = app.conn();
+    assert_eq!(keel_api::provisioning::changes::lapse_unpaid(&mut conn, keel_api::clock::Clock::now(&app.clock)).unwrap(), 1);
+    drop(conn);
+    let inv = app.get(&format!("/api/v1/invoices/{stale}"), Some(&token)).await;
+    assert_eq!(inv.body["status"], "cancelled", "{}", inv.text);
+    let changes = app.get(&format!("/api/v1/services/{id}/changes"), Some(&token)).await;
+    assert_eq!(changes.body[0]["status"], "cancelled", "{}", changes.text);
 });
 
 both_backends!(a_vps_upgrade_prorates_each_option_and_add_on_and_resizes_the_server, |app: TestApp| async move {
