@@ -75,6 +75,13 @@ impl ApiError {
     }
 
     /// A single-field validation failure.
+    /// Field problems found together (`pricing`'s, say), answered at once: `what` says what could
+    /// not be done ("the cart cannot be priced").
+    pub fn problems(what: &str, errors: BTreeMap<String, Vec<String>>) -> Self {
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        ApiError::Validation { detail: format!("{what}: {}", fields.join(", ")), errors }
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let mut errors = BTreeMap::new();
         errors.insert(field.to_string(), vec![message.into()]);
@@ -232,13 +239,18 @@ pub fn unique_violation_field(message: &str, details: Option<&str>) -> Option<St
     cols.split(", ").last().map(|c| c.trim_matches('"').to_string())
 }
 
-/// An error and its sources, `outer: inner: innermost`, for the log.
+/// An error and its sources, `outer: inner: innermost`, in one line (for the log, and for
+/// adapters' messages). A source whose text the line already holds (reqwest repeats its
+/// causes) is not said twice.
 pub fn cause_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
         source = s.source();
     }
     text

@@ -453,15 +453,7 @@ pub fn quote(catalog: &Catalog, req: &QuoteRequest, currency: Currency, promos: 
         });
     }
     let sum = |f: fn(&QuotedLine) -> i64| lines.iter().map(f).sum::<i64>();
-    let tax_lines = if tax.exempt || tax.reverse_charge {
-        Vec::new()
-    } else {
-        tax.rules
-            .iter()
-            .zip(&tax_sums)
-            .map(|(r, amount)| TaxLine { name: r.name.clone(), rate_bp: r.rate_bp, amount_minor: *amount })
-            .collect()
-    };
+    let tax_lines = tax_lines(tax, &tax_sums);
     Ok(Quote {
         currency,
         subtotal_minor: sum(|l| l.subtotal_minor),
@@ -474,6 +466,15 @@ pub fn quote(catalog: &Catalog, req: &QuoteRequest, currency: Currency, promos: 
         reverse_charge: tax.reverse_charge && !tax.exempt,
         promo_codes: promos.iter().map(|p| p.code.clone()).collect(),
     })
+}
+
+/// The tax breakdown of a quote or invoice: one line per rule with what its lines' taxes add up
+/// to (`sums`, by rule index); none for an exempt buyer or the reverse charge.
+pub fn tax_lines(tax: &TaxContext, sums: &[i64]) -> Vec<TaxLine> {
+    if tax.exempt || tax.reverse_charge {
+        return Vec::new();
+    }
+    tax.rules.iter().zip(sums).map(|(r, amount)| TaxLine { name: r.name.clone(), rate_bp: r.rate_bp, amount_minor: *amount }).collect()
 }
 
 /// An amount's tax and what it adds to a total.

@@ -151,6 +151,17 @@ pub fn lock(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> Result<InvoiceRow
     find(conn, id)?.ok_or_else(|| ApiError::not_found("invoice"))
 }
 
+/// Of the invoices `ids`, those still open with nothing paid whose due date is before `day`.
+pub fn unpaid_past_due(conn: &mut DbConn, ids: &[String], day: chrono::NaiveDate) -> Result<Vec<String>, ApiError> {
+    Ok(invoices::table
+        .filter(invoices::id.eq_any(ids))
+        .filter(invoices::due_on.lt(day))
+        .filter(invoices::paid_minor.eq(0))
+        .filter(invoices::status.eq_any([InvoiceStatus::Unpaid, InvoiceStatus::Overdue]))
+        .select(invoices::id)
+        .load(conn)?)
+}
+
 pub fn for_order(conn: &mut DbConn, order_id: &str) -> Result<Vec<InvoiceRow>, ApiError> {
     Ok(invoices::table.filter(invoices::order_id.eq(order_id)).select(InvoiceRow::as_select()).load(conn)?)
 }

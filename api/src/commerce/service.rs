@@ -131,8 +131,7 @@ pub async fn confirm_vat(
 }
 
 fn problems_error(problems: Problems) -> ApiError {
-    let fields: Vec<&str> = problems.keys().map(String::as_str).collect();
-    ApiError::Validation { detail: format!("the cart cannot be priced: {}", fields.join(", ")), errors: problems }
+    ApiError::problems("the cart cannot be priced", problems)
 }
 
 fn add(p: &mut Problems, field: &str, message: impl Into<String>) {

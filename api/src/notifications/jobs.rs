@@ -54,9 +54,9 @@ fn send(ctx: &Deps, conn: &mut DbConn, p: SendEmail) -> JobResult {
         Some(sealed) => {
             let full: outbox::SealedBody = serde_json::from_slice(&crate::crypto::open(&ctx.secret, sealed)?)
                 .map_err(|e| JobError::permanent(format!("e-mail {}: sealed body: {e}", row.id)))?;
-            outbox::EmailRow { body_text: full.text, body_html: full.html, ..row.clone() }
+            std::borrow::Cow::Owned(outbox::EmailRow { body_text: full.text, body_html: full.html, ..row.clone() })
         }
-        None => row.clone(),
+        None => std::borrow::Cow::Borrowed(&row),
     };
     let result = mailer::build(&ctx.config.mail_from, &message, &files).and_then(|m| ctx.mailer.deliver(&row.id, &m));
     let at = now_micros(ctx.clock.now());

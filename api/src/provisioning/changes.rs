@@ -16,7 +16,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use keel_shared::billing::InvoiceStatus;
 use keel_shared::cart::CartLine;
 use keel_shared::orders::ServiceStatus;
 use keel_shared::pricing::{self, Problems};
@@ -59,17 +58,13 @@ impl ChangeRow {
             id: self.id.clone().into(),
             service_id: self.service_id.clone().into(),
             status: ServiceChangeStatus::parse(&self.status).ok_or_else(|| ApiError::internal("service change status"))?,
-            quote: json_from(&self.quote)?,
+            quote: store::parse(&self.quote, "change quote")?,
             invoice_id: self.invoice_id.clone().map(Into::into),
             effective_on: self.effective_on,
             created_at: self.created_at.and_utc(),
             applied_at: self.applied_at.map(|t| t.and_utc()),
         })
     }
-}
-
-fn json_from<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(|e| ApiError::internal(format!("service change: {e}")))
 }
 
 fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, ApiError> {
@@ -86,11 +81,6 @@ struct Priced {
     tax_lines: Vec<keel_shared::cart::TaxLine>,
     tax_inclusive: bool,
     reverse_charge: bool,
-}
-
-fn problems_error(problems: Problems) -> ApiError {
-    let fields: Vec<&str> = problems.keys().map(String::as_str).collect();
-    ApiError::Validation { detail: format!("the change cannot be made: {}", fields.join(", ")), errors: problems }
 }
 
 /// Prices the change of `svc` to what `req` asks for, as of `now`.
@@ -180,7 +170,7 @@ fn price(conn: &mut DbConn, now: DateTime<Utc>, svc: &ServiceRow, req: &ServiceC
         }
     };
     let (Some(priced), true) = (priced, problems.is_empty()) else {
-        return Err(problems_error(problems));
+        return Err(ApiError::problems("the change cannot be made", problems));
     };
     let items: Vec<PriceItem> =
         priced.items.iter().map(|i| PriceItem { description: i.description.clone(), amount_minor: i.renewal_minor }).collect();
@@ -221,16 +211,7 @@ fn price(conn: &mut DbConn, now: DateTime<Utc>, svc: &ServiceRow, req: &ServiceC
             by_rule[*i] += v;
         }
     }
-    let tax_lines = if tax.exempt || tax.reverse_charge {
-        Vec::new()
-    } else {
-        tax.rules
-            .iter()
-            .zip(by_rule)
-            .filter(|(_, amount)| *amount != 0)
-            .map(|(r, amount_minor)| keel_shared::cart::TaxLine { name: r.name.clone(), rate_bp: r.rate_bp, amount_minor })
-            .collect()
-    };
+    let tax_lines = pricing::tax_lines(&tax, &by_rule);
     let at_renewal = crate::billing::service::settings(conn)?.downgrades_at_renewal;
     let settlement = match gross {
         g if g > 0 => ChangeSettlement::Invoice,
@@ -348,27 +329,11 @@ pub fn request(
         )?;
         if matches!(settlement, ChangeSettlement::Credit | ChangeSettlement::Nothing) {
             apply_in(conn, now, actor, &row.id)?;
-            if p.quote.credit_minor > 0 {
-                crate::billing::store::credit_entry(
-                    conn,
-                    &CreditRow {
-                        id: ids::new_id(),
-                        account_id: svc.account_id.clone(),
-                        currency: svc.currency.clone(),
-                        amount_minor: p.quote.credit_minor,
-                        reason: format!(
-                            "Downgrade from {} to {}: the unused {} of {} days",
-                            p.quote.from_product_name,
-                            p.quote.product_name,
-                            p.quote.proration.days_remaining,
-                            p.quote.proration.days_in_period
-                        ),
-                        invoice_id: None,
-                        created_by: actor.user_id.clone(),
-                        created_at: at,
-                    },
-                )?;
-            }
+            let reason = format!(
+                "Downgrade from {} to {}: the unused {} of {} days",
+                p.quote.from_product_name, p.quote.product_name, p.quote.proration.days_remaining, p.quote.proration.days_in_period
+            );
+            credit_in(conn, at, actor, &svc, p.quote.credit_minor, reason, None)?;
         }
         one(conn, &row.id)
     })
@@ -384,7 +349,7 @@ fn replace_open(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, service_id
         .load(conn)?;
     for old in open {
         if let Some(invoice) = &old.invoice_id {
-            let paid: i64 = crate::schema::invoices::table.find(invoice).select(crate::schema::invoices::paid_minor).first(conn)?;
+            let paid = crate::billing::store::find(conn, invoice)?.map_or(0, |i| i.paid_minor);
             if paid != 0 {
                 return Err(ApiError::Conflict {
                     code: "change_pending",
@@ -462,44 +427,27 @@ fn invoice_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, svc: &S
 fn apply_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, change_id: &str) -> Result<bool, ApiError> {
     let at = now_micros(now);
     let row: ChangeRow = service_changes::table.find(change_id).select(ChangeRow::as_select()).first(conn)?;
+    let svc = store::service(conn, &row.service_id)?.ok_or_else(|| ApiError::not_found("service"))?;
+    let status = svc.status()?;
+    let live = matches!(status, ServiceStatus::Active | ServiceStatus::Suspended);
+    let (outcome, applied_at) = if live { (ServiceChangeStatus::Applied, Some(at)) } else { (ServiceChangeStatus::Cancelled, None) };
     let claimed = diesel::update(
         service_changes::table
             .find(change_id)
             .filter(service_changes::status.eq_any([ServiceChangeStatus::Pending.as_str(), ServiceChangeStatus::Scheduled.as_str()])),
     )
-    .set((service_changes::status.eq(ServiceChangeStatus::Applied.as_str()), service_changes::applied_at.eq(Some(at))))
+    .set((service_changes::status.eq(outcome.as_str()), service_changes::applied_at.eq(applied_at)))
     .execute(conn)?;
     if claimed == 0 {
         return Ok(false);
     }
-    let quote: ServiceChangeQuote = json_from(&row.quote)?;
-    let svc = store::service(conn, &row.service_id)?.ok_or_else(|| ApiError::not_found("service"))?;
-    let status = svc.status()?;
-    if !matches!(status, ServiceStatus::Active | ServiceStatus::Suspended) {
-        diesel::update(service_changes::table.find(change_id))
-            .set((
-                service_changes::status.eq(ServiceChangeStatus::Cancelled.as_str()),
-                service_changes::applied_at.eq(None::<chrono::NaiveDateTime>),
-            ))
-            .execute(conn)?;
+    let quote: ServiceChangeQuote = store::parse(&row.quote, "change quote")?;
+    if !live {
         store::event(conn, at, &svc.id, "change", false, &format!("not made: the service is {}", status.as_str()))?;
         if let Some(invoice) = &row.invoice_id {
-            let paid: i64 = crate::schema::invoices::table.find(invoice).select(crate::schema::invoices::paid_minor).first(conn)?;
-            if paid > 0 {
-                crate::billing::store::credit_entry(
-                    conn,
-                    &CreditRow {
-                        id: ids::new_id(),
-                        account_id: svc.account_id.clone(),
-                        currency: svc.currency.clone(),
-                        amount_minor: paid,
-                        reason: format!("Change to {} not made: the service is {}", quote.product_name, status.as_str()),
-                        invoice_id: Some(invoice.clone()),
-                        created_by: actor.user_id.clone(),
-                        created_at: at,
-                    },
-                )?;
-            }
+            let paid = crate::billing::store::find(conn, invoice)?.map_or(0, |i| i.paid_minor);
+            let reason = format!("Change to {} not made: the service is {}", quote.product_name, status.as_str());
+            credit_in(conn, at, actor, &svc, paid, reason, Some(invoice))?;
         }
         return Ok(false);
     }
@@ -539,6 +487,35 @@ fn apply_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, change_id: &st
     Ok(true)
 }
 
+/// Puts `amount` (nothing when not positive) on the service's account credit, with its reason.
+fn credit_in(
+    conn: &mut DbConn,
+    at: chrono::NaiveDateTime,
+    actor: &Actor,
+    svc: &ServiceRow,
+    amount: i64,
+    reason: String,
+    invoice: Option<&String>,
+) -> Result<(), ApiError> {
+    if amount <= 0 {
+        return Ok(());
+    }
+    crate::billing::store::credit_entry(
+        conn,
+        &CreditRow {
+            id: ids::new_id(),
+            account_id: svc.account_id.clone(),
+            currency: svc.currency.clone(),
+            amount_minor: amount,
+            reason,
+            invoice_id: invoice.cloned(),
+            created_by: actor.user_id.clone(),
+            created_at: at,
+        },
+    )?;
+    Ok(())
+}
+
 /// Billing's call when an `upgrade` invoice is paid, in the paying transaction: its change happens.
 pub fn invoice_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, invoice_id: &str) -> Result<(), ApiError> {
     let ids: Vec<String> = service_changes::table
@@ -576,19 +553,12 @@ pub fn invoice_cancelled_in(conn: &mut DbConn, now: DateTime<Utc>, invoice_id: &
 /// cancelled, and with it the change, as its price was for days now gone. A partly paid one
 /// stays for staff. Each in its own transaction.
 pub fn lapse_unpaid(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
-    use crate::schema::invoices;
     let waiting: Vec<String> = service_changes::table
         .filter(service_changes::status.eq(ServiceChangeStatus::Pending.as_str()))
         .filter(service_changes::invoice_id.is_not_null())
         .select(service_changes::invoice_id.assume_not_null())
         .load(conn)?;
-    let stale: Vec<String> = invoices::table
-        .filter(invoices::id.eq_any(&waiting))
-        .filter(invoices::due_on.lt(now.date_naive()))
-        .filter(invoices::paid_minor.eq(0))
-        .filter(invoices::status.eq_any([InvoiceStatus::Unpaid, InvoiceStatus::Overdue]))
-        .select(invoices::id)
-        .load(conn)?;
+    let stale = crate::billing::store::unpaid_past_due(conn, &waiting, now.date_naive())?;
     let mut lapsed = 0;
     for id in stale {
         let done = db::transaction(conn, |conn| {

@@ -157,21 +157,6 @@ fn retry_later(message: String) -> Failed {
     Failed { code: String::new(), error: ModuleError::Retryable(message) }
 }
 
-/// An error and its causes, in one line.
-fn causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
-}
-
 /// A text given as a string or a number; `None` when empty.
 fn text(v: &Value) -> Option<String> {
     match v {
@@ -259,7 +244,11 @@ impl Hetzner {
                     return Err(retry_later(format!("Hetzner Cloud at {} did not answer {what} within {}s", self.api_url, QUICK.as_secs())))
                 }
                 Err(e) => {
-                    return Err(retry_later(self.scrub(format!("Hetzner Cloud at {} not reached ({what}): {}", self.api_url, causes(&e)))))
+                    return Err(retry_later(self.scrub(format!(
+                        "Hetzner Cloud at {} not reached ({what}): {}",
+                        self.api_url,
+                        crate::error::cause_chain(&e)
+                    ))))
                 }
             };
             let status = res.status();
@@ -270,7 +259,9 @@ impl Hetzner {
                     return Err(retry_later(format!("Hetzner Cloud did not finish answering {what} within {}s", QUICK.as_secs())))
                 }
                 Err(e) => {
-                    return Err(retry_later(self.scrub(format!("Hetzner Cloud's answer to {what} could not be read: {}", causes(&e)))))
+                    return Err(retry_later(
+                        self.scrub(format!("Hetzner Cloud's answer to {what} could not be read: {}", crate::error::cause_chain(&e))),
+                    ))
                 }
             };
             let body =

@@ -994,17 +994,11 @@ mod tests {
         let clock = FixedClock::new(DateTime::parse_from_rfc3339("2025-03-10T09:00:00Z").unwrap_or_else(|e| panic!("{e}")).to_utc());
         let sandbox = Arc::new(HetznerSandbox::new(&format!("http://{addr}/sandbox/hetzner/"), Arc::new(clock.clone())));
         let served = sandbox.clone();
-        let server = actix_web::HttpServer::new(move || {
+        let handle = crate::provisioning::serve_stand_in(listener, move |c: &mut web::ServiceConfig| {
             let s = served.clone();
-            actix_web::App::new().service(web::scope("/sandbox/hetzner").configure(move |c| configure(c, s)))
+            c.service(web::scope("/sandbox/hetzner").configure(move |c| configure(c, s)));
         })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap_or_else(|e| panic!("listen: {e}"))
-        .run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        .unwrap_or_else(|e| panic!("serve: {e}"));
         let api = format!("{}/v1", sandbox.base_url);
         let hetzner = adapter(&api, &sandbox.token);
         Running { sandbox, clock, hetzner, api, handle }

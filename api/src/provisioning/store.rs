@@ -220,7 +220,7 @@ pub struct Current {
     pub items: Vec<keel_shared::proration::PriceItem>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, ApiError> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::internal(format!("service {what}: {e}")))
 }
 

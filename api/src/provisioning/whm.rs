@@ -103,7 +103,11 @@ impl Whm {
                 )))
             }
             Err(e) => {
-                return Err(ModuleError::Retryable(scrub(format!("WHM at {} not reached ({function}): {}", self.api_url, causes(&e)))))
+                return Err(ModuleError::Retryable(scrub(format!(
+                    "WHM at {} not reached ({function}): {}",
+                    self.api_url,
+                    crate::error::cause_chain(&e)
+                ))))
             }
         };
         let status = res.status();
@@ -126,7 +130,12 @@ impl Whm {
                     timeout.as_secs()
                 )))
             }
-            Err(e) => return Err(ModuleError::Retryable(scrub(format!("WHM's answer to {function} could not be read: {}", causes(&e))))),
+            Err(e) => {
+                return Err(ModuleError::Retryable(scrub(format!(
+                    "WHM's answer to {function} could not be read: {}",
+                    crate::error::cause_chain(&e)
+                ))))
+            }
         };
         let Ok(body) = serde_json::from_slice::<Value>(&body) else {
             return Err(ModuleError::Retryable(format!("WHM's answer to {function} is not JSON (HTTP {status})")));
@@ -150,21 +159,6 @@ impl Whm {
             Err(e) => Err(e),
         }
     }
-}
-
-/// An error and its causes, in one line.
-fn causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// Whether a refusal says the account does not exist (wordings vary between WHM versions).

@@ -692,17 +692,11 @@ mod tests {
         let clock = FixedClock::new(DateTime::parse_from_rfc3339("2025-03-10T09:00:00Z").unwrap_or_else(|e| panic!("{e}")).to_utc());
         let sandbox = Arc::new(WhmSandbox::new(&format!("http://{addr}/sandbox/whm/"), Arc::new(clock.clone())));
         let served = sandbox.clone();
-        let server = actix_web::HttpServer::new(move || {
+        let handle = crate::provisioning::serve_stand_in(listener, move |c: &mut web::ServiceConfig| {
             let s = served.clone();
-            actix_web::App::new().service(web::scope("/sandbox/whm").configure(move |c| configure(c, s)))
+            c.service(web::scope("/sandbox/whm").configure(move |c| configure(c, s)));
         })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap_or_else(|e| panic!("listen: {e}"))
-        .run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        .unwrap_or_else(|e| panic!("serve: {e}"));
         let whm = Whm::new(&sandbox.base_url, &sandbox.user, &sandbox.token).unwrap_or_else(|e| panic!("Whm::new: {e}"));
         Running { sandbox, clock, whm, handle }
     }
