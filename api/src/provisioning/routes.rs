@@ -171,7 +171,7 @@ async fn my_cancellation(
 /// renewal. Nothing is written.
 #[utoipa::path(tag = "services", security(("bearer" = [])), params(("id" = String, Path, description = "Service id"), AccountHeader), request_body = ServiceChangeRequest,
     responses((status = 200, body = ServiceChangeQuote), (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "Not active, being cancelled, not billed per period, or past its due date", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not active, being cancelled, not billed per period, past its due date or paid more than a period ahead", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Not a plan it can move to, or an option or add-on that does not fit it", body = Problem, content_type = "application/problem+json")))]
 #[post("/services/{id}/change/quote")]
 async fn my_change_quote(
@@ -190,7 +190,7 @@ async fn my_change_quote(
 /// still waiting for payment is replaced (its invoice cancelled).
 #[utoipa::path(tag = "services", security(("bearer" = [])), params(("id" = String, Path, description = "Service id"), AccountHeader), request_body = ServiceChangeRequest,
     responses((status = 201, body = ServiceChange), (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "Not changeable now, the price differs from `expected_total_minor`, or a change is partly paid", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Not changeable now (as for the quote), the price differs from `expected_total_minor`, or a change is partly paid", body = Problem, content_type = "application/problem+json"),
               (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[post("/services/{id}/change")]
 async fn my_change(
