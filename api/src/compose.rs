@@ -12,6 +12,7 @@ pub fn registry() -> Registry<Deps> {
     crate::identity::jobs::register(&mut r);
     crate::commerce::jobs::register(&mut r);
     crate::billing::jobs::register(&mut r);
+    crate::payments::jobs::register(&mut r);
     crate::provisioning::jobs::register(&mut r);
     crate::notifications::jobs::register(&mut r);
     r

@@ -574,6 +574,7 @@ diesel::table! {
         config -> Nullable<Text>,
         items -> Nullable<Text>,
         period_paid_minor -> Nullable<BigInt>,
+        next_invoice_on -> Nullable<Date>,
     }
 }
 
@@ -638,6 +639,7 @@ diesel::table! {
         paid_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        autocharged_at -> Nullable<Timestamp>,
     }
 }
 
@@ -858,3 +860,4 @@ diesel::allow_tables_to_appear_in_same_query!(servers, order_items);
 diesel::allow_tables_to_appear_in_same_query!(servers, users);
 diesel::allow_tables_to_appear_in_same_query!(services, products);
 diesel::allow_tables_to_appear_in_same_query!(service_events, services);
+diesel::allow_tables_to_appear_in_same_query!(invoices, payment_methods);

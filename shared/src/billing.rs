@@ -552,6 +552,23 @@ pub struct BillingSettings {
     /// price) instead of going to the client's account credit at once.
     #[serde(default)]
     pub downgrades_at_renewal: bool,
+    /// Renewal invoices are issued this many days before a service falls due (0: on the day).
+    #[validate(range(min = 0, max = 90))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 90))]
+    #[serde(default = "renewal_days")]
+    pub renewal_days: u32,
+    /// A client's services falling due on the same day, in the same currency, are billed on one
+    /// renewal invoice instead of one invoice each.
+    #[serde(default = "consolidate")]
+    pub consolidate_renewals: bool,
+}
+
+fn renewal_days() -> u32 {
+    7
+}
+
+fn consolidate() -> bool {
+    true
 }
 
 fn prefix(v: &str) -> Result<(), validator::ValidationError> {
@@ -571,6 +588,8 @@ impl Default for BillingSettings {
             due_days: 7,
             payment_instructions: String::new(),
             downgrades_at_renewal: false,
+            renewal_days: renewal_days(),
+            consolidate_renewals: consolidate(),
         }
     }
 }

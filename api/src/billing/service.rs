@@ -135,6 +135,7 @@ pub fn issue_for_order_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailCont
         tax_lines: json(&order.tax_lines)?,
         tax_inclusive: order.tax_inclusive,
         reverse_charge: order.reverse_charge,
+        due_on: None,
     };
     issue_notified_in(conn, now, mail, draft, lines)
 }
@@ -169,14 +170,17 @@ pub struct Draft {
     pub tax_lines: String,
     pub tax_inclusive: bool,
     pub reverse_charge: bool,
+    /// When it is due; none: the settings' days after issue.
+    pub due_on: Option<NaiveDate>,
 }
 
 /// Writes and issues an invoice in the caller's transaction: seller and buyer frozen, the due
 /// date from the settings, and the next number of the year's gapless sequence (taken last, so
 /// the counter row is locked as briefly as the transaction allows).
 pub fn issue_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, lines: Vec<LineRow>) -> Result<InvoiceRow, ApiError> {
+    let due_on = draft.due_on;
     let id = insert_draft_in(conn, now, draft, lines)?;
-    stamp_in(conn, now, &Actor::default(), &id)
+    stamp_in(conn, now, &Actor::default(), &id, due_on)
 }
 
 /// Writes an invoice as a draft (no number; seller and buyer are taken when it is issued).
@@ -222,7 +226,7 @@ fn insert_draft_in(conn: &mut DbConn, now: DateTime<Utc>, draft: Draft, mut line
 /// Issues a draft in the caller's transaction: the seller and buyer as they are now, the bank
 /// instructions and due date from the settings, and the next number of the year's gapless
 /// sequence (taken last, so the counter row is locked as briefly as the transaction allows).
-fn stamp_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str) -> Result<InvoiceRow, ApiError> {
+fn stamp_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str, due_on: Option<NaiveDate>) -> Result<InvoiceRow, ApiError> {
     let row = store::find(conn, id)?.ok_or_else(|| ApiError::not_found("invoice"))?;
     let s = settings(conn)?;
     let seller = seller(conn, &s)?;
@@ -240,7 +244,7 @@ fn stamp_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, id: &str) -> R
             invoices::buyer.eq(json(&buyer)?),
             invoices::payment_instructions.eq(Some(s.payment_instructions.clone()).filter(|p| !p.trim().is_empty())),
             invoices::issued_at.eq(Some(at)),
-            invoices::due_on.eq(now.date_naive() + Duration::days(i64::from(s.due_days))),
+            invoices::due_on.eq(due_on.unwrap_or_else(|| now.date_naive() + Duration::days(i64::from(s.due_days)))),
             invoices::updated_at.eq(at),
         ))
         .execute(conn)?;
@@ -327,6 +331,7 @@ pub fn create_draft(
             tax_lines: json(&tax_lines)?,
             tax_inclusive: false,
             reverse_charge: false,
+            due_on: None,
         };
         let id = insert_draft_in(conn, now, draft, lines)?;
         audit::record(conn, now, actor, Event::new("invoice.drafted").account(&user.id).target("invoice", &id))?;
@@ -383,7 +388,7 @@ pub fn issue_draft(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, ac
         if lines == 0 {
             return Err(ApiError::field("lines", "add at least one line before issuing"));
         }
-        let row = stamp_in(conn, now, actor, id)?;
+        let row = stamp_in(conn, now, actor, id, None)?;
         if row.total_minor == 0 {
             mark_paid_in(conn, now, row)?;
         } else {
@@ -615,9 +620,9 @@ fn mark_paid_in(conn: &mut DbConn, now: DateTime<Utc>, row: InvoiceRow) -> Resul
     Ok(row)
 }
 
-/// What a paid invoice sets moving, in the paying transaction: its audit entry, and for an
-/// order's invoice the order's paid services (`commerce::service::order_paid_in`), which enqueue
-/// their own work in this same transaction.
+/// What a paid invoice sets moving, in the paying transaction: its audit entry, for an order's
+/// invoice the order's paid services (`commerce::service::order_paid_in`), which enqueue their
+/// own work in this same transaction, a plan change, or renewed services' new due dates.
 fn on_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, row: &InvoiceRow) -> Result<(), ApiError> {
     audit::record(
         conn,
@@ -630,19 +635,15 @@ fn on_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, row: &Invoic
     if let Some(order) = &row.order_id {
         crate::commerce::service::order_paid_in(conn, now, actor, order)?;
     }
-    if row.kind == InvoiceKind::Upgrade {
-        crate::provisioning::changes::invoice_paid_in(conn, now, actor, &row.id)?;
-    }
-    // An invoice that took over others' lines pays for their orders and changes too.
+    services_paid_in(conn, now, actor, row.kind, &row.id)?;
+    // An invoice that took over others' lines pays for their orders, changes and renewals too.
     let merged: Vec<(String, Option<String>, InvoiceKind)> =
         invoices::table.filter(invoices::merged_into.eq(&row.id)).select((invoices::id, invoices::order_id, invoices::kind)).load(conn)?;
     for (id, order, kind) in merged {
         if let Some(order) = order {
             crate::commerce::service::order_paid_in(conn, now, actor, &order)?;
         }
-        if kind == InvoiceKind::Upgrade {
-            crate::provisioning::changes::invoice_paid_in(conn, now, actor, &id)?;
-        }
+        services_paid_in(conn, now, actor, kind, &id)?;
     }
     if row.kind == InvoiceKind::AddFunds {
         store::credit_entry(
@@ -660,6 +661,15 @@ fn on_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, row: &Invoic
         )?;
     }
     Ok(())
+}
+
+/// A paid plan change is made; paid renewals move their services' due dates.
+fn services_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, kind: InvoiceKind, id: &str) -> Result<(), ApiError> {
+    match kind {
+        InvoiceKind::Upgrade => crate::provisioning::changes::invoice_paid_in(conn, now, actor, id),
+        InvoiceKind::Renewal => crate::provisioning::renewals::invoice_paid_in(conn, now, actor, id),
+        _ => Ok(()),
+    }
 }
 
 /// A client adds funds: an issued add-funds invoice for the amount (no tax: the credit is taxed
@@ -703,9 +713,10 @@ pub fn add_funds(
             tax_lines: "[]".into(),
             tax_inclusive: false,
             reverse_charge: false,
+            due_on: None,
         };
         let id = insert_draft_in(conn, now, draft, vec![line])?;
-        let row = stamp_in(conn, now, actor, &id)?;
+        let row = stamp_in(conn, now, actor, &id, None)?;
         notify_issued(conn, now, mail, &row)?;
         get(conn, &id, None)
     })
@@ -1053,9 +1064,10 @@ pub fn merge(
             tax_lines: json(&tax_lines)?,
             tax_inclusive: first.tax_inclusive,
             reverse_charge: first.reverse_charge,
+            due_on: None,
         };
         let id = insert_draft_in(conn, now, draft, lines)?;
-        let merged = stamp_in(conn, now, actor, &id)?;
+        let merged = stamp_in(conn, now, actor, &id, None)?;
         let reason = format!("merged into {}", merged.label());
         for row in &rows {
             diesel::update(invoices::table.find(&row.id))

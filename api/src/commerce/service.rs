@@ -171,6 +171,38 @@ pub fn tax_context(rules: &[TaxRule], settings: &CommerceSettings, buyer: &Buyer
     TaxContext { rules: applicable, inclusive: settings.tax_inclusive, exempt: buyer.exempt, reverse_charge }
 }
 
+/// Amounts taxed for an account as it stands now (its country, tax id, exemption), for the
+/// invoices Keel writes by itself (renewals, plan changes): each line's tax and total by
+/// `pricing::taxed`, and the invoice's tax breakdown.
+pub struct AccountTax {
+    pub lines: Vec<pricing::Taxed>,
+    pub tax_lines: Vec<keel_shared::cart::TaxLine>,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub inclusive: bool,
+    pub reverse_charge: bool,
+}
+
+pub fn tax_for_account(conn: &mut DbConn, account_id: &str, amounts: &[i64]) -> Result<AccountTax, ApiError> {
+    let buyer = Buyer::of_account(conn, account_id)?;
+    let rules = tax_rules(conn)?;
+    let settings = crate::catalog::service::settings(conn)?;
+    let tax = tax_context(&rules, &settings, &buyer, &mut Problems::new());
+    let lines: Vec<pricing::Taxed> = amounts.iter().map(|a| pricing::taxed(&tax, *a)).collect();
+    let mut by_rule = vec![0i64; tax.rules.len()];
+    for (i, v) in lines.iter().flat_map(|t| &t.taxes) {
+        by_rule[*i] += v;
+    }
+    Ok(AccountTax {
+        tax_lines: pricing::tax_lines(&tax, &by_rule),
+        tax_minor: lines.iter().map(|t| t.tax_minor).sum(),
+        total_minor: lines.iter().map(|t| t.total_minor).sum(),
+        inclusive: tax.inclusive,
+        reverse_charge: tax.reverse_charge && !tax.exempt,
+        lines,
+    })
+}
+
 /// The promo code's rule if it may be used now, else a problem on `promo_codes`.
 fn promo_rule(
     conn: &mut DbConn,

@@ -5,16 +5,17 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use keel_shared::billing::{AddPaymentMethod, Gateway, Invoice, PaymentMethod};
+use keel_shared::billing::{AddPaymentMethod, Gateway, Invoice, InvoiceKind, InvoiceStatus, PaymentMethod};
 
 use super::gateway::{CardVault, Charge, GatewayError, SaveCard};
 use crate::audit::{self, Actor, Event};
 use crate::billing::service::{self as billing, Receipt};
 use crate::db::{self, now_micros, DbConn, Pool};
+use crate::deps::Deps;
 use crate::error::ApiError;
 use crate::ids;
 use crate::notifications::outbox::MailContext;
-use crate::schema::{gateway_customers, payment_methods};
+use crate::schema::{gateway_customers, invoices, payment_methods};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = payment_methods)]
@@ -217,6 +218,31 @@ pub async fn remove(pool: &Pool, vault: &dyn CardVault, now: DateTime<Utc>, acto
     .await
 }
 
+/// What charging `card` for what is owed on `invoice` asks the gateway: one charge per invoice
+/// and amount paid so far, so a double click (or a retried task) charges once.
+fn charge_of(invoice: &Invoice, card: &MethodRow) -> Charge {
+    Charge {
+        invoice_id: invoice.id.to_string(),
+        customer_id: card.customer_id.clone(),
+        method_id: card.method_id.clone(),
+        amount_minor: invoice.balance_minor,
+        currency: invoice.currency,
+        idempotency_key: format!("keel-charge-{}-{}", invoice.id, invoice.paid_minor),
+    }
+}
+
+/// The card payment `payment` of what was owed on `invoice`, to record.
+fn receipt_of(invoice: &Invoice, payment: String) -> Receipt {
+    Receipt {
+        invoice_id: invoice.id.to_string(),
+        gateway: Gateway::Stripe,
+        external_id: Some(payment.clone()),
+        reference: payment,
+        amount_minor: invoice.balance_minor,
+        currency: invoice.currency.code().to_string(),
+    }
+}
+
 /// Pays what is owed on an invoice (`invoice_id`) with a saved card (`method`), now (off-session). A decline is a 409
 /// `payment_declined` with the gateway's message; the invoice stays open.
 pub async fn charge(
@@ -234,16 +260,7 @@ pub async fn charge(
         Ok((billing::payable(c, &inv, &acc)?, card))
     })
     .await?;
-    let req = Charge {
-        invoice_id: invoice.id.to_string(),
-        customer_id: card.customer_id.clone(),
-        method_id: card.method_id.clone(),
-        amount_minor: invoice.balance_minor,
-        currency: invoice.currency,
-        // One charge per invoice and amount paid so far: a double click charges once.
-        idempotency_key: format!("keel-charge-{}-{}", invoice.id, invoice.paid_minor),
-    };
-    let payment = vault.charge(req).await.map_err(|e| match e {
+    let payment = vault.charge(charge_of(&invoice, &card)).await.map_err(|e| match e {
         GatewayError::Refused(m) => ApiError::Conflict {
             code: "payment_declined",
             detail: format!("the card was not charged: {m}"),
@@ -251,14 +268,7 @@ pub async fn charge(
         },
         other => unavailable(other),
     })?;
-    let receipt = Receipt {
-        invoice_id: invoice.id.to_string(),
-        gateway: Gateway::Stripe,
-        external_id: Some(payment.clone()),
-        reference: payment,
-        amount_minor: invoice.balance_minor,
-        currency: invoice.currency.code().to_string(),
-    };
+    let receipt = receipt_of(&invoice, payment);
     let id = invoice_id.to_string();
     db::run(pool, move |c| {
         db::transaction(c, |c| {
@@ -267,4 +277,81 @@ pub async fn charge(
         })
     })
     .await
+}
+
+/// What the daily charge of due renewals did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Charged {
+    pub paid: usize,
+    pub declined: usize,
+    /// The gateway could not be reached: tried again on the next run.
+    pub deferred: usize,
+}
+
+/// Renewal invoices on or past their due date are charged to their client's default saved card
+/// (the daily task), once per invoice: each is claimed (`autocharged_at`) before the gateway is
+/// asked. A decline e-mails the client (`payment_failed`) and leaves the invoice open for them
+/// to pay; an unreachable gateway gives the claim back for the next run.
+pub fn charge_due_renewals(deps: &Deps, conn: &mut DbConn) -> Result<Charged, ApiError> {
+    let now = deps.clock.now();
+    let at = now_micros(now);
+    let mail = deps.mail();
+    let with_card = payment_methods::table.filter(payment_methods::is_default.eq(true)).select(payment_methods::account_id);
+    let due: Vec<(String, String)> = invoices::table
+        .filter(invoices::kind.eq(InvoiceKind::Renewal))
+        .filter(invoices::status.eq_any([InvoiceStatus::Unpaid, InvoiceStatus::PartiallyPaid, InvoiceStatus::Overdue]))
+        .filter(invoices::due_on.le(now.date_naive()))
+        .filter(invoices::autocharged_at.is_null())
+        .filter(invoices::account_id.eq_any(with_card))
+        .select((invoices::id, invoices::account_id))
+        .load(conn)?;
+    let mut done = Charged::default();
+    for (invoice_id, account) in due {
+        let claimed = diesel::update(invoices::table.find(&invoice_id).filter(invoices::autocharged_at.is_null()))
+            .set(invoices::autocharged_at.eq(Some(at)))
+            .execute(conn)?;
+        if claimed == 0 {
+            continue;
+        }
+        let invoice = billing::get(conn, &invoice_id, None)?;
+        let card: Option<MethodRow> = payment_methods::table
+            .filter(payment_methods::account_id.eq(&account))
+            .filter(payment_methods::is_default.eq(true))
+            .select(MethodRow::as_select())
+            .first(conn)
+            .optional()?;
+        let Some(card) = card.filter(|_| invoice.balance_minor > 0) else { continue };
+        let outcome = crate::outbound::block_on(deps.vault.charge(charge_of(&invoice, &card)));
+        let actor = Actor::default();
+        match outcome {
+            Ok(Ok(payment)) => {
+                let receipt = receipt_of(&invoice, payment);
+                db::transaction(conn, |c| billing::apply_payment_in(c, now, &mail, &actor, &receipt).map(drop))?;
+                done.paid += 1;
+            }
+            Ok(Err(GatewayError::Refused(why))) => {
+                db::transaction(conn, |c| {
+                    let row = crate::billing::store::find(c, &invoice_id)?.ok_or_else(|| ApiError::not_found("invoice"))?;
+                    super::service::tell_failed_in(c, now, &mail, &row, &why)?;
+                    audit::record(
+                        c,
+                        now,
+                        &actor,
+                        Event::new("payment.autocharge_declined").account(&row.account_id).target("invoice", &invoice_id).details(
+                            serde_json::json!({"number": row.number, "card": format!("{} …{}", card.brand, card.last4), "reason": why}),
+                        ),
+                    )
+                })?;
+                done.declined += 1;
+            }
+            Ok(Err(GatewayError::Unavailable(why))) | Err(why) => {
+                tracing::warn!(invoice = %invoice_id, error = %why, "renewal not charged: the card gateway cannot be reached; trying again next run");
+                diesel::update(invoices::table.find(&invoice_id))
+                    .set(invoices::autocharged_at.eq(None::<chrono::NaiveDateTime>))
+                    .execute(conn)?;
+                done.deferred += 1;
+            }
+        }
+    }
+    Ok(done)
 }

@@ -9,6 +9,7 @@
 //! sets moving happen in one transaction (`billing::service::apply_payment_in`).
 
 pub mod gateway;
+pub mod jobs;
 pub mod methods;
 pub mod razorpay;
 pub mod razorpay_sandbox;

@@ -287,23 +287,7 @@ fn decide(
             let Some(inv) = known(conn, &invoice_id)? else {
                 return Ok((EventOutcome::Unmatched, format!("a failed payment for no known invoice: {reason}"), None));
             };
-            let user = crate::accounts::users::find_user(conn, &inv.account_id)?;
-            let vars = serde_json::json!({
-                "first_name": user.first_name, "invoice_number": inv.label(), "reason": reason,
-                "amount": keel_shared::Money::new(inv.balance(), inv.currency()?).to_string(),
-            });
-            outbox::queue_email(
-                conn,
-                now,
-                mail,
-                Outgoing {
-                    to: &user.email,
-                    user_id: Some(&inv.account_id),
-                    template: "payment_failed",
-                    category: Category::Transactional,
-                    vars: &vars,
-                },
-            )?;
+            tell_failed_in(conn, now, mail, &inv, reason)?;
             Ok((EventOutcome::Failed, reason.clone(), Some(inv.id)))
         }
         Reported::Paid { payment_id, invoice_id, checkout_id, amount_minor, currency, expected_minor } => {
@@ -427,4 +411,32 @@ pub async fn refund(
         reason: body.reason.clone(),
     };
     db::run(pool, move |c| billing::record_refund(c, now, &actor, &refund)).await
+}
+
+/// E-mails the client that a payment of what is owed on `inv` failed, and why (`payment_failed`).
+pub fn tell_failed_in(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    inv: &invoices::InvoiceRow,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let user = crate::accounts::users::find_user(conn, &inv.account_id)?;
+    let vars = serde_json::json!({
+        "first_name": user.first_name, "invoice_number": inv.label(), "reason": reason,
+        "amount": keel_shared::Money::new(inv.balance(), inv.currency()?).to_string(),
+    });
+    outbox::queue_email(
+        conn,
+        now,
+        mail,
+        Outgoing {
+            to: &user.email,
+            user_id: Some(&inv.account_id),
+            template: "payment_failed",
+            category: Category::Transactional,
+            vars: &vars,
+        },
+    )
+    .map(drop)
 }

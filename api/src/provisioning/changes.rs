@@ -77,10 +77,7 @@ struct Priced {
     line: CartLine,
     items: Vec<PriceItem>,
     /// Tax per prorated line, and the invoice's tax lines.
-    taxed: Vec<pricing::Taxed>,
-    tax_lines: Vec<keel_shared::cart::TaxLine>,
-    tax_inclusive: bool,
-    reverse_charge: bool,
+    tax: crate::commerce::service::AccountTax,
 }
 
 /// Prices the change of `svc` to what `req` asks for, as of `now`.
@@ -198,20 +195,9 @@ fn price(conn: &mut DbConn, now: DateTime<Utc>, svc: &ServiceRow, req: &ServiceC
         field: None,
     })?;
 
-    let buyer = crate::commerce::service::Buyer::of_account(conn, &svc.account_id)?;
-    let rules = crate::commerce::service::tax_rules(conn)?;
-    let settings = crate::catalog::service::settings(conn)?;
-    let tax = crate::commerce::service::tax_context(&rules, &settings, &buyer, &mut Problems::new());
-    let taxed: Vec<pricing::Taxed> = proration.lines.iter().map(|l| pricing::taxed(&tax, l.amount_minor)).collect();
-    let tax_minor: i64 = taxed.iter().map(|t| t.tax_minor).sum();
-    let gross: i64 = taxed.iter().map(|t| t.total_minor).sum();
-    let mut by_rule = vec![0i64; tax.rules.len()];
-    for t in &taxed {
-        for (i, v) in &t.taxes {
-            by_rule[*i] += v;
-        }
-    }
-    let tax_lines = pricing::tax_lines(&tax, &by_rule);
+    let amounts: Vec<i64> = proration.lines.iter().map(|l| l.amount_minor).collect();
+    let tax = crate::commerce::service::tax_for_account(conn, &svc.account_id, &amounts)?;
+    let (tax_minor, gross) = (tax.tax_minor, tax.total_minor);
     let at_renewal = crate::billing::service::settings(conn)?.downgrades_at_renewal;
     let settlement = match gross {
         g if g > 0 => ChangeSettlement::Invoice,
@@ -232,7 +218,7 @@ fn price(conn: &mut DbConn, now: DateTime<Utc>, svc: &ServiceRow, req: &ServiceC
         credit_minor: if settlement == ChangeSettlement::Credit { -gross } else { 0 },
         settlement,
     };
-    Ok(Priced { quote, line, items, taxed, tax_lines, tax_inclusive: tax.inclusive, reverse_charge: tax.reverse_charge && !tax.exempt })
+    Ok(Priced { quote, line, items, tax })
 }
 
 /// What changing one of an account's services (`account`; any for the back office) would cost
@@ -385,7 +371,7 @@ fn invoice_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, svc: &S
         .proration
         .lines
         .iter()
-        .zip(&p.taxed)
+        .zip(&p.tax.lines)
         .enumerate()
         .map(|(i, (l, t)): (usize, (&ProratedLine, &pricing::Taxed))| LineRow {
             id: ids::new_id(),
@@ -415,9 +401,10 @@ fn invoice_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, svc: &S
         discount_minor: 0,
         tax_minor: p.quote.tax_minor,
         total_minor: p.quote.total_minor,
-        tax_lines: json(&p.tax_lines)?,
-        tax_inclusive: p.tax_inclusive,
-        reverse_charge: p.reverse_charge,
+        tax_lines: json(&p.tax.tax_lines)?,
+        tax_inclusive: p.tax.inclusive,
+        reverse_charge: p.tax.reverse_charge,
+        due_on: None,
     };
     Ok(crate::billing::service::issue_notified_in(conn, now, mail, draft, lines)?.id)
 }
@@ -589,6 +576,22 @@ pub fn apply_scheduled(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, A
         }
     }
     Ok(applied)
+}
+
+/// The plan and recurring price a downgrade waiting for the renewal on `on` gives the service,
+/// if one does: the renewal is invoiced at them.
+pub fn scheduled_on(conn: &mut DbConn, service_id: &str, on: chrono::NaiveDate) -> Result<Option<(String, i64)>, ApiError> {
+    let row: Option<ChangeRow> = service_changes::table
+        .filter(service_changes::service_id.eq(service_id))
+        .filter(service_changes::status.eq(ServiceChangeStatus::Scheduled.as_str()))
+        .filter(service_changes::effective_on.eq(on))
+        .select(ChangeRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(r) => Ok(Some((store::parse::<ServiceChangeQuote>(&r.quote, "change quote")?.product_name, r.to_recurring_minor))),
+        None => Ok(None),
+    }
 }
 
 fn one(conn: &mut DbConn, id: &str) -> Result<ServiceChange, ApiError> {

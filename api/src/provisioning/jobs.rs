@@ -1,6 +1,6 @@
 //! Provisioning's jobs and scheduled tasks: creating accounts, carrying out lifecycle actions
-//! later (cancellations; the billing run's suspensions), the servers' health checks, the daily
-//! usage sync and end-of-period cancellations.
+//! later (cancellations; the billing run's suspensions), renewal invoices, the servers' health
+//! checks, the daily usage sync and end-of-period cancellations.
 
 use serde::Deserialize;
 
@@ -18,6 +18,12 @@ pub fn register(r: &mut Registry<Deps>) {
         "*/5 * * * *",
         "Check every server's module connection; unhealthy servers take no new accounts and administrators are e-mailed",
         health,
+    );
+    r.task(
+        "provisioning.renewals",
+        "15 0 * * *",
+        "Invoice services whose next period starts within the billing settings' days ahead (one invoice per client and due date when renewals are consolidated)",
+        renewals,
     );
     r.task(
         "provisioning.daily",
@@ -51,6 +57,12 @@ fn action(ctx: &Deps, conn: &mut DbConn, p: ActionJob) -> JobResult {
 fn health(ctx: &Deps, conn: &mut DbConn, _: TaskRun) -> JobResult {
     let (checked, down) = service::check_all(ctx, conn)?;
     tracing::info!(checked, down, "servers checked");
+    Ok(Outcome::Done)
+}
+
+fn renewals(ctx: &Deps, conn: &mut DbConn, _: TaskRun) -> JobResult {
+    let issued = super::renewals::invoice_due(conn, ctx.clock.now(), &ctx.mail())?;
+    tracing::info!(issued, "renewal invoices issued");
     Ok(Outcome::Done)
 }
 

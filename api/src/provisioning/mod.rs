@@ -10,6 +10,7 @@ pub mod hetzner;
 pub mod hetzner_sandbox;
 pub mod jobs;
 pub mod module;
+pub mod renewals;
 pub mod routes;
 pub mod service;
 pub mod store;

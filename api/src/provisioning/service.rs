@@ -363,6 +363,7 @@ fn activate_in(conn: &mut DbConn, now: DateTime<Utc>, svc: &ServiceRow, ip: Opti
             services::status.eq(ServiceStatus::Active.as_str()),
             services::anchor_on.eq(Some(anchor)),
             services::next_due_on.eq(next),
+            services::next_invoice_on.eq(svc.next_invoice_on.or(next)),
             services::ip.eq(ip.map(str::to_string).or(svc.ip.clone())),
             services::last_error.eq(None::<String>),
             services::activated_at.eq(Some(at)),
@@ -915,6 +916,7 @@ pub fn perform(deps: &Deps, conn: &mut DbConn, actor: &Actor, id: &str, action: 
                         services::secret_sealed.eq(None::<String>),
                         services::terminated_at.eq(Some(at)),
                         services::next_due_on.eq(None::<chrono::NaiveDate>),
+                        services::next_invoice_on.eq(None::<chrono::NaiveDate>),
                         services::updated_at.eq(at),
                     ))
                     .execute(conn)?;
@@ -1080,6 +1082,7 @@ pub fn request_cancellation(
             });
         }
         store::event(conn, at, id, "cancellation", true, &format!("requested ({}): {}", req.when.as_str(), req.reason))?;
+        super::renewals::service_cancelled_in(conn, now, actor, id)?;
         if req.when == CancelWhen::Immediate {
             queue::enqueue(
                 conn,
@@ -1121,7 +1124,11 @@ pub fn update(deps: &Deps, conn: &mut DbConn, actor: &Actor, id: &str, body: &Se
         let svc = owned(conn, id, None)?;
         let at = now_micros(now);
         if let Some(day) = body.next_due_on {
-            diesel::update(services::table.find(id)).set(services::next_due_on.eq(Some(day))).execute(conn)?;
+            // Periods before a later due date are paid: they are not invoiced either.
+            let invoice_from = svc.next_invoice_on.map_or(day, |d| d.max(day));
+            diesel::update(services::table.find(id))
+                .set((services::next_due_on.eq(Some(day)), services::next_invoice_on.eq(Some(invoice_from))))
+                .execute(conn)?;
         }
         if let Some(price) = body.recurring_minor {
             diesel::update(services::table.find(id)).set(services::recurring_minor.eq(price)).execute(conn)?;

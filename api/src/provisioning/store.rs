@@ -115,6 +115,8 @@ pub struct ServiceRow {
     /// The recurring price's items (JSON `[PriceItem]`) once a change made them differ.
     pub items: Option<String>,
     pub period_paid_minor: Option<i64>,
+    /// The due date of the first period not invoiced yet (renewals).
+    pub next_invoice_on: Option<NaiveDate>,
 }
 
 impl ServiceRow {

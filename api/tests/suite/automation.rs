@@ -160,12 +160,16 @@ both_backends!(three_schedulers_for_a_week_run_each_daily_task_seven_times, |app
     assert_eq!(billing, 7, "and billing's");
     let provisioning: i64 = task_runs::table.filter(task_runs::task.eq("provisioning.daily")).count().get_result(&mut conn).unwrap();
     assert_eq!(provisioning, 7, "and provisioning's");
+    let renewals: i64 = task_runs::table.filter(task_runs::task.eq("provisioning.renewals")).count().get_result(&mut conn).unwrap();
+    assert_eq!(renewals, 7, "and the renewal invoicing");
+    let charges: i64 = task_runs::table.filter(task_runs::task.eq("payments.charge_renewals")).count().get_result(&mut conn).unwrap();
+    assert_eq!(charges, 7, "and the renewals' card charges");
     // Every five minutes, ticked hourly: one run per tick (a missed period runs once).
     let health: i64 = task_runs::table.filter(task_runs::task.eq("provisioning.health")).count().get_result(&mut conn).unwrap();
     assert_eq!(health, 7 * 24, "the health check once a tick (00:00 is due at the first)");
     let jobs_made: i64 = jobs::table.count().get_result(&mut conn).unwrap();
     assert_eq!(jobs_made as usize, *started.lock().unwrap(), "one job per run, no more");
-    assert_eq!(jobs_made, daily + identity + commerce + rates + billing + hourly + provisioning + health);
+    assert_eq!(jobs_made, daily + identity + commerce + rates + billing + hourly + provisioning + renewals + charges + health);
 });
 
 both_backends!(a_missed_period_runs_once_on_return, |app: TestApp| async move {
@@ -192,8 +196,10 @@ both_backends!(tasks_are_listed_and_rescheduled_by_admins, |app: TestApp| async 
             "email.retry_failed",
             "housekeeping",
             "identity.housekeeping",
+            "payments.charge_renewals",
             "provisioning.daily",
-            "provisioning.health"
+            "provisioning.health",
+            "provisioning.renewals"
         ]
     );
     assert!(res.body[4]["next_run_at"].is_string());

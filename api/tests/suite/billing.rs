@@ -927,40 +927,34 @@ both_backends!(open_invoices_of_one_client_merge_into_one, |app: TestApp| async 
     assert_eq!(audit.body["total"], 2, "{}", audit.text);
 });
 
+/// A client saves a card on the Stripe stand-in's page (`action`: `save`, or `save_declining`
+/// for one that declines charges) and its signed events are delivered: their outcomes.
+pub(crate) async fn save_card(app: &TestApp, token: &str, action: &str) -> Vec<String> {
+    let (_, sandbox) = standins::stripe();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = app.post_authed("/api/v1/payment-methods", token).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let url = res.body["redirect_url"].as_str().unwrap().to_string();
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Save card"), "{page}");
+    let before = sandbox.delivered().len();
+    let res =
+        http.post(&url).header("content-type", "application/x-www-form-urlencoded").body(format!("action={action}")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    futures_util::future::join_all(
+        sandbox.delivered()[before..]
+            .iter()
+            .map(|e| async move { deliver(app, &e.body, &e.signature).await.body["outcome"].as_str().unwrap_or("?").to_string() }),
+    )
+    .await
+}
+
 both_backends!(clients_save_cards_and_pay_with_them, config = with_stripe, |app: TestApp| async move {
     let ann = a_client().verified().create(&app).await;
     assert_eq!(app.get("/api/v1/payment-methods", Some(&ann.token)).await.body, json!([]));
     let (_, sandbox) = standins::stripe();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    // Saving a card: the gateway's page, then its signed events.
-    let save = |action: &'static str| {
-        let (app, http, sandbox, token) = (&app, &http, &sandbox, ann.token.clone());
-        async move {
-            let res = app.post_authed("/api/v1/payment-methods", &token).await;
-            assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-            let url = res.body["redirect_url"].as_str().unwrap().to_string();
-            let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
-            assert!(page.contains("Save card"), "{page}");
-            let before = sandbox.delivered().len();
-            let res = http
-                .post(&url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(format!("action={action}"))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status().as_u16(), 303);
-            let outcomes: Vec<String> = futures_util::future::join_all(
-                sandbox.delivered()[before..]
-                    .iter()
-                    .map(|e| async move { deliver(app, &e.body, &e.signature).await.body["outcome"].as_str().unwrap_or("?").to_string() }),
-            )
-            .await;
-            outcomes
-        }
-    };
-    assert_eq!(save("save").await, ["ignored", "ignored", "recorded"]);
-    save("save_declining").await;
+    assert_eq!(save_card(&app, &ann.token, "save").await, ["ignored", "ignored", "recorded"]);
+    save_card(&app, &ann.token, "save_declining").await;
     let cards = app.get("/api/v1/payment-methods", Some(&ann.token)).await.body;
     assert_eq!(cards.as_array().map(Vec::len), Some(2), "{cards}");
     assert_eq!(

@@ -23,3 +23,4 @@ mod identity;
 mod lists;
 mod migrations;
 mod provisioning;
+mod renewals;

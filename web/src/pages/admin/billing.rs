@@ -133,6 +133,8 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
     let due = RwSignal::new(settings.due_days.to_string());
     let instructions = RwSignal::new(settings.payment_instructions.clone());
     let at_renewal = RwSignal::new(settings.downgrades_at_renewal);
+    let renewal_days = RwSignal::new(settings.renewal_days.to_string());
+    let consolidate = RwSignal::new(settings.consolidate_renewals);
     let form = Form::new();
     let notice = RwSignal::new(None::<String>);
     let send = form.action(
@@ -146,6 +148,10 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
             form.errors.set([("due_days".to_string(), vec!["a whole number of days, 0 to 365".to_string()])].into());
             return;
         };
+        let Ok(renewal_days) = renewal_days.get_untracked().trim().parse::<u32>() else {
+            form.errors.set([("renewal_days".to_string(), vec!["a whole number of days, 0 to 90".to_string()])].into());
+            return;
+        };
         let body = BillingSettings {
             seller_name: name.get_untracked().trim().to_string(),
             seller_address: address.get_untracked().trim().to_string(),
@@ -154,6 +160,8 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
             due_days,
             payment_instructions: instructions.get_untracked().trim().to_string(),
             downgrades_at_renewal: at_renewal.get_untracked(),
+            renewal_days,
+            consolidate_renewals: consolidate.get_untracked(),
         };
         if form.check(&body) {
             send.dispatch_local(body);
@@ -175,6 +183,10 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
                 <Field label="Days to pay" name="due_days" kind="number" value=due errors=errors hint="From the day an invoice is issued."/>
             </div>
             {text_area("Bank transfer instructions", "payment_instructions", instructions, form, "Printed on unpaid invoices: account holder, IBAN, BIC. Empty: no bank transfers.")}
+            <div class="field-row">
+                <Field label="Renewal invoices, days ahead" name="renewal_days" kind="number" value=renewal_days errors=errors hint="A service's next period is invoiced this many days before it falls due."/>
+            </div>
+            <label class="check" data-testid="consolidate-renewals"><input type="checkbox" bind:checked=consolidate/>" One renewal invoice per client for services falling due on the same day"</label>
             <label class="check" data-testid="downgrades-at-renewal"><input type="checkbox" bind:checked=at_renewal/>" Downgrades wait for the renewal (no account credit for the rest of the period)"</label>
             <Submit pending=send.pending() label="Save settings" busy="Saving…"/>
         </form>
