@@ -1387,9 +1387,18 @@ async fn a_client_pays_an_invoice_in_the_stripe_sandbox() {
     h.wait_path("/admin/billing/settings").await;
     h.wait_css("[data-testid=billing-settings-form] #f-seller_name").await;
     h.fill("#f-payment_instructions", "IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX").await;
+    // Renewals: invoiced ten days ahead, one invoice per service.
+    h.fill("#f-renewal_days", "10").await;
+    h.click("[data-testid=consolidate-renewals] input").await;
     h.click("[data-testid=billing-settings-form] button[type=submit]").await;
     h.wait_text("[data-testid=billing-settings-form] [role=status]", "Billing settings saved").await;
     h.screenshot("billing-settings").await;
+    // Kept: the page loaded again shows them.
+    h.goto("/admin/billing/settings").await;
+    let days = h.wait_css("[data-testid=billing-settings-form] #f-renewal_days").await;
+    assert_eq!(days.prop("value").await.unwrap().as_deref(), Some("10"));
+    let consolidate = h.wait_css("[data-testid=consolidate-renewals] input").await;
+    assert_eq!(consolidate.prop("checked").await.unwrap().as_deref(), Some("false"));
     h.click_text(".sidebar button", "Log out").await;
     h.wait_path("/").await;
 
