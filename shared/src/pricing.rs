@@ -146,7 +146,11 @@ pub fn price_line(catalog: &Catalog, line: &CartLine, currency: Currency, at: &s
         push(&mut p, format!("{at}.domain"), format!("{} needs a domain: register one, transfer one or use one you own", product.name));
     }
     let Some(base) = catalog.price_in(&product.prices, line.cycle, currency) else {
-        push(&mut p, format!("{at}.cycle"), format!("{} is not offered {} in {currency}", product.name, line.cycle.label().to_lowercase()));
+        push(
+            &mut p,
+            format!("{at}.cycle"),
+            format!("{} is not offered {} in {currency}", product.name, line.cycle.label().to_ascii_lowercase()),
+        );
         return Err(p);
     };
     let renews = line.cycle.is_recurring();
@@ -247,7 +251,7 @@ pub fn price_line(catalog: &Catalog, line: &CartLine, currency: Currency, at: &s
             continue;
         };
         let Some(price) = catalog.price_in(&addon.prices, line.cycle, currency) else {
-            push(&mut p, field, format!("{} is not offered {} in {currency}", addon.name, line.cycle.label().to_lowercase()));
+            push(&mut p, field, format!("{} is not offered {} in {currency}", addon.name, line.cycle.label().to_ascii_lowercase()));
             continue;
         };
         items.push(QuoteItem {

@@ -5,7 +5,6 @@
 use keel_shared::access::{MemberPermission, Membership, Permission};
 use keel_shared::auth::{Me, Role, TokenResponse};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
@@ -109,7 +108,7 @@ pub fn provide_session() -> SessionCtx {
         ctx.ready.set(true);
         return ctx;
     }
-    spawn_local(async move {
+    crate::api::spawn_after_paint(async move {
         if let Ok(t) = crate::api::auth::refresh().await {
             ctx.set(t);
         }

@@ -22,6 +22,36 @@ use crate::session::SessionCtx;
 
 pub(crate) const BASE: &str = "/api/v1";
 
+/// Starts `fut` (a request the first screen does not wait for: the session's refresh, the
+/// catalog) once the browser has painted the frame the app's first render made, so the page is
+/// drawn before the requests start. A hidden tab paints no frames: then it starts after 200 ms.
+pub fn spawn_after_paint(fut: impl std::future::Future<Output = ()> + 'static) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Some(window) = web_sys::window() else {
+        return leptos::task::spawn_local(fut);
+    };
+    let once = Rc::new(Cell::new(Some(fut)));
+    let start = {
+        let once = once.clone();
+        move || {
+            if let Some(fut) = once.take() {
+                leptos::task::spawn_local(fut);
+            }
+        }
+    };
+    // A timeout set in the frame's animation callback runs after that frame is painted.
+    let after_frame = {
+        let (window, start) = (window.clone(), start.clone());
+        Closure::once_into_js(move || {
+            let _ = window.set_timeout_with_callback(Closure::once_into_js(start).unchecked_ref());
+        })
+    };
+    let _ = window.request_animation_frame(after_frame.unchecked_ref());
+    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(Closure::once_into_js(start).unchecked_ref(), 200);
+}
+
 /// Why a call failed, in the terms a page needs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientError {

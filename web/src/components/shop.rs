@@ -15,7 +15,6 @@ use std::sync::Arc;
 use keel_shared::catalog::{BillingCycle, Catalog, Price};
 use keel_shared::{Currency, Money};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use super::feedback::Loading;
@@ -29,7 +28,7 @@ use crate::cart::CartCtx;
 pub fn with_catalog(page: fn(Arc<Catalog>) -> AnyView) -> impl IntoView {
     let state = RwSignal::new(api::catalog::cached().map(Ok));
     if state.with_untracked(Option::is_none) {
-        spawn_local(async move {
+        api::spawn_after_paint(async move {
             let _ = state.try_set(Some(api::catalog::catalog().await));
         });
     }

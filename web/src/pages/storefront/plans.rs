@@ -177,7 +177,7 @@ fn card_html(out: &mut String, catalog: &Catalog, product: &Product, cycle: Bill
             let per_month = (p.cycle.months() > 1).then(|| format!("{}/mo", p.monthly_equivalent().display()));
             let note = match (per_month, saving) {
                 (Some(pm), Some(s)) => format!("{pm} billed yearly · save {s}%"),
-                (Some(pm), None) => format!("{pm} billed {}", p.cycle.label().to_lowercase()),
+                (Some(pm), None) => format!("{pm} billed {}", p.cycle.label().to_ascii_lowercase()),
                 _ if p.cycle == BillingCycle::Monthly => "billed monthly, cancel any time".to_string(),
                 _ => String::new(),
             };
