@@ -11,7 +11,7 @@ TRUNK := trunk build web/index.html --release --skip-version-check
 TRUNK_PORTAL := trunk build web/portal.html --release --skip-version-check --dist dist/portal --public-url /portal/
 TRUNK_ADMIN := trunk build web/admin.html --release --skip-version-check --dist dist/admin --public-url /admin/
 
-.PHONY: run test web setup setup-test openapi bench bench-lists bench-auth bench-http clean
+.PHONY: run test web setup setup-test openapi bench bench-lists bench-auth bench-http bench-lighthouse clean
 
 run: setup web
 	cargo build --release -p keel-api --bin keel
@@ -73,6 +73,12 @@ bench-http:
 	@scripts/setup --bench
 	cargo build --release -p keel-api --bin keel --bin keel-bench-bare
 	BENCH_PG=$(BENCH_PG) scripts/bench-http
+
+# Lighthouse's mobile audit of the storefront (release build, several runs): Performance, LCP,
+# FCP, CLS, TBT. See scripts/bench-lighthouse.
+bench-lighthouse: setup-test web
+	cargo build --release -p keel-api --bin keel
+	scripts/bench-lighthouse
 
 clean:
 	cargo clean
