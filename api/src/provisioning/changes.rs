@@ -475,7 +475,7 @@ fn apply_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, change_id: &st
 }
 
 /// Puts `amount` (nothing when not positive) on the service's account credit, with its reason.
-fn credit_in(
+pub(super) fn credit_in(
     conn: &mut DbConn,
     at: chrono::NaiveDateTime,
     actor: &Actor,

@@ -18,7 +18,7 @@ use keel_shared::provisioning::next_due_after;
 
 use super::store::{self, ServiceRow};
 use crate::audit::Actor;
-use crate::billing::store::{CreditRow, LineRow};
+use crate::billing::store::LineRow;
 use crate::db::{self, now_micros, DbConn};
 use crate::error::ApiError;
 use crate::ids;
@@ -191,21 +191,8 @@ pub fn invoice_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, inv
             false,
             &format!("{} paid for a service now {}: credited", row.label(), status.as_str()),
         )?;
-        if line.total_minor > 0 {
-            crate::billing::store::credit_entry(
-                conn,
-                &CreditRow {
-                    id: ids::new_id(),
-                    account_id: svc.account_id.clone(),
-                    currency: svc.currency.clone(),
-                    amount_minor: line.total_minor,
-                    reason: format!("Renewal on {} of a service that is {}", row.label(), status.as_str()),
-                    invoice_id: Some(row.id.clone()),
-                    created_by: actor.user_id.clone(),
-                    created_at: at,
-                },
-            )?;
-        }
+        let reason = format!("Renewal on {} of a service that is {}", row.label(), status.as_str());
+        super::changes::credit_in(conn, at, actor, &svc, line.total_minor, reason, Some(&row.id))?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! transaction); a downgrade happens at once with the unused difference as account credit, or
 //! waits for the renewal. Races leave one open change; nobody changes another's service.
 
-use crate::provisioning::{order_hosting, pay, product_id};
+use crate::provisioning::{order_hosting, order_paid, pay, product_id};
 use crate::support::{a_client, TestApp};
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
@@ -169,20 +169,9 @@ both_backends!(a_vps_upgrade_prorates_each_option_and_add_on_and_resizes_the_ser
     let option = |p: &Value, name: &str| p["options"].as_array().unwrap().iter().find(|o| o["name"] == name).unwrap().clone();
     let value = |o: &Value, label: &str| o["values"].as_array().unwrap().iter().find(|v| v["label"] == label).unwrap()["id"].clone();
     let location = option(&small, "Location");
-    let res = app
-        .request(
-            TestRequest::post()
-                .uri("/api/v1/checkout")
-                .insert_header(("authorization", format!("Bearer {}", ann.token)))
-                .insert_header(("idempotency-key", "vps-change"))
-                .set_json(json!({"lines": [{"product_id": small["id"], "cycle": "monthly",
-                                            "options": [{"option_id": location["id"], "value_id": value(&location, "Helsinki")}]}]})),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let id = res.body["items"][0]["service_ids"][0].as_str().unwrap().to_string();
-    let list = app.get(&format!("/api/v1/invoices?order_id={}", res.body["id"].as_str().unwrap()), Some(&ann.token)).await;
-    pay(&app, &admin.token, list.body["items"][0]["id"].as_str().unwrap()).await;
+    let lines = json!([{"product_id": small["id"], "cycle": "monthly",
+                        "options": [{"option_id": location["id"], "value_id": value(&location, "Helsinki")}]}]);
+    let id = order_paid(&app, &ann.token, &admin.token, "vps-change", lines).await;
     app.drain();
     let svc = app.get(&format!("/api/v1/services/{id}"), Some(&ann.token)).await;
     assert_eq!((svc.body["status"].as_str(), svc.body["package"].as_str()), (Some("active"), Some("cx22")), "{}", svc.text);

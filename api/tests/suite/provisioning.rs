@@ -15,17 +15,15 @@ pub(crate) async fn product_id(app: &TestApp, slug: &str) -> String {
     res.body["products"].as_array().unwrap().iter().find(|p| p["slug"] == slug).unwrap()["id"].as_str().unwrap().to_string()
 }
 
-/// Orders a Shared Starter plan for each of `domains` and answers (order, invoice id).
-pub(crate) async fn order_hosting(app: &TestApp, token: &str, domains: &[&str]) -> (Value, String) {
-    let plan = product_id(app, "shared-starter").await;
-    let lines: Vec<Value> =
-        domains.iter().map(|d| json!({"product_id": plan, "cycle": "monthly", "domain": {"action": "existing", "name": d}})).collect();
+/// Checks out `lines` for the client signed in with `token` (`key`: the Idempotency-Key) and
+/// answers (order, its invoice's id).
+pub(crate) async fn checkout(app: &TestApp, token: &str, key: &str, lines: Value) -> (Value, String) {
     let res = app
         .request(
             TestRequest::post()
                 .uri("/api/v1/checkout")
                 .insert_header(("authorization", format!("Bearer {token}")))
-                .insert_header(("idempotency-key", format!("order-{}", domains[0])))
+                .insert_header(("idempotency-key", key.to_string()))
                 .set_json(json!({"lines": lines})),
         )
         .await;
@@ -34,6 +32,21 @@ pub(crate) async fn order_hosting(app: &TestApp, token: &str, domains: &[&str]) 
     let list = app.get(&format!("/api/v1/invoices?order_id={}", order["id"].as_str().unwrap()), Some(token)).await;
     let invoice = list.body["items"][0]["id"].as_str().unwrap().to_string();
     (order, invoice)
+}
+
+/// Checks out `lines` and pays the invoice as staff (`admin`): the first service's id.
+pub(crate) async fn order_paid(app: &TestApp, token: &str, admin: &str, key: &str, lines: Value) -> String {
+    let (order, invoice) = checkout(app, token, key, lines).await;
+    pay(app, admin, &invoice).await;
+    order["items"][0]["service_ids"][0].as_str().unwrap().to_string()
+}
+
+/// Orders a Shared Starter plan for each of `domains` and answers (order, invoice id).
+pub(crate) async fn order_hosting(app: &TestApp, token: &str, domains: &[&str]) -> (Value, String) {
+    let plan = product_id(app, "shared-starter").await;
+    let lines: Vec<Value> =
+        domains.iter().map(|d| json!({"product_id": plan, "cycle": "monthly", "domain": {"action": "existing", "name": d}})).collect();
+    checkout(app, token, &format!("order-{}", domains[0]), json!(lines)).await
 }
 
 /// Pays an invoice in full by bank transfer, as staff.
@@ -464,20 +477,8 @@ both_backends!(a_paid_vps_is_a_hetzner_cloud_server_in_the_chosen_location, |app
     let vps = catalog.body["products"].as_array().unwrap().iter().find(|p| p["slug"] == "vps-2").unwrap().clone();
     let location = vps["options"].as_array().unwrap().iter().find(|o| o["name"] == "Location").unwrap();
     let helsinki = location["values"].as_array().unwrap().iter().find(|v| v["label"] == "Helsinki").unwrap()["id"].clone();
-    let res = app
-        .request(
-            TestRequest::post()
-                .uri("/api/v1/checkout")
-                .insert_header(("authorization", format!("Bearer {}", ann.token)))
-                .insert_header(("idempotency-key", "vps-1"))
-                .set_json(json!({"lines": [{"product_id": vps["id"], "cycle": "monthly",
-                                            "options": [{"option_id": location["id"], "value_id": helsinki}]}]})),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let id = res.body["items"][0]["service_ids"][0].as_str().unwrap().to_string();
-    let list = app.get(&format!("/api/v1/invoices?order_id={}", res.body["id"].as_str().unwrap()), Some(&ann.token)).await;
-    pay(&app, &admin.token, list.body["items"][0]["id"].as_str().unwrap()).await;
+    let lines = json!([{"product_id": vps["id"], "cycle": "monthly", "options": [{"option_id": location["id"], "value_id": helsinki}]}]);
+    let id = order_paid(&app, &ann.token, &admin.token, "vps-1", lines).await;
     app.drain();
 
     let svc = app.get(&format!("/api/v1/services/{id}"), Some(&ann.token)).await;

@@ -3,7 +3,7 @@
 //! their due dates on one period. A period is invoiced once however often or concurrently the
 //! task runs; a cancellation request cancels the renewal invoice that bills only that service.
 
-use crate::provisioning::{order_hosting, pay, product_id};
+use crate::provisioning::{order_hosting, order_paid, pay, product_id};
 use crate::support::{a_client, TestApp};
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
@@ -227,20 +227,8 @@ both_backends!(
         let ann = a_client().verified().create(&app).await;
         // A Business plan, then a downgrade to Starter that waits for 12-23.
         let business = product_id(&app, "shared-business").await;
-        let res = app
-            .request(
-                TestRequest::post()
-                    .uri("/api/v1/checkout")
-                    .insert_header(("authorization", format!("Bearer {}", ann.token)))
-                    .insert_header(("idempotency-key", "business-1"))
-                    .set_json(json!({"lines": [{"product_id": business, "cycle": "monthly",
-                                           "domain": {"action": "existing", "name": "big.example.com"}}]})),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-        let id = res.body["items"][0]["service_ids"][0].as_str().unwrap().to_string();
-        let list = app.get(&format!("/api/v1/invoices?order_id={}", res.body["id"].as_str().unwrap()), Some(&ann.token)).await;
-        pay(&app, &admin.token, list.body["items"][0]["id"].as_str().unwrap()).await;
+        let lines = json!([{"product_id": business, "cycle": "monthly", "domain": {"action": "existing", "name": "big.example.com"}}]);
+        let id = order_paid(&app, &ann.token, &admin.token, "business-1", lines).await;
         app.drain();
         let starter = product_id(&app, "shared-starter").await;
         let res = app.post_json_authed(&format!("/api/v1/services/{id}/change"), &ann.token, json!({"product_id": starter})).await;
