@@ -89,9 +89,16 @@ fn invoice_group_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, g
         let Some(from) = svc.next_invoice_on else { continue };
         let cycle = svc.cycle()?;
         let next = next_due_after(svc.anchor_on.unwrap_or(from), cycle, from);
-        let claimed = diesel::update(services::table.find(&svc.id).filter(services::next_invoice_on.eq(from)))
-            .set(services::next_invoice_on.eq(next))
-            .execute(conn)?;
+        // Still due, billed and not being cancelled: a cancellation that raced the task wins.
+        let claimed = diesel::update(
+            services::table
+                .find(&svc.id)
+                .filter(services::next_invoice_on.eq(from))
+                .filter(services::status.eq_any(BILLED))
+                .filter(services::cancel_when.is_null()),
+        )
+        .set(services::next_invoice_on.eq(next))
+        .execute(conn)?;
         let Some(next) = next.filter(|_| claimed == 1) else { continue };
         // A downgrade that waits for this renewal sets its price.
         let (plan, price) = match super::changes::scheduled_on(conn, &svc.id, from)? {
