@@ -561,12 +561,17 @@ pub struct BillingSettings {
     /// renewal invoice instead of one invoice each.
     #[serde(default = "consolidate")]
     pub consolidate_renewals: bool,
+    /// A renewal invoice is paid from the client's account credit, as far as it goes, when it is
+    /// issued.
+    #[serde(default = "consolidate")]
+    pub renewals_use_credit: bool,
 }
 
 fn renewal_days() -> u32 {
     7
 }
 
+/// On unless set otherwise (settings saved before the field existed).
 fn consolidate() -> bool {
     true
 }
@@ -590,6 +595,7 @@ impl Default for BillingSettings {
             downgrades_at_renewal: false,
             renewal_days: renewal_days(),
             consolidate_renewals: consolidate(),
+            renewals_use_credit: consolidate(),
         }
     }
 }

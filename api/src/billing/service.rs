@@ -757,6 +757,44 @@ pub fn payable(conn: &mut DbConn, id: &str, account: &str) -> Result<Invoice, Ap
     Ok(inv)
 }
 
+/// Pays what an invoice's account credit covers of its balance, in the caller's transaction:
+/// the credit entry and the payment (and, when that pays it, what payment sets moving). Answers
+/// how much was taken (0: no credit in the invoice's currency).
+pub fn apply_credit_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, actor: &Actor, id: &str) -> Result<i64, ApiError> {
+    let row = store::lock(conn, id, now_micros(now))?;
+    let available = store::credit_balance(conn, &row.account_id, &row.currency)?;
+    let take = available.min(row.balance());
+    if take <= 0 {
+        return Ok(0);
+    }
+    let taken = store::credit_entry(
+        conn,
+        &CreditRow {
+            id: ids::new_id(),
+            account_id: row.account_id.clone(),
+            currency: row.currency.clone(),
+            amount_minor: -take,
+            reason: format!("Applied to {}", row.label()),
+            invoice_id: Some(row.id.clone()),
+            created_by: actor.user_id.clone(),
+            created_at: now_micros(now),
+        },
+    )?;
+    if !taken {
+        return Err(ApiError::internal("credit balance moved under a locked invoice"));
+    }
+    let receipt = Receipt {
+        invoice_id: row.id.clone(),
+        gateway: Gateway::Credit,
+        external_id: None,
+        reference: "account credit".into(),
+        amount_minor: take,
+        currency: row.currency.clone(),
+    };
+    apply_payment_in(conn, now, mail, actor, &receipt)?;
+    Ok(take)
+}
+
 /// Pays what the account's credit covers of an invoice, in one transaction with the ledger
 /// entry. No credit in the invoice's currency: 422 naming `gateway`.
 pub fn pay_from_credit(
@@ -771,37 +809,10 @@ pub fn pay_from_credit(
         if payable(conn, id, account)?.kind == InvoiceKind::AddFunds {
             return Err(ApiError::field("gateway", "funds are added by card or bank transfer, not from credit"));
         }
-        let row = store::lock(conn, id, now_micros(now))?;
-        let available = store::credit_balance(conn, account, &row.currency)?;
-        let take = available.min(row.balance());
-        if take <= 0 {
-            return Err(ApiError::field("gateway", format!("there is no account credit in {} to pay with", row.currency)));
+        if apply_credit_in(conn, now, mail, actor, id)? == 0 {
+            let currency = store::find(conn, id)?.map(|r| r.currency).unwrap_or_default();
+            return Err(ApiError::field("gateway", format!("there is no account credit in {currency} to pay with")));
         }
-        let taken = store::credit_entry(
-            conn,
-            &CreditRow {
-                id: ids::new_id(),
-                account_id: account.to_string(),
-                currency: row.currency.clone(),
-                amount_minor: -take,
-                reason: format!("Applied to {}", row.label()),
-                invoice_id: Some(row.id.clone()),
-                created_by: actor.user_id.clone(),
-                created_at: now_micros(now),
-            },
-        )?;
-        if !taken {
-            return Err(ApiError::internal("credit balance moved under a locked invoice"));
-        }
-        let receipt = Receipt {
-            invoice_id: row.id.clone(),
-            gateway: Gateway::Credit,
-            external_id: None,
-            reference: "account credit".into(),
-            amount_minor: take,
-            currency: row.currency.clone(),
-        };
-        apply_payment_in(conn, now, mail, actor, &receipt)?;
         get(conn, id, None)
     })
 }

@@ -6,7 +6,8 @@
 //! A service's `next_invoice_on` is the due date of the first period not invoiced yet. It moves
 //! on one cycle in the transaction that writes the period's invoice line, claimed by a
 //! conditional update, so a period is invoiced once however often, or however concurrently, the
-//! task runs. Paying the invoice moves the service's `next_due_on` to the end of the period
+//! task runs. A new renewal invoice is paid from the client's account credit as far as it goes
+//! (a setting, on by default). Paying the invoice moves the service's `next_due_on` to the end of the period
 //! (`invoice_paid_in`, called by billing in the paying transaction). A renewal invoice that staff
 //! cancel is not made again; a client's cancellation request cancels the unpaid renewal
 //! invoices that bill nothing else.
@@ -51,7 +52,7 @@ pub fn invoice_due(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext) ->
         }
         let mut wrote = 0;
         for group in groups(due, settings.consolidate_renewals) {
-            if db::transaction(conn, |conn| invoice_group_in(conn, now, mail, &group))? {
+            if db::transaction(conn, |conn| invoice_group_in(conn, now, mail, &group, settings.renewals_use_credit))? {
                 wrote += 1;
             }
         }
@@ -81,8 +82,15 @@ fn groups(due: Vec<ServiceRow>, consolidate: bool) -> Vec<Vec<ServiceRow>> {
 }
 
 /// Claims each service's next period (moving `next_invoice_on` on) and issues one invoice for
-/// the periods claimed, in the caller's transaction. False when another run claimed them all.
-fn invoice_group_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, group: &[ServiceRow]) -> Result<bool, ApiError> {
+/// the periods claimed, in the caller's transaction, paid from the client's credit as far as it
+/// goes (`use_credit`). False when another run claimed them all.
+fn invoice_group_in(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    mail: &MailContext,
+    group: &[ServiceRow],
+    use_credit: bool,
+) -> Result<bool, ApiError> {
     let at = now_micros(now);
     let mut lines: Vec<LineRow> = Vec::with_capacity(group.len());
     for svc in group {
@@ -148,6 +156,9 @@ fn invoice_group_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, g
     let services: Vec<(String, Option<NaiveDate>, Option<NaiveDate>)> =
         lines.iter().map(|l| (l.service_id.clone().unwrap_or_default(), l.period_from, l.period_to)).collect();
     let invoice = crate::billing::service::issue_notified_in(conn, now, mail, draft, lines)?;
+    if use_credit && invoice.status.is_open() {
+        crate::billing::service::apply_credit_in(conn, now, mail, &Actor::default(), &invoice.id)?;
+    }
     for (id, from, to) in services {
         let period = match (from, to) {
             (Some(f), Some(t)) => format!("{f} to {t}"),

@@ -298,3 +298,52 @@ both_backends!(due_renewals_are_charged_to_the_default_saved_card_once_and_a_dec
         .unwrap();
     assert_eq!(payments, 1);
 });
+
+both_backends!(account_credit_pays_renewals_as_far_as_it_goes_unless_the_shop_says_otherwise, |app: TestApp| async move {
+    let admin = crate::support::the_admin(&app).await;
+    let credit = |id: &str, amount: i64| {
+        let (app, admin, path) = (&app, admin.token.clone(), format!("/api/v1/admin/clients/{id}/credit"));
+        async move {
+            let res = app.post_json_authed(&path, &admin, json!({"amount_minor": amount, "currency": "USD", "reason": "Goodwill"})).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        }
+    };
+    let balance = |token: String| {
+        let app = &app;
+        async move { app.get("/api/v1/credit", Some(&token)).await.body["balances"][0]["balance_minor"].as_i64() }
+    };
+    // Ann has two services and $6.00 of credit; Bob one and $10.00; Carl one and $10.00.
+    let ann = a_client().verified().create(&app).await;
+    let bob = a_client().verified().create(&app).await;
+    let carl = a_client().verified().create(&app).await;
+    services_of(&app, &admin.token, &ann.token, &["ann-credit.example.com", "ann-credit2.example.com"]).await;
+    let bobs = services_of(&app, &admin.token, &bob.token, &["bob-credit.example.com"]).await;
+    credit(&ann.id, 600).await;
+    credit(&bob.id, 1000).await;
+
+    app.clock.advance(Duration::days(23));
+    assert_eq!(renew(&app), 2);
+    // Ann's $9.98 invoice takes her $6.00; Bob's $4.99 is paid and his service renewed at once.
+    let anns = renewal_invoices(&app, &ann.id);
+    let inv = app.get(&format!("/api/v1/admin/invoices/{}", anns[0].0), Some(&app.admin_token().await)).await;
+    assert_eq!((inv.body["status"].as_str(), inv.body["paid_minor"].as_i64()), (Some("partially_paid"), Some(600)), "{}", inv.text);
+    assert_eq!(inv.body["balance_minor"], 398);
+    assert_eq!(balance(signed_in(&app, &ann.email).await).await, Some(0));
+    assert_eq!(renewal_invoices(&app, &bob.id)[0].1, "paid");
+    assert_eq!(balance(signed_in(&app, &bob.email).await).await, Some(501));
+    assert_eq!(next_dates(&app, &bobs[0]), (day("2027-01-23"), day("2027-01-23")));
+
+    // With the setting off, Carl's credit waits for him to use it.
+    let admin_token = app.admin_token().await;
+    let mut settings = app.get("/api/v1/admin/billing/settings", Some(&admin_token)).await.body;
+    settings["renewals_use_credit"] = json!(false);
+    app.put_json("/api/v1/admin/billing/settings", &admin_token, settings).await;
+    let carl_token = signed_in(&app, &carl.email).await;
+    services_of(&app, &admin_token, &carl_token, &["carl-credit.example.com"]).await;
+    let path = format!("/api/v1/admin/clients/{}/credit", carl.id);
+    app.post_json_authed(&path, &admin_token, json!({"amount_minor": 1000, "currency": "USD", "reason": "Goodwill"})).await;
+    app.clock.advance(Duration::days(30));
+    assert!(renew(&app) >= 1);
+    assert_eq!(renewal_invoices(&app, &carl.id)[0].1, "unpaid");
+    assert_eq!(balance(signed_in(&app, &carl.email).await).await, Some(1000));
+});

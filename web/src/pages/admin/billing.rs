@@ -135,6 +135,7 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
     let at_renewal = RwSignal::new(settings.downgrades_at_renewal);
     let renewal_days = RwSignal::new(settings.renewal_days.to_string());
     let consolidate = RwSignal::new(settings.consolidate_renewals);
+    let use_credit = RwSignal::new(settings.renewals_use_credit);
     let form = Form::new();
     let notice = RwSignal::new(None::<String>);
     let send = form.action(
@@ -162,6 +163,7 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
             downgrades_at_renewal: at_renewal.get_untracked(),
             renewal_days,
             consolidate_renewals: consolidate.get_untracked(),
+            renewals_use_credit: use_credit.get_untracked(),
         };
         if form.check(&body) {
             send.dispatch_local(body);
@@ -187,6 +189,7 @@ fn SettingsForm(settings: BillingSettings, session: SessionCtx) -> impl IntoView
                 <Field label="Renewal invoices, days ahead" name="renewal_days" kind="number" value=renewal_days errors=errors hint="A service's next period is invoiced this many days before it falls due."/>
             </div>
             <label class="check" data-testid="consolidate-renewals"><input type="checkbox" bind:checked=consolidate/>" One renewal invoice per client for services falling due on the same day"</label>
+            <label class="check" data-testid="renewals-use-credit"><input type="checkbox" bind:checked=use_credit/>" Pay renewal invoices from the client's account credit when they are issued"</label>
             <label class="check" data-testid="downgrades-at-renewal"><input type="checkbox" bind:checked=at_renewal/>" Downgrades wait for the renewal (no account credit for the rest of the period)"</label>
             <Submit pending=send.pending() label="Save settings" busy="Saving…"/>
         </form>
