@@ -450,6 +450,11 @@ fn apply_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, change_id: &st
         ))
         .execute(conn)?;
     store::event(conn, at, &svc.id, "change", true, &format!("{} → {}", quote.from_product_name, quote.product_name))?;
+    // A renewal already invoiced at the old price is invoiced again at the new one (a downgrade
+    // that waited for the renewal was invoiced at its price already).
+    if row.settlement != ChangeSettlement::AtRenewal.as_str() {
+        super::renewals::service_changed_in(conn, now, actor, &svc.id)?;
+    }
     // The control panel gets the new plan's package by a job (queued in this transaction).
     let package: Option<String> = products::table.find(&row.to_product_id).select(products::package).first(conn)?;
     if let (Some(package), Some(_), Some(_)) = (package, &svc.server_id, &svc.username) {

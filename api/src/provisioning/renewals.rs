@@ -219,26 +219,44 @@ pub fn invoice_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, inv
 /// nothing paid that bill only this service are cancelled. One shared with other services
 /// stays for staff to correct. Answers how many were cancelled.
 pub fn service_cancelled_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, service_id: &str) -> Result<usize, ApiError> {
-    let open: Vec<String> = invoices::table
+    Ok(withdraw_in(conn, now, actor, service_id, "The service is being cancelled")?.len())
+}
+
+/// A service's plan changed, in the change's transaction: a renewal invoiced at the old price
+/// with nothing paid, billing only this service, is cancelled and its period invoiced again at
+/// the new price by the next run. One shared with other services stays as it is.
+pub fn service_changed_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, service_id: &str) -> Result<(), ApiError> {
+    let periods = withdraw_in(conn, now, actor, service_id, "The plan changed: invoiced again at the new price")?;
+    if let Some(first) = periods.into_iter().min() {
+        diesel::update(services::table.find(service_id).filter(services::next_invoice_on.gt(first)))
+            .set(services::next_invoice_on.eq(Some(first)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Cancels the service's open renewal invoices with nothing paid that bill only this service:
+/// answers the periods (their first days) they billed.
+fn withdraw_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, service_id: &str, reason: &str) -> Result<Vec<NaiveDate>, ApiError> {
+    let open: Vec<(String, Option<NaiveDate>)> = invoices::table
         .inner_join(invoice_lines::table)
         .filter(invoice_lines::service_id.eq(service_id))
         .filter(invoices::kind.eq(InvoiceKind::Renewal))
         .filter(invoices::status.eq_any([InvoiceStatus::Unpaid, InvoiceStatus::Overdue]))
         .filter(invoices::paid_minor.eq(0))
-        .select(invoices::id)
-        .distinct()
+        .select((invoices::id, invoice_lines::period_from))
         .load(conn)?;
-    let mut cancelled = 0;
-    for id in open {
+    let mut periods = Vec::new();
+    for (id, from) in open {
         let others: i64 = invoice_lines::table
             .filter(invoice_lines::invoice_id.eq(&id))
             .filter(invoice_lines::service_id.ne(service_id).or(invoice_lines::service_id.is_null()))
             .count()
             .get_result(conn)?;
         if others == 0 {
-            crate::billing::service::cancel_in(conn, now, actor, &id, "The service is being cancelled")?;
-            cancelled += 1;
+            crate::billing::service::cancel_in(conn, now, actor, &id, reason)?;
+            periods.extend(from);
         }
     }
-    Ok(cancelled)
+    Ok(periods)
 }

@@ -347,3 +347,29 @@ both_backends!(account_credit_pays_renewals_as_far_as_it_goes_unless_the_shop_sa
     assert_eq!(renewal_invoices(&app, &carl.id)[0].1, "unpaid");
     assert_eq!(balance(signed_in(&app, &carl.email).await).await, Some(1000));
 });
+
+both_backends!(an_upgrade_after_the_renewal_was_invoiced_has_it_invoiced_again_at_the_new_price, |app: TestApp| async move {
+    let admin = crate::support::the_admin(&app).await;
+    let ann = a_client().verified().create(&app).await;
+    let id = services_of(&app, &admin.token, &ann.token, &["grows.example.com"]).await.remove(0);
+    app.clock.advance(Duration::days(23));
+    assert_eq!(renew(&app), 1);
+    let old = renewal_invoices(&app, &ann.id).remove(0);
+    assert_eq!((old.1.as_str(), old.2), ("unpaid", 499));
+    // Seven days before the renewal Ann moves to Business and pays the prorated difference.
+    let token = signed_in(&app, &ann.email).await;
+    let business = product_id(&app, "shared-business").await;
+    let res = app.post_json_authed(&format!("/api/v1/services/{id}/change"), &token, json!({"product_id": business})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    pay(&app, &app.admin_token().await, res.body["invoice_id"].as_str().unwrap()).await;
+    // The renewal at Starter's price is withdrawn; the next run bills the period at Business's.
+    let invoices = renewal_invoices(&app, &ann.id);
+    assert_eq!(invoices[0].1, "cancelled", "{invoices:?}");
+    assert_eq!(next_dates(&app, &id), (day("2026-12-23"), day("2026-12-23")));
+    assert_eq!(renew(&app), 1);
+    let invoices = renewal_invoices(&app, &ann.id);
+    assert_eq!((invoices[1].1.as_str(), invoices[1].2), ("unpaid", 999), "{invoices:?}");
+    let inv = app.get(&format!("/api/v1/invoices/{}", invoices[1].0), Some(&token)).await;
+    assert_eq!(inv.body["lines"][0]["description"], "Business (Monthly) — grows.example.com", "{}", inv.text);
+    assert_eq!(inv.body["lines"][0]["period_from"], "2026-12-23");
+});
