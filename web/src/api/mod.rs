@@ -23,8 +23,9 @@ use crate::session::SessionCtx;
 pub(crate) const BASE: &str = "/api/v1";
 
 /// Starts `fut` (a request the first screen does not wait for: the session's refresh, the
-/// catalog) once the browser has painted the frame the app's first render made, so the page is
-/// drawn before the requests start. A hidden tab paints no frames: then it starts after 200 ms.
+/// catalog) once the browser has shown the frame the app's first render made (two animation
+/// frames on), so the page is drawn before the requests start. A hidden tab paints no frames:
+/// then it starts after 200 ms.
 pub fn spawn_after_paint(fut: impl std::future::Future<Output = ()> + 'static) {
     use std::cell::Cell;
     use std::rc::Rc;
@@ -41,14 +42,21 @@ pub fn spawn_after_paint(fut: impl std::future::Future<Output = ()> + 'static) {
             }
         }
     };
-    // A timeout set in the frame's animation callback runs after that frame is painted.
-    let after_frame = {
+    // The next frame's animation callback runs once the first frame was presented; a timeout
+    // set there runs after that frame's own rendering.
+    let after_frames = {
         let (window, start) = (window.clone(), start.clone());
         Closure::once_into_js(move || {
-            let _ = window.set_timeout_with_callback(Closure::once_into_js(start).unchecked_ref());
+            let next = {
+                let window = window.clone();
+                Closure::once_into_js(move || {
+                    let _ = window.set_timeout_with_callback(Closure::once_into_js(start).unchecked_ref());
+                })
+            };
+            let _ = window.request_animation_frame(next.unchecked_ref());
         })
     };
-    let _ = window.request_animation_frame(after_frame.unchecked_ref());
+    let _ = window.request_animation_frame(after_frames.unchecked_ref());
     let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(Closure::once_into_js(start).unchecked_ref(), 200);
 }
 
