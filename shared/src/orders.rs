@@ -44,6 +44,15 @@ crate::text_enum! {
     }
 }
 
+impl ServiceStatus {
+    /// The states of a service that exists on its server and is billed: running or suspended.
+    pub const LIVE: [ServiceStatus; 2] = [ServiceStatus::Active, ServiceStatus::Suspended];
+
+    pub fn is_live(self) -> bool {
+        Self::LIVE.contains(&self)
+    }
+}
+
 /// One line of an order, its prices frozen at checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -174,6 +174,34 @@ pub struct Draft {
     pub due_on: Option<NaiveDate>,
 }
 
+impl Draft {
+    /// The draft of lines Keel priced itself (renewals, plan changes): `subtotal` before tax,
+    /// taxed for the account as `tax` worked out.
+    pub fn taxed(
+        account_id: &str,
+        kind: InvoiceKind,
+        currency: &str,
+        subtotal: i64,
+        tax: &crate::commerce::service::AccountTax,
+        due_on: Option<NaiveDate>,
+    ) -> Result<Draft, ApiError> {
+        Ok(Draft {
+            account_id: account_id.to_string(),
+            order_id: None,
+            kind,
+            currency: currency.to_string(),
+            subtotal_minor: subtotal,
+            discount_minor: 0,
+            tax_minor: tax.tax_minor,
+            total_minor: tax.total_minor,
+            tax_lines: json(&tax.tax_lines)?,
+            tax_inclusive: tax.inclusive,
+            reverse_charge: tax.reverse_charge,
+            due_on,
+        })
+    }
+}
+
 /// Writes and issues an invoice in the caller's transaction: seller and buyer frozen, the due
 /// date from the settings, and the next number of the year's gapless sequence (taken last, so
 /// the counter row is locked as briefly as the transaction allows).

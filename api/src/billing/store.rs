@@ -167,12 +167,17 @@ pub fn for_order(conn: &mut DbConn, order_id: &str) -> Result<Vec<InvoiceRow>, A
 }
 
 /// The invoice with its lines and payments.
-pub fn load(conn: &mut DbConn, row: &InvoiceRow) -> Result<Invoice, ApiError> {
-    let lines: Vec<LineRow> = invoice_lines::table
-        .filter(invoice_lines::invoice_id.eq(&row.id))
+/// An invoice's lines in order.
+pub fn lines(conn: &mut DbConn, invoice_id: &str) -> Result<Vec<LineRow>, ApiError> {
+    Ok(invoice_lines::table
+        .filter(invoice_lines::invoice_id.eq(invoice_id))
         .order(invoice_lines::line_no.asc())
         .select(LineRow::as_select())
-        .load(conn)?;
+        .load(conn)?)
+}
+
+pub fn load(conn: &mut DbConn, row: &InvoiceRow) -> Result<Invoice, ApiError> {
+    let lines = self::lines(conn, &row.id)?;
     let paid: Vec<PaymentRow> = payments::table
         .filter(payments::invoice_id.eq(&row.id))
         .order((payments::created_at.asc(), payments::id.asc()))

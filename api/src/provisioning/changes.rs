@@ -392,20 +392,14 @@ fn invoice_in(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext, svc: &S
         })
         .collect();
     let subtotal: i64 = lines.iter().map(|l| l.unit_minor).sum();
-    let draft = crate::billing::service::Draft {
-        account_id: svc.account_id.clone(),
-        order_id: None,
-        kind: keel_shared::billing::InvoiceKind::Upgrade,
-        currency: svc.currency.clone(),
-        subtotal_minor: subtotal,
-        discount_minor: 0,
-        tax_minor: p.quote.tax_minor,
-        total_minor: p.quote.total_minor,
-        tax_lines: json(&p.tax.tax_lines)?,
-        tax_inclusive: p.tax.inclusive,
-        reverse_charge: p.tax.reverse_charge,
-        due_on: None,
-    };
+    let draft = crate::billing::service::Draft::taxed(
+        &svc.account_id,
+        keel_shared::billing::InvoiceKind::Upgrade,
+        &svc.currency,
+        subtotal,
+        &p.tax,
+        None,
+    )?;
     Ok(crate::billing::service::issue_notified_in(conn, now, mail, draft, lines)?.id)
 }
 
@@ -416,7 +410,7 @@ fn apply_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, change_id: &st
     let row: ChangeRow = service_changes::table.find(change_id).select(ChangeRow::as_select()).first(conn)?;
     let svc = store::service(conn, &row.service_id)?.ok_or_else(|| ApiError::not_found("service"))?;
     let status = svc.status()?;
-    let live = matches!(status, ServiceStatus::Active | ServiceStatus::Suspended);
+    let live = status.is_live();
     let (outcome, applied_at) = if live { (ServiceChangeStatus::Applied, Some(at)) } else { (ServiceChangeStatus::Cancelled, None) };
     let claimed = diesel::update(
         service_changes::table

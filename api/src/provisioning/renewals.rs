@@ -15,6 +15,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use keel_shared::billing::{InvoiceKind, InvoiceStatus};
+use keel_shared::orders::ServiceStatus;
 use keel_shared::provisioning::next_due_after;
 
 use super::store::{self, ServiceRow};
@@ -25,9 +26,6 @@ use crate::error::ApiError;
 use crate::ids;
 use crate::notifications::outbox::MailContext;
 use crate::schema::{invoice_lines, invoices, services};
-
-/// Services that are billed: running, or suspended (they renew to be unsuspended).
-const BILLED: [&str; 2] = ["active", "suspended"];
 
 /// At most this many periods of one service are invoiced in one run (a service far behind, say
 /// after the task was switched off, catches up a year of monthly periods at a time).
@@ -42,7 +40,7 @@ pub fn invoice_due(conn: &mut DbConn, now: DateTime<Utc>, mail: &MailContext) ->
     for _ in 0..CATCH_UP {
         let due: Vec<ServiceRow> = services::table
             .filter(services::next_invoice_on.le(horizon))
-            .filter(services::status.eq_any(BILLED))
+            .filter(services::status.eq_any(ServiceStatus::LIVE.map(ServiceStatus::as_str)))
             .filter(services::cancel_when.is_null())
             .order((services::account_id, services::currency, services::next_invoice_on, services::id))
             .select(ServiceRow::as_select())
@@ -102,7 +100,7 @@ fn invoice_group_in(
             services::table
                 .find(&svc.id)
                 .filter(services::next_invoice_on.eq(from))
-                .filter(services::status.eq_any(BILLED))
+                .filter(services::status.eq_any(ServiceStatus::LIVE.map(ServiceStatus::as_str)))
                 .filter(services::cancel_when.is_null()),
         )
         .set(services::next_invoice_on.eq(next))
@@ -139,20 +137,14 @@ fn invoice_group_in(
         line.total_minor = taxed.total_minor;
     }
     let due_on = lines.iter().filter_map(|l| l.period_from).min().map(|d| d.max(now.date_naive()));
-    let draft = crate::billing::service::Draft {
-        account_id: first.account_id.clone(),
-        order_id: None,
-        kind: InvoiceKind::Renewal,
-        currency: first.currency.clone(),
-        subtotal_minor: amounts.iter().sum(),
-        discount_minor: 0,
-        tax_minor: tax.tax_minor,
-        total_minor: tax.total_minor,
-        tax_lines: serde_json::to_string(&tax.tax_lines).map_err(ApiError::internal)?,
-        tax_inclusive: tax.inclusive,
-        reverse_charge: tax.reverse_charge,
+    let draft = crate::billing::service::Draft::taxed(
+        &first.account_id,
+        InvoiceKind::Renewal,
+        &first.currency,
+        amounts.iter().sum(),
+        &tax,
         due_on,
-    };
+    )?;
     let services: Vec<(String, Option<NaiveDate>, Option<NaiveDate>)> =
         lines.iter().map(|l| (l.service_id.clone().unwrap_or_default(), l.period_from, l.period_to)).collect();
     let invoice = crate::billing::service::issue_notified_in(conn, now, mail, draft, lines)?;
@@ -178,25 +170,24 @@ pub fn invoice_paid_in(conn: &mut DbConn, now: DateTime<Utc>, actor: &Actor, inv
     let Some(row) = crate::billing::store::find(conn, invoice_id)? else {
         return Ok(());
     };
-    let invoice = crate::billing::store::load(conn, &row)?;
-    for line in &invoice.lines {
+    for line in crate::billing::store::lines(conn, invoice_id)? {
         let (Some(id), Some(from), Some(to)) = (&line.service_id, line.period_from, line.period_to) else { continue };
-        let Some(svc) = store::service(conn, id.as_str())? else { continue };
+        let Some(svc) = store::service(conn, id)? else { continue };
         let paid_until = to.succ_opt();
-        let moved =
-            diesel::update(services::table.find(&svc.id).filter(services::next_due_on.eq(from)).filter(services::status.eq_any(BILLED)))
-                .set((
-                    services::next_due_on.eq(paid_until),
-                    services::period_paid_minor.eq(Some(line.unit_minor)),
-                    services::updated_at.eq(at),
-                ))
-                .execute(conn)?;
+        let moved = diesel::update(
+            services::table
+                .find(&svc.id)
+                .filter(services::next_due_on.eq(from))
+                .filter(services::status.eq_any(ServiceStatus::LIVE.map(ServiceStatus::as_str))),
+        )
+        .set((services::next_due_on.eq(paid_until), services::period_paid_minor.eq(Some(line.unit_minor)), services::updated_at.eq(at)))
+        .execute(conn)?;
         if moved == 1 {
             store::event(conn, at, &svc.id, "renewal", true, &format!("paid on {} until {to}", row.label()))?;
             continue;
         }
         let status = svc.status()?;
-        if BILLED.contains(&status.as_str()) {
+        if status.is_live() {
             let detail = format!("{} paid, but the service was no longer due on {from}: its due date is left as it is", row.label());
             store::event(conn, at, &svc.id, "renewal", false, &detail)?;
             continue;

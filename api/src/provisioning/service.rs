@@ -820,7 +820,7 @@ impl Action {
             Action::Terminate => {
                 matches!(s, ServiceStatus::Active | ServiceStatus::Suspended | ServiceStatus::Failed | ServiceStatus::Pending)
             }
-            Action::ChangePackage { .. } => matches!(s, ServiceStatus::Active | ServiceStatus::Suspended),
+            Action::ChangePackage { .. } => s.is_live(),
             Action::ChangePassword { .. } => s == ServiceStatus::Active,
         }
     }
@@ -1004,8 +1004,7 @@ pub fn list(conn: &mut DbConn, filter: &ServiceFilter, account: Option<&str>) ->
 pub fn credentials(deps: &Deps, conn: &mut DbConn, actor: &Actor, id: &str, account: &str) -> Result<ServiceCredentials, ApiError> {
     let svc = owned(conn, id, Some(account))?;
     let status = svc.status()?;
-    let (Some(username), Some(sealed), Some(server_id), true) =
-        (&svc.username, &svc.secret_sealed, &svc.server_id, matches!(status, ServiceStatus::Active | ServiceStatus::Suspended))
+    let (Some(username), Some(sealed), Some(server_id), true) = (&svc.username, &svc.secret_sealed, &svc.server_id, status.is_live())
     else {
         return Err(ApiError::Conflict {
             code: "service_state",
@@ -1062,7 +1061,7 @@ pub fn request_cancellation(
     db::transaction(conn, |conn| {
         let svc = owned(conn, id, Some(account))?;
         let status = svc.status()?;
-        if !matches!(status, ServiceStatus::Active | ServiceStatus::Suspended) {
+        if !status.is_live() {
             return Err(state_conflict(status, "cancelled"));
         }
         let at = now_micros(now);
@@ -1152,7 +1151,7 @@ pub fn update(deps: &Deps, conn: &mut DbConn, actor: &Actor, id: &str, body: &Se
 pub fn due_cancellations(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
     let ids: Vec<String> = services::table
         .filter(services::cancel_when.eq(CancelWhen::EndOfPeriod.as_str()))
-        .filter(services::status.eq_any([ServiceStatus::Active.as_str(), ServiceStatus::Suspended.as_str()]))
+        .filter(services::status.eq_any(ServiceStatus::LIVE.map(ServiceStatus::as_str)))
         .filter(services::next_due_on.le(now.date_naive()))
         .select(services::id)
         .load(conn)?;
@@ -1166,7 +1165,7 @@ pub fn due_cancellations(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize,
 /// Reads every active account's disk and bandwidth use from its panel into today's row.
 pub fn sync_usage(deps: &Deps, conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
     let rows: Vec<ServiceRow> = services::table
-        .filter(services::status.eq_any([ServiceStatus::Active.as_str(), ServiceStatus::Suspended.as_str()]))
+        .filter(services::status.eq_any(ServiceStatus::LIVE.map(ServiceStatus::as_str)))
         .filter(services::server_id.is_not_null())
         .select(ServiceRow::as_select())
         .load(conn)?;
